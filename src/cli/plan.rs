@@ -1,0 +1,51 @@
+//! `ripcord plan FILE`: print the compiled plan (text, JSON, YAML or a Mermaid diagram).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::input::load_runbook;
+use crate::diagnostic::render_human;
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    /// The runbook to compile.
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Yaml,
+    Mermaid,
+}
+
+pub fn run(args: &PlanArgs) -> u8 {
+    let file = load_runbook(&args.file);
+    let color = super::stderr_color();
+    let mut stderr = std::io::stderr().lock();
+    if let Some(d) = &file.error {
+        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
+        return 1;
+    }
+    let compiled = crate::compile(&file.text);
+    for d in &compiled.diagnostics {
+        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
+    }
+    let Some(plan) = compiled.plan else { return 1 };
+    let out = match args.format {
+        Format::Text => crate::plan::render_text(&plan),
+        Format::Json => plan.to_json(),
+        Format::Yaml => plan.to_yaml(),
+        Format::Mermaid => crate::plan::render_mermaid(&plan),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if stdout.write_all(out.as_bytes()).is_err() {
+        return 1;
+    }
+    0
+}

@@ -1,0 +1,123 @@
+//! The one registry of diagnostic codes.
+//!
+//! INVARIANT: a code, once published, keeps its meaning forever. Never reuse or renumber a code; retire it by
+//! leaving its line here with a note. Ranges: RC0xx reading and syntax, RC1xx names and references,
+//! RC2xx values and types, RC3xx levels and steps, RC4xx simulation input.
+
+use super::Severity;
+
+macro_rules! codes {
+    ($( $variant:ident = $code:literal, $severity:ident, $summary:literal; )*) => {
+        /// A stable diagnostic code. `as_str` is what users see and what `--format json` prints.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            /// One line saying what the code means, for docs/language.md.
+            pub fn summary(self) -> &'static str {
+                match self { $( Code::$variant => $summary, )* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$severity, )* }
+            }
+        }
+    };
+}
+
+codes! {
+    // Reading and syntax.
+    Syntax              = "RC001", Error, "the text does not follow the grammar";
+    FileTooLarge        = "RC002", Error, "the file is larger than 8 MiB";
+    NestingTooDeep      = "RC003", Error, "parentheses or braces nest more than 64 deep";
+    LineTooLong         = "RC004", Error, "a line is longer than 64 KiB";
+    InvalidEscape       = "RC005", Error, "a string uses an escape the language does not define";
+    UnterminatedString  = "RC006", Error, "a string is not closed on its line";
+    EmptyFile           = "RC007", Error, "the file holds no runbook";
+    ExpressionTooLarge  = "RC008", Error, "an expression has more than 1,000 operators";
+    NotUtf8             = "RC009", Error, "the file is not valid UTF-8";
+    Unreadable          = "RC010", Error, "the file cannot be read";
+
+    // Names and references.
+    DuplicateSetting    = "RC101", Error, "a runbook setting (description, owner, evaluate every, files under) is given twice";
+    DuplicateMetric     = "RC102", Error, "two metrics have the same name";
+    DuplicateChannel    = "RC103", Error, "two channels have the same name";
+    DuplicateTrigger    = "RC104", Error, "two triggers have the same name";
+    DuplicateLevel      = "RC105", Error, "two levels have the same number";
+    DuplicateOption     = "RC106", Error, "a level option is given twice";
+    DuplicateModifier   = "RC107", Error, "a step modifier is given twice";
+    UnknownLevel        = "RC110", Error, "a trigger targets a level that is not declared";
+    EscalationMissing   = "RC111", Error, "`on failure escalate` names a level that is not declared";
+    EscalationCycle     = "RC112", Error, "levels escalate to each other in a cycle";
+    UnknownChannel      = "RC113", Error, "a notification names a channel that is not declared";
+    UnknownFunction     = "RC114", Error, "a condition calls a function the language does not have";
+    ArgumentCount       = "RC115", Error, "a function is called with the wrong number of arguments";
+    ArgumentNotMetric   = "RC116", Error, "a window function's series argument is not a metric name";
+    UnknownStepKind     = "RC117", Error, "a step kind the language does not have";
+    UnknownVariable     = "RC118", Error, "an interpolation names a variable that does not exist";
+    InterpolationNotAllowed = "RC119", Error, "interpolation is used where the value must be known before a run";
+    MetricLooksMistyped = "RC120", Warning, "an undeclared metric is one typo away from a declared one";
+    ChannelReserved     = "RC121", Error, "a channel is declared with the built-in name `log`";
+
+    // Values and types.
+    InvalidDuration     = "RC201", Error, "a duration has a fraction, or its units are out of order";
+    NegativeValue       = "RC202", Error, "a duration or count is negative";
+    ExpectedDuration    = "RC203", Error, "a duration belongs here, and something else was written";
+    ExpectedNumber      = "RC204", Error, "a number belongs here, and a duration or percentage was written";
+    ExpectedWholeNumber = "RC205", Error, "a whole number belongs here";
+    OutOfRange          = "RC206", Error, "a value is outside the range it may take";
+    NotACondition       = "RC207", Error, "a trigger or verify needs a comparison, and a value was written";
+    ChainedComparison   = "RC208", Error, "comparisons do not chain";
+    OperandType         = "RC209", Error, "an operator is applied to the wrong kind of operand";
+    HoldNotMultiple     = "RC210", Warning, "a `for` duration is not a multiple of the evaluation interval";
+    OffsetNotAllowed    = "RC211", Error, "`offset` is written after something that is not a metric or window function";
+
+    // Levels and steps.
+    EmptyLevel          = "RC301", Error, "a level has no steps";
+    EmptyParallel       = "RC302", Error, "a `parallel` block has no steps";
+    FileOutsideRoots    = "RC303", Error, "a file step touches a path outside the `files under` roots";
+    NoFileRoots         = "RC304", Error, "a file step is used and the runbook declares no `files under` roots";
+    RelativePath        = "RC305", Error, "a file path or root is not absolute";
+    ModifierNotAllowed  = "RC306", Error, "a modifier does not apply to this kind of step";
+    UnknownMethod       = "RC307", Error, "an HTTP method that does not exist";
+    BadUrl              = "RC308", Error, "a URL that is not http:// or https://";
+    EmptyCommand        = "RC309", Error, "a shell command, URL or path is empty";
+    SelfEscalation      = "RC310", Error, "a level escalates to itself";
+
+    // Simulation input.
+    SeriesSyntax        = "RC401", Error, "a series file cannot be read as CSV, JSON Lines or promtool YAML";
+    SeriesOrder         = "RC402", Error, "a series has timestamps out of order or repeated";
+    SeriesValue         = "RC403", Error, "a sample value is not a number";
+    SeriesUnknownMetric = "RC404", Error, "a trigger reads a metric the series file does not have";
+    SeriesTime          = "RC405", Error, "a time is neither seconds nor RFC 3339";
+    SimulationArgument  = "RC406", Error, "a simulation option names a step or level the plan does not have";
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = HashSet::new();
+        for code in Code::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "code {s} is used twice");
+            assert!(s.len() == 5 && s.starts_with("RC"), "code {s} is not RCnnn");
+            assert!(!code.summary().is_empty());
+        }
+    }
+}

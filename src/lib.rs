@@ -1,0 +1,24 @@
+//! ripcord: recovery runbooks as code.
+//!
+//! The pipeline, each stage in its own module:
+//! `syntax` (text -> `ast`) -> `analyze` (checks, names, types -> `plan::Plan`) -> consumers:
+//! `eval` (trigger state machine), `simulate` (dry-run over recorded series), and the CLI.
+//!
+//! Embedding: [`compile`] turns source text into a plan or the diagnostics that explain why not.
+
+pub mod analyze;
+pub mod ast;
+pub mod cli;
+pub mod diagnostic;
+pub mod plan;
+pub mod span;
+pub mod syntax;
+
+pub use analyze::{Compiled, compile};
+pub use diagnostic::{Code, Diagnostic, Severity};
+pub use plan::Plan;
+
+/// Strips a UTF-8 byte-order mark, which editors on some systems write and the grammar should not see.
+pub fn source_text(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}

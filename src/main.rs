@@ -1,0 +1,5 @@
+//! The `ripcord` binary: everything is in the library; see `ripcord::cli`.
+
+fn main() -> std::process::ExitCode {
+    ripcord::cli::run()
+}

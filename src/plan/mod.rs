@@ -1,0 +1,300 @@
+//! The execution plan: the typed, serialisable IR that every consumer reads (simulate, run, watch, lint,
+//! export). It holds only resolved facts: names are checked, defaults are filled in and marked, durations
+//! are milliseconds, conditions are typed trees, interpolations are parsed into parts.
+//!
+//! INVARIANT: a `Plan` is only built by `analyze::compile` from a runbook with no errors, so consumers never
+//! re-check what analysis guarantees (every level a trigger or escalation names exists, no cycles, ...).
+
+mod condition;
+mod mermaid;
+mod template;
+mod text;
+
+pub use condition::{ArithOp, CmpOp, Condition, Value, WindowFunc};
+pub use mermaid::render_mermaid;
+pub use template::{Template, TemplatePart, Variable};
+pub use text::render_text;
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever the plan's serialised shape changes incompatibly.
+pub const PLAN_FORMAT: u32 = 1;
+
+/// Defaults, in one place so that docs, plans and the interpreter agree.
+pub mod defaults {
+    pub const EVALUATION_INTERVAL_MS: u64 = 15_000;
+    pub const SHELL_TIMEOUT_MS: u64 = 300_000;
+    pub const HTTP_TIMEOUT_MS: u64 = 30_000;
+    pub const NOTIFY_TIMEOUT_MS: u64 = 10_000;
+    pub const FILE_TIMEOUT_MS: u64 = 60_000;
+    pub const VERIFY_WITHIN_MS: u64 = 60_000;
+    pub const VERIFY_EVERY_MS: u64 = 5_000;
+    pub const RETRY_BACKOFF_MS: u64 = 1_000;
+    pub const MAX_ATTEMPTS: u32 = 1;
+    pub const HTTP_EXPECT: u16 = 200;
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format: u32,
+    pub runbook: String,
+    pub description: Option<String>,
+    pub owner: Option<String>,
+    pub evaluation_interval_ms: u64,
+    /// Whether `evaluate every` was left to its default.
+    pub evaluation_interval_default: bool,
+    pub files_under: Vec<String>,
+    pub channels: Vec<Channel>,
+    pub metrics: Vec<Metric>,
+    pub triggers: Vec<Trigger>,
+    pub levels: Vec<Level>,
+    /// Every escalation edge (`on failure escalate level M`), from lower to higher as written.
+    pub escalations: Vec<Escalation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Channel {
+    pub name: String,
+    pub kind: ChannelKind,
+    pub url: Option<Template>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// Built in: writes to the run's log and journal.
+    Log,
+    /// A Slack-compatible JSON webhook.
+    Webhook,
+}
+
+/// A metric a condition reads: declared with a PromQL query, or only named (then it reads the input series
+/// of the same name in simulation and tests, and has no live source).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    pub name: String,
+    pub promql: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trigger {
+    pub name: String,
+    /// True for the anonymous form, named `trigger_N` by position.
+    pub generated_name: bool,
+    /// The condition in canonical text (percentages and durations as plain numbers).
+    pub condition_text: String,
+    pub condition: Condition,
+    pub hold: Hold,
+    pub keep_firing_for_ms: u64,
+    pub target: Target,
+    /// The metrics the condition reads, sorted.
+    pub metrics: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hold {
+    /// `for D` (0 when absent: fires at the first true evaluation).
+    For { ms: u64 },
+    /// `for N consecutive` evaluations.
+    Consecutive { evaluations: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Level { level: u32 },
+    Notify { channel: String, message: Template },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Level {
+    /// `L1`, `L2`, ...
+    pub id: String,
+    pub number: u32,
+    pub title: Option<String>,
+    pub deadline_ms: Option<u64>,
+    pub approval_required: bool,
+    pub cooldown_ms: u64,
+    pub max_attempts: u32,
+    pub on_failure: OnFailure,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    Escalate { level: u32 },
+    Abort,
+    Continue,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub from: u32,
+    pub to: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// `L1.S2`; children of a parallel group `L3.S3.1`.
+    pub id: String,
+    pub action: Action,
+    /// Milliseconds the step may run before it is stopped (for verify steps: its `within`).
+    pub timeout_ms: u64,
+    pub retries: u32,
+    pub backoff_ms: u64,
+    pub idempotent: bool,
+    /// Settings that came from defaults rather than the runbook, by name (`timeout`, `retry`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defaulted: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Action {
+    Shell {
+        command: Template,
+    },
+    Http {
+        method: String,
+        url: Template,
+        headers: Vec<(String, Template)>,
+        body: Option<Template>,
+        expect: u16,
+    },
+    Snapshot {
+        path: String,
+    },
+    Restore {
+        path: String,
+        from: RestoreSource,
+    },
+    VerifyCondition {
+        condition_text: String,
+        condition: Condition,
+        every_ms: u64,
+    },
+    VerifyShell {
+        command: Template,
+        every_ms: u64,
+    },
+    VerifyHttp {
+        method: String,
+        url: Template,
+        expect: u16,
+        every_ms: u64,
+    },
+    Wait {
+        ms: u64,
+    },
+    Notify {
+        channel: String,
+        message: Template,
+    },
+    Parallel {
+        steps: Vec<Step>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestoreSource {
+    /// The newest snapshot of the same path in the state dir.
+    Snapshot,
+    Path(String),
+}
+
+impl Action {
+    /// The step kind as the language spells it (`verify` for every verify form).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Shell { .. } => "shell",
+            Action::Http { .. } => "http",
+            Action::Snapshot { .. } => "snapshot",
+            Action::Restore { .. } => "restore",
+            Action::VerifyCondition { .. }
+            | Action::VerifyShell { .. }
+            | Action::VerifyHttp { .. } => "verify",
+            Action::Wait { .. } => "wait",
+            Action::Notify { .. } => "notify",
+            Action::Parallel { .. } => "parallel",
+        }
+    }
+}
+
+impl Plan {
+    pub fn level(&self, number: u32) -> Option<&Level> {
+        self.levels.iter().find(|l| l.number == number)
+    }
+
+    pub fn trigger(&self, name: &str) -> Option<&Trigger> {
+        self.triggers.iter().find(|t| t.name == name)
+    }
+
+    /// Every step of every level, parallel children included, in plan order.
+    pub fn all_steps(&self) -> Vec<&Step> {
+        fn walk<'a>(steps: &'a [Step], out: &mut Vec<&'a Step>) {
+            for s in steps {
+                out.push(s);
+                if let Action::Parallel { steps } = &s.action {
+                    walk(steps, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for level in &self.levels {
+            walk(&level.steps, &mut out);
+        }
+        out
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(self).unwrap_or_default()
+    }
+}
+
+/// A duration in milliseconds in the form a person reads it (`1h30m`, `250ms`, `0s`).
+pub fn format_duration(ms: u64) -> String {
+    if ms == 0 {
+        return "0s".to_string();
+    }
+    let mut out = String::new();
+    let mut rest = ms;
+    for (unit, size) in [
+        ("w", 604_800_000),
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+        ("ms", 1),
+    ] {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
+}
+
+/// A number the way the plan prints it: shortest form that reads back exactly.
+pub fn format_number(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".to_string();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 {
+            "+Inf".to_string()
+        } else {
+            "-Inf".to_string()
+        };
+    }
+    let s = format!("{v}");
+    s
+}

@@ -1,0 +1,124 @@
+//! Strings with `${...}` interpolation, parsed into parts at compile time so that the interpreter never
+//! parses text and every variable is known to exist.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplatePart {
+    Text(String),
+    Var(Variable),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Variable {
+    Runbook,
+    Level,
+    Trigger,
+    Value,
+    RunId,
+    Operator,
+    Reason,
+    Env(String),
+}
+
+impl Variable {
+    /// The variables a `${...}` may name (besides `env.NAME`).
+    pub const NAMES: &'static [&'static str] = &[
+        "runbook", "level", "trigger", "value", "run_id", "operator", "reason",
+    ];
+
+    pub fn parse(path: &str) -> Option<Variable> {
+        Some(match path {
+            "runbook" => Variable::Runbook,
+            "level" => Variable::Level,
+            "trigger" => Variable::Trigger,
+            "value" => Variable::Value,
+            "run_id" => Variable::RunId,
+            "operator" => Variable::Operator,
+            "reason" => Variable::Reason,
+            _ => {
+                let name = path.strip_prefix("env.")?;
+                let valid = !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !name.starts_with(|c: char| c.is_ascii_digit());
+                return valid.then(|| Variable::Env(name.to_string()));
+            }
+        })
+    }
+}
+
+impl Template {
+    pub fn literal(text: impl Into<String>) -> Template {
+        Template {
+            parts: vec![TemplatePart::Text(text.into())],
+        }
+    }
+
+    pub fn is_literal(&self) -> bool {
+        self.parts
+            .iter()
+            .all(|p| matches!(p, TemplatePart::Text(_)))
+    }
+
+    /// Fills the variables in with `lookup`; a variable it does not know becomes the empty string.
+    pub fn render(&self, mut lookup: impl FnMut(&Variable) -> Option<String>) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                TemplatePart::Text(t) => out.push_str(t),
+                TemplatePart::Var(v) => out.push_str(&lookup(v).unwrap_or_default()),
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Variable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Variable::Env(name) => write!(f, "env.{name}"),
+            Variable::Runbook => f.write_str("runbook"),
+            Variable::Level => f.write_str("level"),
+            Variable::Trigger => f.write_str("trigger"),
+            Variable::Value => f.write_str("value"),
+            Variable::RunId => f.write_str("run_id"),
+            Variable::Operator => f.write_str("operator"),
+            Variable::Reason => f.write_str("reason"),
+        }
+    }
+}
+
+/// Writes the template back in the language's string syntax, escapes included.
+impl fmt::Display for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for part in &self.parts {
+            match part {
+                TemplatePart::Text(t) => {
+                    for c in t.chars() {
+                        match c {
+                            '"' => f.write_str("\\\"")?,
+                            '\\' => f.write_str("\\\\")?,
+                            '\n' => f.write_str("\\n")?,
+                            '\t' => f.write_str("\\t")?,
+                            '$' => f.write_str("\\$")?,
+                            c => write!(f, "{c}")?,
+                        }
+                    }
+                }
+                TemplatePart::Var(v) => write!(f, "${{{v}}}")?,
+            }
+        }
+        f.write_str("\"")
+    }
+}
