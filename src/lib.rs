@@ -10,7 +10,10 @@ pub mod analyze;
 pub mod ast;
 pub mod cli;
 pub mod diagnostic;
+pub mod eval;
 pub mod plan;
+pub mod simulate;
+pub mod source;
 pub mod span;
 pub mod syntax;
 

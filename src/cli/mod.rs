@@ -4,6 +4,7 @@
 mod check;
 mod input;
 mod plan;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Print a runbook's compiled execution plan.
     Plan(plan::PlanArgs),
+    /// Replay recorded metrics through a runbook: when triggers go pending and fire, what each level does.
+    Simulate(simulate::SimulateArgs),
 }
 
 /// Runs the CLI with the process's arguments and returns the exit code.
@@ -38,6 +41,7 @@ pub fn run() -> ExitCode {
     let code = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Plan(args) => plan::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
     };
     ExitCode::from(code)
 }

@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan, ThemeCharacters,
+    ThemeStyles,
+};
 use serde::Serialize;
 
 use super::{Diagnostic, Severity};
@@ -107,7 +110,11 @@ pub fn render_human(path: &str, text: &str, diagnostic: &Diagnostic, color: bool
 /// Renders without colour or Unicode box drawing, for snapshots and logs.
 pub fn render_plain(path: &str, text: &str, diagnostic: &Diagnostic) -> String {
     render_with(
-        GraphicalReportHandler::new_themed(GraphicalTheme::ascii()),
+        // `GraphicalTheme::ascii()` has ANSI colour styles; plain output must have none.
+        GraphicalReportHandler::new_themed(GraphicalTheme {
+            characters: ThemeCharacters::ascii(),
+            styles: ThemeStyles::none(),
+        }),
         path,
         text,
         diagnostic,

@@ -1,0 +1,246 @@
+//! `ripcord simulate RUNBOOK --series FILE`: replay recorded metrics through the runbook's triggers and
+//! levels, with no side effects, and print what would have happened.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::input::load_runbook;
+use crate::diagnostic::{Code, Diagnostic, render_human};
+use crate::simulate::{Approval, RunOptions, SimulateOptions};
+use crate::span::Span;
+
+/// Series files larger than this are refused.
+const MAX_SERIES_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// The runbook to simulate.
+    pub runbook: PathBuf,
+    /// Recorded series: CSV (`time,metric,value`), JSON Lines, or a promtool unit-test YAML file.
+    #[arg(long)]
+    pub series: PathBuf,
+    /// First evaluation time (seconds or RFC 3339); defaults to the first sample's time.
+    #[arg(long, value_parser = parse_time)]
+    pub start: Option<i64>,
+    /// Last evaluation time, inclusive; defaults to the last sample's time.
+    #[arg(long, value_parser = parse_time)]
+    pub end: Option<i64>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write an SVG chart of the metrics, trigger states and runs to this file.
+    #[arg(long, value_name = "OUT.svg")]
+    pub chart: Option<PathBuf>,
+    /// Make a step fail (repeatable), e.g. `--fail L1.S2`.
+    #[arg(long, value_name = "STEP_ID")]
+    pub fail: Vec<String>,
+    /// Decide a level's approval: `LEVEL=after:DURATION` or `LEVEL=deny` (default: approved at once).
+    #[arg(long, value_name = "LEVEL=after:D|deny", value_parser = parse_approval)]
+    pub approve: Vec<(u32, Approval)>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+fn parse_time(s: &str) -> Result<i64, String> {
+    if let Ok(secs) = s.parse::<f64>() {
+        if secs.is_finite() {
+            return Ok((secs * 1000.0).round() as i64);
+        }
+    }
+    humantime::parse_rfc3339_weak(s)
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64)
+        .ok_or_else(|| format!("`{s}` is neither seconds nor an RFC 3339 time"))
+}
+
+fn parse_approval(s: &str) -> Result<(u32, Approval), String> {
+    let usage = || format!("`{s}`: write LEVEL=after:DURATION (such as 2=after:5m) or LEVEL=deny");
+    let (level, decision) = s.split_once('=').ok_or_else(usage)?;
+    let level: u32 = level.trim().parse().map_err(|_| usage())?;
+    let decision = match decision.trim() {
+        "deny" => Approval::Deny,
+        d => {
+            let dur = d.strip_prefix("after:").ok_or_else(usage)?;
+            let compiled =
+                crate::compile(&format!("runbook x {{ level 1 {{ step wait {dur} }} }}"));
+            let ms = compiled
+                .plan
+                .and_then(|p| {
+                    p.levels
+                        .first()
+                        .and_then(|l| l.steps.first().map(|s| s.timeout_ms))
+                })
+                .ok_or_else(usage)?;
+            Approval::After(ms)
+        }
+    };
+    Ok((level, decision))
+}
+
+pub fn run(args: &SimulateArgs) -> u8 {
+    let color = super::stderr_color();
+    let mut stderr = std::io::stderr().lock();
+    let file = load_runbook(&args.runbook);
+    if let Some(d) = &file.error {
+        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
+        return 1;
+    }
+    let compiled = crate::compile(&file.text);
+    for d in &compiled.diagnostics {
+        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
+    }
+    let Some(plan) = compiled.plan else { return 1 };
+
+    let series_path = args.series.display().to_string();
+    let series_text = match read_capped(&args.series) {
+        Ok(t) => t,
+        Err(d) => {
+            let _ = write!(stderr, "{}", render_human(&series_path, "", &d, color));
+            return 1;
+        }
+    };
+    let series = match crate::source::read_series(&series_path, &series_text) {
+        Ok(s) => s,
+        Err(d) => {
+            let _ = write!(
+                stderr,
+                "{}",
+                render_human(&series_path, &series_text, &d, color)
+            );
+            return 1;
+        }
+    };
+    let missing = crate::simulate::missing_metrics(&plan, &series);
+    if !missing.is_empty() {
+        let have: Vec<&str> = series.series.keys().map(String::as_str).collect();
+        for m in &missing {
+            let span = find_word(&file.text, m);
+            let help = match crate::analyze::closest(m, have.iter().copied()) {
+                Some(c) => format!(
+                    "did you mean `{c}`? `{series_path}` has {}",
+                    have.join(", ")
+                ),
+                None => format!(
+                    "`{series_path}` has {}; add samples named `{m}`",
+                    if have.is_empty() {
+                        "no series".to_string()
+                    } else {
+                        have.join(", ")
+                    }
+                ),
+            };
+            let d = Diagnostic::new(
+                Code::SeriesUnknownMetric,
+                span,
+                format!("metric `{m}` is not in `{series_path}`"),
+            )
+            .label("read here")
+            .help(help);
+            let _ = write!(
+                stderr,
+                "{}",
+                render_human(&file.path, &file.text, &d, color)
+            );
+        }
+        return 1;
+    }
+    let run = RunOptions {
+        fail: args.fail.iter().cloned().collect(),
+        approvals: args.approve.iter().copied().collect(),
+    };
+    let problems = crate::simulate::check_options(&plan, &run);
+    if !problems.is_empty() {
+        for d in &problems {
+            let _ = writeln!(stderr, "error[{}]: {}", d.code, d.message);
+            if let Some(h) = &d.help {
+                let _ = writeln!(stderr, "  help: {h}");
+            }
+        }
+        return 1;
+    }
+    let sim = crate::simulate::simulate(
+        &plan,
+        &series,
+        &SimulateOptions {
+            start_ms: args.start,
+            end_ms: args.end,
+            run,
+        },
+    );
+    let out = match args.format {
+        Format::Text => crate::simulate::to_text(&sim),
+        Format::Json => crate::simulate::to_json(&sim),
+    };
+    if let Some(path) = &args.chart {
+        match crate::simulate::render_svg(&sim, &plan, &series) {
+            Ok(svg) => {
+                if let Err(e) = std::fs::write(path, svg) {
+                    let _ = writeln!(
+                        stderr,
+                        "error: cannot write the chart to `{}`: {e}",
+                        path.display()
+                    );
+                    return 1;
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(stderr, "error: cannot draw the chart: {e}");
+                return 1;
+            }
+        }
+    }
+    if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
+        return 1;
+    }
+    0
+}
+
+fn read_capped(path: &std::path::Path) -> Result<String, Diagnostic> {
+    let display = path.display();
+    let fail = |m: String| {
+        Diagnostic::new(Code::SeriesSyntax, Span::new(0, 0), m)
+            .help("give a CSV, JSON Lines or promtool YAML file")
+    };
+    let file =
+        std::fs::File::open(path).map_err(|e| fail(format!("cannot read `{display}`: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SERIES_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| fail(format!("cannot read `{display}`: {e}")))?;
+    if bytes.len() as u64 > MAX_SERIES_BYTES {
+        return Err(fail(format!("`{display}` is larger than 64 MiB")));
+    }
+    String::from_utf8(bytes).map_err(|_| fail(format!("`{display}` is not UTF-8 text")))
+}
+
+/// Where `word` is first read in a condition (skipping its `metric` declaration), for pointing at it.
+fn find_word(text: &str, word: &str) -> Span {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if !trimmed.starts_with("metric ") && !trimmed.starts_with('#') {
+            let mut from = 0;
+            while let Some(i) = line[from..].find(word) {
+                let at = from + i;
+                let before = line[..at].chars().next_back().is_none_or(|c| !is_ident(c));
+                let after = line[at + word.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !is_ident(c));
+                if before && after {
+                    return Span::new(offset + at, offset + at + word.len());
+                }
+                from = at + word.len();
+            }
+        }
+        offset += line.len();
+    }
+    Span::new(0, 0)
+}

@@ -1,0 +1,26 @@
+//! Evaluation: conditions over series, and the trigger state machine. Shared by `simulate` (over recorded
+//! series) and the live `watch`, so that both mean the same thing by "fires".
+//!
+//! - `lookup`: instant values (Prometheus's 5-minute lookback, staleness) and ranges, by binary search or
+//!   by forward-moving cursors.
+//! - `window`: `*_over`, `rate`, `increase` over a range, as PromQL 2.42 computes them.
+//! - `compiled`: a plan [`Condition`](crate::plan::Condition) compiled against a [`SeriesSet`](crate::source::SeriesSet).
+//! - `trigger`: the [`TriggerMachine`] (Prometheus 2.42's alerting-rule semantics: `for`, `keep firing for`).
+//! - `timeline`: every trigger of a plan run over a series set.
+//!
+//! INVARIANT: nothing here does I/O or reads a clock; time is always an argument, in ms since the epoch.
+
+mod compiled;
+mod lookup;
+mod timeline;
+mod trigger;
+mod window;
+
+#[cfg(test)]
+mod tests;
+
+pub use compiled::{CompiledCondition, value_at};
+pub use lookup::{Cursor, LOOKBACK_MS, instant_at, range_at};
+pub use timeline::{TransitionRecord, evaluate_triggers, evaluation_times, run_trigger};
+pub use trigger::{Transition, TriggerMachine, TriggerState, TriggerTimers};
+pub use window::{WindowArgs, apply as apply_window};

@@ -1,0 +1,278 @@
+//! `--chart OUT.svg`: the incident at a glance. One panel per metric a trigger reads (the series, each
+//! trigger's threshold dashed, pending intervals shaded amber and firing intervals red), and a strip at the
+//! bottom with one marker per level run.
+//!
+//! The colours are part of the contract with tests/simulate_chart.rs, which counts elements by them.
+
+use plotters::prelude::*;
+
+use super::{Simulation, TriggerState};
+use crate::plan::{Condition, Value};
+use crate::source::SeriesSet;
+
+pub const METRIC_COLOR: RGBColor = RGBColor(31, 119, 180);
+pub const THRESHOLD_COLOR: RGBColor = RGBColor(255, 127, 14);
+pub const PENDING_COLOR: RGBColor = RGBColor(255, 200, 60);
+pub const FIRING_COLOR: RGBColor = RGBColor(214, 39, 40);
+pub const RUN_COLOR: RGBColor = RGBColor(148, 103, 189);
+
+const WIDTH: u32 = 1100;
+const PANEL_HEIGHT: u32 = 230;
+const RUN_STRIP_HEIGHT: u32 = 120;
+
+/// A trigger's state over an interval `[from, to)` of evaluation time.
+struct Interval {
+    trigger: String,
+    state: TriggerState,
+    from: i64,
+    to: i64,
+}
+
+pub fn render_svg(
+    sim: &Simulation,
+    plan: &crate::plan::Plan,
+    series: &SeriesSet,
+) -> Result<String, String> {
+    // Each trigger is drawn in the panel of the first metric it reads.
+    let mut metrics: Vec<String> = Vec::new();
+    for t in &plan.triggers {
+        if let Some(m) = first_metric(&t.condition) {
+            if !metrics.contains(&m) {
+                metrics.push(m);
+            }
+        }
+    }
+    let intervals = intervals(sim);
+    let height = PANEL_HEIGHT * metrics.len().max(1) as u32 + RUN_STRIP_HEIGHT;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (panels, strip) = root.split_vertically(height - RUN_STRIP_HEIGHT);
+        let areas = if metrics.is_empty() {
+            Vec::new()
+        } else {
+            panels.split_evenly((metrics.len(), 1))
+        };
+        let x_range =
+            sim.start_ms as f64 / 1000.0..(sim.end_ms.max(sim.start_ms + 1000)) as f64 / 1000.0;
+        for (metric, area) in metrics.iter().zip(areas.iter()) {
+            draw_panel(area, metric, plan, series, &intervals, x_range.clone())?;
+        }
+        draw_runs(&strip, sim, x_range)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+fn draw_panel(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    metric: &str,
+    plan: &crate::plan::Plan,
+    series: &SeriesSet,
+    intervals: &[Interval],
+    x_range: std::ops::Range<f64>,
+) -> Result<(), String> {
+    let points: Vec<(f64, f64)> = series
+        .get(metric)
+        .map(|s| {
+            s.t_ms
+                .iter()
+                .zip(&s.v)
+                .filter(|(t, v)| {
+                    v.is_finite()
+                        && **t as f64 / 1000.0 >= x_range.start
+                        && **t as f64 / 1000.0 <= x_range.end
+                })
+                .map(|(t, v)| (*t as f64 / 1000.0, *v))
+                .collect()
+        })
+        .unwrap_or_default();
+    let triggers: Vec<&crate::plan::Trigger> = plan
+        .triggers
+        .iter()
+        .filter(|t| first_metric(&t.condition).as_deref() == Some(metric))
+        .collect();
+    let thresholds: Vec<(String, f64)> = triggers
+        .iter()
+        .filter_map(|t| threshold(&t.condition, metric).map(|c| (t.name.clone(), c)))
+        .collect();
+    let mut lo = points
+        .iter()
+        .map(|p| p.1)
+        .chain(thresholds.iter().map(|t| t.1))
+        .fold(f64::INFINITY, f64::min);
+    let mut hi = points
+        .iter()
+        .map(|p| p.1)
+        .chain(thresholds.iter().map(|t| t.1))
+        .fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() || !hi.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.05).max(1e-9);
+    let y_range = (lo - pad)..(hi + pad);
+
+    let mut chart = ChartBuilder::on(area)
+        .caption(metric, ("sans-serif", 18))
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_range.clone(), y_range.clone())
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("seconds")
+        .x_labels(8)
+        .y_labels(5)
+        .draw()
+        .map_err(|e| e.to_string())?;
+
+    let names: Vec<&str> = triggers.iter().map(|t| t.name.as_str()).collect();
+    for iv in intervals
+        .iter()
+        .filter(|iv| names.contains(&iv.trigger.as_str()))
+    {
+        let color = match iv.state {
+            TriggerState::Firing => FIRING_COLOR.mix(0.25),
+            TriggerState::Pending => PENDING_COLOR.mix(0.35),
+            TriggerState::Inactive => continue,
+        };
+        let rect = Rectangle::new(
+            [
+                (iv.from as f64 / 1000.0, y_range.start),
+                (iv.to as f64 / 1000.0, y_range.end),
+            ],
+            color.filled(),
+        );
+        chart
+            .draw_series(std::iter::once(rect))
+            .map_err(|e| e.to_string())?;
+    }
+    chart
+        .draw_series(LineSeries::new(points, METRIC_COLOR.stroke_width(2)))
+        .map_err(|e| e.to_string())?;
+    for (name, c) in &thresholds {
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x_range.start, *c), (x_range.end, *c)],
+                6,
+                4,
+                THRESHOLD_COLOR.stroke_width(1),
+            ))
+            .map_err(|e| e.to_string())?;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("{name} {}", crate::plan::format_number(*c)),
+                (x_range.start, *c),
+                ("sans-serif", 12).into_font().color(&THRESHOLD_COLOR),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn draw_runs(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    sim: &Simulation,
+    x_range: std::ops::Range<f64>,
+) -> Result<(), String> {
+    let mut chart = ChartBuilder::on(area)
+        .caption("level runs", ("sans-serif", 16))
+        .margin(8)
+        .x_label_area_size(28)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x_range, 0.0..1.0)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .disable_y_axis()
+        .x_labels(8)
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let x_span = chart.x_range().end - chart.x_range().start;
+    for (i, r) in sim.runs.iter().enumerate() {
+        let from = r.t_ms as f64 / 1000.0;
+        // A run that takes no simulated time still gets a visible marker.
+        let to = (r.end_ms as f64 / 1000.0).max(from + x_span * 0.004);
+        let y = if i % 2 == 0 { 0.15 } else { 0.55 };
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(from, y), (to, y + 0.3)],
+                RUN_COLOR.mix(0.8).filled(),
+            )))
+            .map_err(|e| e.to_string())?;
+        let outcome = match (r.outcome, r.escalated_to) {
+            (super::RunOutcome::Escalated, Some(to)) => format!("-> L{to}"),
+            (super::RunOutcome::Succeeded, _) => "ok".to_string(),
+            _ => "failed".to_string(),
+        };
+        chart
+            .draw_series(std::iter::once(Text::new(
+                format!("L{} {outcome}", r.level),
+                (from, y + 0.42),
+                ("sans-serif", 12),
+            )))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Pending and firing intervals per trigger from the transitions; an interval still open at the end of the
+/// simulation closes at its end.
+fn intervals(sim: &Simulation) -> Vec<Interval> {
+    let mut open: std::collections::BTreeMap<&str, (TriggerState, i64)> =
+        std::collections::BTreeMap::new();
+    let mut out = Vec::new();
+    for t in &sim.transitions {
+        if let Some((state, from)) = open.remove(t.trigger.as_str()) {
+            out.push(Interval {
+                trigger: t.trigger.clone(),
+                state,
+                from,
+                to: t.t_ms,
+            });
+        }
+        if t.state != TriggerState::Inactive {
+            open.insert(&t.trigger, (t.state, t.t_ms));
+        }
+    }
+    for (trigger, (state, from)) in open {
+        out.push(Interval {
+            trigger: trigger.to_string(),
+            state,
+            from,
+            to: sim.end_ms,
+        });
+    }
+    out
+}
+
+fn first_metric(c: &Condition) -> Option<String> {
+    let mut m = Vec::new();
+    c.metrics(&mut m);
+    m.into_iter().next()
+}
+
+/// The constant a condition compares `metric` with, when it is that simple (`m > 0.05`, `0.05 < m`).
+fn threshold(c: &Condition, metric: &str) -> Option<f64> {
+    match c {
+        Condition::Compare {
+            lhs: Value::Metric { name, .. },
+            rhs: Value::Number { value },
+            ..
+        } if name == metric => Some(*value),
+        Condition::Compare {
+            lhs: Value::Number { value },
+            rhs: Value::Metric { name, .. },
+            ..
+        } if name == metric => Some(*value),
+        Condition::And { lhs, rhs } | Condition::Or { lhs, rhs } => {
+            threshold(lhs, metric).or_else(|| threshold(rhs, metric))
+        }
+        Condition::Not { operand } => threshold(operand, metric),
+        _ => None,
+    }
+}

@@ -1,0 +1,238 @@
+//! Dry-run simulation: what would this runbook have done over these recorded series?
+//!
+//! Triggers are evaluated on the Prometheus grid by the shared state machine in `eval` (the one `watch`
+//! uses); their firings drive level runs on a simulated clock (`run`); the result renders as JSON, a
+//! timeline (`output`) and an SVG chart (`chart`).
+//!
+//! INVARIANT: simulation has no side effects, ever: no process, request or file is touched.
+
+mod chart;
+mod output;
+mod run;
+
+pub use chart::render_svg;
+pub use output::{to_json, to_text};
+pub use run::{
+    Approval, Fire, Note, Probe, RunOptions, RunOutcome, RunRecord, StepOutcome, StepRecord, play,
+};
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::eval::{CompiledCondition, TriggerState};
+use crate::plan::{Action, Condition, Plan, Step, Target};
+use crate::source::{SeriesSet, TimeBase};
+use crate::span::Span;
+
+/// A trigger's change of state at an evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transition {
+    pub t_ms: i64,
+    pub trigger: String,
+    pub state: TriggerState,
+    pub value: Option<f64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    pub runbook: String,
+    pub interval_ms: u64,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub time_base: TimeBase,
+    pub transitions: Vec<Transition>,
+    pub runs: Vec<RunRecord>,
+    pub notes: Vec<Note>,
+    pub level_titles: BTreeMap<u32, String>,
+    /// The what-if options in words, for the timeline's header.
+    pub injected: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct SimulateOptions {
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+    pub run: RunOptions,
+}
+
+/// Every metric the plan's triggers and verify steps read that the series do not have.
+pub fn missing_metrics(plan: &Plan, series: &SeriesSet) -> Vec<String> {
+    let mut needed = Vec::new();
+    for t in &plan.triggers {
+        t.condition.metrics(&mut needed);
+    }
+    for s in plan.all_steps() {
+        if let Action::VerifyCondition { condition, .. } = &s.action {
+            condition.metrics(&mut needed);
+        }
+    }
+    let mut missing: Vec<String> = needed
+        .into_iter()
+        .filter(|m| series.get(m).is_none())
+        .collect();
+    missing.sort();
+    missing.dedup();
+    missing
+}
+
+/// Checks that `--fail` names steps that exist; the diagnostic has no span (it is about a flag).
+pub fn check_options(plan: &Plan, options: &RunOptions) -> Vec<Diagnostic> {
+    let ids: Vec<&str> = plan
+        .all_steps()
+        .into_iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for f in &options.fail {
+        if !ids.contains(&f.as_str()) {
+            let help = match crate::analyze::closest(f, ids.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`? `ripcord plan` lists every step id"),
+                None => "`ripcord plan` lists every step id (L1.S1, L3.S3.1, ...)".to_string(),
+            };
+            out.push(
+                Diagnostic::new(
+                    Code::SimulationArgument,
+                    Span::new(0, 0),
+                    format!("`--fail {f}`: no step has that id"),
+                )
+                .help(help),
+            );
+        }
+    }
+    for level in options.approvals.keys() {
+        if plan.level(*level).is_none() {
+            out.push(
+                Diagnostic::new(
+                    Code::SimulationArgument,
+                    Span::new(0, 0),
+                    format!("`--approve {level}=...`: level {level} is not declared"),
+                )
+                .help("name a declared level, such as `--approve 2=after:5m`"),
+            );
+        }
+    }
+    out
+}
+
+/// Runs the whole simulation. The caller has checked the options and the metrics (see above).
+pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> Simulation {
+    let (first, last) = series.time_range().unwrap_or((0, 0));
+    let start_ms = options.start_ms.unwrap_or(first);
+    let end_ms = options.end_ms.unwrap_or(last).max(start_ms);
+    let interval_ms = plan.evaluation_interval_ms.max(1);
+
+    let records = crate::eval::evaluate_triggers(plan, series, start_ms, end_ms, interval_ms);
+    let transitions: Vec<Transition> = records
+        .into_iter()
+        .map(|r| Transition {
+            t_ms: r.t_ms,
+            trigger: r.trigger,
+            state: r.state,
+            value: r.value,
+        })
+        .collect();
+
+    let mut fires = Vec::new();
+    let mut notes = Vec::new();
+    for t in transitions
+        .iter()
+        .filter(|t| t.state == TriggerState::Firing)
+    {
+        let Some(trigger) = plan.trigger(&t.trigger) else {
+            continue;
+        };
+        match &trigger.target {
+            Target::Level { level } => fires.push(Fire {
+                t_ms: t.t_ms,
+                trigger: t.trigger.clone(),
+                level: *level,
+            }),
+            Target::Notify { channel, message } => {
+                let text = message.render(|v| match v {
+                    crate::plan::Variable::Trigger => Some(t.trigger.clone()),
+                    crate::plan::Variable::Runbook => Some(plan.runbook.clone()),
+                    crate::plan::Variable::Value => t.value.map(crate::plan::format_number),
+                    _ => None,
+                });
+                notes.push(Note {
+                    t_ms: t.t_ms,
+                    text: format!("notify {channel}: {text}"),
+                });
+            }
+        }
+    }
+
+    let probe = SeriesProbe {
+        series,
+        cache: std::cell::RefCell::new(Vec::new()),
+    };
+    let (runs, more_notes) = play(plan, &fires, &probe, &options.run);
+    notes.extend(more_notes);
+
+    let mut injected: Vec<String> = options
+        .run
+        .fail
+        .iter()
+        .map(|f| format!("--fail {f}"))
+        .collect();
+    for (level, a) in &options.run.approvals {
+        injected.push(match a {
+            Approval::After(ms) => format!(
+                "--approve {level}=after:{}",
+                crate::plan::format_duration(*ms)
+            ),
+            Approval::Deny => format!("--approve {level}=deny"),
+        });
+    }
+    Simulation {
+        runbook: plan.runbook.clone(),
+        interval_ms,
+        start_ms,
+        end_ms,
+        time_base: series.time_base,
+        transitions,
+        runs,
+        notes,
+        level_titles: plan
+            .levels
+            .iter()
+            .filter_map(|l| l.title.clone().map(|t| (l.number, t)))
+            .collect(),
+        injected,
+    }
+}
+
+/// Evaluates `verify` conditions on the recorded series, compiling each condition once.
+struct SeriesProbe<'a> {
+    series: &'a SeriesSet,
+    cache: std::cell::RefCell<Vec<(Condition, CompiledCondition<'a>)>>,
+}
+
+impl Probe for SeriesProbe<'_> {
+    fn holds(&self, condition: &Condition, t_ms: i64) -> bool {
+        let mut cache = self.cache.borrow_mut();
+        let index = match cache.iter().position(|(c, _)| c == condition) {
+            Some(i) => i,
+            None => {
+                cache.push((
+                    condition.clone(),
+                    CompiledCondition::compile(condition, self.series),
+                ));
+                cache.len() - 1
+            }
+        };
+        cache[index].1.eval_at(t_ms)
+    }
+}
+
+/// The steps of a level in order, parallel children included (used by tests and reports).
+pub fn flatten(steps: &[Step]) -> Vec<&Step> {
+    let mut out = Vec::new();
+    for s in steps {
+        out.push(s);
+        if let Action::Parallel { steps } = &s.action {
+            out.extend(flatten(steps));
+        }
+    }
+    out
+}

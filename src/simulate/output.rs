@@ -1,0 +1,300 @@
+//! The simulation's two outputs: JSON for tools (the exact shape documented in docs/simulation.md) and a
+//! timeline for a person.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+use serde_json::Value as Json;
+
+use super::{Simulation, TriggerState};
+use crate::plan::{format_duration, format_number};
+use crate::source::{TimeBase, format_time};
+
+#[derive(Serialize)]
+struct JsonOut {
+    runbook: String,
+    interval_s: Json,
+    start: Json,
+    end: Json,
+    transitions: Vec<JsonTransition>,
+    runs: Vec<JsonRun>,
+}
+
+#[derive(Serialize)]
+struct JsonTransition {
+    t: Json,
+    trigger: String,
+    state: TriggerState,
+    value: Option<Json>,
+}
+
+#[derive(Serialize)]
+struct JsonRun {
+    id: String,
+    t: Json,
+    level: u32,
+    trigger: String,
+    steps: Vec<JsonStep>,
+    outcome: super::RunOutcome,
+    escalated_to: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct JsonStep {
+    id: String,
+    kind: &'static str,
+    t: Json,
+    outcome: super::StepOutcome,
+}
+
+/// A time in the input's base: a number of seconds, or an RFC 3339 string.
+fn time_json(t_ms: i64, base: TimeBase) -> Json {
+    match base {
+        TimeBase::Seconds => seconds_json(t_ms),
+        TimeBase::Rfc3339 => Json::String(format_time(t_ms, base)),
+    }
+}
+
+fn seconds_json(ms: i64) -> Json {
+    if ms % 1000 == 0 {
+        Json::from(ms / 1000)
+    } else {
+        serde_json::Number::from_f64(ms as f64 / 1000.0)
+            .map(Json::Number)
+            .unwrap_or(Json::Null)
+    }
+}
+
+fn value_json(v: f64) -> Json {
+    // JSON has no NaN or infinities; they are written as PromQL prints them, as strings.
+    serde_json::Number::from_f64(v)
+        .map(Json::Number)
+        .unwrap_or_else(|| Json::String(format_number(v)))
+}
+
+pub fn to_json(sim: &Simulation) -> String {
+    let base = sim.time_base;
+    let out = JsonOut {
+        runbook: sim.runbook.clone(),
+        interval_s: seconds_json(sim.interval_ms as i64),
+        start: time_json(sim.start_ms, base),
+        end: time_json(sim.end_ms, base),
+        transitions: sim
+            .transitions
+            .iter()
+            .map(|t| JsonTransition {
+                t: time_json(t.t_ms, base),
+                trigger: t.trigger.clone(),
+                state: t.state,
+                value: t.value.map(value_json),
+            })
+            .collect(),
+        runs: sim
+            .runs
+            .iter()
+            .map(|r| JsonRun {
+                id: r.id.clone(),
+                t: time_json(r.t_ms, base),
+                level: r.level,
+                trigger: r.trigger.clone(),
+                steps: r
+                    .steps
+                    .iter()
+                    .map(|s| JsonStep {
+                        id: s.id.clone(),
+                        kind: s.kind,
+                        t: time_json(s.t_ms, base),
+                        outcome: s.outcome,
+                    })
+                    .collect(),
+                outcome: r.outcome,
+                escalated_to: r.escalated_to,
+            })
+            .collect(),
+    };
+    let mut s = serde_json::to_string_pretty(&out).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// A clock reading for the timeline: `HH:MM:SS` from the epoch of the input for seconds (which usually
+/// start at 0), the RFC 3339 time for dated input.
+fn clock(t_ms: i64, base: TimeBase) -> String {
+    match base {
+        TimeBase::Rfc3339 => format_time(t_ms, base),
+        TimeBase::Seconds => {
+            let secs = t_ms.div_euclid(1000);
+            let ms = t_ms.rem_euclid(1000);
+            let frac = if ms == 0 {
+                String::new()
+            } else {
+                format!(".{ms:03}")
+            };
+            if secs >= 100 * 3600 {
+                format!("{}s{frac}", secs)
+            } else {
+                format!(
+                    "{:02}:{:02}:{:02}{frac}",
+                    secs / 3600,
+                    secs / 60 % 60,
+                    secs % 60
+                )
+            }
+        }
+    }
+}
+
+/// The timeline a person reads: every trigger change, run, step and note, in time order.
+pub fn to_text(sim: &Simulation) -> String {
+    let base = sim.time_base;
+    let mut events: Vec<(i64, u8, String)> = Vec::new();
+    for t in &sim.transitions {
+        let value = t
+            .value
+            .map(|v| format!("  (value {})", format_number(v)))
+            .unwrap_or_default();
+        let state = match t.state {
+            TriggerState::Pending => "pending",
+            TriggerState::Firing => "FIRING",
+            TriggerState::Inactive => "inactive",
+        };
+        events.push((
+            t.t_ms,
+            0,
+            format!("trigger {:<20} {state}{value}", t.trigger),
+        ));
+    }
+    for n in &sim.notes {
+        events.push((n.t_ms, 1, format!("note    {}", n.text)));
+    }
+    for r in &sim.runs {
+        let title = sim
+            .level_titles
+            .get(&r.level)
+            .map(|t| format!(" \"{t}\""))
+            .unwrap_or_default();
+        events.push((
+            r.t_ms,
+            2,
+            format!(
+                "{:<7} level {}{title} started by `{}`",
+                r.id, r.level, r.trigger
+            ),
+        ));
+        if let Some((at, approved)) = r.approval {
+            let text = match (approved, at - r.t_ms) {
+                (true, 0) => "approved at once".to_string(),
+                (true, d) => format!("approved after {}", format_duration(d.max(0) as u64)),
+                (false, _) => "DENIED".to_string(),
+            };
+            events.push((at, 3, format!("{:<7}   approval {text}", r.id)));
+        }
+        for s in &r.steps {
+            let outcome = match s.outcome {
+                super::StepOutcome::Ok => "ok",
+                super::StepOutcome::Failed => "FAILED",
+                super::StepOutcome::Skipped => "skipped",
+            };
+            let took = if s.end_ms > s.t_ms {
+                format!(" after {}", format_duration((s.end_ms - s.t_ms) as u64))
+            } else {
+                String::new()
+            };
+            let detail = if s.detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", s.detail)
+            };
+            let attempt = if s.attempt > 1 {
+                format!(" (attempt {})", s.attempt)
+            } else {
+                String::new()
+            };
+            events.push((
+                s.t_ms,
+                4,
+                format!(
+                    "{:<7}   {} {}{attempt} {outcome}{took}{detail}",
+                    r.id, s.id, s.kind
+                ),
+            ));
+        }
+        let outcome = match (r.outcome, r.escalated_to) {
+            (super::RunOutcome::Escalated, Some(to)) => format!("escalated to level {to}"),
+            (super::RunOutcome::Succeeded, _) => "succeeded".to_string(),
+            _ => "FAILED".to_string(),
+        };
+        events.push((
+            r.end_ms,
+            5,
+            format!(
+                "{:<7} level {} {outcome} after {}: {}",
+                r.id,
+                r.level,
+                format_duration((r.end_ms - r.t_ms).max(0) as u64),
+                r.reason
+            ),
+        ));
+    }
+    // Stable: by time, then in the order produced (trigger changes and notes before runs, each run's events
+    // in the order they happened).
+    events.sort_by_key(|(t, _, _)| *t);
+
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "simulation of runbook `{}` from {} to {}, evaluating every {}",
+        sim.runbook,
+        clock(sim.start_ms, base),
+        clock(sim.end_ms, base),
+        format_duration(sim.interval_ms)
+    );
+    if !sim.injected.is_empty() {
+        let _ = writeln!(out, "what-if: {}", sim.injected.join(", "));
+    }
+    let _ = writeln!(out);
+    if events.is_empty() {
+        let _ = writeln!(out, "  nothing happened: no trigger left inactive");
+    }
+    for (t, _, text) in &events {
+        let _ = writeln!(out, "  {}  {text}", clock(*t, base));
+    }
+    let _ = writeln!(out);
+    let fired: std::collections::BTreeSet<&str> = sim
+        .transitions
+        .iter()
+        .filter(|t| t.state == TriggerState::Firing)
+        .map(|t| t.trigger.as_str())
+        .collect();
+    let runs: Vec<String> = sim
+        .runs
+        .iter()
+        .map(|r| {
+            let o = match r.outcome {
+                super::RunOutcome::Succeeded => "succeeded",
+                super::RunOutcome::Failed => "failed",
+                super::RunOutcome::Escalated => "escalated",
+            };
+            format!("L{} {o}", r.level)
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "summary: {} trigger{} fired ({}); {} run{}{}",
+        fired.len(),
+        if fired.len() == 1 { "" } else { "s" },
+        if fired.is_empty() {
+            "none".to_string()
+        } else {
+            fired.into_iter().collect::<Vec<_>>().join(", ")
+        },
+        runs.len(),
+        if runs.len() == 1 { "" } else { "s" },
+        if runs.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", runs.join(", "))
+        }
+    );
+    out
+}

@@ -1,0 +1,503 @@
+//! Level runs on the simulated clock: which trigger starts which level, approvals, steps with injected
+//! failures, retries with exponential backoff, deadlines, `max attempts`, escalation and cooldowns.
+//!
+//! INVARIANT: nothing here has a side effect. Shell, HTTP, file and notify steps succeed at once unless
+//! `--fail` names them; `verify CONDITION` is evaluated on the recorded series through a [`Probe`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::plan::{Action, Condition, Level, OnFailure, Plan, Step};
+
+/// Answers "does this condition hold at this time?" over the recorded series.
+pub trait Probe {
+    fn holds(&self, condition: &Condition, t_ms: i64) -> bool;
+}
+
+/// A trigger turning firing at an evaluation: the event that can start or escalate a run.
+#[derive(Clone, Debug)]
+pub struct Fire {
+    pub t_ms: i64,
+    pub trigger: String,
+    pub level: u32,
+}
+
+/// What `--approve LEVEL=...` says for a level that requires approval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Approval {
+    After(u64),
+    Deny,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Step ids that fail (`--fail L1.S2`); naming a parallel group fails the group.
+    pub fail: BTreeSet<String>,
+    /// Approval decisions by level; a level not named is approved at once.
+    pub approvals: BTreeMap<u32, Approval>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepOutcome {
+    Ok,
+    Failed,
+    Skipped,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunOutcome {
+    Succeeded,
+    Failed,
+    Escalated,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepRecord {
+    pub id: String,
+    pub kind: &'static str,
+    pub t_ms: i64,
+    pub end_ms: i64,
+    pub outcome: StepOutcome,
+    /// The attempt of the level this step ran in (1-based; above 1 only with `max attempts`).
+    pub attempt: u32,
+    /// Why it failed or how it passed, for the timeline.
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRecord {
+    pub id: String,
+    pub t_ms: i64,
+    pub end_ms: i64,
+    pub level: u32,
+    pub trigger: String,
+    /// How approval went, when the level requires it: (time decided, approved?).
+    pub approval: Option<(i64, bool)>,
+    pub steps: Vec<StepRecord>,
+    pub outcome: RunOutcome,
+    pub escalated_to: Option<u32>,
+    /// Why the run ended as it did, in words.
+    pub reason: String,
+}
+
+/// Something that happened besides runs: a notification-only trigger, or a firing that started no run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Note {
+    pub t_ms: i64,
+    pub text: String,
+}
+
+/// Plays the level runs that the fire events cause. `fires` must be in time order.
+pub fn play(
+    plan: &Plan,
+    fires: &[Fire],
+    probe: &dyn Probe,
+    options: &RunOptions,
+) -> (Vec<RunRecord>, Vec<Note>) {
+    let mut player = Player {
+        plan,
+        probe,
+        options,
+        fires,
+        next_fire: 0,
+        runs: Vec::new(),
+        notes: Vec::new(),
+        last_end: BTreeMap::new(),
+    };
+    player.play_all();
+    (player.runs, player.notes)
+}
+
+struct Player<'a> {
+    plan: &'a Plan,
+    probe: &'a dyn Probe,
+    options: &'a RunOptions,
+    fires: &'a [Fire],
+    next_fire: usize,
+    runs: Vec<RunRecord>,
+    notes: Vec<Note>,
+    /// When each level's last run ended, for cooldowns.
+    last_end: BTreeMap<u32, i64>,
+}
+
+/// How a level's execution ended.
+enum LevelEnd {
+    Succeeded,
+    Failed(String),
+    /// A trigger for a higher level fired: escalate to it.
+    Preempted(Fire),
+}
+
+impl Player<'_> {
+    fn play_all(&mut self) {
+        while self.next_fire < self.fires.len() {
+            // Among fires at the same evaluation, the highest level wins.
+            let t = self.fires[self.next_fire].t_ms;
+            let mut group_end = self.next_fire;
+            while group_end < self.fires.len() && self.fires[group_end].t_ms == t {
+                group_end += 1;
+            }
+            let group = &self.fires[self.next_fire..group_end];
+            self.next_fire = group_end;
+            let mut candidates: Vec<&Fire> = group.iter().collect();
+            candidates.sort_by(|a, b| b.level.cmp(&a.level));
+            let mut started = None;
+            for fire in candidates {
+                if started.is_some() {
+                    self.notes.push(Note {
+                        t_ms: t,
+                        text: format!(
+                            "`{}` fired for level {}; a higher level starts instead",
+                            fire.trigger, fire.level
+                        ),
+                    });
+                    continue;
+                }
+                if let Some(until) = self.cooling_until(fire.level, t) {
+                    self.notes.push(Note {
+                        t_ms: t,
+                        text: format!(
+                            "`{}` fired for level {}; level {} is cooling down for another {}",
+                            fire.trigger,
+                            fire.level,
+                            fire.level,
+                            crate::plan::format_duration((until - t).max(0) as u64)
+                        ),
+                    });
+                    continue;
+                }
+                started = Some(fire.clone());
+            }
+            if let Some(fire) = started {
+                self.run_chain(fire);
+            }
+        }
+    }
+
+    /// `Some(until)` when `level` ran recently and its cooldown (read from the plan) has not passed.
+    fn cooling_until(&self, level: u32, t: i64) -> Option<i64> {
+        let cooldown = self.plan.level(level)?.cooldown_ms as i64;
+        let end = *self.last_end.get(&level)?;
+        (cooldown > 0 && t < end + cooldown).then_some(end + cooldown)
+    }
+
+    /// Runs a level and whatever it escalates to.
+    fn run_chain(&mut self, first: Fire) {
+        let mut current = Some((first.level, first.trigger.clone(), first.t_ms));
+        while let Some((number, trigger, t)) = current.take() {
+            let Some(level) = self.plan.level(number) else {
+                return;
+            };
+            let id = format!("run-{}", self.runs.len() + 1);
+            let mut run = RunRecord {
+                id,
+                t_ms: t,
+                end_ms: t,
+                level: number,
+                trigger: trigger.clone(),
+                approval: None,
+                steps: Vec::new(),
+                outcome: RunOutcome::Succeeded,
+                escalated_to: None,
+                reason: String::new(),
+            };
+            let end = self.execute_level(level, &mut run);
+            let escalate = |to: u32, why: String, run: &mut RunRecord| {
+                run.outcome = RunOutcome::Escalated;
+                run.escalated_to = Some(to);
+                run.reason = why;
+            };
+            let next = match end {
+                LevelEnd::Succeeded => {
+                    run.outcome = RunOutcome::Succeeded;
+                    run.reason = "every step passed".to_string();
+                    None
+                }
+                LevelEnd::Failed(why) => match level.on_failure {
+                    OnFailure::Escalate { level: to } => {
+                        escalate(
+                            to,
+                            format!("{why}; on failure escalate level {to}"),
+                            &mut run,
+                        );
+                        Some((to, trigger.clone(), run.end_ms))
+                    }
+                    OnFailure::Abort | OnFailure::Continue => {
+                        run.outcome = RunOutcome::Failed;
+                        run.reason = why;
+                        None
+                    }
+                },
+                LevelEnd::Preempted(fire) => {
+                    escalate(
+                        fire.level,
+                        format!("`{}` fired for level {}", fire.trigger, fire.level),
+                        &mut run,
+                    );
+                    Some((fire.level, fire.trigger.clone(), run.end_ms))
+                }
+            };
+            self.last_end.insert(number, run.end_ms);
+            self.runs.push(run);
+            current = next;
+        }
+    }
+
+    /// Fires that arrived up to `t` while a run of `level` was going: a higher one is returned (the run
+    /// escalates), lower or equal ones are noted as absorbed by the run.
+    fn fires_until(&mut self, t: i64, level: u32) -> Option<Fire> {
+        let mut best: Option<Fire> = None;
+        while self.next_fire < self.fires.len() && self.fires[self.next_fire].t_ms <= t {
+            let fire = self.fires[self.next_fire].clone();
+            self.next_fire += 1;
+            if fire.level > level && best.as_ref().is_none_or(|b| fire.level > b.level) {
+                if let Some(prev) = best.replace(fire) {
+                    self.absorbed(&prev, level);
+                }
+            } else {
+                self.absorbed(&fire, level);
+            }
+        }
+        best
+    }
+
+    fn absorbed(&mut self, fire: &Fire, running: u32) {
+        self.notes.push(Note {
+            t_ms: fire.t_ms,
+            text: format!(
+                "`{}` fired for level {} while level {running} was running; no new run",
+                fire.trigger, fire.level
+            ),
+        });
+    }
+
+    /// The earliest fire for a level above `level` in `(after, until]`, without consuming anything.
+    fn peek_higher(&self, until: i64, level: u32) -> Option<&Fire> {
+        self.fires[self.next_fire..]
+            .iter()
+            .take_while(|f| f.t_ms <= until)
+            .find(|f| f.level > level)
+    }
+
+    fn execute_level(&mut self, level: &Level, run: &mut RunRecord) -> LevelEnd {
+        let mut t = run.t_ms;
+        if level.approval_required {
+            let decision = self
+                .options
+                .approvals
+                .get(&level.number)
+                .copied()
+                .unwrap_or(Approval::After(0));
+            let decided_at = match decision {
+                Approval::After(ms) => t + ms as i64,
+                Approval::Deny => t,
+            };
+            // A higher level firing while this one waits for a person escalates at once.
+            if let Some(fire) = self.peek_higher(decided_at, level.number).cloned() {
+                let fire = self.fires_until(fire.t_ms, level.number).unwrap_or(fire);
+                run.end_ms = fire.t_ms;
+                self.skip_all(&level.steps, run, fire.t_ms, 1);
+                return LevelEnd::Preempted(fire);
+            }
+            t = decided_at;
+            run.approval = Some((t, decision != Approval::Deny));
+            if decision == Approval::Deny {
+                run.end_ms = t;
+                self.skip_all(&level.steps, run, t, 1);
+                return LevelEnd::Failed("approval denied".to_string());
+            }
+        }
+        let attempts = level.max_attempts.max(1);
+        let mut failure = String::new();
+        for attempt in 1..=attempts {
+            let first_step = t;
+            let deadline = level.deadline_ms.map(|d| first_step + d as i64);
+            let mut failed = None;
+            for (i, step) in level.steps.iter().enumerate() {
+                if let Some(fire) = self.fires_until(t, level.number) {
+                    self.skip_all(&level.steps[i..], run, t, attempt);
+                    run.end_ms = t;
+                    return LevelEnd::Preempted(fire);
+                }
+                let (outcome, end, why) = self.step(step, t, deadline, run, attempt);
+                t = end;
+                if outcome == StepOutcome::Failed && failed.is_none() {
+                    failed = Some(why);
+                    if level.on_failure != OnFailure::Continue || deadline.is_some_and(|d| t >= d) {
+                        self.skip_all(&level.steps[i + 1..], run, t, attempt);
+                        break;
+                    }
+                }
+            }
+            run.end_ms = t;
+            match failed {
+                None => {
+                    if let Some(fire) = self.fires_until(t, level.number) {
+                        return LevelEnd::Preempted(fire);
+                    }
+                    return LevelEnd::Succeeded;
+                }
+                Some(why) => {
+                    failure = if attempts > 1 {
+                        format!("{why} (attempt {attempt} of {attempts})")
+                    } else {
+                        why
+                    };
+                    if let Some(fire) = self.fires_until(t, level.number) {
+                        return LevelEnd::Preempted(fire);
+                    }
+                }
+            }
+        }
+        LevelEnd::Failed(failure)
+    }
+
+    fn skip_all(&self, steps: &[Step], run: &mut RunRecord, t: i64, attempt: u32) {
+        for step in steps {
+            run.steps.push(StepRecord {
+                id: step.id.clone(),
+                kind: step.action.kind(),
+                t_ms: t,
+                end_ms: t,
+                outcome: StepOutcome::Skipped,
+                attempt,
+                detail: String::new(),
+            });
+            if let Action::Parallel { steps } = &step.action {
+                self.skip_all(steps, run, t, attempt);
+            }
+        }
+    }
+
+    /// Plays one step from `t`; returns its outcome, when it ended and why it failed.
+    fn step(
+        &self,
+        step: &Step,
+        t: i64,
+        deadline: Option<i64>,
+        run: &mut RunRecord,
+        attempt: u32,
+    ) -> (StepOutcome, i64, String) {
+        let index = run.steps.len();
+        run.steps.push(StepRecord {
+            id: step.id.clone(),
+            kind: step.action.kind(),
+            t_ms: t,
+            end_ms: t,
+            outcome: StepOutcome::Ok,
+            attempt,
+            detail: String::new(),
+        });
+        let injected = self.options.fail.contains(&step.id);
+        let (mut outcome, mut end, mut detail) = match &step.action {
+            Action::Parallel { steps } => {
+                let mut end = t;
+                let mut failed = Vec::new();
+                for child in steps {
+                    let (o, e, _) = self.step(child, t, deadline, run, attempt);
+                    end = end.max(e);
+                    if o == StepOutcome::Failed {
+                        failed.push(child.id.clone());
+                    }
+                }
+                if injected {
+                    (
+                        StepOutcome::Failed,
+                        end,
+                        "failure injected with --fail".to_string(),
+                    )
+                } else if failed.is_empty() {
+                    (StepOutcome::Ok, end, String::new())
+                } else {
+                    (
+                        StepOutcome::Failed,
+                        end,
+                        format!("{} failed", failed.join(", ")),
+                    )
+                }
+            }
+            Action::Wait { ms } => (StepOutcome::Ok, t + *ms as i64, String::new()),
+            Action::VerifyCondition {
+                condition,
+                condition_text,
+                every_ms,
+                ..
+            } => {
+                let within = step.timeout_ms as i64;
+                let every = (*every_ms as i64).max(1);
+                let mut probe_t = t;
+                let mut passed = None;
+                while !injected && probe_t <= t + within {
+                    if self.probe.holds(condition, probe_t) {
+                        passed = Some(probe_t);
+                        break;
+                    }
+                    probe_t += every;
+                }
+                match passed {
+                    Some(at) => (
+                        StepOutcome::Ok,
+                        at,
+                        format!(
+                            "`{condition_text}` held after {}",
+                            crate::plan::format_duration((at - t) as u64)
+                        ),
+                    ),
+                    None if injected => (
+                        StepOutcome::Failed,
+                        t + within,
+                        "failure injected with --fail".to_string(),
+                    ),
+                    None => (
+                        StepOutcome::Failed,
+                        t + within,
+                        format!(
+                            "`{condition_text}` did not hold within {}",
+                            crate::plan::format_duration(within as u64)
+                        ),
+                    ),
+                }
+            }
+            _ if injected => {
+                // Every attempt fails at once; retries wait backoff, doubling each time.
+                let mut end = t;
+                for retry in 0..step.retries {
+                    end += (step.backoff_ms as i64).saturating_mul(1 << retry.min(30));
+                }
+                let tries = step.retries + 1;
+                (
+                    StepOutcome::Failed,
+                    end,
+                    format!(
+                        "failure injected with --fail ({tries} attempt{})",
+                        if tries == 1 { "" } else { "s" }
+                    ),
+                )
+            }
+            _ => (StepOutcome::Ok, t, String::new()),
+        };
+        if let Some(d) = deadline {
+            if end > d {
+                end = d;
+                outcome = StepOutcome::Failed;
+                detail = "the level's deadline passed".to_string();
+            }
+        }
+        let record = &mut run.steps[index];
+        record.end_ms = end;
+        record.outcome = outcome;
+        record.detail = detail.clone();
+        (
+            outcome,
+            end,
+            if detail.is_empty() {
+                format!("{} failed", step.id)
+            } else {
+                format!("{} failed: {detail}", step.id)
+            },
+        )
+    }
+}

@@ -1,0 +1,53 @@
+//! Metric sources. Today: recorded series files for `ripcord simulate`, in three formats (CSV, JSON Lines,
+//! promtool unit-test YAML), read into one [`SeriesSet`] of time-ordered samples per metric name.
+//!
+//! Readers never panic on bad input: every problem is a [`Diagnostic`] (codes RC401-RC405) whose span is a
+//! byte range of the series file's text. The caller caps files at 64 MiB; readers cap the samples a file
+//! may expand to at [`MAX_SAMPLES`].
+
+mod csv_file;
+mod detect;
+mod expand;
+mod jsonl;
+mod promtool;
+mod series;
+mod time;
+
+#[cfg(test)]
+mod tests;
+
+pub use detect::Format;
+pub use series::{
+    MAX_SAMPLES, STALE_NAN, STALE_NAN_BITS, Series, SeriesSet, TimeBase, format_time, is_stale,
+};
+
+use crate::diagnostic::Diagnostic;
+use crate::span::Span;
+
+/// Reads a series file. `path_for_messages` names the file (its extension is a hint to the format);
+/// spans in the error point into `text`.
+pub fn read_series(path_for_messages: &str, text: &str) -> Result<SeriesSet, Diagnostic> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let shift = text.len() - body.len();
+    detect::detect(path_for_messages, body)
+        .and_then(|format| read_series_as(format, body))
+        .map_err(|mut d| {
+            if shift > 0 {
+                let move_span = |s: Span| Span::new(s.start + shift, s.end + shift);
+                d.span = move_span(d.span);
+                for (span, _) in &mut d.related {
+                    *span = move_span(*span);
+                }
+            }
+            d
+        })
+}
+
+/// Reads a series file in a given format, skipping detection.
+pub fn read_series_as(format: Format, text: &str) -> Result<SeriesSet, Diagnostic> {
+    match format {
+        Format::Csv => csv_file::read(text),
+        Format::JsonLines => jsonl::read(text),
+        Format::PromtoolYaml => promtool::read(text),
+    }
+}

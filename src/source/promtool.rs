@@ -1,0 +1,383 @@
+//! Reading promtool unit-test YAML: the `input_series` of the first test (or of a top level that is itself
+//! `{interval, input_series}`), sampled every `interval` (promtool's default: `evaluation_interval`, else
+//! 1m) from time 0, with values in promtool's expanding notation (see `expand.rs`).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use super::expand::{self, ExpandError, Item};
+use super::series::{Builder, SeriesSet, TimeBase, valid_metric_name};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::span::Span;
+
+const DEFAULT_INTERVAL_MS: u64 = 60_000;
+
+#[derive(Deserialize)]
+struct UnitTestFile {
+    #[serde(default)]
+    evaluation_interval: Option<Spanned<String>>,
+    #[serde(default)]
+    tests: Option<Vec<TestGroup>>,
+    #[serde(default)]
+    interval: Option<Spanned<String>>,
+    #[serde(default)]
+    input_series: Option<Vec<InputSeries>>,
+}
+
+#[derive(Deserialize)]
+struct TestGroup {
+    #[serde(default)]
+    interval: Option<Spanned<String>>,
+    #[serde(default)]
+    input_series: Option<Vec<InputSeries>>,
+}
+
+#[derive(Deserialize)]
+struct InputSeries {
+    series: Spanned<String>,
+    #[serde(default)]
+    values: Option<Spanned<String>>,
+}
+
+/// Where a YAML scalar sits in the text, and how to find a byte of its value inside it.
+struct Scalar<'a> {
+    value: &'a str,
+    span: Span,
+    /// Offset of the value's first byte from `span.start`, when the value appears verbatim.
+    inner: Option<usize>,
+}
+
+impl<'a> Scalar<'a> {
+    fn new(text: &str, s: &'a Spanned<String>) -> Self {
+        let loc = s.referenced.span();
+        let (start, len) = match (loc.byte_offset(), loc.byte_len()) {
+            (Some(o), Some(l)) => (
+                usize::try_from(o).unwrap_or(0),
+                usize::try_from(l).unwrap_or(0),
+            ),
+            _ => (0, 0),
+        };
+        let span = Span::new(
+            start.min(text.len()),
+            start.saturating_add(len).min(text.len()),
+        );
+        let value = s.value.as_str();
+        let inner = [0, 1].into_iter().find(|&skip| {
+            let at = span.start + skip;
+            text.get(at..at + value.len()) == Some(value)
+        });
+        Scalar { value, span, inner }
+    }
+
+    /// The span of bytes `start..end` of the value, or the whole scalar if they cannot be placed.
+    fn part(&self, start: usize, end: usize) -> Span {
+        match self.inner {
+            Some(skip) => Span::new(self.span.start + skip + start, self.span.start + skip + end),
+            None => self.span,
+        }
+    }
+}
+
+pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
+    let file: UnitTestFile = serde_saphyr::from_str(text).map_err(|e| yaml_error(text, &e))?;
+    let first_test = file.tests.and_then(|t| t.into_iter().next());
+    let (interval, input) = match first_test {
+        Some(t) if t.input_series.is_some() => (t.interval.or(file.interval), t.input_series),
+        _ => (file.interval, file.input_series),
+    };
+    let Some(input) = input else {
+        return Err(Diagnostic::new(Code::SeriesSyntax, Span::new(0, 0), "the YAML file has no `input_series`")
+            .label("read as promtool unit-test YAML")
+            .help("give `tests: [{interval: 1m, input_series: [{series: 'name', values: '1 2 3'}]}]`, or `input_series` at the top level"));
+    };
+    let interval_ms = match interval.as_ref().or(file.evaluation_interval.as_ref()) {
+        Some(s) => {
+            let scalar = Scalar::new(text, s);
+            match parse_prometheus_duration(scalar.value) {
+                Some(ms) if ms > 0 => ms,
+                _ => {
+                    return Err(Diagnostic::new(
+                        Code::SeriesTime,
+                        scalar.span,
+                        format!("`{}` is not an interval", scalar.value),
+                    )
+                    .label("expected a duration such as `15s` or `1m`")
+                    .help("write a positive Prometheus duration: whole numbers with units `ms s m h d w y`, largest first"));
+                }
+            }
+        }
+        None => DEFAULT_INTERVAL_MS,
+    };
+    let interval_ms = i64::try_from(interval_ms).unwrap_or(i64::MAX);
+    let mut builder = Builder::new(text, TimeBase::Seconds);
+    let mut seen: BTreeMap<String, (Labels, Span)> = BTreeMap::new();
+    for entry in &input {
+        let name_scalar = Scalar::new(text, &entry.series);
+        let (name, labels) = parse_series_name(name_scalar.value).map_err(|(s, e, message)| {
+            Diagnostic::new(Code::SeriesSyntax, name_scalar.part(s, e), message)
+                .label("in this series")
+                .help("write the series as `name` or `name{label=\"value\"}`")
+        })?;
+        if let Some((first_labels, first_span)) = seen.get(&name) {
+            let message = if *first_labels == labels {
+                format!("the series `{}` is given twice", name_scalar.value.trim())
+            } else {
+                format!("`{name}` appears twice with different labels")
+            };
+            return Err(Diagnostic::new(Code::SeriesSyntax, name_scalar.span, message)
+                .label("again here")
+                .related(*first_span, "first here")
+                .help("a series file holds one series per metric name; aggregate them first (for example with `sum`) and record the result once"));
+        }
+        seen.insert(name.clone(), (labels, name_scalar.span));
+        builder.declare(&name, name_scalar.span);
+        let Some(values) = entry.values.as_ref() else {
+            continue;
+        };
+        let values = Scalar::new(text, values);
+        let mut over_limit = None;
+        let expanded = {
+            let mut budget = |n: u64, s: usize, e: usize| {
+                builder.reserve(n, values.part(s, e)).map_err(|d| {
+                    let error = ExpandError {
+                        start: s,
+                        end: e,
+                        message: d.message.clone(),
+                    };
+                    over_limit = Some(d);
+                    error
+                })
+            };
+            expand::expand(values.value, &mut budget)
+        };
+        if let Some(d) = over_limit {
+            return Err(d);
+        }
+        let items = expanded.map_err(|e| {
+            Diagnostic::new(Code::SeriesValue, values.part(e.start, e.end), e.message)
+                .label("here")
+                .help("promtool notation: `1 2 3`, `1+1x3` (1 2 3 4), `5x2` (5 5 5), `_` missing, `_x3` three missing, `stale`")
+        })?;
+        for (i, item) in items.into_iter().enumerate() {
+            if let Item::Value(v) = item {
+                let t = i64::try_from(i)
+                    .ok()
+                    .and_then(|i| i.checked_mul(interval_ms))
+                    .ok_or_else(|| {
+                        Diagnostic::new(
+                            Code::SeriesTime,
+                            values.span,
+                            "the series runs past the largest time ripcord can represent",
+                        )
+                        .help("use a shorter interval or fewer values")
+                    })?;
+                builder.push_reserved(&name, t, v, values.span)?;
+            }
+        }
+    }
+    Ok(builder.finish())
+}
+
+fn yaml_error(text: &str, e: &serde_saphyr::Error) -> Diagnostic {
+    let at = e.location().map_or(0, |l| {
+        let by_line = offset_of(text, l.line(), l.column());
+        l.span()
+            .byte_offset()
+            .and_then(|o| usize::try_from(o).ok())
+            .filter(|&o| o > 0)
+            .unwrap_or(by_line)
+    });
+    let at = crate::span::floor_char_boundary(text, at.min(text.len()));
+    let rendered = e.to_string();
+    let first = rendered
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid YAML")
+        .trim();
+    // The position is shown by the span; keep only the reason.
+    let reason = first.strip_prefix("error: ").unwrap_or(first);
+    let reason = match reason
+        .strip_prefix("line ")
+        .and_then(|r| r.split_once(": "))
+    {
+        Some((_, rest)) => rest,
+        None => reason,
+    };
+    Diagnostic::new(Code::SeriesSyntax, Span::new(at, at), format!("cannot read the YAML series file: {reason}"))
+        .label("here")
+        .help("a promtool unit-test file: `tests:` with `interval:` and `input_series:` of `series:` and `values:`")
+}
+
+/// The byte offset of a 1-based line and character column; the end of the text if past it.
+fn offset_of(text: &str, line: u64, column: u64) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        let skip = usize::try_from(line - 1).unwrap_or(usize::MAX);
+        text.match_indices('\n')
+            .nth(skip - 1)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    let column = usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX);
+    let rest = &text[line_start..];
+    rest.char_indices()
+        .take_while(|&(_, c)| c != '\n')
+        .nth(column)
+        .map_or_else(
+            || line_start + rest.find('\n').unwrap_or(rest.len()),
+            |(i, _)| line_start + i,
+        )
+}
+
+/// A Prometheus duration (`1m`, `1h30m`, `500ms`, `0`): whole numbers with units `y w d h m s ms`, largest
+/// first, each at most once. Milliseconds, or `None` if it is not one.
+pub(crate) fn parse_prometheus_duration(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s == "0" {
+        return Some(0);
+    }
+    const UNITS: [(&str, u64); 7] = [
+        ("y", 365 * 86_400_000),
+        ("w", 7 * 86_400_000),
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+        ("ms", 1),
+    ];
+    let mut rest = s;
+    let mut next_unit = 0;
+    let mut total: u64 = 0;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        // `ms` must be tried before `m`.
+        let (idx, (unit, size)) = UNITS
+            .iter()
+            .enumerate()
+            .skip(next_unit)
+            .filter(|(_, (u, _))| rest.starts_with(u))
+            .max_by_key(|(_, (u, _))| u.len())?;
+        rest = &rest[unit.len()..];
+        next_unit = idx + 1;
+        total = total.checked_add(n.checked_mul(*size)?)?;
+    }
+    if s.is_empty() { None } else { Some(total) }
+}
+
+/// Label pairs, sorted by name.
+pub(crate) type Labels = Vec<(String, String)>;
+
+/// A byte range of the text being parsed, and what is wrong there.
+pub(crate) type NameError = (usize, usize, String);
+
+/// Splits `name{label="value", ...}` into the name and its labels (sorted, without `__name__`).
+pub(crate) fn parse_series_name(s: &str) -> Result<(String, Labels), NameError> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let skip_space = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    skip_space(&mut i);
+    let name_start = i;
+    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b':') {
+        i += 1;
+    }
+    let mut name = s[name_start..i].to_string();
+    let mut labels = Vec::new();
+    skip_space(&mut i);
+    if b.get(i) == Some(&b'{') {
+        i += 1;
+        loop {
+            skip_space(&mut i);
+            if b.get(i) == Some(&b'}') {
+                i += 1;
+                break;
+            }
+            let ls = i;
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                i += 1;
+            }
+            if ls == i {
+                return Err((
+                    ls,
+                    (ls + 1).min(s.len()),
+                    "expected a label name or `}`".to_string(),
+                ));
+            }
+            let label = s[ls..i].to_string();
+            skip_space(&mut i);
+            if b.get(i) != Some(&b'=') {
+                return Err((ls, i, format!("expected `=` after the label `{label}`")));
+            }
+            i += 1;
+            skip_space(&mut i);
+            let value = quoted(s, &mut i).ok_or_else(|| {
+                (
+                    i,
+                    s.len(),
+                    format!("expected a quoted value for the label `{label}`"),
+                )
+            })?;
+            if label == "__name__" {
+                name = value;
+            } else {
+                labels.push((label, value));
+            }
+            skip_space(&mut i);
+            match b.get(i) {
+                Some(b',') => i += 1,
+                Some(b'}') => {}
+                _ => return Err((i, s.len(), "expected `,` or `}` after a label".to_string())),
+            }
+        }
+    }
+    skip_space(&mut i);
+    if i < s.len() {
+        return Err((
+            i,
+            s.len(),
+            format!("unexpected `{}` after the series name", &s[i..]),
+        ));
+    }
+    if !valid_metric_name(&name) {
+        let message = if name.is_empty() {
+            "the series has no metric name".to_string()
+        } else {
+            format!("`{name}` is not a metric name")
+        };
+        return Err((name_start, s.len(), message));
+    }
+    labels.sort();
+    Ok((name, labels))
+}
+
+/// Reads a `"..."`, `'...'` or `` `...` `` string at `*i`, advancing past it.
+fn quoted(s: &str, i: &mut usize) -> Option<String> {
+    let quote = *s.as_bytes().get(*i)?;
+    if !matches!(quote, b'"' | b'\'' | b'`') {
+        return None;
+    }
+    let mut out = String::new();
+    let mut chars = s.get(*i + 1..)?.char_indices();
+    while let Some((at, c)) = chars.next() {
+        if c as u32 == u32::from(quote) {
+            *i += 1 + at + 1;
+            return Some(out);
+        }
+        if c == '\\' && quote != b'`' {
+            out.push(chars.next()?.1);
+        } else {
+            out.push(c);
+        }
+    }
+    None
+}
