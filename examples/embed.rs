@@ -24,32 +24,17 @@ fn main() -> std::process::ExitCode {
         return std::process::ExitCode::from(1);
     };
 
-    println!(
-        "runbook {} evaluates every {} ms",
-        plan.runbook, plan.evaluation_interval_ms
-    );
+    println!("runbook {} evaluates every {} ms", plan.runbook, plan.evaluation_interval_ms);
     for t in &plan.triggers {
         let target = match &t.target {
             Target::Level { level } => format!("level {level}"),
             Target::Notify { channel, .. } => format!("notify {channel}"),
         };
-        println!(
-            "  trigger {:<20} {:<50} -> {target}",
-            t.name, t.condition_text
-        );
+        println!("  trigger {:<20} {:<50} -> {target}", t.name, t.condition_text);
     }
     for level in &plan.levels {
-        let shell = level
-            .steps
-            .iter()
-            .filter(|s| matches!(s.action, Action::Shell { .. }))
-            .count();
-        println!(
-            "  {} has {} steps ({shell} shell), deadline {:?} ms",
-            level.id,
-            level.steps.len(),
-            level.deadline_ms
-        );
+        let shell = level.steps.iter().filter(|s| matches!(s.action, Action::Shell { .. })).count();
+        println!("  {} has {} steps ({shell} shell), deadline {:?} ms", level.id, level.steps.len(), level.deadline_ms);
     }
     std::process::ExitCode::SUCCESS
 }

@@ -20,11 +20,8 @@ type Expected = (String, usize);
 /// Compiles `text` and returns each diagnostic as (code, line), sorted.
 fn check(text: &str) -> Vec<Expected> {
     let index = LineIndex::new(text);
-    let mut found: Vec<Expected> = compile(text)
-        .diagnostics
-        .iter()
-        .map(|d| (d.code.to_string(), index.line(d.span.start)))
-        .collect();
+    let mut found: Vec<Expected> =
+        compile(text).diagnostics.iter().map(|d| (d.code.to_string(), index.line(d.span.start))).collect();
     found.sort();
     found
 }
@@ -63,11 +60,7 @@ fn rendered(path: &str, text: &str) -> String {
     if diagnostics.is_empty() {
         return "(no diagnostics)\n".to_string();
     }
-    diagnostics
-        .iter()
-        .map(|d| render_plain(path, text, d))
-        .collect::<Vec<_>>()
-        .join("\n")
+    diagnostics.iter().map(|d| render_plain(path, text, d)).collect::<Vec<_>>().join("\n")
 }
 
 fn corpus_files() -> Vec<PathBuf> {
@@ -82,10 +75,7 @@ fn corpus_files() -> Vec<PathBuf> {
 }
 
 fn stem(path: &Path) -> String {
-    path.file_stem()
-        .and_then(|s| s.to_str())
-        .expect("file names are UTF-8")
-        .to_string()
+    path.file_stem().and_then(|s| s.to_str()).expect("file names are UTF-8").to_string()
 }
 
 /// A case too large (or too empty) to commit as a file: a name, the text, and what it must produce.
@@ -102,17 +92,8 @@ fn generated_cases() -> Vec<Generated> {
     let close = ")".repeat(100).repeat(1000);
     let deep_parens = format!(
         "runbook deep {{\n  trigger deep: {} error_rate {} > 1 -> level 1\n{level}",
-        open.as_bytes()
-            .chunks(100)
-            .map(|c| std::str::from_utf8(c).expect("ascii"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        close
-            .as_bytes()
-            .chunks(100)
-            .map(|c| std::str::from_utf8(c).expect("ascii"))
-            .collect::<Vec<_>>()
-            .join("\n"),
+        open.as_bytes().chunks(100).map(|c| std::str::from_utf8(c).expect("ascii")).collect::<Vec<_>>().join("\n"),
+        close.as_bytes().chunks(100).map(|c| std::str::from_utf8(c).expect("ascii")).collect::<Vec<_>>().join("\n"),
     );
     let mut deep_parallel = String::from("runbook deep {\n  level 1 \"Rollback\" {\n");
     for _ in 0..100_000 {
@@ -123,46 +104,25 @@ fn generated_cases() -> Vec<Generated> {
         deep_parallel.push_str("}\n");
     }
     deep_parallel.push_str("  }\n}\n");
-    let long_line = format!(
-        "runbook long {{\n  description \"{}\"\n{level}",
-        "x".repeat(1 << 20)
-    );
-    let many_operators = format!(
-        "runbook many {{\n  trigger sum: {} > 1 -> level 1\n{level}",
-        vec!["error_rate"; 1002].join(" + ")
-    );
+    let long_line = format!("runbook long {{\n  description \"{}\"\n{level}", "x".repeat(1 << 20));
+    let many_operators =
+        format!("runbook many {{\n  trigger sum: {} > 1 -> level 1\n{level}", vec!["error_rate"; 1002].join(" + "));
     vec![
-        Generated {
-            name: "parentheses_100000_deep",
-            text: deep_parens,
-            expect: vec![(Code::NestingTooDeep, 2)],
-        },
+        Generated { name: "parentheses_100000_deep", text: deep_parens, expect: vec![(Code::NestingTooDeep, 2)] },
         Generated {
             name: "parallel_100000_deep",
             // `runbook {` and `level {` are two levels, so the 63rd `parallel {` (line 65) is the 65th.
             text: deep_parallel,
             expect: vec![(Code::NestingTooDeep, 65)],
         },
-        Generated {
-            name: "line_of_one_megabyte",
-            text: long_line,
-            expect: vec![(Code::LineTooLong, 2)],
-        },
+        Generated { name: "line_of_one_megabyte", text: long_line, expect: vec![(Code::LineTooLong, 2)] },
         Generated {
             name: "expression_with_1001_operators",
             text: many_operators,
             expect: vec![(Code::ExpressionTooLarge, 2)],
         },
-        Generated {
-            name: "empty_file",
-            text: String::new(),
-            expect: vec![(Code::EmptyFile, 1)],
-        },
-        Generated {
-            name: "white_space_only",
-            text: "\n  \t\r\n\n".to_string(),
-            expect: vec![(Code::EmptyFile, 1)],
-        },
+        Generated { name: "empty_file", text: String::new(), expect: vec![(Code::EmptyFile, 1)] },
+        Generated { name: "white_space_only", text: "\n  \t\r\n\n".to_string(), expect: vec![(Code::EmptyFile, 1)] },
         Generated {
             name: "file_over_8_mib",
             text: format!("runbook big {{\n{}}}\n", "# padding\n".repeat(900_000)),
@@ -216,44 +176,26 @@ fn corpus_renders_as_snapshotted() {
     let files = corpus_files().into_iter().map(|p| (stem(&p), p));
     for_each(files, |name, path| {
         let text = std::fs::read_to_string(&path).expect("corpus files are UTF-8");
-        let header: Vec<&str> = ripcord::source_text(&text)
-            .lines()
-            .take_while(|l| l.starts_with('#'))
-            .collect();
+        let header: Vec<&str> = ripcord::source_text(&text).lines().take_while(|l| l.starts_with('#')).collect();
         snapshot(name, &header.join("\n"), &text);
     });
 }
 
 #[test]
 fn generated_cases_match_and_render() {
-    let cases = generated_cases()
-        .into_iter()
-        .map(|c| (c.name.to_string(), c));
+    let cases = generated_cases().into_iter().map(|c| (c.name.to_string(), c));
     for_each(cases, |name, case| {
-        let want: Vec<Expected> = case
-            .expect
-            .iter()
-            .map(|(c, l)| (c.to_string(), *l))
-            .collect();
+        let want: Vec<Expected> = case.expect.iter().map(|(c, l)| (c.to_string(), *l)).collect();
         assert_eq!(check(&case.text), want, "{name}: (code, line) differ");
-        snapshot(
-            &format!("generated_{name}"),
-            &format!("generated in tests/corpus.rs: {name}"),
-            &case.text,
-        );
+        snapshot(&format!("generated_{name}"), &format!("generated in tests/corpus.rs: {name}"), &case.text);
     });
 }
 
 #[test]
 fn bom_before_a_valid_runbook_is_skipped() {
-    let text =
-        "\u{feff}runbook bom {\n  level 1 \"Rollback\" {\n    step shell \"./rollback\"\n  }\n}\n";
+    let text = "\u{feff}runbook bom {\n  level 1 \"Rollback\" {\n    step shell \"./rollback\"\n  }\n}\n";
     let compiled = compile(text);
-    assert!(
-        compiled.diagnostics.is_empty(),
-        "{:?}",
-        compiled.diagnostics
-    );
+    assert!(compiled.diagnostics.is_empty(), "{:?}", compiled.diagnostics);
     assert_eq!(compiled.plan.expect("a plan").runbook, "bom");
 }
 
@@ -276,19 +218,12 @@ fn duplicates_label_the_first_definition() {
         let text = std::fs::read_to_string(dir.join(format!("{file}.runbook"))).expect("exists");
         let index = LineIndex::new(&text);
         let compiled = compile(&text);
-        let d = compiled
-            .diagnostics
-            .iter()
-            .find(|d| d.code == code)
-            .unwrap_or_else(|| panic!("{file}: no {code}"));
+        let d = compiled.diagnostics.iter().find(|d| d.code == code).unwrap_or_else(|| panic!("{file}: no {code}"));
         assert_eq!(d.related.len(), 1, "{file}: one related span");
         let (span, label) = &d.related[0];
         assert_eq!(index.line(span.start), first_line, "{file}: related line");
         assert!(label.starts_with("first"), "{file}: label `{label}`");
-        assert!(
-            span.end <= d.span.start,
-            "{file}: the first definition comes before the duplicate"
-        );
+        assert!(span.end <= d.span.start, "{file}: the first definition comes before the duplicate");
     }
 }
 
@@ -310,8 +245,5 @@ fn every_analysis_code_has_a_corpus_case() {
         .map(|c| c.as_str())
         .filter(|c| !covered.contains(*c))
         .collect();
-    assert!(
-        missing.is_empty(),
-        "codes without a corpus case: {missing:?}"
-    );
+    assert!(missing.is_empty(), "codes without a corpus case: {missing:?}");
 }

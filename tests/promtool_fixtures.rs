@@ -10,10 +10,7 @@ use serde_json::Value;
 fn firing_times(output: &Value, trigger: &str, interval_s: i64, end_s: i64) -> BTreeSet<i64> {
     let mut firing = BTreeSet::new();
     let mut since: Option<i64> = None;
-    let transitions = output["transitions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let transitions = output["transitions"].as_array().cloned().unwrap_or_default();
     for t in transitions.iter().filter(|t| t["trigger"] == trigger) {
         let at = t["t"].as_i64().unwrap_or(-1);
         if let Some(from) = since.take() {
@@ -32,59 +29,29 @@ fn firing_times(output: &Value, trigger: &str, interval_s: i64, end_s: i64) -> B
 #[test]
 fn simulate_fires_when_promtool_does() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/promtool/fixtures");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir)
-        .expect("fixtures dir")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let mut cases: Vec<_> = std::fs::read_dir(&dir).expect("fixtures dir").flatten().map(|e| e.path()).collect();
     cases.sort();
-    assert!(
-        cases.len() >= 100,
-        "expected at least 100 promtool fixtures, found {}",
-        cases.len()
-    );
+    assert!(cases.len() >= 100, "expected at least 100 promtool fixtures, found {}", cases.len());
     let mut failures = Vec::new();
     for case in &cases {
-        let expected: Value = serde_json::from_str(
-            &std::fs::read_to_string(case.join("expected.json")).expect("expected.json"),
-        )
-        .expect("json");
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(case.join("expected.json")).expect("expected.json"))
+                .expect("json");
         let interval_s = expected["interval_s"].as_i64().expect("interval_s");
         let end_s = expected["end_s"].as_i64().expect("end_s");
         let trigger = expected["trigger"].as_str().expect("trigger");
-        let want: BTreeSet<i64> = expected["firing"]
-            .as_array()
-            .expect("firing")
-            .iter()
-            .filter_map(Value::as_i64)
-            .collect();
+        let want: BTreeSet<i64> =
+            expected["firing"].as_array().expect("firing").iter().filter_map(Value::as_i64).collect();
         let out = assert_cmd::Command::cargo_bin("ripcord")
             .expect("binary")
-            .args([
-                "simulate",
-                "case.runbook",
-                "--series",
-                "test.yml",
-                "--format",
-                "json",
-                "--start",
-                "0",
-                "--end",
-            ])
+            .args(["simulate", "case.runbook", "--series", "test.yml", "--format", "json", "--start", "0", "--end"])
             .arg(end_s.to_string())
             .current_dir(case)
             .output()
             .expect("run ripcord");
-        let name = case
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if !out.status.success() {
-            failures.push(format!(
-                "{name}: exit {:?}: {}",
-                out.status.code(),
-                String::from_utf8_lossy(&out.stderr)
-            ));
+            failures.push(format!("{name}: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
             continue;
         }
         let json: Value = match serde_json::from_slice(&out.stdout) {
@@ -101,11 +68,5 @@ fn simulate_fires_when_promtool_does() {
             failures.push(format!("{name}: promtool fires at {missing:?} and ripcord does not; ripcord fires at {extra:?} and promtool does not"));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} fixtures disagree:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} fixtures disagree:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }

@@ -20,12 +20,7 @@ fn ripcord(dir: &Path, args: &[&str]) -> std::process::Output {
 }
 
 fn json(out: &std::process::Output) -> Value {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("JSON on stdout")
 }
 
@@ -33,20 +28,10 @@ fn json(out: &std::process::Output) -> Value {
 fn incidents() -> Vec<(String, String, String)> {
     let mut out = Vec::new();
     let dir = root().join("examples/incidents");
-    let mut entries: Vec<_> = std::fs::read_dir(&dir)
-        .expect("incidents")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("incidents").flatten().map(|e| e.path()).collect();
     entries.sort();
-    for csv in entries
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
-    {
-        let stem = csv
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    for csv in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "csv")) {
+        let stem = csv.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let runbook = format!("runbooks/{stem}.runbook");
         if root().join(&runbook).exists() {
             let csv = format!("examples/incidents/{stem}.csv");
@@ -59,26 +44,12 @@ fn incidents() -> Vec<(String, String, String)> {
 #[test]
 fn bundled_incidents_snapshot_timeline_and_json() {
     let cases = incidents();
-    assert!(
-        cases.len() >= 5,
-        "expected an incident per runbook, found {}",
-        cases.len()
-    );
+    assert!(cases.len() >= 5, "expected an incident per runbook, found {}", cases.len());
     for (name, runbook, csv) in cases {
         let text = ripcord(&root(), &["simulate", &runbook, "--series", &csv]);
-        assert!(
-            text.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&text.stderr)
-        );
-        insta::assert_snapshot!(
-            format!("{name}_timeline"),
-            String::from_utf8_lossy(&text.stdout)
-        );
-        let j = json(&ripcord(
-            &root(),
-            &["simulate", &runbook, "--series", &csv, "--format", "json"],
-        ));
+        assert!(text.status.success(), "{name}: {}", String::from_utf8_lossy(&text.stderr));
+        insta::assert_snapshot!(format!("{name}_timeline"), String::from_utf8_lossy(&text.stdout));
+        let j = json(&ripcord(&root(), &["simulate", &runbook, "--series", &csv, "--format", "json"]));
         insta::assert_json_snapshot!(format!("{name}_json"), j);
     }
 }
@@ -96,24 +67,10 @@ fn json_has_exactly_the_documented_shape() {
             "json",
         ],
     ));
-    let keys = |v: &Value| -> Vec<String> {
-        v.as_object()
-            .map(|o| o.keys().cloned().collect())
-            .unwrap_or_default()
-    };
+    let keys = |v: &Value| -> Vec<String> { v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default() };
     let mut top = keys(&j);
     top.sort();
-    assert_eq!(
-        top,
-        [
-            "end",
-            "interval_s",
-            "runbook",
-            "runs",
-            "start",
-            "transitions"
-        ]
-    );
+    assert_eq!(top, ["end", "interval_s", "runbook", "runs", "start", "transitions"]);
     assert_eq!(j["interval_s"], 15);
     let t = &j["transitions"][0];
     let mut tk = keys(t);
@@ -122,18 +79,7 @@ fn json_has_exactly_the_documented_shape() {
     let run = &j["runs"][0];
     let mut rk = keys(run);
     rk.sort();
-    assert_eq!(
-        rk,
-        [
-            "escalated_to",
-            "id",
-            "level",
-            "outcome",
-            "steps",
-            "t",
-            "trigger"
-        ]
-    );
+    assert_eq!(rk, ["escalated_to", "id", "level", "outcome", "steps", "t", "trigger"]);
     let mut sk = keys(&run["steps"][0]);
     sk.sort();
     assert_eq!(sk, ["id", "kind", "outcome", "t"]);
@@ -153,10 +99,7 @@ fn the_storage_migration_incident_escalates() {
         ],
     ));
     let runs = j["runs"].as_array().expect("runs");
-    assert!(
-        runs.iter().any(|r| r["outcome"] == "escalated"),
-        "no escalation in {runs:#?}"
-    );
+    assert!(runs.iter().any(|r| r["outcome"] == "escalated"), "no escalation in {runs:#?}");
 }
 
 const SMALL: &str = r#"
@@ -188,36 +131,14 @@ fn small_dir() -> tempfile::TempDir {
 #[test]
 fn timing_verify_on_the_series_and_no_side_effects() {
     let dir = small_dir();
-    let j = json(&ripcord(
-        dir.path(),
-        &[
-            "simulate",
-            "small.runbook",
-            "--series",
-            "x.csv",
-            "--format",
-            "json",
-        ],
-    ));
+    let j = json(&ripcord(dir.path(), &["simulate", "small.runbook", "--series", "x.csv", "--format", "json"]));
     let states: Vec<(i64, String)> = j["transitions"]
         .as_array()
         .expect("t")
         .iter()
-        .map(|t| {
-            (
-                t["t"].as_i64().unwrap_or(-1),
-                t["state"].as_str().unwrap_or("").to_string(),
-            )
-        })
+        .map(|t| (t["t"].as_i64().unwrap_or(-1), t["state"].as_str().unwrap_or("").to_string()))
         .collect();
-    assert_eq!(
-        states,
-        [
-            (60, "pending".into()),
-            (90, "firing".into()),
-            (240, "inactive".into())
-        ]
-    );
+    assert_eq!(states, [(60, "pending".into()), (90, "firing".into()), (240, "inactive".into())]);
     let run = &j["runs"][0];
     assert_eq!(run["t"], 90);
     // verify x < 5 polls every 15s for a minute from 90s: x stays 20 until 240s, so it fails at 150s.
@@ -226,10 +147,7 @@ fn timing_verify_on_the_series_and_no_side_effects() {
     assert_eq!(run["escalated_to"], 2);
     assert_eq!(j["runs"][1]["t"], 150);
     assert_eq!(j["runs"][1]["outcome"], "succeeded");
-    assert!(
-        !Path::new("/tmp/ripcord-simulate-must-not-create-this").exists(),
-        "simulation ran a command"
-    );
+    assert!(!Path::new("/tmp/ripcord-simulate-must-not-create-this").exists(), "simulation ran a command");
 }
 
 #[test]
@@ -264,16 +182,7 @@ fn approval_after_a_delay_starts_steps_later() {
     let dir = small_dir();
     let j = json(&ripcord(
         dir.path(),
-        &[
-            "simulate",
-            "small.runbook",
-            "--series",
-            "x.csv",
-            "--format",
-            "json",
-            "--approve",
-            "2=after:5m",
-        ],
+        &["simulate", "small.runbook", "--series", "x.csv", "--format", "json", "--approve", "2=after:5m"],
     ));
     assert_eq!(j["runs"][1]["t"], 150);
     assert_eq!(j["runs"][1]["steps"][0]["t"], 450);
@@ -284,44 +193,19 @@ fn the_chart_has_one_line_per_metric_one_region_per_firing_interval_and_one_mark
     let dir = small_dir();
     let out = ripcord(
         dir.path(),
-        &[
-            "simulate",
-            "small.runbook",
-            "--series",
-            "x.csv",
-            "--chart",
-            "out.svg",
-            "--format",
-            "json",
-        ],
+        &["simulate", "small.runbook", "--series", "x.csv", "--chart", "out.svg", "--format", "json"],
     );
     let j = json(&out);
     let svg = std::fs::read_to_string(dir.path().join("out.svg")).expect("chart written");
     let doc = roxmltree::Document::parse(&svg).expect("the chart is well-formed XML");
     let count = |tag: &str, attr: &str, value: &str| {
         doc.descendants()
-            .filter(|n| {
-                n.has_tag_name(tag)
-                    && n.attribute(attr)
-                        .is_some_and(|v| v.eq_ignore_ascii_case(value))
-            })
+            .filter(|n| n.has_tag_name(tag) && n.attribute(attr).is_some_and(|v| v.eq_ignore_ascii_case(value)))
             .count()
     };
-    assert_eq!(
-        count("polyline", "stroke", "#1F77B4"),
-        1,
-        "one line for metric x"
-    );
-    assert_eq!(
-        count("rect", "fill", "#D62728"),
-        1,
-        "one firing interval (90s to 240s)"
-    );
-    assert_eq!(
-        count("rect", "fill", "#FFC83C"),
-        1,
-        "one pending interval (60s to 90s)"
-    );
+    assert_eq!(count("polyline", "stroke", "#1F77B4"), 1, "one line for metric x");
+    assert_eq!(count("rect", "fill", "#D62728"), 1, "one firing interval (90s to 240s)");
+    assert_eq!(count("rect", "fill", "#FFC83C"), 1, "one pending interval (60s to 90s)");
     let runs = j["runs"].as_array().map(Vec::len).unwrap_or(0);
     assert_eq!(count("rect", "fill", "#9467BD"), runs, "one marker per run");
 }
@@ -329,70 +213,31 @@ fn the_chart_has_one_line_per_metric_one_region_per_firing_interval_and_one_mark
 #[test]
 fn bad_series_input_is_a_diagnostic_with_file_and_line() {
     let dir = small_dir();
-    std::fs::write(
-        dir.path().join("bad.csv"),
-        "time,metric,value\n0,x,1\n30,x,2\n15,x,3\n",
-    )
-    .expect("write");
-    let out = ripcord(
-        dir.path(),
-        &["simulate", "small.runbook", "--series", "bad.csv"],
-    );
+    std::fs::write(dir.path().join("bad.csv"), "time,metric,value\n0,x,1\n30,x,2\n15,x,3\n").expect("write");
+    let out = ripcord(dir.path(), &["simulate", "small.runbook", "--series", "bad.csv"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("RC402") && err.contains("bad.csv") && err.contains(":4:"),
-        "{err}"
-    );
+    assert!(err.contains("RC402") && err.contains("bad.csv") && err.contains(":4:"), "{err}");
 
     std::fs::write(dir.path().join("nan.csv"), "time,metric,value\n0,x,abc\n").expect("write");
-    let out = ripcord(
-        dir.path(),
-        &["simulate", "small.runbook", "--series", "nan.csv"],
-    );
+    let out = ripcord(dir.path(), &["simulate", "small.runbook", "--series", "nan.csv"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("RC403"));
 
     std::fs::write(dir.path().join("y.csv"), "time,metric,value\n0,y,1\n").expect("write");
-    let out = ripcord(
-        dir.path(),
-        &["simulate", "small.runbook", "--series", "y.csv"],
-    );
+    let out = ripcord(dir.path(), &["simulate", "small.runbook", "--series", "y.csv"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("RC404") && err.contains("small.runbook"),
-        "{err}"
-    );
+    assert!(err.contains("RC404") && err.contains("small.runbook"), "{err}");
 }
 
 #[test]
 fn bad_options_are_refused() {
     let dir = small_dir();
-    let out = ripcord(
-        dir.path(),
-        &[
-            "simulate",
-            "small.runbook",
-            "--series",
-            "x.csv",
-            "--fail",
-            "L1.S9",
-        ],
-    );
+    let out = ripcord(dir.path(), &["simulate", "small.runbook", "--series", "x.csv", "--fail", "L1.S9"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("RC406"));
-    let out = ripcord(
-        dir.path(),
-        &[
-            "simulate",
-            "small.runbook",
-            "--series",
-            "x.csv",
-            "--approve",
-            "2=later",
-        ],
-    );
+    let out = ripcord(dir.path(), &["simulate", "small.runbook", "--series", "x.csv", "--approve", "2=later"]);
     assert_eq!(out.status.code(), Some(2));
     let out = ripcord(dir.path(), &["simulate", "small.runbook"]);
     assert_eq!(out.status.code(), Some(2));
@@ -415,17 +260,7 @@ fn rfc3339_in_gives_rfc3339_out() {
             .collect::<String>(),
     )
     .expect("write");
-    let j = json(&ripcord(
-        dir.path(),
-        &[
-            "simulate",
-            "small.runbook",
-            "--series",
-            "dated.jsonl",
-            "--format",
-            "json",
-        ],
-    ));
+    let j = json(&ripcord(dir.path(), &["simulate", "small.runbook", "--series", "dated.jsonl", "--format", "json"]));
     assert_eq!(j["start"], "2026-11-01T10:00:00Z");
     assert_eq!(j["transitions"][1]["t"], "2026-11-01T10:01:30Z");
 }

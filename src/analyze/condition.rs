@@ -14,17 +14,8 @@ pub(super) enum Typed {
     Val(Value),
 }
 
-const ALL_FUNCTIONS: &[&str] = &[
-    "avg_over",
-    "min_over",
-    "max_over",
-    "sum_over",
-    "count_over",
-    "quantile_over",
-    "rate",
-    "increase",
-    "abs",
-];
+const ALL_FUNCTIONS: &[&str] =
+    &["avg_over", "min_over", "max_over", "sum_over", "count_over", "quantile_over", "rate", "increase", "abs"];
 
 impl Analyzer<'_> {
     /// A condition (for a trigger or a verify), or `None` with diagnostics.
@@ -34,15 +25,9 @@ impl Analyzer<'_> {
             Typed::Val(_) => {
                 let text = self.snippet(expr.span);
                 self.push(
-                    Diagnostic::new(
-                        Code::NotACondition,
-                        expr.span,
-                        "a condition needs a comparison",
-                    )
-                    .label("this is a value, not a condition")
-                    .help(format!(
-                        "compare it with a threshold, for example `{text} > 0`"
-                    )),
+                    Diagnostic::new(Code::NotACondition, expr.span, "a condition needs a comparison")
+                        .label("this is a value, not a condition")
+                        .help(format!("compare it with a threshold, for example `{text} > 0`")),
                 );
                 None
             }
@@ -52,63 +37,32 @@ impl Analyzer<'_> {
     fn typed(&mut self, expr: &Expr) -> Option<Typed> {
         match &expr.kind {
             ExprKind::Paren(inner) => self.typed(inner),
-            ExprKind::Quantity(q) => self
-                .scalar(q)
-                .map(|value| Typed::Val(Value::Number { value })),
+            ExprKind::Quantity(q) => self.scalar(q).map(|value| Typed::Val(Value::Number { value })),
             ExprKind::Metric { name, offset } => {
                 self.use_metric(&name.name, name.span);
                 let offset_ms = match offset {
                     Some(q) => self.duration(q, "an offset")?,
                     None => 0,
                 };
-                Some(Typed::Val(Value::Metric {
-                    name: name.name.clone(),
-                    offset_ms,
-                }))
+                Some(Typed::Val(Value::Metric { name: name.name.clone(), offset_ms }))
             }
-            ExprKind::Call { name, args, offset } => self
-                .call(expr.span, name, args, offset.as_ref())
-                .map(Typed::Val),
-            ExprKind::Unary {
-                op: UnOp::Not,
-                op_span,
-                operand,
-            } => match self.typed(operand)? {
-                Typed::Cond(c) => Some(Typed::Cond(Condition::Not {
-                    operand: Box::new(c),
-                })),
+            ExprKind::Call { name, args, offset } => self.call(expr.span, name, args, offset.as_ref()).map(Typed::Val),
+            ExprKind::Unary { op: UnOp::Not, op_span, operand } => match self.typed(operand)? {
+                Typed::Cond(c) => Some(Typed::Cond(Condition::Not { operand: Box::new(c) })),
                 Typed::Val(_) => {
                     self.operand_type(*op_span, operand.span, "`not` needs a condition", "a value");
                     None
                 }
             },
-            ExprKind::Unary {
-                op: UnOp::Neg,
-                op_span,
-                operand,
-            } => match self.typed(operand)? {
-                Typed::Val(Value::Number { value }) => {
-                    Some(Typed::Val(Value::Number { value: -value }))
-                }
-                Typed::Val(v) => Some(Typed::Val(Value::Neg {
-                    operand: Box::new(v),
-                })),
+            ExprKind::Unary { op: UnOp::Neg, op_span, operand } => match self.typed(operand)? {
+                Typed::Val(Value::Number { value }) => Some(Typed::Val(Value::Number { value: -value })),
+                Typed::Val(v) => Some(Typed::Val(Value::Neg { operand: Box::new(v) })),
                 Typed::Cond(_) => {
-                    self.operand_type(
-                        *op_span,
-                        operand.span,
-                        "unary `-` needs a value",
-                        "a condition",
-                    );
+                    self.operand_type(*op_span, operand.span, "unary `-` needs a value", "a condition");
                     None
                 }
             },
-            ExprKind::Binary {
-                op,
-                op_span,
-                lhs,
-                rhs,
-            } => self.binary(*op, *op_span, lhs, rhs),
+            ExprKind::Binary { op, op_span, lhs, rhs } => self.binary(*op, *op_span, lhs, rhs),
         }
     }
 
@@ -118,18 +72,11 @@ impl Analyzer<'_> {
         let (l, r) = (l?, r?);
         if op.is_logical() {
             let (Typed::Cond(l), Typed::Cond(r)) = (l, r) else {
-                let bad = if matches!(self.typed_is_val(lhs), Some(true)) {
-                    lhs
-                } else {
-                    rhs
-                };
+                let bad = if matches!(self.typed_is_val(lhs), Some(true)) { lhs } else { rhs };
                 self.operand_type(
                     op_span,
                     bad.span,
-                    &format!(
-                        "`{}` joins conditions, and this side is a value",
-                        op.symbol()
-                    ),
+                    &format!("`{}` joins conditions, and this side is a value", op.symbol()),
                     "a value",
                 );
                 return None;
@@ -152,26 +99,15 @@ impl Analyzer<'_> {
             if op.is_comparison() {
                 if let Some(bad) = bad {
                     self.push(
-                        Diagnostic::new(
-                            Code::ChainedComparison,
-                            op_span,
-                            "comparisons do not chain",
-                        )
-                        .label(format!(
-                            "`{}` compares the result of another comparison",
-                            op.symbol()
-                        ))
-                        .related(bad.span, "this is already a comparison")
-                        .help("join two comparisons with `and`: `a < x and x < b`"),
+                        Diagnostic::new(Code::ChainedComparison, op_span, "comparisons do not chain")
+                            .label(format!("`{}` compares the result of another comparison", op.symbol()))
+                            .related(bad.span, "this is already a comparison")
+                            .help("join two comparisons with `and`: `a < x and x < b`"),
                     );
                     return None;
                 }
             }
-            let side = if matches!(self.typed_is_val(lhs), Some(false)) {
-                lhs
-            } else {
-                rhs
-            };
+            let side = if matches!(self.typed_is_val(lhs), Some(false)) { lhs } else { rhs };
             self.operand_type(
                 op_span,
                 side.span,
@@ -180,20 +116,8 @@ impl Analyzer<'_> {
             );
             return None;
         };
-        let arith = |op| {
-            Typed::Val(Value::Arith {
-                op,
-                lhs: Box::new(l.clone()),
-                rhs: Box::new(r.clone()),
-            })
-        };
-        let cmp = |op| {
-            Typed::Cond(Condition::Compare {
-                op,
-                lhs: l.clone(),
-                rhs: r.clone(),
-            })
-        };
+        let arith = |op| Typed::Val(Value::Arith { op, lhs: Box::new(l.clone()), rhs: Box::new(r.clone()) });
+        let cmp = |op| Typed::Cond(Condition::Compare { op, lhs: l.clone(), rhs: r.clone() });
         Some(match op {
             BinOp::Gt => cmp(CmpOp::Gt),
             BinOp::Ge => cmp(CmpOp::Ge),
@@ -233,7 +157,16 @@ impl Analyzer<'_> {
             self.duration(q, "a duration");
             return None;
         }
-        q.as_scalar()
+        let value = q.as_scalar()?;
+        if !value.is_finite() {
+            self.push(
+                Diagnostic::new(Code::OutOfRange, q.span, "number is too large")
+                    .label("larger than a 64-bit float can hold")
+                    .help("thresholds are ordinary numbers; no metric reaches 1e308"),
+            );
+            return None;
+        }
+        Some(value)
     }
 
     fn call(
@@ -252,16 +185,9 @@ impl Analyzer<'_> {
                 return None;
             }
             return match self.typed(&args[0])? {
-                Typed::Val(v) => Some(Value::Abs {
-                    operand: Box::new(v),
-                }),
+                Typed::Val(v) => Some(Value::Abs { operand: Box::new(v) }),
                 Typed::Cond(_) => {
-                    self.operand_type(
-                        name.span,
-                        args[0].span,
-                        "`abs` needs a value",
-                        "a condition",
-                    );
+                    self.operand_type(name.span, args[0].span, "`abs` needs a value", "a condition");
                     None
                 }
             };
@@ -273,13 +199,9 @@ impl Analyzer<'_> {
                 format!("the functions are {}", ALL_FUNCTIONS.join(", ")),
             );
             self.push(
-                Diagnostic::new(
-                    Code::UnknownFunction,
-                    name.span,
-                    format!("unknown function `{}`", name.name),
-                )
-                .label("not a function the language has")
-                .help(help),
+                Diagnostic::new(Code::UnknownFunction, name.span, format!("unknown function `{}`", name.name))
+                    .label("not a function the language has")
+                    .help(help),
             );
             return None;
         };
@@ -291,11 +213,8 @@ impl Analyzer<'_> {
             self.arity(span, func.name(), &usage, args.len(), expected);
             return None;
         }
-        let (quantile, series, window) = if expected == 3 {
-            (Some(&args[0]), &args[1], &args[2])
-        } else {
-            (None, &args[0], &args[1])
-        };
+        let (quantile, series, window) =
+            if expected == 3 { (Some(&args[0]), &args[1], &args[2]) } else { (None, &args[0], &args[1]) };
         let quantile = match quantile {
             Some(q) => Some(self.quantile_arg(q)?),
             None => None,
@@ -325,13 +244,9 @@ impl Analyzer<'_> {
             ExprKind::Quantity(q) => self.duration(q, "a window"),
             _ => {
                 self.push(
-                    Diagnostic::new(
-                        Code::ExpectedDuration,
-                        window.span,
-                        "a window needs a duration",
-                    )
-                    .label("expected a duration such as `5m`")
-                    .help(format!("write `{usage}`")),
+                    Diagnostic::new(Code::ExpectedDuration, window.span, "a window needs a duration")
+                        .label("expected a duration such as `5m`")
+                        .help(format!("write `{usage}`")),
                 );
                 None
             }
@@ -343,43 +258,27 @@ impl Analyzer<'_> {
         let (metric, window_ms, offset_ms) = (metric?, window_ms?, offset_ms?);
         if window_ms == 0 {
             self.push(
-                Diagnostic::new(
-                    Code::OutOfRange,
-                    window.span,
-                    "a window must be longer than zero",
-                )
-                .label("empty window")
-                .help("windows are durations such as `5m`"),
+                Diagnostic::new(Code::OutOfRange, window.span, "a window must be longer than zero")
+                    .label("empty window")
+                    .help("windows are durations such as `5m`"),
             );
             return None;
         }
-        Some(Value::Window {
-            func,
-            metric,
-            window_ms,
-            offset_ms,
-            quantile,
-        })
+        Some(Value::Window { func, metric, window_ms, offset_ms, quantile })
     }
 
     fn quantile_arg(&mut self, q: &Expr) -> Option<f64> {
         let value = match &q.kind {
-            ExprKind::Quantity(lit) if !matches!(lit.value, QuantityValue::Duration(_)) => {
-                lit.as_scalar()
-            }
+            ExprKind::Quantity(lit) if !matches!(lit.value, QuantityValue::Duration(_)) => lit.as_scalar(),
             _ => None,
         };
         match value {
             Some(v) if (0.0..=1.0).contains(&v) => Some(v),
             _ => {
                 self.push(
-                    Diagnostic::new(
-                        Code::OutOfRange,
-                        q.span,
-                        "a quantile is a number from 0 to 1",
-                    )
-                    .label("expected a number from 0 to 1")
-                    .help("write `0.95` or `95%` for the 95th percentile"),
+                    Diagnostic::new(Code::OutOfRange, q.span, "a quantile is a number from 0 to 1")
+                        .label("expected a number from 0 to 1")
+                        .help("write `0.95` or `95%` for the 95th percentile"),
                 );
                 None
             }
@@ -391,10 +290,7 @@ impl Analyzer<'_> {
             Diagnostic::new(
                 Code::ArgumentCount,
                 span,
-                format!(
-                    "`{name}` takes {expected} argument{}, found {found}",
-                    if expected == 1 { "" } else { "s" }
-                ),
+                format!("`{name}` takes {expected} argument{}, found {found}", if expected == 1 { "" } else { "s" }),
             )
             .label("wrong number of arguments")
             .help(format!("write `{usage}`")),

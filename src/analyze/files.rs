@@ -53,13 +53,9 @@ impl Analyzer<'_> {
         }
         if !path.starts_with('/') {
             self.push(
-                Diagnostic::new(
-                    Code::RelativePath,
-                    text.span,
-                    format!("{what} `{path}` is not absolute"),
-                )
-                .label("relative path")
-                .help("file steps take absolute paths under a `files under` root"),
+                Diagnostic::new(Code::RelativePath, text.span, format!("{what} `{path}` is not absolute"))
+                    .label("relative path")
+                    .help("file steps take absolute paths under a `files under` root"),
             );
             return None;
         }
@@ -75,9 +71,7 @@ impl Analyzer<'_> {
             }
             return None;
         }
-        let inside = normalized
-            .as_ref()
-            .is_some_and(|p| self.roots.iter().any(|(root, _)| p.starts_with(root)));
+        let inside = normalized.as_ref().is_some_and(|p| self.roots.iter().any(|(root, _)| p.starts_with(root)));
         if !inside {
             let mut d = Diagnostic::new(
                 Code::FileOutsideRoots,
@@ -87,11 +81,7 @@ impl Analyzer<'_> {
             .label("outside every root")
             .help(format!(
                 "file steps may only touch {}; add a root or fix the path",
-                self.roots
-                    .iter()
-                    .map(|(r, _)| format!("`{}`", r.display()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                self.roots.iter().map(|(r, _)| format!("`{}`", r.display())).collect::<Vec<_>>().join(", ")
             ));
             if let Some((_, span)) = self.roots.first() {
                 d = d.related(*span, "roots declared here");
@@ -109,10 +99,7 @@ mod tests {
 
     #[test]
     fn normalize_resolves_dot_dot() {
-        assert_eq!(
-            normalize("/etc/app/../passwd"),
-            Some(PathBuf::from("/etc/passwd"))
-        );
+        assert_eq!(normalize("/etc/app/../passwd"), Some(PathBuf::from("/etc/passwd")));
         assert_eq!(normalize("/etc/./app/x"), Some(PathBuf::from("/etc/app/x")));
         assert_eq!(normalize("/.."), None);
     }

@@ -21,14 +21,10 @@ impl Analyzer<'_> {
             if let Some(first) = self.levels.get(&n) {
                 let first = *first;
                 self.push(
-                    Diagnostic::new(
-                        Code::DuplicateLevel,
-                        level.header_span,
-                        format!("level {n} is declared twice"),
-                    )
-                    .label("second declaration")
-                    .related(first, "first declared here")
-                    .help("give each level its own number, or merge the two"),
+                    Diagnostic::new(Code::DuplicateLevel, level.header_span, format!("level {n} is declared twice"))
+                        .label("second declaration")
+                        .related(first, "first declared here")
+                        .help("give each level its own number, or merge the two"),
                 );
                 continue;
             }
@@ -39,10 +35,7 @@ impl Analyzer<'_> {
     /// Second pass: each level's options and steps.
     pub(super) fn level(&mut self, level: &ast::Level) -> Option<Level> {
         let number = match &level.number.value {
-            ast::QuantityValue::Number {
-                value,
-                integer: true,
-            } if !level.number.negative => *value as u32,
+            ast::QuantityValue::Number { value, integer: true } if !level.number.negative => *value as u32,
             _ => return None,
         };
         if self.levels.get(&number) != Some(&level.header_span) {
@@ -69,14 +62,10 @@ impl Analyzer<'_> {
             };
             if let Some(first) = seen.get(word) {
                 self.push(
-                    Diagnostic::new(
-                        Code::DuplicateOption,
-                        span,
-                        format!("`{word}` is given twice in level {number}"),
-                    )
-                    .label("second one here")
-                    .related(*first, "first given here")
-                    .help(format!("keep one `{word}`")),
+                    Diagnostic::new(Code::DuplicateOption, span, format!("`{word}` is given twice in level {number}"))
+                        .label("second one here")
+                        .related(*first, "first given here")
+                        .help(format!("keep one `{word}`")),
                 );
                 continue;
             }
@@ -84,24 +73,18 @@ impl Analyzer<'_> {
             match item {
                 LevelItem::Deadline(q, _) => deadline_ms = self.positive_duration(q, "a deadline"),
                 LevelItem::Approval(_) => approval_required = true,
-                LevelItem::Cooldown(q, _) => {
-                    cooldown_ms = self.duration(q, "a cooldown").unwrap_or(0)
-                }
+                LevelItem::Cooldown(q, _) => cooldown_ms = self.duration(q, "a cooldown").unwrap_or(0),
                 LevelItem::MaxAttempts(q, _) => {
-                    max_attempts = self
-                        .count(q, "`max attempts`", 1, 1000)
-                        .unwrap_or(defaults::MAX_ATTEMPTS)
+                    max_attempts = self.count(q, "`max attempts`", 1, 1000).unwrap_or(defaults::MAX_ATTEMPTS)
                 }
                 LevelItem::OnFailure(action, span) => {
                     on_failure = match action {
                         ast::OnFailure::Abort => OnFailure::Abort,
                         ast::OnFailure::Continue => OnFailure::Continue,
-                        ast::OnFailure::Escalate(q) => {
-                            match self.escalation_target(number, q, *span) {
-                                Some(to) => OnFailure::Escalate { level: to },
-                                None => OnFailure::Abort,
-                            }
-                        }
+                        ast::OnFailure::Escalate(q) => match self.escalation_target(number, q, *span) {
+                            Some(to) => OnFailure::Escalate { level: to },
+                            None => OnFailure::Abort,
+                        },
                     }
                 }
                 LevelItem::Step(_) => {}
@@ -111,12 +94,20 @@ impl Analyzer<'_> {
             self.push(
                 Diagnostic::new(Code::EmptyLevel, level.header_span, format!("level {number} has no steps"))
                     .label("empty level")
-                    .help("add the steps this level runs, such as `step shell \"...\" timeout 30s`, or remove the level"),
+                    .help(
+                        "add the steps this level runs, such as `step shell \"...\" timeout 30s`, or remove the level",
+                    ),
             );
         }
         let steps = self.step_nodes(&steps, &format!("L{number}.S"), number);
         let title = level.title.as_ref().map(|t| self.plain(t, "a level title"));
+        let defaulted = ["deadline", "cooldown", "max attempts", "on failure"]
+            .into_iter()
+            .filter(|o| !seen.contains_key(o))
+            .map(str::to_string)
+            .collect();
         Some(Level {
+            defaulted,
             id: format!("L{number}"),
             number,
             title,
@@ -133,15 +124,9 @@ impl Analyzer<'_> {
         let to = self.count(q, "a level number", 1, MAX_LEVEL)?;
         if to == from {
             self.push(
-                Diagnostic::new(
-                    Code::SelfEscalation,
-                    q.span,
-                    format!("level {from} escalates to itself"),
-                )
-                .label("same level")
-                .help(
-                    "escalate to a higher level, or use `max attempts N` to run this level again",
-                ),
+                Diagnostic::new(Code::SelfEscalation, q.span, format!("level {from} escalates to itself"))
+                    .label("same level")
+                    .help("escalate to a higher level, or use `max attempts N` to run this level again"),
             );
             return None;
         }
@@ -165,10 +150,7 @@ impl Analyzer<'_> {
             return format!("declare it: `level {missing} \"title\" {{ ... }}`");
         }
         let declared: Vec<String> = self.levels.keys().map(|n| n.to_string()).collect();
-        format!(
-            "the declared levels are {}; declare level {missing} or target one of them",
-            declared.join(", ")
-        )
+        format!("the declared levels are {}; declare level {missing} or target one of them", declared.join(", "))
     }
 
     /// Reports every cycle in the escalation graph once, at the edge that closes it.
@@ -204,9 +186,13 @@ impl Analyzer<'_> {
         };
         let mut ring: Vec<String> = cycle.iter().map(|n| n.to_string()).collect();
         ring.push(cycle[0].to_string());
-        let mut d = Diagnostic::new(Code::EscalationCycle, span, format!("escalation cycle: level {}", ring.join(" -> level ")))
-            .label("this escalation closes the cycle")
-            .help("escalation must end somewhere: make the last level `on failure abort`, or escalate upward only");
+        let mut d = Diagnostic::new(
+            Code::EscalationCycle,
+            span,
+            format!("escalation cycle: level {}", ring.join(" -> level ")),
+        )
+        .label("this escalation closes the cycle")
+        .help("escalation must end somewhere: make the last level `on failure abort`, or escalate upward only");
         for n in cycle {
             if *n != closing {
                 if let Some(&s) = self.escalation_spans.get(n) {

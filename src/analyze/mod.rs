@@ -33,14 +33,31 @@ pub struct Compiled {
 
 impl Compiled {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.severity == Severity::Error)
+        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
     }
 }
 
+/// Stack for compiling: analysis recurses once per operator of an expression (up to 1,000), and debug
+/// builds use large frames. The memory is only reserved; a small runbook touches a few pages of it.
+const COMPILE_STACK_BYTES: usize = 256 * 1024 * 1024;
+
 /// Text to plan: parse, analyse, compile. This is the library's main entry point.
+///
+/// Runs on a thread of its own with a large stack, so that the answer for deep input is the same in
+/// every build and on every caller's thread.
 pub fn compile(text: &str) -> Compiled {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("ripcord-compile".to_string())
+            .stack_size(COMPILE_STACK_BYTES)
+            .spawn_scoped(scope, || compile_here(text))
+            .ok()
+            .and_then(|handle| handle.join().ok())
+            .unwrap_or_else(|| compile_here(text))
+    })
+}
+
+fn compile_here(text: &str) -> Compiled {
     let (runbook, mut diagnostics) = crate::syntax::parse(text);
     let plan = match runbook {
         Some(runbook) if diagnostics.iter().all(|d| !d.is_error()) => {
@@ -51,20 +68,13 @@ pub fn compile(text: &str) -> Compiled {
         _ => None,
     };
     diagnostic::sort(&mut diagnostics);
-    let plan = if diagnostics.iter().any(|d| d.is_error()) {
-        None
-    } else {
-        plan
-    };
+    let plan = if diagnostics.iter().any(|d| d.is_error()) { None } else { plan };
     Compiled { plan, diagnostics }
 }
 
 /// Checks a parsed runbook; returns a plan when no error was found.
 pub fn analyze(runbook: &Runbook, text: &str) -> (Option<Plan>, Vec<Diagnostic>) {
-    let mut a = Analyzer {
-        text,
-        ..Analyzer::default()
-    };
+    let mut a = Analyzer { text, ..Analyzer::default() };
     let plan = a.runbook(runbook);
     let has_errors = a.diagnostics.iter().any(|d| d.is_error());
     (if has_errors { None } else { Some(plan) }, a.diagnostics)
@@ -100,28 +110,16 @@ impl<'t> Analyzer<'t> {
         if channel.name == "log" || self.channels.contains_key(&channel.name) {
             return true;
         }
-        let names: Vec<&str> = self
-            .channels
-            .keys()
-            .map(String::as_str)
-            .chain(["log"])
-            .collect();
+        let names: Vec<&str> = self.channels.keys().map(String::as_str).chain(["log"]).collect();
         let help = suggest::did_you_mean(
             &channel.name,
             names.iter().copied(),
-            format!(
-                "declare it: `channel {} webhook \"https://...\"`, or use the built-in `log`",
-                channel.name
-            ),
+            format!("declare it: `channel {} webhook \"https://...\"`, or use the built-in `log`", channel.name),
         );
         self.push(
-            Diagnostic::new(
-                Code::UnknownChannel,
-                channel.span,
-                format!("unknown channel `{}`", channel.name),
-            )
-            .label("not declared")
-            .help(help),
+            Diagnostic::new(Code::UnknownChannel, channel.span, format!("unknown channel `{}`", channel.name))
+                .label("not declared")
+                .help(help),
         );
         false
     }
@@ -147,18 +145,14 @@ impl<'t> Analyzer<'t> {
             if !setting.is_empty() {
                 if let Some(first) = settings.get(setting) {
                     self.push(
-                        Diagnostic::new(
-                            Code::DuplicateSetting,
-                            item.span,
-                            format!("`{setting}` is given twice"),
-                        )
-                        .label("second one here")
-                        .related(*first, "first given here")
-                        .help(if setting == "files under" {
-                            "list every root in one `files under \"/a\", \"/b\"`".to_string()
-                        } else {
-                            format!("keep one `{setting}`")
-                        }),
+                        Diagnostic::new(Code::DuplicateSetting, item.span, format!("`{setting}` is given twice"))
+                            .label("second one here")
+                            .related(*first, "first given here")
+                            .help(if setting == "files under" {
+                                "list every root in one `files under \"/a\", \"/b\"`".to_string()
+                            } else {
+                                format!("keep one `{setting}`")
+                            }),
                     );
                     continue;
                 }
@@ -167,9 +161,7 @@ impl<'t> Analyzer<'t> {
             match &item.kind {
                 ItemKind::Description(t) => description = Some(self.plain(t, "a description")),
                 ItemKind::Owner(t) => owner = Some(self.plain(t, "an owner")),
-                ItemKind::EvaluateEvery(q) => {
-                    interval = self.positive_duration(q, "the evaluation interval")
-                }
+                ItemKind::EvaluateEvery(q) => interval = self.positive_duration(q, "the evaluation interval"),
                 ItemKind::FilesUnder(roots) => {
                     for r in roots {
                         if let Some(root) = self.file_root(r) {
@@ -203,11 +195,7 @@ impl<'t> Analyzer<'t> {
                     }
                     self.channels.insert(c.name.name.clone(), c.name.span);
                     let url = self.url(&c.url, Interp::EnvOnly);
-                    channels.push(Channel {
-                        name: c.name.name.clone(),
-                        kind: ChannelKind::Webhook,
-                        url: Some(url),
-                    });
+                    channels.push(Channel { name: c.name.name.clone(), kind: ChannelKind::Webhook, url: Some(url) });
                 }
                 ItemKind::Metric(m) => {
                     if let Some(first) = self.declared_metrics.get(&m.name.name) {
@@ -224,64 +212,36 @@ impl<'t> Analyzer<'t> {
                         );
                         continue;
                     }
-                    self.declared_metrics
-                        .insert(m.name.name.clone(), m.name.span);
+                    self.declared_metrics.insert(m.name.name.clone(), m.name.span);
                     let query = self.plain(&m.query, "a metric query");
                     if query.trim().is_empty() {
                         self.push(
                             Diagnostic::new(Code::EmptyCommand, m.query.span, "empty query")
                                 .label("no PromQL here")
-                                .help(
-                                    "write the PromQL query that returns this metric as one series",
-                                ),
+                                .help("write the PromQL query that returns this metric as one series"),
                         );
                     }
-                    metrics.push(Metric {
-                        name: m.name.name.clone(),
-                        promql: Some(query),
-                    });
+                    metrics.push(Metric { name: m.name.name.clone(), promql: Some(query) });
                 }
                 _ => {}
             }
         }
         let interval_ms = interval.unwrap_or(defaults::EVALUATION_INTERVAL_MS);
 
-        let levels_ast: Vec<&ast::Level> = rb
-            .items
-            .iter()
-            .filter_map(|i| {
-                if let ItemKind::Level(l) = &i.kind {
-                    Some(l)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let levels_ast: Vec<&ast::Level> =
+            rb.items.iter().filter_map(|i| if let ItemKind::Level(l) = &i.kind { Some(l) } else { None }).collect();
         self.declare_levels(&levels_ast);
 
-        let triggers_ast: Vec<&ast::Trigger> = rb
-            .items
-            .iter()
-            .filter_map(|i| {
-                if let ItemKind::Trigger(t) = &i.kind {
-                    Some(t)
-                } else {
-                    None
-                }
-            })
-            .collect();
+        let triggers_ast: Vec<&ast::Trigger> =
+            rb.items.iter().filter_map(|i| if let ItemKind::Trigger(t) = &i.kind { Some(t) } else { None }).collect();
         let triggers = self.triggers(&triggers_ast, interval_ms);
 
-        let mut levels: Vec<plan::Level> =
-            levels_ast.iter().filter_map(|l| self.level(l)).collect();
+        let mut levels: Vec<plan::Level> = levels_ast.iter().filter_map(|l| self.level(l)).collect();
         levels.sort_by_key(|l| l.number);
         let escalations: Vec<Escalation> = levels
             .iter()
             .filter_map(|l| match l.on_failure {
-                OnFailure::Escalate { level } => Some(Escalation {
-                    from: l.number,
-                    to: level,
-                }),
+                OnFailure::Escalate { level } => Some(Escalation { from: l.number, to: level }),
                 _ => None,
             })
             .collect();
@@ -298,37 +258,22 @@ impl<'t> Analyzer<'t> {
             if let Some(close) = closest(name, self.declared_metrics.keys().map(String::as_str)) {
                 let close = close.to_string();
                 self.push(
-                    Diagnostic::new(
-                        Code::MetricLooksMistyped,
-                        *span,
-                        format!("metric `{name}` is not declared"),
-                    )
-                    .label("undeclared metric")
-                    .help(format!(
-                        "did you mean `{close}`? An undeclared metric has no live source"
-                    )),
+                    Diagnostic::new(Code::MetricLooksMistyped, *span, format!("metric `{name}` is not declared"))
+                        .label("undeclared metric")
+                        .help(format!("did you mean `{close}`? An undeclared metric has no live source")),
                 );
             }
             if !undeclared.contains(name) {
                 undeclared.push(name.clone());
             }
         }
-        metrics.extend(
-            undeclared
-                .into_iter()
-                .map(|name| Metric { name, promql: None }),
-        );
+        metrics.extend(undeclared.into_iter().map(|name| Metric { name, promql: None }));
 
-        let uses_log = triggers
-            .iter()
-            .any(|t| matches!(&t.target, plan::Target::Notify { channel, .. } if channel == "log"))
-            || levels.iter().any(|l| uses_log_channel(&l.steps));
+        let uses_log =
+            triggers.iter().any(|t| matches!(&t.target, plan::Target::Notify { channel, .. } if channel == "log"))
+                || levels.iter().any(|l| uses_log_channel(&l.steps));
         if uses_log {
-            channels.push(Channel {
-                name: "log".to_string(),
-                kind: ChannelKind::Log,
-                url: None,
-            });
+            channels.push(Channel { name: "log".to_string(), kind: ChannelKind::Log, url: None });
         }
 
         Plan {

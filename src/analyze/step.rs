@@ -10,9 +10,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::plan::{Action, RestoreSource, Step, Template, defaults};
 use crate::span::Span;
 
-const STEP_KINDS: &[&str] = &[
-    "shell", "http", "snapshot", "restore", "verify", "wait", "notify",
-];
+const STEP_KINDS: &[&str] = &["shell", "http", "snapshot", "restore", "verify", "wait", "notify"];
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 /// Which modifiers each kind of step takes.
@@ -25,16 +23,7 @@ fn allowed(kind: &StepKind) -> &'static [&'static str] {
         StepKind::Verify(_) => &["within", "every"],
         StepKind::Wait(_) => &[],
         StepKind::Notify { .. } => &["timeout", "retry", "idempotent"],
-        StepKind::Unknown(_) => &[
-            "timeout",
-            "retry",
-            "idempotent",
-            "within",
-            "every",
-            "header",
-            "body",
-            "expect",
-        ],
+        StepKind::Unknown(_) => &["timeout", "retry", "idempotent", "within", "every", "header", "body", "expect"],
     }
 }
 
@@ -52,12 +41,7 @@ struct Mods {
 }
 
 impl Analyzer<'_> {
-    pub(super) fn step_nodes(
-        &mut self,
-        nodes: &[&StepNode],
-        prefix: &str,
-        level: u32,
-    ) -> Vec<Step> {
+    pub(super) fn step_nodes(&mut self, nodes: &[&StepNode], prefix: &str, level: u32) -> Vec<Step> {
         let mut out = Vec::new();
         for (i, node) in nodes.iter().enumerate() {
             let id = format!("{prefix}{}", i + 1);
@@ -67,7 +51,7 @@ impl Analyzer<'_> {
                         self.push(
                             Diagnostic::new(Code::EmptyParallel, p.span, "empty `parallel` block")
                                 .label("no steps inside")
-                                .help("put at least two steps inside `parallel { ... }`, or remove it"),
+                                .help("put the steps to run together inside `parallel { ... }`, or remove it"),
                         );
                         continue;
                     }
@@ -106,10 +90,7 @@ impl Analyzer<'_> {
         let (action, timeout_ms) = match &step.kind {
             StepKind::Shell(cmd) => {
                 let command = self.non_empty(cmd, "a shell command");
-                (
-                    Action::Shell { command },
-                    timeout(defaults::SHELL_TIMEOUT_MS, &mut defaulted),
-                )
+                (Action::Shell { command }, timeout(defaults::SHELL_TIMEOUT_MS, &mut defaulted))
             }
             StepKind::Http { method, url } => {
                 let method = self.method(method);
@@ -118,34 +99,23 @@ impl Analyzer<'_> {
                     defaulted.push("expect".to_string());
                     defaults::HTTP_EXPECT
                 });
-                let action = Action::Http {
-                    method,
-                    url,
-                    headers: mods.headers.clone(),
-                    body: mods.body.clone(),
-                    expect,
-                };
+                let action =
+                    Action::Http { method, url, headers: mods.headers.clone(), body: mods.body.clone(), expect };
                 (action, timeout(defaults::HTTP_TIMEOUT_MS, &mut defaulted))
             }
             StepKind::Snapshot(path) => {
                 let path = self.file_path(path, "a snapshot path").unwrap_or_default();
-                (
-                    Action::Snapshot { path },
-                    timeout(defaults::FILE_TIMEOUT_MS, &mut defaulted),
-                )
+                (Action::Snapshot { path }, timeout(defaults::FILE_TIMEOUT_MS, &mut defaulted))
             }
             StepKind::Restore { path, from } => {
                 let path = self.file_path(path, "a restore target").unwrap_or_default();
                 let from = match from {
                     RestoreFrom::Snapshot(_) => RestoreSource::Snapshot,
-                    RestoreFrom::Path(p) => RestoreSource::Path(
-                        self.file_path(p, "a restore source").unwrap_or_default(),
-                    ),
+                    RestoreFrom::Path(p) => {
+                        RestoreSource::Path(self.file_path(p, "a restore source").unwrap_or_default())
+                    }
                 };
-                (
-                    Action::Restore { path, from },
-                    timeout(defaults::FILE_TIMEOUT_MS, &mut defaulted),
-                )
+                (Action::Restore { path, from }, timeout(defaults::FILE_TIMEOUT_MS, &mut defaulted))
             }
             StepKind::Verify(probe) => {
                 let every_ms = mods.every.unwrap_or_else(|| {
@@ -159,10 +129,7 @@ impl Analyzer<'_> {
                 let action = match probe {
                     VerifyProbe::Condition(expr) => {
                         let condition = self.condition(expr);
-                        let condition_text = condition
-                            .as_ref()
-                            .map(|c| c.to_string())
-                            .unwrap_or_default();
+                        let condition_text = condition.as_ref().map(|c| c.to_string()).unwrap_or_default();
                         Action::VerifyCondition {
                             condition_text,
                             condition: condition.unwrap_or(crate::plan::Condition::Not {
@@ -175,10 +142,9 @@ impl Analyzer<'_> {
                             every_ms,
                         }
                     }
-                    VerifyProbe::Shell(cmd) => Action::VerifyShell {
-                        command: self.non_empty(cmd, "a shell command"),
-                        every_ms,
-                    },
+                    VerifyProbe::Shell(cmd) => {
+                        Action::VerifyShell { command: self.non_empty(cmd, "a shell command"), every_ms }
+                    }
                     VerifyProbe::Http { method, url } => {
                         let expect = mods.expect.unwrap_or_else(|| {
                             defaulted.push("expect".to_string());
@@ -202,10 +168,7 @@ impl Analyzer<'_> {
                 self.use_channel(channel);
                 let message = self.template(message, Interp::Any, "a message");
                 (
-                    Action::Notify {
-                        channel: channel.name.clone(),
-                        message,
-                    },
+                    Action::Notify { channel: channel.name.clone(), message },
                     timeout(defaults::NOTIFY_TIMEOUT_MS, &mut defaulted),
                 )
             }
@@ -216,13 +179,9 @@ impl Analyzer<'_> {
                     format!("the step kinds are {}", STEP_KINDS.join(", ")),
                 );
                 self.push(
-                    Diagnostic::new(
-                        Code::UnknownStepKind,
-                        name.span,
-                        format!("unknown step kind `{}`", name.name),
-                    )
-                    .label("not a step kind")
-                    .help(help),
+                    Diagnostic::new(Code::UnknownStepKind, name.span, format!("unknown step kind `{}`", name.name))
+                        .label("not a step kind")
+                        .help(help),
                 );
                 return None;
             }
@@ -242,15 +201,7 @@ impl Analyzer<'_> {
             }
             None => (0, 0),
         };
-        Some(Step {
-            id,
-            action,
-            timeout_ms,
-            retries,
-            backoff_ms,
-            idempotent: mods.idempotent,
-            defaulted,
-        })
+        Some(Step { id, action, timeout_ms, retries, backoff_ms, idempotent: mods.idempotent, defaulted })
     }
 
     fn modifiers(&mut self, step: &ast::Step) -> Mods {
@@ -261,27 +212,19 @@ impl Analyzer<'_> {
             let word = kind.keyword();
             if !allowed.contains(&word) {
                 let help = if word == "timeout" && matches!(step.kind, StepKind::Verify(_)) {
-                    "a verify step waits `within D`; write `within 2m` instead of a timeout"
-                        .to_string()
+                    "a verify step waits `within D`; write `within 2m` instead of a timeout".to_string()
                 } else if word == "within" {
                     "`within` is for verify steps; other steps take `timeout D`".to_string()
                 } else if allowed.is_empty() {
                     format!("a `{}` step takes no modifiers", step.kind.keyword())
                 } else {
-                    format!(
-                        "a `{}` step takes: {}",
-                        step.kind.keyword(),
-                        allowed.join(", ")
-                    )
+                    format!("a `{}` step takes: {}", step.kind.keyword(), allowed.join(", "))
                 };
                 self.push(
                     Diagnostic::new(
                         Code::ModifierNotAllowed,
                         *span,
-                        format!(
-                            "`{word}` does not apply to a `{}` step",
-                            step.kind.keyword()
-                        ),
+                        format!("`{word}` does not apply to a `{}` step", step.kind.keyword()),
                     )
                     .label("not for this step")
                     .help(help),
@@ -291,14 +234,10 @@ impl Analyzer<'_> {
             if word != "header" {
                 if let Some(first) = seen.get(word) {
                     self.push(
-                        Diagnostic::new(
-                            Code::DuplicateModifier,
-                            *span,
-                            format!("`{word}` is given twice"),
-                        )
-                        .label("second one here")
-                        .related(*first, "first given here")
-                        .help(format!("keep one `{word}`")),
+                        Diagnostic::new(Code::DuplicateModifier, *span, format!("`{word}` is given twice"))
+                            .label("second one here")
+                            .related(*first, "first given here")
+                            .help(format!("keep one `{word}`")),
                     );
                     continue;
                 }
@@ -323,30 +262,20 @@ impl Analyzer<'_> {
                 }
                 ModifierKind::Body(b) => m.body = Some(self.template(b, Interp::Any, "a body")),
                 ModifierKind::Expect(q) => {
-                    m.expect = self
-                        .count(q, "an expected HTTP status", 100, 599)
-                        .map(|n| n as u16);
+                    m.expect = self.count(q, "an expected HTTP status", 100, 599).map(|n| n as u16);
                 }
             }
         }
         m
     }
 
-    pub(super) fn positive_duration(
-        &mut self,
-        q: &crate::ast::Quantity,
-        what: &str,
-    ) -> Option<u64> {
+    pub(super) fn positive_duration(&mut self, q: &crate::ast::Quantity, what: &str) -> Option<u64> {
         let ms = self.duration(q, what)?;
         if ms == 0 {
             self.push(
-                Diagnostic::new(
-                    Code::OutOfRange,
-                    q.span,
-                    format!("{what} must be longer than zero"),
-                )
-                .label("zero")
-                .help("write a positive duration such as `30s`"),
+                Diagnostic::new(Code::OutOfRange, q.span, format!("{what} must be longer than zero"))
+                    .label("zero")
+                    .help("write a positive duration such as `30s`"),
             );
             return None;
         }
@@ -355,19 +284,12 @@ impl Analyzer<'_> {
 
     fn method(&mut self, method: &crate::ast::Ident) -> String {
         if !METHODS.contains(&method.name.as_str()) {
-            let help = did_you_mean(
-                &method.name,
-                METHODS.iter().copied(),
-                format!("the methods are {}", METHODS.join(", ")),
-            );
+            let help =
+                did_you_mean(&method.name, METHODS.iter().copied(), format!("the methods are {}", METHODS.join(", ")));
             self.push(
-                Diagnostic::new(
-                    Code::UnknownMethod,
-                    method.span,
-                    format!("unknown HTTP method `{}`", method.name),
-                )
-                .label("not an HTTP method")
-                .help(help),
+                Diagnostic::new(Code::UnknownMethod, method.span, format!("unknown HTTP method `{}`", method.name))
+                    .label("not an HTTP method")
+                    .help(help),
             );
         }
         method.name.clone()
@@ -383,13 +305,9 @@ impl Analyzer<'_> {
         if let Some(prefix) = literal_prefix {
             if !(prefix.starts_with("http://") || prefix.starts_with("https://")) {
                 self.push(
-                    Diagnostic::new(
-                        Code::BadUrl,
-                        text.span,
-                        "a URL must start with `http://` or `https://`",
-                    )
-                    .label("not an http(s) URL")
-                    .help("write the full URL, such as \"https://flags.example.com/api/disable\""),
+                    Diagnostic::new(Code::BadUrl, text.span, "a URL must start with `http://` or `https://`")
+                        .label("not an http(s) URL")
+                        .help("write the full URL, such as \"https://flags.example.com/api/disable\""),
                 );
             }
         }
@@ -398,7 +316,8 @@ impl Analyzer<'_> {
 
     fn non_empty(&mut self, text: &crate::ast::Text, what: &str) -> Template {
         let t = self.template(text, Interp::Any, what);
-        if t.render(|_| Some("x".into())).trim().is_empty() {
+        let only_literals = text.parts.iter().all(|p| matches!(p, crate::ast::TextPart::Literal(_)));
+        if only_literals && t.render(|_| None).trim().is_empty() {
             self.push(
                 Diagnostic::new(Code::EmptyCommand, text.span, format!("{what} is empty"))
                     .label("nothing to run")

@@ -13,11 +13,7 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// A help line with the suggestion, or the fallback.
-pub fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-    fallback: String,
-) -> String {
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>, fallback: String) -> String {
     match closest(name, candidates) {
         Some(c) => format!("did you mean `{c}`?"),
         None => fallback,
@@ -30,10 +26,7 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(
-            closest("eror_rate", ["error_rate", "p95"]),
-            Some("error_rate")
-        );
+        assert_eq!(closest("eror_rate", ["error_rate", "p95"]), Some("error_rate"));
         assert_eq!(closest("x", ["error_rate"]), None);
         assert_eq!(closest("shel", ["shell", "http"]), Some("shell"));
     }

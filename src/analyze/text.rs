@@ -39,21 +39,13 @@ impl Analyzer<'_> {
                             names,
                             format!(
                                 "the variables are {}, and env.NAME",
-                                Variable::NAMES
-                                    .iter()
-                                    .map(|n| format!("${{{n}}}"))
-                                    .collect::<Vec<_>>()
-                                    .join(" ")
+                                Variable::NAMES.iter().map(|n| format!("${{{n}}}")).collect::<Vec<_>>().join(" ")
                             ),
                         );
                         self.push(
-                            Diagnostic::new(
-                                Code::UnknownVariable,
-                                *span,
-                                format!("unknown variable `{path}`"),
-                            )
-                            .label("no such variable")
-                            .help(help),
+                            Diagnostic::new(Code::UnknownVariable, *span, format!("unknown variable `{path}`"))
+                                .label("no such variable")
+                                .help(help),
                         );
                         continue;
                     };
@@ -64,9 +56,7 @@ impl Analyzer<'_> {
                     };
                     if !ok {
                         let help = match allowed {
-                            Interp::EnvOnly => {
-                                "only `${env.NAME}` is known when the runbook loads".to_string()
-                            }
+                            Interp::EnvOnly => "only `${env.NAME}` is known when the runbook loads".to_string(),
                             _ => format!(
                                 "{what} must be known when the runbook is checked; write it out, or escape it as `\\${{`"
                             ),

@@ -10,11 +10,7 @@ use crate::plan;
 use crate::span::Span;
 
 impl Analyzer<'_> {
-    pub(super) fn triggers(
-        &mut self,
-        triggers: &[&ast::Trigger],
-        interval_ms: u64,
-    ) -> Vec<plan::Trigger> {
+    pub(super) fn triggers(&mut self, triggers: &[&ast::Trigger], interval_ms: u64) -> Vec<plan::Trigger> {
         let mut names: BTreeMap<String, Span> = BTreeMap::new();
         let mut out = Vec::new();
         for (i, t) in triggers.iter().enumerate() {
@@ -44,13 +40,7 @@ impl Analyzer<'_> {
         out
     }
 
-    fn trigger(
-        &mut self,
-        t: &ast::Trigger,
-        name: String,
-        generated: bool,
-        interval_ms: u64,
-    ) -> Option<plan::Trigger> {
+    fn trigger(&mut self, t: &ast::Trigger, name: String, generated: bool, interval_ms: u64) -> Option<plan::Trigger> {
         let condition = self.condition(&t.condition);
         let hold = match &t.hold {
             None => Some(plan::Hold::For { ms: 0 }),
@@ -69,10 +59,7 @@ impl Analyzer<'_> {
                                     plan::format_duration(interval_ms)
                                 ),
                             )
-                            .label(format!(
-                                "fires {} after the condition turns true",
-                                plan::format_duration(fires)
-                            ))
+                            .label(format!("fires {} after the condition turns true", plan::format_duration(fires)))
                             .help(format!(
                                 "write `for {}` to say what happens; evaluations are {} apart",
                                 plan::format_duration(fires),
@@ -101,9 +88,7 @@ impl Analyzer<'_> {
                             Diagnostic::new(
                                 Code::UnknownLevel,
                                 number.span,
-                                format!(
-                                    "trigger `{name}` targets level {n}, which is not declared"
-                                ),
+                                format!("trigger `{name}` targets level {n}, which is not declared"),
                             )
                             .label("no such level")
                             .help(help),
@@ -114,15 +99,10 @@ impl Analyzer<'_> {
                     None => None,
                 }
             }
-            Target::Notify {
-                channel, message, ..
-            } => {
+            Target::Notify { channel, message, .. } => {
                 let known = self.use_channel(channel);
                 let message = self.template(message, Interp::Any, "a message");
-                known.then(|| plan::Target::Notify {
-                    channel: channel.name.clone(),
-                    message,
-                })
+                known.then(|| plan::Target::Notify { channel: channel.name.clone(), message })
             }
         };
         let (condition, hold, keep_firing_for_ms, target) = (condition?, hold?, keep?, target?);

@@ -12,26 +12,10 @@ pub struct Expr {
 #[derive(Clone, Debug)]
 pub enum ExprKind {
     Quantity(Quantity),
-    Metric {
-        name: Ident,
-        offset: Option<Quantity>,
-    },
-    Call {
-        name: Ident,
-        args: Vec<Expr>,
-        offset: Option<Quantity>,
-    },
-    Unary {
-        op: UnOp,
-        op_span: Span,
-        operand: Box<Expr>,
-    },
-    Binary {
-        op: BinOp,
-        op_span: Span,
-        lhs: Box<Expr>,
-        rhs: Box<Expr>,
-    },
+    Metric { name: Ident, offset: Option<Quantity> },
+    Call { name: Ident, args: Vec<Expr>, offset: Option<Quantity> },
+    Unary { op: UnOp, op_span: Span, operand: Box<Expr> },
+    Binary { op: BinOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
     Paren(Box<Expr>),
 }
 

@@ -16,8 +16,6 @@ pub use ident::Ident;
 pub use level::{Level, LevelItem, OnFailure};
 pub use quantity::{DurationError, Quantity, QuantityValue};
 pub use runbook::{Channel, Item, ItemKind, MetricDecl, Runbook};
-pub use step::{
-    Modifier, ModifierKind, Parallel, RestoreFrom, Step, StepKind, StepNode, VerifyProbe,
-};
+pub use step::{Modifier, ModifierKind, Parallel, RestoreFrom, Step, StepKind, StepNode, VerifyProbe};
 pub use text::{Text, TextPart};
 pub use trigger::{Hold, Target, Trigger};

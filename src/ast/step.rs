@@ -67,10 +67,7 @@ pub struct Modifier {
 #[derive(Clone, Debug)]
 pub enum ModifierKind {
     Timeout(Quantity),
-    Retry {
-        count: Quantity,
-        backoff: Option<Quantity>,
-    },
+    Retry { count: Quantity, backoff: Option<Quantity> },
     Idempotent,
     Within(Quantity),
     Every(Quantity),

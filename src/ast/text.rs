@@ -37,8 +37,6 @@ impl Text {
     }
 
     pub fn has_interpolation(&self) -> bool {
-        self.parts
-            .iter()
-            .any(|p| matches!(p, TextPart::Interpolation { .. }))
+        self.parts.iter().any(|p| matches!(p, TextPart::Interpolation { .. }))
     }
 }

@@ -21,13 +21,6 @@ pub enum Hold {
 
 #[derive(Clone, Debug)]
 pub enum Target {
-    Level {
-        number: Quantity,
-        span: Span,
-    },
-    Notify {
-        channel: Ident,
-        message: Text,
-        span: Span,
-    },
+    Level { number: Quantity, span: Span },
+    Notify { channel: Ident, message: Text, span: Span },
 }

@@ -46,11 +46,7 @@ pub fn run(args: &CheckArgs) -> u8 {
         match args.format {
             Format::Json => {
                 let index = LineIndex::new(&file.text);
-                json.extend(
-                    diagnostics
-                        .iter()
-                        .map(|d| json_entry(&file.path, &index, d)),
-                );
+                json.extend(diagnostics.iter().map(|d| json_entry(&file.path, &index, d)));
             }
             Format::Text => {
                 for d in &diagnostics {

@@ -22,29 +22,17 @@ pub fn load_runbook(path: &Path) -> LoadedFile {
     let fail = |code: Code, message: String, help: &str| LoadedFile {
         path: display.clone(),
         text: String::new(),
-        error: Some(
-            Diagnostic::new(code, Span::new(0, 0), message)
-                .label("here")
-                .help(help.to_string()),
-        ),
+        error: Some(Diagnostic::new(code, Span::new(0, 0), message).label("here").help(help.to_string())),
     };
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) => {
-            return fail(
-                Code::Unreadable,
-                format!("cannot read `{display}`: {e}"),
-                "check the path and permissions",
-            );
+            return fail(Code::Unreadable, format!("cannot read `{display}`: {e}"), "check the path and permissions");
         }
     };
     let mut bytes = Vec::new();
     if let Err(e) = file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes) {
-        return fail(
-            Code::Unreadable,
-            format!("cannot read `{display}`: {e}"),
-            "check the path and permissions",
-        );
+        return fail(Code::Unreadable, format!("cannot read `{display}`: {e}"), "check the path and permissions");
     }
     if bytes.len() > MAX_FILE_BYTES {
         return fail(
@@ -56,11 +44,7 @@ pub fn load_runbook(path: &Path) -> LoadedFile {
     match String::from_utf8(bytes) {
         Ok(text) => {
             let text = crate::source_text(&text).to_string();
-            LoadedFile {
-                path: display,
-                text,
-                error: None,
-            }
+            LoadedFile { path: display, text, error: None }
         }
         Err(e) => {
             let offset = e.utf8_error().valid_up_to();
@@ -68,13 +52,9 @@ pub fn load_runbook(path: &Path) -> LoadedFile {
             LoadedFile {
                 path: display,
                 error: Some(
-                    Diagnostic::new(
-                        Code::NotUtf8,
-                        Span::new(offset, offset + 1),
-                        "file is not valid UTF-8",
-                    )
-                    .label("invalid byte here")
-                    .help("save the runbook as UTF-8"),
+                    Diagnostic::new(Code::NotUtf8, Span::new(offset, offset + 1), "file is not valid UTF-8")
+                        .label("invalid byte here")
+                        .help("save the runbook as UTF-8"),
                 ),
                 text,
             }

@@ -67,15 +67,10 @@ fn parse_approval(s: &str) -> Result<(u32, Approval), String> {
         "deny" => Approval::Deny,
         d => {
             let dur = d.strip_prefix("after:").ok_or_else(usage)?;
-            let compiled =
-                crate::compile(&format!("runbook x {{ level 1 {{ step wait {dur} }} }}"));
+            let compiled = crate::compile(&format!("runbook x {{ level 1 {{ step wait {dur} }} }}"));
             let ms = compiled
                 .plan
-                .and_then(|p| {
-                    p.levels
-                        .first()
-                        .and_then(|l| l.steps.first().map(|s| s.timeout_ms))
-                })
+                .and_then(|p| p.levels.first().and_then(|l| l.steps.first().map(|s| s.timeout_ms)))
                 .ok_or_else(usage)?;
             Approval::After(ms)
         }
@@ -108,11 +103,7 @@ pub fn run(args: &SimulateArgs) -> u8 {
     let series = match crate::source::read_series(&series_path, &series_text) {
         Ok(s) => s,
         Err(d) => {
-            let _ = write!(
-                stderr,
-                "{}",
-                render_human(&series_path, &series_text, &d, color)
-            );
+            let _ = write!(stderr, "{}", render_human(&series_path, &series_text, &d, color));
             return 1;
         }
     };
@@ -122,38 +113,21 @@ pub fn run(args: &SimulateArgs) -> u8 {
         for m in &missing {
             let span = find_word(&file.text, m);
             let help = match crate::analyze::closest(m, have.iter().copied()) {
-                Some(c) => format!(
-                    "did you mean `{c}`? `{series_path}` has {}",
-                    have.join(", ")
-                ),
+                Some(c) => format!("did you mean `{c}`? `{series_path}` has {}", have.join(", ")),
                 None => format!(
                     "`{series_path}` has {}; add samples named `{m}`",
-                    if have.is_empty() {
-                        "no series".to_string()
-                    } else {
-                        have.join(", ")
-                    }
+                    if have.is_empty() { "no series".to_string() } else { have.join(", ") }
                 ),
             };
-            let d = Diagnostic::new(
-                Code::SeriesUnknownMetric,
-                span,
-                format!("metric `{m}` is not in `{series_path}`"),
-            )
-            .label("read here")
-            .help(help);
-            let _ = write!(
-                stderr,
-                "{}",
-                render_human(&file.path, &file.text, &d, color)
-            );
+            let d = Diagnostic::new(Code::SeriesUnknownMetric, span, format!("metric `{m}` is not in `{series_path}`"))
+                .label("read here")
+                .help(help);
+            let _ = write!(stderr, "{}", render_human(&file.path, &file.text, &d, color));
         }
         return 1;
     }
-    let run = RunOptions {
-        fail: args.fail.iter().cloned().collect(),
-        approvals: args.approve.iter().copied().collect(),
-    };
+    let run =
+        RunOptions { fail: args.fail.iter().cloned().collect(), approvals: args.approve.iter().copied().collect() };
     let problems = crate::simulate::check_options(&plan, &run);
     if !problems.is_empty() {
         for d in &problems {
@@ -164,15 +138,8 @@ pub fn run(args: &SimulateArgs) -> u8 {
         }
         return 1;
     }
-    let sim = crate::simulate::simulate(
-        &plan,
-        &series,
-        &SimulateOptions {
-            start_ms: args.start,
-            end_ms: args.end,
-            run,
-        },
-    );
+    let sim =
+        crate::simulate::simulate(&plan, &series, &SimulateOptions { start_ms: args.start, end_ms: args.end, run });
     let out = match args.format {
         Format::Text => crate::simulate::to_text(&sim),
         Format::Json => crate::simulate::to_json(&sim),
@@ -181,11 +148,7 @@ pub fn run(args: &SimulateArgs) -> u8 {
         match crate::simulate::render_svg(&sim, &plan, &series) {
             Ok(svg) => {
                 if let Err(e) = std::fs::write(path, svg) {
-                    let _ = writeln!(
-                        stderr,
-                        "error: cannot write the chart to `{}`: {e}",
-                        path.display()
-                    );
+                    let _ = writeln!(stderr, "error: cannot write the chart to `{}`: {e}", path.display());
                     return 1;
                 }
             }
@@ -204,11 +167,9 @@ pub fn run(args: &SimulateArgs) -> u8 {
 fn read_capped(path: &std::path::Path) -> Result<String, Diagnostic> {
     let display = path.display();
     let fail = |m: String| {
-        Diagnostic::new(Code::SeriesSyntax, Span::new(0, 0), m)
-            .help("give a CSV, JSON Lines or promtool YAML file")
+        Diagnostic::new(Code::SeriesSyntax, Span::new(0, 0), m).help("give a CSV, JSON Lines or promtool YAML file")
     };
-    let file =
-        std::fs::File::open(path).map_err(|e| fail(format!("cannot read `{display}`: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read `{display}`: {e}")))?;
     let mut bytes = Vec::new();
     file.take(MAX_SERIES_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -230,10 +191,7 @@ fn find_word(text: &str, word: &str) -> Span {
             while let Some(i) = line[from..].find(word) {
                 let at = from + i;
                 let before = line[..at].chars().next_back().is_none_or(|c| !is_ident(c));
-                let after = line[at + word.len()..]
-                    .chars()
-                    .next()
-                    .is_none_or(|c| !is_ident(c));
+                let after = line[at + word.len()..].chars().next().is_none_or(|c| !is_ident(c));
                 if before && after {
                     return Span::new(offset + at, offset + at + word.len());
                 }

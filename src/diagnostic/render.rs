@@ -3,8 +3,7 @@
 use std::fmt;
 
 use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan, ThemeCharacters,
-    ThemeStyles,
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan, ThemeCharacters, ThemeStyles,
 };
 use serde::Serialize;
 
@@ -26,27 +25,14 @@ impl<'a> Report<'a> {
             let end = clamp(span.end).max(start);
             (start, end - start).into()
         };
-        let label = diagnostic
-            .label
-            .clone()
-            .unwrap_or_else(|| diagnostic.message.clone());
-        let mut spans = vec![LabeledSpan::new_primary_with_span(
-            Some(label),
-            to_source(diagnostic.span),
-        )];
+        let label = diagnostic.label.clone().unwrap_or_else(|| diagnostic.message.clone());
+        let mut spans = vec![LabeledSpan::new_primary_with_span(Some(label), to_source(diagnostic.span))];
         for (span, label) in &diagnostic.related {
-            spans.push(LabeledSpan::new_with_span(
-                Some(label.clone()),
-                to_source(*span),
-            ));
+            spans.push(LabeledSpan::new_with_span(Some(label.clone()), to_source(*span)));
         }
         // Only the lines the diagnostic talks about are given to miette, so that a multi-megabyte file
         // renders as fast as a small one.
-        Report {
-            diagnostic,
-            source: NamedSource::new(path, text.to_string()),
-            spans,
-        }
+        Report { diagnostic, source: NamedSource::new(path, text.to_string()), spans }
     }
 }
 
@@ -77,10 +63,7 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.diagnostic
-            .help
-            .as_ref()
-            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.diagnostic.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -94,17 +77,8 @@ impl miette::Diagnostic for Report<'_> {
 
 /// Renders for a person: colour only when asked (the caller decides from the tty and NO_COLOR).
 pub fn render_human(path: &str, text: &str, diagnostic: &Diagnostic, color: bool) -> String {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    render_with(
-        GraphicalReportHandler::new_themed(theme),
-        path,
-        text,
-        diagnostic,
-    )
+    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+    render_with(GraphicalReportHandler::new_themed(theme), path, text, diagnostic)
 }
 
 /// Renders without colour or Unicode box drawing, for snapshots and logs.
@@ -121,28 +95,15 @@ pub fn render_plain(path: &str, text: &str, diagnostic: &Diagnostic) -> String {
     )
 }
 
-fn render_with(
-    handler: GraphicalReportHandler,
-    path: &str,
-    text: &str,
-    diagnostic: &Diagnostic,
-) -> String {
-    let handler = handler
-        .with_width(100)
-        .with_links(false)
-        .with_context_lines(1);
+fn render_with(handler: GraphicalReportHandler, path: &str, text: &str, diagnostic: &Diagnostic) -> String {
+    let handler = handler.with_width(100).with_links(false).with_context_lines(1);
     // Very long lines are cut around the span so a 1 MB line renders as a short excerpt.
     let (excerpt, shifted) = excerpt(text, diagnostic);
     let report = Report::new(path, &excerpt, &shifted);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
-        out = format!(
-            "{}: {}[{}]: {}\n",
-            path,
-            severity_word(diagnostic.severity),
-            diagnostic.code,
-            diagnostic.message
-        );
+        out =
+            format!("{}: {}[{}]: {}\n", path, severity_word(diagnostic.severity), diagnostic.code, diagnostic.message);
     }
     out
 }

@@ -32,17 +32,8 @@ enum Cond {
 #[derive(Clone, Debug)]
 enum Expr {
     Number(f64),
-    Instant {
-        leaf: usize,
-        offset: i64,
-    },
-    Window {
-        leaf: usize,
-        func: WindowFunc,
-        quantile: f64,
-        window: i64,
-        offset: i64,
-    },
+    Instant { leaf: usize, offset: i64 },
+    Window { leaf: usize, func: WindowFunc, quantile: f64, window: i64, offset: i64 },
     Abs(Box<Expr>),
     Neg(Box<Expr>),
     Arith(ArithOp, Box<Expr>, Box<Expr>),
@@ -78,27 +69,17 @@ impl<'s> Compiler<'s> {
             }
         };
         let n = t.len().min(v.len());
-        self.leaves.push(Leaf {
-            t: &t[..n],
-            v: &v[..n],
-            cursor: Cursor::default(),
-        });
+        self.leaves.push(Leaf { t: &t[..n], v: &v[..n], cursor: Cursor::default() });
         self.leaves.len() - 1
     }
 
     fn cond(&mut self, c: &Condition) -> Cond {
         match c {
-            Condition::Compare { op, lhs, rhs } => Cond::Compare {
-                op: *op,
-                lhs: self.value(lhs),
-                rhs: self.value(rhs),
-            },
-            Condition::And { lhs, rhs } => {
-                Cond::And(Box::new(self.cond(lhs)), Box::new(self.cond(rhs)))
+            Condition::Compare { op, lhs, rhs } => {
+                Cond::Compare { op: *op, lhs: self.value(lhs), rhs: self.value(rhs) }
             }
-            Condition::Or { lhs, rhs } => {
-                Cond::Or(Box::new(self.cond(lhs)), Box::new(self.cond(rhs)))
-            }
+            Condition::And { lhs, rhs } => Cond::And(Box::new(self.cond(lhs)), Box::new(self.cond(rhs))),
+            Condition::Or { lhs, rhs } => Cond::Or(Box::new(self.cond(lhs)), Box::new(self.cond(rhs))),
             Condition::Not { operand } => Cond::Not(Box::new(self.cond(operand))),
         }
     }
@@ -106,17 +87,8 @@ impl<'s> Compiler<'s> {
     fn value(&mut self, v: &Value) -> Expr {
         match v {
             Value::Number { value } => Expr::Number(*value),
-            Value::Metric { name, offset_ms } => Expr::Instant {
-                leaf: self.leaf(name),
-                offset: ms(*offset_ms),
-            },
-            Value::Window {
-                func,
-                metric,
-                window_ms,
-                offset_ms,
-                quantile,
-            } => Expr::Window {
+            Value::Metric { name, offset_ms } => Expr::Instant { leaf: self.leaf(name), offset: ms(*offset_ms) },
+            Value::Window { func, metric, window_ms, offset_ms, quantile } => Expr::Window {
                 leaf: self.leaf(metric),
                 func: *func,
                 quantile: quantile.unwrap_or(f64::NAN),
@@ -125,9 +97,7 @@ impl<'s> Compiler<'s> {
             },
             Value::Abs { operand } => Expr::Abs(Box::new(self.value(operand))),
             Value::Neg { operand } => Expr::Neg(Box::new(self.value(operand))),
-            Value::Arith { op, lhs, rhs } => {
-                Expr::Arith(*op, Box::new(self.value(lhs)), Box::new(self.value(rhs)))
-            }
+            Value::Arith { op, lhs, rhs } => Expr::Arith(*op, Box::new(self.value(lhs)), Box::new(self.value(rhs))),
         }
     }
 }
@@ -175,16 +145,12 @@ impl Samples for Random<'_, '_> {
     }
 }
 
-fn apply(
-    args: &WindowArgs,
-    t: &[i64],
-    v: &[f64],
-    r: Range<usize>,
-    scratch: &mut Vec<f64>,
-) -> Option<f64> {
+fn apply(args: &WindowArgs, t: &[i64], v: &[f64], r: Range<usize>, scratch: &mut Vec<f64>) -> Option<f64> {
     window::apply(args, t.get(r.clone())?, v.get(r)?, scratch)
 }
 
+// The hot path (a comparison of a metric with a number) stays small enough to inline; everything else
+// goes through the out-of-line functions below.
 #[inline]
 fn eval_cond<S: Samples>(c: &Cond, t: i64, s: &mut S) -> bool {
     match c {
@@ -192,6 +158,14 @@ fn eval_cond<S: Samples>(c: &Cond, t: i64, s: &mut S) -> bool {
             (Some(a), Some(b)) => op.test(a, b),
             _ => false,
         },
+        _ => eval_logic(c, t, s),
+    }
+}
+
+#[inline(never)]
+fn eval_logic<S: Samples>(c: &Cond, t: i64, s: &mut S) -> bool {
+    match c {
+        Cond::Compare { .. } => eval_cond(c, t, s),
         Cond::And(a, b) => eval_cond(a, t, s) && eval_cond(b, t, s),
         Cond::Or(a, b) => eval_cond(a, t, s) || eval_cond(b, t, s),
         Cond::Not(a) => !eval_cond(a, t, s),
@@ -203,13 +177,15 @@ fn eval_value<S: Samples>(e: &Expr, t: i64, s: &mut S) -> Option<f64> {
     match e {
         Expr::Number(v) => Some(*v),
         Expr::Instant { leaf, offset } => s.instant(*leaf, t.saturating_sub(*offset)),
-        Expr::Window {
-            leaf,
-            func,
-            quantile,
-            window,
-            offset,
-        } => {
+        _ => eval_compound(e, t, s),
+    }
+}
+
+#[inline(never)]
+fn eval_compound<S: Samples>(e: &Expr, t: i64, s: &mut S) -> Option<f64> {
+    match e {
+        Expr::Number(_) | Expr::Instant { .. } => eval_value(e, t, s),
+        Expr::Window { leaf, func, quantile, window, offset } => {
             let range_end = t.saturating_sub(*offset);
             let args = WindowArgs {
                 func: *func,
@@ -243,18 +219,9 @@ impl<'s> CompiledCondition<'s> {
     /// Compiles `condition` against `series`. A metric the series set lacks has no value at any time;
     /// [`missing_metrics`](Self::missing_metrics) lists such names so the caller can report them.
     pub fn compile(condition: &Condition, series: &'s SeriesSet) -> Self {
-        let mut c = Compiler {
-            series,
-            leaves: Vec::new(),
-            missing: Vec::new(),
-        };
+        let mut c = Compiler { series, leaves: Vec::new(), missing: Vec::new() };
         let root = c.cond(condition);
-        CompiledCondition {
-            root,
-            leaves: c.leaves,
-            scratch: Vec::new(),
-            missing: c.missing,
-        }
+        CompiledCondition { root, leaves: c.leaves, scratch: Vec::new(), missing: c.missing }
     }
 
     /// Metrics the condition reads that the series set does not have, in order of first appearance.
@@ -266,53 +233,25 @@ impl<'s> CompiledCondition<'s> {
     /// times; any order gives the right answer.
     #[inline]
     pub fn eval_forward(&mut self, t_ms: i64) -> bool {
-        let mut s = Forward {
-            leaves: &mut self.leaves,
-            scratch: &mut self.scratch,
-        };
+        let mut s = Forward { leaves: &mut self.leaves, scratch: &mut self.scratch };
         eval_cond(&self.root, t_ms, &mut s)
     }
 
     /// Evaluates at any `t_ms` by binary search, leaving the cursors where they are.
     pub fn eval_at(&self, t_ms: i64) -> bool {
-        eval_cond(
-            &self.root,
-            t_ms,
-            &mut Random {
-                leaves: &self.leaves,
-                scratch: Vec::new(),
-            },
-        )
+        eval_cond(&self.root, t_ms, &mut Random { leaves: &self.leaves, scratch: Vec::new() })
     }
 
     /// The value of the first comparison's left-hand side at `t_ms`, for display (`${value}`, timelines).
     pub fn display_value_at(&self, t_ms: i64) -> Option<f64> {
-        eval_value(
-            self.root.first_lhs(),
-            t_ms,
-            &mut Random {
-                leaves: &self.leaves,
-                scratch: Vec::new(),
-            },
-        )
+        eval_value(self.root.first_lhs(), t_ms, &mut Random { leaves: &self.leaves, scratch: Vec::new() })
     }
 }
 
 /// Evaluates one value expression at `t_ms` over `series` (for display and tests); missing metrics have
 /// no value.
 pub fn value_at(value: &Value, series: &SeriesSet, t_ms: i64) -> Option<f64> {
-    let mut c = Compiler {
-        series,
-        leaves: Vec::new(),
-        missing: Vec::new(),
-    };
+    let mut c = Compiler { series, leaves: Vec::new(), missing: Vec::new() };
     let e = c.value(value);
-    eval_value(
-        &e,
-        t_ms,
-        &mut Random {
-            leaves: &c.leaves,
-            scratch: Vec::new(),
-        },
-    )
+    eval_value(&e, t_ms, &mut Random { leaves: &c.leaves, scratch: Vec::new() })
 }

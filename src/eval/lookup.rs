@@ -21,11 +21,7 @@ pub fn instant_at(t: &[i64], v: &[f64], at: i64) -> Option<f64> {
 fn newest(t: &[i64], v: &[f64], end: usize, at: i64) -> Option<f64> {
     let i = end.checked_sub(1)?;
     let (ti, vi) = (*t.get(i)?, *v.get(i)?);
-    if ti < at.saturating_sub(LOOKBACK_MS) || is_stale(vi) {
-        None
-    } else {
-        Some(vi)
-    }
+    if ti < at.saturating_sub(LOOKBACK_MS) || is_stale(vi) { None } else { Some(vi) }
 }
 
 /// Indices `lo..hi` of the samples with `start <= time <= end`.
@@ -131,16 +127,8 @@ mod tests {
         let mut c = Cursor::default();
         let mut r = Cursor::default();
         let mut check = |at: i64| {
-            assert_eq!(
-                c.instant(&T, &V, at),
-                instant_at(&T, &V, at),
-                "instant at {at}"
-            );
-            assert_eq!(
-                r.range(&T, at - 90_000, at),
-                range_at(&T, at - 90_000, at),
-                "range at {at}"
-            );
+            assert_eq!(c.instant(&T, &V, at), instant_at(&T, &V, at), "instant at {at}");
+            assert_eq!(r.range(&T, at - 90_000, at), range_at(&T, at - 90_000, at), "range at {at}");
         };
         for &at in &times {
             check(at);

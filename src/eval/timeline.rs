@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::compiled::CompiledCondition;
-use super::trigger::{TriggerMachine, TriggerState};
+use super::trigger::{Transition, TriggerMachine, TriggerState};
 use crate::plan::{Plan, Trigger};
 use crate::source::SeriesSet;
 
@@ -34,7 +34,7 @@ pub fn run_trigger<'s>(
     trigger: &Trigger,
     series: &'s SeriesSet,
     times: impl Iterator<Item = i64>,
-    mut on_transition: impl FnMut(&CompiledCondition<'s>, super::Transition),
+    mut on_transition: impl FnMut(&CompiledCondition<'s>, Transition),
 ) {
     let mut condition = CompiledCondition::compile(&trigger.condition, series);
     let mut machine = TriggerMachine::new(trigger);
@@ -57,21 +57,16 @@ pub fn evaluate_triggers(
 ) -> Vec<TransitionRecord> {
     let mut out = Vec::new();
     for (index, trigger) in plan.triggers.iter().enumerate() {
-        run_trigger(
-            trigger,
-            series,
-            evaluation_times(start_ms, end_ms, interval_ms),
-            |condition, tr| {
-                let record = TransitionRecord {
-                    t_ms: tr.t_ms,
-                    trigger: trigger.name.clone(),
-                    from: tr.from,
-                    state: tr.to,
-                    value: condition.display_value_at(tr.t_ms),
-                };
-                out.push((index, record));
-            },
-        );
+        run_trigger(trigger, series, evaluation_times(start_ms, end_ms, interval_ms), |condition, tr| {
+            let record = TransitionRecord {
+                t_ms: tr.t_ms,
+                trigger: trigger.name.clone(),
+                from: tr.from,
+                state: tr.to,
+                value: condition.display_value_at(tr.t_ms),
+            };
+            out.push((index, record));
+        });
     }
     out.sort_by_key(|(index, r)| (r.t_ms, *index));
     out.into_iter().map(|(_, r)| r).collect()

@@ -74,11 +74,7 @@ impl TriggerMachine {
     }
 
     pub fn with_hold(hold: Hold, keep_firing_for_ms: u64) -> Self {
-        TriggerMachine {
-            hold,
-            keep_firing_for_ms,
-            timers: TriggerTimers::default(),
-        }
+        TriggerMachine { hold, keep_firing_for_ms, timers: TriggerTimers::default() }
     }
 
     pub fn state(&self) -> TriggerState {
@@ -107,6 +103,7 @@ impl TriggerMachine {
     }
 
     /// Whether `t_ms` satisfies the hold for a trigger that is active.
+    #[inline]
     fn held(&self, t_ms: i64, active_since: i64) -> bool {
         match self.hold {
             Hold::For { ms } => i128::from(t_ms) - i128::from(active_since) >= i128::from(ms),
@@ -116,6 +113,7 @@ impl TriggerMachine {
 
     /// Feeds one evaluation: `Some(true)` the condition held, `Some(false)` it did not (a metric with no
     /// value counts as not holding), `None` the evaluation failed. Returns the transition, if any.
+    #[inline]
     pub fn observe(&mut self, t_ms: i64, condition: Option<bool>) -> Option<Transition> {
         let from = self.timers.state;
         match condition? {

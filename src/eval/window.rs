@@ -20,11 +20,7 @@ pub struct WindowArgs {
 /// Applies `args.func` to samples `(t, v)` that all lie inside the range. `scratch` is reused between
 /// calls by `quantile_over`, which sorts.
 pub fn apply(args: &WindowArgs, t: &[i64], v: &[f64], scratch: &mut Vec<f64>) -> Option<f64> {
-    let mut samples = t
-        .iter()
-        .zip(v)
-        .filter(|(_, v)| !is_stale(**v))
-        .map(|(t, v)| (*t, *v));
+    let mut samples = t.iter().zip(v).filter(|(_, v)| !is_stale(**v)).map(|(t, v)| (*t, *v));
     match args.func {
         WindowFunc::CountOver => {
             let n = samples.count();
@@ -55,11 +51,7 @@ pub fn apply(args: &WindowArgs, t: &[i64], v: &[f64], scratch: &mut Vec<f64>) ->
 #[inline]
 fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
     let t = sum + inc;
-    let c = if sum.abs() >= inc.abs() {
-        c + ((sum - t) + inc)
-    } else {
-        c + ((inc - t) + sum)
-    };
+    let c = if sum.abs() >= inc.abs() { c + ((sum - t) + inc) } else { c + ((inc - t) + sum) };
     (t, c)
 }
 
@@ -126,11 +118,7 @@ fn quantile(q: f64, values: &mut [f64]) -> Option<f64> {
 /// added back, extrapolated towards the range boundaries (all the way when the gap is under 1.1 average
 /// sample intervals, else half an interval), never back past the counter's zero point; per second for
 /// `rate`.
-fn extrapolated_rate(
-    args: &WindowArgs,
-    mut samples: impl Iterator<Item = (i64, f64)>,
-    is_rate: bool,
-) -> Option<f64> {
+fn extrapolated_rate(args: &WindowArgs, mut samples: impl Iterator<Item = (i64, f64)>, is_rate: bool) -> Option<f64> {
     let (first_t, first_v) = samples.next()?;
     let (mut last_t, mut prev) = (first_t, first_v);
     let mut result = 0.0;
@@ -164,19 +152,14 @@ fn extrapolated_rate(
     }
     let threshold = average_between_samples * 1.1;
     let mut extrapolate_to = sampled_interval;
-    extrapolate_to += if duration_to_start < threshold {
-        duration_to_start
-    } else {
-        average_between_samples / 2.0
-    };
-    extrapolate_to += if duration_to_end < threshold {
-        duration_to_end
-    } else {
-        average_between_samples / 2.0
-    };
-    result *= extrapolate_to / sampled_interval;
+    extrapolate_to += if duration_to_start < threshold { duration_to_start } else { average_between_samples / 2.0 };
+    extrapolate_to += if duration_to_end < threshold { duration_to_end } else { average_between_samples / 2.0 };
+    // Prometheus 2.42 folds the per-second division into the factor before multiplying; the order matters
+    // at a threshold (45 * (1/300) is 0.15000000000000002, 45 / 300 is 0.15).
+    let mut factor = extrapolate_to / sampled_interval;
     if is_rate {
-        result /= seconds(args.range_start, args.range_end);
+        factor /= seconds(args.range_start, args.range_end);
     }
+    result *= factor;
     Some(result)
 }

@@ -10,22 +10,10 @@ use super::{format_duration, format_number};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
-    Compare {
-        op: CmpOp,
-        lhs: Value,
-        rhs: Value,
-    },
-    And {
-        lhs: Box<Condition>,
-        rhs: Box<Condition>,
-    },
-    Or {
-        lhs: Box<Condition>,
-        rhs: Box<Condition>,
-    },
-    Not {
-        operand: Box<Condition>,
-    },
+    Compare { op: CmpOp, lhs: Value, rhs: Value },
+    And { lhs: Box<Condition>, rhs: Box<Condition> },
+    Or { lhs: Box<Condition>, rhs: Box<Condition> },
+    Not { operand: Box<Condition> },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -250,25 +238,12 @@ impl Value {
 }
 
 fn offset_suffix(f: &mut fmt::Formatter<'_>, offset_ms: u64) -> fmt::Result {
-    if offset_ms > 0 {
-        write!(f, " offset {}", format_duration(offset_ms))
-    } else {
-        Ok(())
-    }
+    if offset_ms > 0 { write!(f, " offset {}", format_duration(offset_ms)) } else { Ok(()) }
 }
 
 /// Writes `inner`, parenthesised when it binds looser than its context requires.
-fn child(
-    f: &mut fmt::Formatter<'_>,
-    inner: &dyn fmt::Display,
-    inner_prec: u8,
-    min_prec: u8,
-) -> fmt::Result {
-    if inner_prec < min_prec {
-        write!(f, "({inner})")
-    } else {
-        write!(f, "{inner}")
-    }
+fn child(f: &mut fmt::Formatter<'_>, inner: &dyn fmt::Display, inner_prec: u8, min_prec: u8) -> fmt::Result {
+    if inner_prec < min_prec { write!(f, "({inner})") } else { write!(f, "{inner}") }
 }
 
 impl fmt::Display for Value {
@@ -279,27 +254,12 @@ impl fmt::Display for Value {
                 f.write_str(name)?;
                 offset_suffix(f, *offset_ms)
             }
-            Value::Window {
-                func,
-                metric,
-                window_ms,
-                offset_ms,
-                quantile,
-            } => {
+            Value::Window { func, metric, window_ms, offset_ms, quantile } => {
                 match quantile {
-                    Some(q) => write!(
-                        f,
-                        "{}({}, {metric}, {})",
-                        func.name(),
-                        format_number(*q),
-                        format_duration(*window_ms)
-                    )?,
-                    None => write!(
-                        f,
-                        "{}({metric}, {})",
-                        func.name(),
-                        format_duration(*window_ms)
-                    )?,
+                    Some(q) => {
+                        write!(f, "{}({}, {metric}, {})", func.name(), format_number(*q), format_duration(*window_ms))?
+                    }
+                    None => write!(f, "{}({metric}, {})", func.name(), format_duration(*window_ms))?,
                 }
                 offset_suffix(f, *offset_ms)
             }

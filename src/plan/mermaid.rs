@@ -15,13 +15,7 @@ pub fn render_mermaid(plan: &Plan) -> String {
             Hold::For { ms } => format!(" for {}", format_duration(ms)),
             Hold::Consecutive { evaluations } => format!(" for {evaluations} consecutive"),
         };
-        let _ = writeln!(
-            w,
-            "  T{i}{{{{\"{}<br/>{}{}\"}}}}",
-            esc(&t.name),
-            esc(&t.condition_text),
-            esc(&hold)
-        );
+        let _ = writeln!(w, "  T{i}{{{{\"{}<br/>{}{}\"}}}}", esc(&t.name), esc(&t.condition_text), esc(&hold));
         match &t.target {
             Target::Level { level } => {
                 let _ = writeln!(w, "  T{i} --> L{level}");
@@ -33,22 +27,11 @@ pub fn render_mermaid(plan: &Plan) -> String {
     }
     for l in &plan.levels {
         let title = l.title.as_deref().unwrap_or("");
-        let approval = if l.approval_required {
-            "<br/>approval required"
-        } else {
-            ""
-        };
-        let deadline = l
-            .deadline_ms
-            .map(|d| format!("<br/>deadline {}", format_duration(d)))
-            .unwrap_or_default();
+        let approval = if l.approval_required { "<br/>approval required" } else { "" };
+        let deadline = l.deadline_ms.map(|d| format!("<br/>deadline {}", format_duration(d))).unwrap_or_default();
         let _ = writeln!(w, "  subgraph {}_steps [\"{} {}\"]", l.id, l.id, esc(title));
         let _ = writeln!(w, "    direction TB");
-        let _ = writeln!(
-            w,
-            "    {}[\"level {}{}{}\"]",
-            l.id, l.number, deadline, approval
-        );
+        let _ = writeln!(w, "    {}[\"level {}{}{}\"]", l.id, l.number, deadline, approval);
         let mut prev = l.id.clone();
         for s in &l.steps {
             prev = step_nodes(w, s, &prev);
@@ -101,17 +84,10 @@ fn summary(action: &Action) -> String {
         Action::Notify { channel, .. } => format!("notify {channel}"),
         Action::Parallel { .. } => "parallel".to_string(),
     };
-    if text.chars().count() > 60 {
-        format!("{}...", text.chars().take(57).collect::<String>())
-    } else {
-        text
-    }
+    if text.chars().count() > 60 { format!("{}...", text.chars().take(57).collect::<String>()) } else { text }
 }
 
 /// Mermaid labels are quoted; quotes and angle brackets become entities.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "#quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    s.replace('&', "&amp;").replace('"', "#quot;").replace('<', "&lt;").replace('>', "&gt;")
 }

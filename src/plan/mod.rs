@@ -119,6 +119,9 @@ pub struct Level {
     pub max_attempts: u32,
     pub on_failure: OnFailure,
     pub steps: Vec<Step>,
+    /// Options that came from defaults rather than the runbook (`deadline`, `cooldown`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defaulted: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,48 +156,16 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Action {
-    Shell {
-        command: Template,
-    },
-    Http {
-        method: String,
-        url: Template,
-        headers: Vec<(String, Template)>,
-        body: Option<Template>,
-        expect: u16,
-    },
-    Snapshot {
-        path: String,
-    },
-    Restore {
-        path: String,
-        from: RestoreSource,
-    },
-    VerifyCondition {
-        condition_text: String,
-        condition: Condition,
-        every_ms: u64,
-    },
-    VerifyShell {
-        command: Template,
-        every_ms: u64,
-    },
-    VerifyHttp {
-        method: String,
-        url: Template,
-        expect: u16,
-        every_ms: u64,
-    },
-    Wait {
-        ms: u64,
-    },
-    Notify {
-        channel: String,
-        message: Template,
-    },
-    Parallel {
-        steps: Vec<Step>,
-    },
+    Shell { command: Template },
+    Http { method: String, url: Template, headers: Vec<(String, Template)>, body: Option<Template>, expect: u16 },
+    Snapshot { path: String },
+    Restore { path: String, from: RestoreSource },
+    VerifyCondition { condition_text: String, condition: Condition, every_ms: u64 },
+    VerifyShell { command: Template, every_ms: u64 },
+    VerifyHttp { method: String, url: Template, expect: u16, every_ms: u64 },
+    Wait { ms: u64 },
+    Notify { channel: String, message: Template },
+    Parallel { steps: Vec<Step> },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -213,9 +184,7 @@ impl Action {
             Action::Http { .. } => "http",
             Action::Snapshot { .. } => "snapshot",
             Action::Restore { .. } => "restore",
-            Action::VerifyCondition { .. }
-            | Action::VerifyShell { .. }
-            | Action::VerifyHttp { .. } => "verify",
+            Action::VerifyCondition { .. } | Action::VerifyShell { .. } | Action::VerifyHttp { .. } => "verify",
             Action::Wait { .. } => "wait",
             Action::Notify { .. } => "notify",
             Action::Parallel { .. } => "parallel",
@@ -267,14 +236,9 @@ pub fn format_duration(ms: u64) -> String {
     }
     let mut out = String::new();
     let mut rest = ms;
-    for (unit, size) in [
-        ("w", 604_800_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1_000),
-        ("ms", 1),
-    ] {
+    for (unit, size) in
+        [("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)]
+    {
         if rest >= size {
             out.push_str(&format!("{}{unit}", rest / size));
             rest %= size;
@@ -289,11 +253,7 @@ pub fn format_number(v: f64) -> String {
         return "NaN".to_string();
     }
     if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".to_string()
-        } else {
-            "-Inf".to_string()
-        };
+        return if v > 0.0 { "+Inf".to_string() } else { "-Inf".to_string() };
     }
     let s = format!("{v}");
     s

@@ -33,9 +33,8 @@ pub enum Variable {
 
 impl Variable {
     /// The variables a `${...}` may name (besides `env.NAME`).
-    pub const NAMES: &'static [&'static str] = &[
-        "runbook", "level", "trigger", "value", "run_id", "operator", "reason",
-    ];
+    pub const NAMES: &'static [&'static str] =
+        &["runbook", "level", "trigger", "value", "run_id", "operator", "reason"];
 
     pub fn parse(path: &str) -> Option<Variable> {
         Some(match path {
@@ -59,15 +58,11 @@ impl Variable {
 
 impl Template {
     pub fn literal(text: impl Into<String>) -> Template {
-        Template {
-            parts: vec![TemplatePart::Text(text.into())],
-        }
+        Template { parts: vec![TemplatePart::Text(text.into())] }
     }
 
     pub fn is_literal(&self) -> bool {
-        self.parts
-            .iter()
-            .all(|p| matches!(p, TemplatePart::Text(_)))
+        self.parts.iter().all(|p| matches!(p, TemplatePart::Text(_)))
     }
 
     /// Fills the variables in with `lookup`; a variable it does not know becomes the empty string.

@@ -19,11 +19,7 @@ pub fn render_text(plan: &Plan) -> String {
         w,
         "  evaluate every  {}{}",
         format_duration(plan.evaluation_interval_ms),
-        if plan.evaluation_interval_default {
-            " (default)"
-        } else {
-            ""
-        }
+        if plan.evaluation_interval_default { " (default)" } else { "" }
     );
     if !plan.files_under.is_empty() {
         let _ = writeln!(w, "  files under     {}", plan.files_under.join(", "));
@@ -52,11 +48,7 @@ pub fn render_text(plan: &Plan) -> String {
                     let _ = writeln!(w, "  {:width$}  promql `{}`", m.name, q.replace('\n', " "));
                 }
                 None => {
-                    let _ = writeln!(
-                        w,
-                        "  {:width$}  (undeclared: read from input series only)",
-                        m.name
-                    );
+                    let _ = writeln!(w, "  {:width$}  (undeclared: read from input series only)", m.name);
                 }
             }
         }
@@ -73,10 +65,7 @@ pub fn render_text(plan: &Plan) -> String {
             Hold::Consecutive { evaluations } => format!("for {evaluations} consecutive"),
         };
         let keep = if t.keep_firing_for_ms > 0 {
-            format!(
-                ", keep firing for {}",
-                format_duration(t.keep_firing_for_ms)
-            )
+            format!(", keep firing for {}", format_duration(t.keep_firing_for_ms))
         } else {
             String::new()
         };
@@ -96,32 +85,22 @@ pub fn render_text(plan: &Plan) -> String {
         let _ = writeln!(w, "  (none)");
     }
     for l in &plan.levels {
-        let title = l
-            .title
-            .as_deref()
-            .map(|t| format!(" \"{t}\""))
-            .unwrap_or_default();
+        let title = l.title.as_deref().map(|t| format!(" \"{t}\"")).unwrap_or_default();
         let _ = writeln!(w, "  {}{title}", l.id);
+        let mark = |name: &str| if l.defaulted.iter().any(|d| d == name) { " (default)" } else { "" };
+        let deadline = l.deadline_ms.map(format_duration).unwrap_or_else(|| "none".into());
         let mut opts = vec![
-            format!(
-                "deadline {}",
-                l.deadline_ms
-                    .map(format_duration)
-                    .unwrap_or_else(|| "none".into())
-            ),
-            if l.approval_required {
-                "approval required".to_string()
-            } else {
-                "no approval".to_string()
-            },
-            format!("cooldown {}", format_duration(l.cooldown_ms)),
-            format!("max attempts {}", l.max_attempts),
+            format!("deadline {deadline}{}", mark("deadline")),
+            if l.approval_required { "approval required".to_string() } else { "no approval".to_string() },
+            format!("cooldown {}{}", format_duration(l.cooldown_ms), mark("cooldown")),
+            format!("max attempts {}{}", l.max_attempts, mark("max attempts")),
         ];
-        opts.push(match l.on_failure {
+        let on_failure = match l.on_failure {
             OnFailure::Escalate { level } => format!("on failure escalate level {level}"),
             OnFailure::Abort => "on failure abort".to_string(),
             OnFailure::Continue => "on failure continue".to_string(),
-        });
+        };
+        opts.push(format!("{on_failure}{}", mark("on failure")));
         let _ = writeln!(w, "    {}", opts.join(" | "));
         for s in &l.steps {
             step_line(w, s, 4);
@@ -139,16 +118,11 @@ pub fn render_text(plan: &Plan) -> String {
 
 fn step_line(w: &mut String, s: &Step, indent: usize) {
     let pad = " ".repeat(indent);
+    let mark = |name: &str| if s.defaulted.iter().any(|d| d == name) { " (default)" } else { "" };
     let what = match &s.action {
         Action::Shell { command } => format!("shell {command}"),
-        Action::Http {
-            method,
-            url,
-            headers,
-            body,
-            expect,
-        } => {
-            let mut t = format!("http {method} {url} expect {expect}");
+        Action::Http { method, url, headers, body, expect } => {
+            let mut t = format!("http {method} {url} expect {expect}{}", mark("expect"));
             for (k, v) in headers {
                 let _ = write!(t, " header \"{k}\" {v}");
             }
@@ -158,38 +132,16 @@ fn step_line(w: &mut String, s: &Step, indent: usize) {
             t
         }
         Action::Snapshot { path } => format!("snapshot \"{path}\""),
-        Action::Restore {
-            path,
-            from: RestoreSource::Snapshot,
-        } => format!("restore \"{path}\" from snapshot"),
-        Action::Restore {
-            path,
-            from: RestoreSource::Path(p),
-        } => format!("restore \"{path}\" from \"{p}\""),
-        Action::VerifyCondition {
-            condition_text,
-            every_ms,
-            ..
-        } => {
-            format!(
-                "verify {condition_text} (every {})",
-                format_duration(*every_ms)
-            )
+        Action::Restore { path, from: RestoreSource::Snapshot } => format!("restore \"{path}\" from snapshot"),
+        Action::Restore { path, from: RestoreSource::Path(p) } => format!("restore \"{path}\" from \"{p}\""),
+        Action::VerifyCondition { condition_text, every_ms, .. } => {
+            format!("verify {condition_text} (every {})", format_duration(*every_ms))
         }
-        Action::VerifyShell { command, every_ms } => format!(
-            "verify shell {command} (every {})",
-            format_duration(*every_ms)
-        ),
-        Action::VerifyHttp {
-            method,
-            url,
-            expect,
-            every_ms,
-        } => {
-            format!(
-                "verify http {method} {url} expect {expect} (every {})",
-                format_duration(*every_ms)
-            )
+        Action::VerifyShell { command, every_ms } => {
+            format!("verify shell {command} (every {})", format_duration(*every_ms))
+        }
+        Action::VerifyHttp { method, url, expect, every_ms } => {
+            format!("verify http {method} {url} expect {expect} (every {})", format_duration(*every_ms))
         }
         Action::Wait { ms } => format!("wait {}", format_duration(*ms)),
         Action::Notify { channel, message } => format!("notify {channel} {message}"),
@@ -202,36 +154,18 @@ fn step_line(w: &mut String, s: &Step, indent: usize) {
         }
     };
     let mut mods = Vec::new();
-    let is_verify = matches!(
-        s.action,
-        Action::VerifyCondition { .. } | Action::VerifyShell { .. } | Action::VerifyHttp { .. }
-    );
+    let is_verify =
+        matches!(s.action, Action::VerifyCondition { .. } | Action::VerifyShell { .. } | Action::VerifyHttp { .. });
     let mark = |name: &str| {
-        if s.defaulted.iter().any(|d| d == name) {
-            " (default)"
-        } else {
-            ""
-        }
+        if s.defaulted.iter().any(|d| d == name) { " (default)" } else { "" }
     };
     if is_verify {
-        mods.push(format!(
-            "within {}{}",
-            format_duration(s.timeout_ms),
-            mark("within")
-        ));
+        mods.push(format!("within {}{}", format_duration(s.timeout_ms), mark("within")));
     } else if !matches!(s.action, Action::Wait { .. }) {
-        mods.push(format!(
-            "timeout {}{}",
-            format_duration(s.timeout_ms),
-            mark("timeout")
-        ));
+        mods.push(format!("timeout {}{}", format_duration(s.timeout_ms), mark("timeout")));
     }
     if s.retries > 0 {
-        mods.push(format!(
-            "retry {} backoff {}",
-            s.retries,
-            format_duration(s.backoff_ms)
-        ));
+        mods.push(format!("retry {} backoff {}", s.retries, format_duration(s.backoff_ms)));
     }
     if s.idempotent {
         mods.push("idempotent".to_string());

@@ -28,11 +28,7 @@ struct Interval {
     to: i64,
 }
 
-pub fn render_svg(
-    sim: &Simulation,
-    plan: &crate::plan::Plan,
-    series: &SeriesSet,
-) -> Result<String, String> {
+pub fn render_svg(sim: &Simulation, plan: &crate::plan::Plan, series: &SeriesSet) -> Result<String, String> {
     // Each trigger is drawn in the panel of the first metric it reads.
     let mut metrics: Vec<String> = Vec::new();
     for t in &plan.triggers {
@@ -49,13 +45,8 @@ pub fn render_svg(
         let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let (panels, strip) = root.split_vertically(height - RUN_STRIP_HEIGHT);
-        let areas = if metrics.is_empty() {
-            Vec::new()
-        } else {
-            panels.split_evenly((metrics.len(), 1))
-        };
-        let x_range =
-            sim.start_ms as f64 / 1000.0..(sim.end_ms.max(sim.start_ms + 1000)) as f64 / 1000.0;
+        let areas = if metrics.is_empty() { Vec::new() } else { panels.split_evenly((metrics.len(), 1)) };
+        let x_range = sim.start_ms as f64 / 1000.0..(sim.end_ms.max(sim.start_ms + 1000)) as f64 / 1000.0;
         for (metric, area) in metrics.iter().zip(areas.iter()) {
             draw_panel(area, metric, plan, series, &intervals, x_range.clone())?;
         }
@@ -80,37 +71,23 @@ fn draw_panel(
                 .iter()
                 .zip(&s.v)
                 .filter(|(t, v)| {
-                    v.is_finite()
-                        && **t as f64 / 1000.0 >= x_range.start
-                        && **t as f64 / 1000.0 <= x_range.end
+                    v.is_finite() && **t as f64 / 1000.0 >= x_range.start && **t as f64 / 1000.0 <= x_range.end
                 })
                 .map(|(t, v)| (*t as f64 / 1000.0, *v))
                 .collect()
         })
         .unwrap_or_default();
-    let triggers: Vec<&crate::plan::Trigger> = plan
-        .triggers
-        .iter()
-        .filter(|t| first_metric(&t.condition).as_deref() == Some(metric))
-        .collect();
-    let thresholds: Vec<(String, f64)> = triggers
-        .iter()
-        .filter_map(|t| threshold(&t.condition, metric).map(|c| (t.name.clone(), c)))
-        .collect();
-    let mut lo = points
-        .iter()
-        .map(|p| p.1)
-        .chain(thresholds.iter().map(|t| t.1))
-        .fold(f64::INFINITY, f64::min);
-    let mut hi = points
-        .iter()
-        .map(|p| p.1)
-        .chain(thresholds.iter().map(|t| t.1))
-        .fold(f64::NEG_INFINITY, f64::max);
+    let triggers: Vec<&crate::plan::Trigger> =
+        plan.triggers.iter().filter(|t| first_metric(&t.condition).as_deref() == Some(metric)).collect();
+    let thresholds: Vec<(String, f64)> =
+        triggers.iter().filter_map(|t| threshold(&t.condition, metric).map(|c| (t.name.clone(), c))).collect();
+    let mut lo = points.iter().map(|p| p.1).chain(thresholds.iter().map(|t| t.1)).fold(f64::INFINITY, f64::min);
+    let mut hi = points.iter().map(|p| p.1).chain(thresholds.iter().map(|t| t.1)).fold(f64::NEG_INFINITY, f64::max);
     if !lo.is_finite() || !hi.is_finite() {
         (lo, hi) = (0.0, 1.0);
     }
-    let pad = ((hi - lo) * 0.1).max(hi.abs() * 0.05).max(1e-9);
+    // A flat series still gets a readable axis around its value.
+    let pad = if hi - lo < 1e-12 { hi.abs().max(1.0) * 0.5 } else { ((hi - lo) * 0.1).max(hi.abs() * 0.05) };
     let y_range = (lo - pad)..(hi + pad);
 
     let mut chart = ChartBuilder::on(area)
@@ -130,29 +107,19 @@ fn draw_panel(
         .map_err(|e| e.to_string())?;
 
     let names: Vec<&str> = triggers.iter().map(|t| t.name.as_str()).collect();
-    for iv in intervals
-        .iter()
-        .filter(|iv| names.contains(&iv.trigger.as_str()))
-    {
+    for iv in intervals.iter().filter(|iv| names.contains(&iv.trigger.as_str())) {
         let color = match iv.state {
             TriggerState::Firing => FIRING_COLOR.mix(0.25),
             TriggerState::Pending => PENDING_COLOR.mix(0.35),
             TriggerState::Inactive => continue,
         };
         let rect = Rectangle::new(
-            [
-                (iv.from as f64 / 1000.0, y_range.start),
-                (iv.to as f64 / 1000.0, y_range.end),
-            ],
+            [(iv.from as f64 / 1000.0, y_range.start), (iv.to as f64 / 1000.0, y_range.end)],
             color.filled(),
         );
-        chart
-            .draw_series(std::iter::once(rect))
-            .map_err(|e| e.to_string())?;
+        chart.draw_series(std::iter::once(rect)).map_err(|e| e.to_string())?;
     }
-    chart
-        .draw_series(LineSeries::new(points, METRIC_COLOR.stroke_width(2)))
-        .map_err(|e| e.to_string())?;
+    chart.draw_series(LineSeries::new(points, METRIC_COLOR.stroke_width(2))).map_err(|e| e.to_string())?;
     for (name, c) in &thresholds {
         chart
             .draw_series(DashedLineSeries::new(
@@ -185,13 +152,7 @@ fn draw_runs(
         .y_label_area_size(70)
         .build_cartesian_2d(x_range, 0.0..1.0)
         .map_err(|e| e.to_string())?;
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .disable_y_axis()
-        .x_labels(8)
-        .draw()
-        .map_err(|e| e.to_string())?;
+    chart.configure_mesh().disable_mesh().disable_y_axis().x_labels(8).draw().map_err(|e| e.to_string())?;
     let x_span = chart.x_range().end - chart.x_range().start;
     for (i, r) in sim.runs.iter().enumerate() {
         let from = r.t_ms as f64 / 1000.0;
@@ -199,10 +160,7 @@ fn draw_runs(
         let to = (r.end_ms as f64 / 1000.0).max(from + x_span * 0.004);
         let y = if i % 2 == 0 { 0.15 } else { 0.55 };
         chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(from, y), (to, y + 0.3)],
-                RUN_COLOR.mix(0.8).filled(),
-            )))
+            .draw_series(std::iter::once(Rectangle::new([(from, y), (to, y + 0.3)], RUN_COLOR.mix(0.8).filled())))
             .map_err(|e| e.to_string())?;
         let outcome = match (r.outcome, r.escalated_to) {
             (super::RunOutcome::Escalated, Some(to)) => format!("-> L{to}"),
@@ -223,29 +181,18 @@ fn draw_runs(
 /// Pending and firing intervals per trigger from the transitions; an interval still open at the end of the
 /// simulation closes at its end.
 fn intervals(sim: &Simulation) -> Vec<Interval> {
-    let mut open: std::collections::BTreeMap<&str, (TriggerState, i64)> =
-        std::collections::BTreeMap::new();
+    let mut open: std::collections::BTreeMap<&str, (TriggerState, i64)> = std::collections::BTreeMap::new();
     let mut out = Vec::new();
     for t in &sim.transitions {
         if let Some((state, from)) = open.remove(t.trigger.as_str()) {
-            out.push(Interval {
-                trigger: t.trigger.clone(),
-                state,
-                from,
-                to: t.t_ms,
-            });
+            out.push(Interval { trigger: t.trigger.clone(), state, from, to: t.t_ms });
         }
         if t.state != TriggerState::Inactive {
             open.insert(&t.trigger, (t.state, t.t_ms));
         }
     }
     for (trigger, (state, from)) in open {
-        out.push(Interval {
-            trigger: trigger.to_string(),
-            state,
-            from,
-            to: sim.end_ms,
-        });
+        out.push(Interval { trigger: trigger.to_string(), state, from, to: sim.end_ms });
     }
     out
 }
@@ -259,16 +206,12 @@ fn first_metric(c: &Condition) -> Option<String> {
 /// The constant a condition compares `metric` with, when it is that simple (`m > 0.05`, `0.05 < m`).
 fn threshold(c: &Condition, metric: &str) -> Option<f64> {
     match c {
-        Condition::Compare {
-            lhs: Value::Metric { name, .. },
-            rhs: Value::Number { value },
-            ..
-        } if name == metric => Some(*value),
-        Condition::Compare {
-            lhs: Value::Number { value },
-            rhs: Value::Metric { name, .. },
-            ..
-        } if name == metric => Some(*value),
+        Condition::Compare { lhs: Value::Metric { name, .. }, rhs: Value::Number { value }, .. } if name == metric => {
+            Some(*value)
+        }
+        Condition::Compare { lhs: Value::Number { value }, rhs: Value::Metric { name, .. }, .. } if name == metric => {
+            Some(*value)
+        }
         Condition::And { lhs, rhs } | Condition::Or { lhs, rhs } => {
             threshold(lhs, metric).or_else(|| threshold(rhs, metric))
         }

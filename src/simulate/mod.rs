@@ -12,9 +12,7 @@ mod run;
 
 pub use chart::render_svg;
 pub use output::{to_json, to_text};
-pub use run::{
-    Approval, Fire, Note, Probe, RunOptions, RunOutcome, RunRecord, StepOutcome, StepRecord, play,
-};
+pub use run::{Approval, Fire, Note, Probe, RunOptions, RunOutcome, RunRecord, StepOutcome, StepRecord, play};
 
 use std::collections::BTreeMap;
 
@@ -66,10 +64,7 @@ pub fn missing_metrics(plan: &Plan, series: &SeriesSet) -> Vec<String> {
             condition.metrics(&mut needed);
         }
     }
-    let mut missing: Vec<String> = needed
-        .into_iter()
-        .filter(|m| series.get(m).is_none())
-        .collect();
+    let mut missing: Vec<String> = needed.into_iter().filter(|m| series.get(m).is_none()).collect();
     missing.sort();
     missing.dedup();
     missing
@@ -77,11 +72,7 @@ pub fn missing_metrics(plan: &Plan, series: &SeriesSet) -> Vec<String> {
 
 /// Checks that `--fail` names steps that exist; the diagnostic has no span (it is about a flag).
 pub fn check_options(plan: &Plan, options: &RunOptions) -> Vec<Diagnostic> {
-    let ids: Vec<&str> = plan
-        .all_steps()
-        .into_iter()
-        .map(|s| s.id.as_str())
-        .collect();
+    let ids: Vec<&str> = plan.all_steps().into_iter().map(|s| s.id.as_str()).collect();
     let mut out = Vec::new();
     for f in &options.fail {
         if !ids.contains(&f.as_str()) {
@@ -124,29 +115,17 @@ pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> S
     let records = crate::eval::evaluate_triggers(plan, series, start_ms, end_ms, interval_ms);
     let transitions: Vec<Transition> = records
         .into_iter()
-        .map(|r| Transition {
-            t_ms: r.t_ms,
-            trigger: r.trigger,
-            state: r.state,
-            value: r.value,
-        })
+        .map(|r| Transition { t_ms: r.t_ms, trigger: r.trigger, state: r.state, value: r.value })
         .collect();
 
     let mut fires = Vec::new();
     let mut notes = Vec::new();
-    for t in transitions
-        .iter()
-        .filter(|t| t.state == TriggerState::Firing)
-    {
+    for t in transitions.iter().filter(|t| t.state == TriggerState::Firing) {
         let Some(trigger) = plan.trigger(&t.trigger) else {
             continue;
         };
         match &trigger.target {
-            Target::Level { level } => fires.push(Fire {
-                t_ms: t.t_ms,
-                trigger: t.trigger.clone(),
-                level: *level,
-            }),
+            Target::Level { level } => fires.push(Fire { t_ms: t.t_ms, trigger: t.trigger.clone(), level: *level }),
             Target::Notify { channel, message } => {
                 let text = message.render(|v| match v {
                     crate::plan::Variable::Trigger => Some(t.trigger.clone()),
@@ -154,33 +133,19 @@ pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> S
                     crate::plan::Variable::Value => t.value.map(crate::plan::format_number),
                     _ => None,
                 });
-                notes.push(Note {
-                    t_ms: t.t_ms,
-                    text: format!("notify {channel}: {text}"),
-                });
+                notes.push(Note { t_ms: t.t_ms, text: format!("notify {channel}: {text}") });
             }
         }
     }
 
-    let probe = SeriesProbe {
-        series,
-        cache: std::cell::RefCell::new(Vec::new()),
-    };
+    let probe = SeriesProbe { series, cache: std::cell::RefCell::new(Vec::new()) };
     let (runs, more_notes) = play(plan, &fires, &probe, &options.run);
     notes.extend(more_notes);
 
-    let mut injected: Vec<String> = options
-        .run
-        .fail
-        .iter()
-        .map(|f| format!("--fail {f}"))
-        .collect();
+    let mut injected: Vec<String> = options.run.fail.iter().map(|f| format!("--fail {f}")).collect();
     for (level, a) in &options.run.approvals {
         injected.push(match a {
-            Approval::After(ms) => format!(
-                "--approve {level}=after:{}",
-                crate::plan::format_duration(*ms)
-            ),
+            Approval::After(ms) => format!("--approve {level}=after:{}", crate::plan::format_duration(*ms)),
             Approval::Deny => format!("--approve {level}=deny"),
         });
     }
@@ -193,11 +158,7 @@ pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> S
         transitions,
         runs,
         notes,
-        level_titles: plan
-            .levels
-            .iter()
-            .filter_map(|l| l.title.clone().map(|t| (l.number, t)))
-            .collect(),
+        level_titles: plan.levels.iter().filter_map(|l| l.title.clone().map(|t| (l.number, t))).collect(),
         injected,
     }
 }
@@ -214,10 +175,7 @@ impl Probe for SeriesProbe<'_> {
         let index = match cache.iter().position(|(c, _)| c == condition) {
             Some(i) => i,
             None => {
-                cache.push((
-                    condition.clone(),
-                    CompiledCondition::compile(condition, self.series),
-                ));
+                cache.push((condition.clone(), CompiledCondition::compile(condition, self.series)));
                 cache.len() - 1
             }
         };

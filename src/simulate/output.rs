@@ -59,17 +59,13 @@ fn seconds_json(ms: i64) -> Json {
     if ms % 1000 == 0 {
         Json::from(ms / 1000)
     } else {
-        serde_json::Number::from_f64(ms as f64 / 1000.0)
-            .map(Json::Number)
-            .unwrap_or(Json::Null)
+        serde_json::Number::from_f64(ms as f64 / 1000.0).map(Json::Number).unwrap_or(Json::Null)
     }
 }
 
 fn value_json(v: f64) -> Json {
     // JSON has no NaN or infinities; they are written as PromQL prints them, as strings.
-    serde_json::Number::from_f64(v)
-        .map(Json::Number)
-        .unwrap_or_else(|| Json::String(format_number(v)))
+    serde_json::Number::from_f64(v).map(Json::Number).unwrap_or_else(|| Json::String(format_number(v)))
 }
 
 pub fn to_json(sim: &Simulation) -> String {
@@ -125,20 +121,11 @@ fn clock(t_ms: i64, base: TimeBase) -> String {
         TimeBase::Seconds => {
             let secs = t_ms.div_euclid(1000);
             let ms = t_ms.rem_euclid(1000);
-            let frac = if ms == 0 {
-                String::new()
-            } else {
-                format!(".{ms:03}")
-            };
+            let frac = if ms == 0 { String::new() } else { format!(".{ms:03}") };
             if secs >= 100 * 3600 {
                 format!("{}s{frac}", secs)
             } else {
-                format!(
-                    "{:02}:{:02}:{:02}{frac}",
-                    secs / 3600,
-                    secs / 60 % 60,
-                    secs % 60
-                )
+                format!("{:02}:{:02}:{:02}{frac}", secs / 3600, secs / 60 % 60, secs % 60)
             }
         }
     }
@@ -149,38 +136,20 @@ pub fn to_text(sim: &Simulation) -> String {
     let base = sim.time_base;
     let mut events: Vec<(i64, u8, String)> = Vec::new();
     for t in &sim.transitions {
-        let value = t
-            .value
-            .map(|v| format!("  (value {})", format_number(v)))
-            .unwrap_or_default();
+        let value = t.value.map(|v| format!("  (value {})", format_number(v))).unwrap_or_default();
         let state = match t.state {
             TriggerState::Pending => "pending",
             TriggerState::Firing => "FIRING",
             TriggerState::Inactive => "inactive",
         };
-        events.push((
-            t.t_ms,
-            0,
-            format!("trigger {:<20} {state}{value}", t.trigger),
-        ));
+        events.push((t.t_ms, 0, format!("trigger {:<20} {state}{value}", t.trigger)));
     }
     for n in &sim.notes {
         events.push((n.t_ms, 1, format!("note    {}", n.text)));
     }
     for r in &sim.runs {
-        let title = sim
-            .level_titles
-            .get(&r.level)
-            .map(|t| format!(" \"{t}\""))
-            .unwrap_or_default();
-        events.push((
-            r.t_ms,
-            2,
-            format!(
-                "{:<7} level {}{title} started by `{}`",
-                r.id, r.level, r.trigger
-            ),
-        ));
+        let title = sim.level_titles.get(&r.level).map(|t| format!(" \"{t}\"")).unwrap_or_default();
+        events.push((r.t_ms, 2, format!("{:<7} level {}{title} started by `{}`", r.id, r.level, r.trigger)));
         if let Some((at, approved)) = r.approval {
             let text = match (approved, at - r.t_ms) {
                 (true, 0) => "approved at once".to_string(),
@@ -200,24 +169,9 @@ pub fn to_text(sim: &Simulation) -> String {
             } else {
                 String::new()
             };
-            let detail = if s.detail.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", s.detail)
-            };
-            let attempt = if s.attempt > 1 {
-                format!(" (attempt {})", s.attempt)
-            } else {
-                String::new()
-            };
-            events.push((
-                s.t_ms,
-                4,
-                format!(
-                    "{:<7}   {} {}{attempt} {outcome}{took}{detail}",
-                    r.id, s.id, s.kind
-                ),
-            ));
+            let detail = if s.detail.is_empty() { String::new() } else { format!(": {}", s.detail) };
+            let attempt = if s.attempt > 1 { format!(" (attempt {})", s.attempt) } else { String::new() };
+            events.push((s.t_ms, 4, format!("{:<7}   {} {}{attempt} {outcome}{took}{detail}", r.id, s.id, s.kind)));
         }
         let outcome = match (r.outcome, r.escalated_to) {
             (super::RunOutcome::Escalated, Some(to)) => format!("escalated to level {to}"),
@@ -260,41 +214,37 @@ pub fn to_text(sim: &Simulation) -> String {
         let _ = writeln!(out, "  {}  {text}", clock(*t, base));
     }
     let _ = writeln!(out);
-    let fired: std::collections::BTreeSet<&str> = sim
-        .transitions
-        .iter()
-        .filter(|t| t.state == TriggerState::Firing)
-        .map(|t| t.trigger.as_str())
-        .collect();
-    let runs: Vec<String> = sim
-        .runs
-        .iter()
-        .map(|r| {
-            let o = match r.outcome {
-                super::RunOutcome::Succeeded => "succeeded",
-                super::RunOutcome::Failed => "failed",
-                super::RunOutcome::Escalated => "escalated",
-            };
-            format!("L{} {o}", r.level)
-        })
-        .collect();
+    let fired: std::collections::BTreeSet<&str> =
+        sim.transitions.iter().filter(|t| t.state == TriggerState::Firing).map(|t| t.trigger.as_str()).collect();
+    // Runs grouped by level and outcome, in order of first appearance: "L1 escalated, L2 succeeded x3".
+    let mut groups: Vec<(String, usize)> = Vec::new();
+    for r in &sim.runs {
+        let o = match r.outcome {
+            super::RunOutcome::Succeeded => "succeeded",
+            super::RunOutcome::Failed => "failed",
+            super::RunOutcome::Escalated => "escalated",
+        };
+        let key = format!("L{} {o}", r.level);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => groups.push((key, 1)),
+        }
+    }
+    let runs: Vec<String> = groups.into_iter().map(|(k, n)| if n == 1 { k } else { format!("{k} x{n}") }).collect();
+    let fired_list: Vec<&str> = fired.iter().copied().collect();
+    let fired_text = match fired_list.len() {
+        0 => "none".to_string(),
+        n if n > 12 => format!("{} and {} more", fired_list[..10].join(", "), n - 10),
+        _ => fired_list.join(", "),
+    };
     let _ = writeln!(
         out,
-        "summary: {} trigger{} fired ({}); {} run{}{}",
+        "summary: {} trigger{} fired ({fired_text}); {} run{}{}",
         fired.len(),
         if fired.len() == 1 { "" } else { "s" },
-        if fired.is_empty() {
-            "none".to_string()
-        } else {
-            fired.into_iter().collect::<Vec<_>>().join(", ")
-        },
-        runs.len(),
-        if runs.len() == 1 { "" } else { "s" },
-        if runs.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", runs.join(", "))
-        }
+        sim.runs.len(),
+        if sim.runs.len() == 1 { "" } else { "s" },
+        if runs.is_empty() { String::new() } else { format!(": {}", runs.join(", ")) }
     );
     out
 }

@@ -91,12 +91,7 @@ pub struct Note {
 }
 
 /// Plays the level runs that the fire events cause. `fires` must be in time order.
-pub fn play(
-    plan: &Plan,
-    fires: &[Fire],
-    probe: &dyn Probe,
-    options: &RunOptions,
-) -> (Vec<RunRecord>, Vec<Note>) {
+pub fn play(plan: &Plan, fires: &[Fire], probe: &dyn Probe, options: &RunOptions) -> (Vec<RunRecord>, Vec<Note>) {
     let mut player = Player {
         plan,
         probe,
@@ -127,6 +122,9 @@ struct Player<'a> {
 enum LevelEnd {
     Succeeded,
     Failed(String),
+    /// A person said no: the run stops here, whatever `on failure` says (escalating past a refusal would
+    /// override the person).
+    Denied,
     /// A trigger for a higher level fired: escalate to it.
     Preempted(Fire),
 }
@@ -218,11 +216,7 @@ impl Player<'_> {
                 }
                 LevelEnd::Failed(why) => match level.on_failure {
                     OnFailure::Escalate { level: to } => {
-                        escalate(
-                            to,
-                            format!("{why}; on failure escalate level {to}"),
-                            &mut run,
-                        );
+                        escalate(to, format!("{why}; on failure escalate level {to}"), &mut run);
                         Some((to, trigger.clone(), run.end_ms))
                     }
                     OnFailure::Abort | OnFailure::Continue => {
@@ -231,12 +225,13 @@ impl Player<'_> {
                         None
                     }
                 },
+                LevelEnd::Denied => {
+                    run.outcome = RunOutcome::Failed;
+                    run.reason = "approval denied; the run stops (a refusal is not escalated)".to_string();
+                    None
+                }
                 LevelEnd::Preempted(fire) => {
-                    escalate(
-                        fire.level,
-                        format!("`{}` fired for level {}", fire.trigger, fire.level),
-                        &mut run,
-                    );
+                    escalate(fire.level, format!("`{}` fired for level {}", fire.trigger, fire.level), &mut run);
                     Some((fire.level, fire.trigger.clone(), run.end_ms))
                 }
             };
@@ -276,21 +271,13 @@ impl Player<'_> {
 
     /// The earliest fire for a level above `level` in `(after, until]`, without consuming anything.
     fn peek_higher(&self, until: i64, level: u32) -> Option<&Fire> {
-        self.fires[self.next_fire..]
-            .iter()
-            .take_while(|f| f.t_ms <= until)
-            .find(|f| f.level > level)
+        self.fires[self.next_fire..].iter().take_while(|f| f.t_ms <= until).find(|f| f.level > level)
     }
 
     fn execute_level(&mut self, level: &Level, run: &mut RunRecord) -> LevelEnd {
         let mut t = run.t_ms;
         if level.approval_required {
-            let decision = self
-                .options
-                .approvals
-                .get(&level.number)
-                .copied()
-                .unwrap_or(Approval::After(0));
+            let decision = self.options.approvals.get(&level.number).copied().unwrap_or(Approval::After(0));
             let decided_at = match decision {
                 Approval::After(ms) => t + ms as i64,
                 Approval::Deny => t,
@@ -307,14 +294,17 @@ impl Player<'_> {
             if decision == Approval::Deny {
                 run.end_ms = t;
                 self.skip_all(&level.steps, run, t, 1);
-                return LevelEnd::Failed("approval denied".to_string());
+                return LevelEnd::Denied;
             }
         }
         let attempts = level.max_attempts.max(1);
         let mut failure = String::new();
+        // The deadline counts from the level's first step, across every attempt.
+        let deadline = level.deadline_ms.map(|d| t + d as i64);
         for attempt in 1..=attempts {
-            let first_step = t;
-            let deadline = level.deadline_ms.map(|d| first_step + d as i64);
+            if deadline.is_some_and(|d| t >= d) {
+                break;
+            }
             let mut failed = None;
             for (i, step) in level.steps.iter().enumerate() {
                 if let Some(fire) = self.fires_until(t, level.number) {
@@ -341,11 +331,7 @@ impl Player<'_> {
                     return LevelEnd::Succeeded;
                 }
                 Some(why) => {
-                    failure = if attempts > 1 {
-                        format!("{why} (attempt {attempt} of {attempts})")
-                    } else {
-                        why
-                    };
+                    failure = if attempts > 1 { format!("{why} (attempt {attempt} of {attempts})") } else { why };
                     if let Some(fire) = self.fires_until(t, level.number) {
                         return LevelEnd::Preempted(fire);
                     }
@@ -404,28 +390,15 @@ impl Player<'_> {
                     }
                 }
                 if injected {
-                    (
-                        StepOutcome::Failed,
-                        end,
-                        "failure injected with --fail".to_string(),
-                    )
+                    (StepOutcome::Failed, end, "failure injected with --fail".to_string())
                 } else if failed.is_empty() {
                     (StepOutcome::Ok, end, String::new())
                 } else {
-                    (
-                        StepOutcome::Failed,
-                        end,
-                        format!("{} failed", failed.join(", ")),
-                    )
+                    (StepOutcome::Failed, end, format!("{} failed", failed.join(", ")))
                 }
             }
             Action::Wait { ms } => (StepOutcome::Ok, t + *ms as i64, String::new()),
-            Action::VerifyCondition {
-                condition,
-                condition_text,
-                every_ms,
-                ..
-            } => {
+            Action::VerifyCondition { condition, condition_text, every_ms, .. } => {
                 let within = step.timeout_ms as i64;
                 let every = (*every_ms as i64).max(1);
                 let mut probe_t = t;
@@ -441,16 +414,9 @@ impl Player<'_> {
                     Some(at) => (
                         StepOutcome::Ok,
                         at,
-                        format!(
-                            "`{condition_text}` held after {}",
-                            crate::plan::format_duration((at - t) as u64)
-                        ),
+                        format!("`{condition_text}` held after {}", crate::plan::format_duration((at - t) as u64)),
                     ),
-                    None if injected => (
-                        StepOutcome::Failed,
-                        t + within,
-                        "failure injected with --fail".to_string(),
-                    ),
+                    None if injected => (StepOutcome::Failed, t + within, "failure injected with --fail".to_string()),
                     None => (
                         StepOutcome::Failed,
                         t + within,
@@ -471,10 +437,7 @@ impl Player<'_> {
                 (
                     StepOutcome::Failed,
                     end,
-                    format!(
-                        "failure injected with --fail ({tries} attempt{})",
-                        if tries == 1 { "" } else { "s" }
-                    ),
+                    format!("failure injected with --fail ({tries} attempt{})", if tries == 1 { "" } else { "s" }),
                 )
             }
             _ => (StepOutcome::Ok, t, String::new()),
@@ -493,11 +456,7 @@ impl Player<'_> {
         (
             outcome,
             end,
-            if detail.is_empty() {
-                format!("{} failed", step.id)
-            } else {
-                format!("{} failed: {detail}", step.id)
-            },
+            if detail.is_empty() { format!("{} failed", step.id) } else { format!("{} failed: {detail}", step.id) },
         )
     }
 }

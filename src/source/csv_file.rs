@@ -19,18 +19,12 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
         .flexible(false)
         .from_reader(text.as_bytes());
     let header_error = |span: Span, found: &str| {
-        Diagnostic::new(
-            Code::SeriesSyntax,
-            span,
-            format!("the CSV header is `{found}`, not `time,metric,value`"),
-        )
-        .label("header")
-        .help("the first line of a CSV series file names the columns: `time,metric,value`")
+        Diagnostic::new(Code::SeriesSyntax, span, format!("the CSV header is `{found}`, not `time,metric,value`"))
+            .label("header")
+            .help("the first line of a CSV series file names the columns: `time,metric,value`")
     };
     let header = reader.headers().map_err(|e| csv_error(text, &e))?.clone();
-    let header_span = header
-        .position()
-        .map_or(Span::new(0, 0), |p| line_span(text, offset(p)));
+    let header_span = header.position().map_or(Span::new(0, 0), |p| line_span(text, offset(p)));
     let found = header.iter().collect::<Vec<_>>().join(",");
     let mut positions = [usize::MAX; 3];
     for (i, name) in header.iter().enumerate() {
@@ -59,33 +53,30 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
         }
         let line_start = record.position().map_or(0, offset);
         let line = line_span(text, line_start);
-        let field = |c: usize| {
-            let i = columns.0[c];
-            (record.get(i).unwrap_or_default(), field_span(text, line, i))
-        };
-        let (time_text, time_span) = field(0);
-        let (metric, metric_span) = field(1);
-        let (value_text, value_span) = field(2);
+        let field = |c: usize| record.get(columns.0[c]).unwrap_or_default();
+        // Spans are only worked out when something is reported.
+        let span_of = |c: usize| field_span(text, line, columns.0[c]);
+        let (time_text, metric, value_text) = (field(0), field(1), field(2));
 
         let (t_ms, base) = parse_time(time_text).map_err(|why| {
-            Diagnostic::new(Code::SeriesTime, time_span, format!("`{time_text}` is not a time"))
+            Diagnostic::new(Code::SeriesTime, span_of(0), format!("`{time_text}` is not a time"))
                 .label(why)
                 .help("write times as seconds since the epoch (`1714564800.5`) or RFC 3339 (`2024-05-01T12:00:00Z`)")
         })?;
         match first_time {
             None => {
-                first_time = Some((base, time_span));
+                first_time = Some((base, span_of(0)));
                 builder.set_base(base);
             }
             Some((first, first_span)) if first != base => {
-                return Err(mixed_times(time_span, first_span));
+                return Err(mixed_times(span_of(0), first_span));
             }
             Some(_) => {}
         }
         if !valid_metric_name(metric) {
-            return Err(bad_metric_name(metric, metric_span));
+            return Err(bad_metric_name(metric, span_of(1)));
         }
-        let v = parse_value(value_text).ok_or_else(|| bad_value(value_text, value_span))?;
+        let v = parse_value(value_text).ok_or_else(|| bad_value(value_text, span_of(2)))?;
         builder.push(metric, t_ms, v, line)?;
     }
     Ok(builder.finish())
@@ -96,24 +87,16 @@ fn offset(p: &::csv::Position) -> usize {
 }
 
 pub(crate) fn mixed_times(span: Span, first: Span) -> Diagnostic {
-    Diagnostic::new(
-        Code::SeriesTime,
-        span,
-        "the file mixes seconds and RFC 3339 times",
-    )
-    .label("this time is written differently")
-    .related(first, "the first time is written this way")
-    .help("write every time in one form: seconds since the epoch, or RFC 3339")
+    Diagnostic::new(Code::SeriesTime, span, "the file mixes seconds and RFC 3339 times")
+        .label("this time is written differently")
+        .related(first, "the first time is written this way")
+        .help("write every time in one form: seconds since the epoch, or RFC 3339")
 }
 
 pub(crate) fn bad_value(text: &str, span: Span) -> Diagnostic {
-    Diagnostic::new(
-        Code::SeriesValue,
-        span,
-        format!("`{text}` is not a sample value"),
-    )
-    .label("expected a number")
-    .help("a value is a number, `NaN`, `+Inf`, `-Inf`, or `stale` for a staleness marker")
+    Diagnostic::new(Code::SeriesValue, span, format!("`{text}` is not a sample value"))
+        .label("expected a number")
+        .help("a value is a number, `NaN`, `+Inf`, `-Inf`, or `stale` for a staleness marker")
 }
 
 /// The span of field `index` on the line, trimmed; the whole line if quoting makes it hard to place.
@@ -137,19 +120,13 @@ fn field_span(text: &str, line: Span, index: usize) -> Span {
 }
 
 fn csv_error(text: &str, e: &::csv::Error) -> Diagnostic {
-    let span = e
-        .position()
-        .map_or(Span::new(0, 0), |p| line_span(text, offset(p)));
+    let span = e.position().map_or(Span::new(0, 0), |p| line_span(text, offset(p)));
     let message = match e.kind() {
-        ::csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
+        ::csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("this row has {len} fields, the header has {expected_len}")
         }
         ::csv::ErrorKind::Utf8 { .. } => "this row is not valid UTF-8".to_string(),
         _ => format!("cannot read the CSV: {e}"),
     };
-    Diagnostic::new(Code::SeriesSyntax, span, message)
-        .label("this row")
-        .help("each row is `time,metric,value`")
+    Diagnostic::new(Code::SeriesSyntax, span, message).label("this row").help("each row is `time,metric,value`")
 }

@@ -29,54 +29,32 @@ impl Format {
     }
 }
 
-const YAML_KEYS: [&str; 5] = [
-    "tests:",
-    "input_series:",
-    "interval:",
-    "evaluation_interval:",
-    "rule_files:",
-];
+const YAML_KEYS: [&str; 5] = ["tests:", "input_series:", "interval:", "evaluation_interval:", "rule_files:"];
 
 /// Decides how to read `text`.
 pub fn detect(path: &str, text: &str) -> Result<Format, Diagnostic> {
     let by_path = Format::from_path(path);
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let Some(first) = lines.clone().find(|l| !l.starts_with('#')) else {
-        return Err(Diagnostic::new(
-            Code::SeriesSyntax,
-            Span::new(0, 0),
-            "the series file is empty",
-        )
-        .label("no samples")
-        .help(FORMATS_HELP));
+        return Err(Diagnostic::new(Code::SeriesSyntax, Span::new(0, 0), "the series file is empty")
+            .label("no samples")
+            .help(FORMATS_HELP));
     };
     let by_content = if first.starts_with('{') {
         // A YAML file may start with a flow mapping; trust the extension then.
-        Some(if by_path == Some(Format::PromtoolYaml) {
-            Format::PromtoolYaml
-        } else {
-            Format::JsonLines
-        })
+        Some(if by_path == Some(Format::PromtoolYaml) { Format::PromtoolYaml } else { Format::JsonLines })
     } else if is_csv_header(first) {
         Some(Format::Csv)
-    } else if lines.any(|l| {
-        YAML_KEYS
-            .iter()
-            .any(|k| l.trim_start_matches("- ").starts_with(k))
-    }) {
+    } else if lines.any(|l| YAML_KEYS.iter().any(|k| l.trim_start_matches("- ").starts_with(k))) {
         Some(Format::PromtoolYaml)
     } else {
         None
     };
     by_content.or(by_path).ok_or_else(|| {
         let end = text.find('\n').unwrap_or(text.len());
-        Diagnostic::new(
-            Code::SeriesSyntax,
-            Span::new(0, end),
-            "cannot tell what format the series file is in",
-        )
-        .label("not a CSV header, a JSON object or promtool YAML")
-        .help(FORMATS_HELP)
+        Diagnostic::new(Code::SeriesSyntax, Span::new(0, end), "cannot tell what format the series file is in")
+            .label("not a CSV header, a JSON object or promtool YAML")
+            .help(FORMATS_HELP)
     })
 }
 
@@ -84,10 +62,8 @@ const FORMATS_HELP: &str = "series files are CSV with the header `time,metric,va
      {\"time\":..,\"metric\":..,\"value\":..}, or promtool unit-test YAML with `input_series`";
 
 fn is_csv_header(line: &str) -> bool {
-    let mut names: Vec<String> = line
-        .split(',')
-        .map(|f| f.trim().trim_matches('"').trim().to_ascii_lowercase())
-        .collect();
+    let mut names: Vec<String> =
+        line.split(',').map(|f| f.trim().trim_matches('"').trim().to_ascii_lowercase()).collect();
     names.sort();
     names == ["metric", "time", "value"]
 }
@@ -99,37 +75,19 @@ mod tests {
 
     #[test]
     fn content_decides_first() {
-        assert_eq!(
-            detect("x.txt", "time,metric,value\n1,a,1\n").unwrap(),
-            Format::Csv
-        );
-        assert_eq!(
-            detect("x.yaml", "# c\n\"Time\" , metric,VALUE\n").unwrap(),
-            Format::Csv
-        );
-        assert_eq!(
-            detect("x", "{\"time\":1,\"metric\":\"a\",\"value\":1}\n").unwrap(),
-            Format::JsonLines
-        );
+        assert_eq!(detect("x.txt", "time,metric,value\n1,a,1\n").unwrap(), Format::Csv);
+        assert_eq!(detect("x.yaml", "# c\n\"Time\" , metric,VALUE\n").unwrap(), Format::Csv);
+        assert_eq!(detect("x", "{\"time\":1,\"metric\":\"a\",\"value\":1}\n").unwrap(), Format::JsonLines);
         assert_eq!(detect("x.csv", "{\"time\":1}").unwrap(), Format::JsonLines);
-        assert_eq!(
-            detect("x", "tests:\n  - interval: 1m\n").unwrap(),
-            Format::PromtoolYaml
-        );
-        assert_eq!(
-            detect("x", "# series\ninterval: 1m\ninput_series: []\n").unwrap(),
-            Format::PromtoolYaml
-        );
+        assert_eq!(detect("x", "tests:\n  - interval: 1m\n").unwrap(), Format::PromtoolYaml);
+        assert_eq!(detect("x", "# series\ninterval: 1m\ninput_series: []\n").unwrap(), Format::PromtoolYaml);
     }
 
     #[test]
     fn extension_decides_when_content_does_not() {
         assert_eq!(detect("a/b.CSV", "1,a,1\n").unwrap(), Format::Csv);
         assert_eq!(detect("b.ndjson", "garbage").unwrap(), Format::JsonLines);
-        assert_eq!(
-            detect("b.yml", "{interval: 1m}").unwrap(),
-            Format::PromtoolYaml
-        );
+        assert_eq!(detect("b.yml", "{interval: 1m}").unwrap(), Format::PromtoolYaml);
         assert_eq!(Format::from_path("dir.v2/file"), None);
     }
 

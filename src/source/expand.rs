@@ -46,11 +46,7 @@ struct Token {
 }
 
 fn err(start: usize, end: usize, message: impl Into<String>) -> ExpandError {
-    ExpandError {
-        start,
-        end: end.max(start),
-        message: message.into(),
-    }
+    ExpandError { start, end: end.max(start), message: message.into() }
 }
 
 fn is_alpha(b: u8) -> bool {
@@ -69,20 +65,14 @@ fn lex(s: &str) -> Result<Vec<Token>, ExpandError> {
                 while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\n' | b'\r') {
                     i += 1;
                 }
-                out.push(Token {
-                    tok: Tok::Space,
-                    start,
-                    end: i,
-                });
+                out.push(Token { tok: Tok::Space, start, end: i });
                 continue;
             }
             b'+' => Tok::Add,
             b'-' => Tok::Sub,
             b'x' => Tok::Times,
             b'_' => Tok::Blank,
-            _ if c.is_ascii_digit()
-                || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) =>
-            {
+            _ if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) => {
                 i = scan_number(b, i);
                 let ok = match b.get(i) {
                     None => true,
@@ -95,11 +85,7 @@ fn lex(s: &str) -> Result<Vec<Token>, ExpandError> {
                     }
                     return Err(err(start, end, format!("bad number `{}`", &s[start..end])));
                 }
-                out.push(Token {
-                    tok: Tok::Number,
-                    start,
-                    end: i,
-                });
+                out.push(Token { tok: Tok::Number, start, end: i });
                 continue;
             }
             _ if is_alpha(c) => {
@@ -117,11 +103,7 @@ fn lex(s: &str) -> Result<Vec<Token>, ExpandError> {
             }
             _ => {
                 let end = next_boundary(s, i + 1);
-                return Err(err(
-                    start,
-                    end,
-                    format!("unexpected character `{}` in values", &s[start..end]),
-                ));
+                return Err(err(start, end, format!("unexpected character `{}` in values", &s[start..end])));
             }
         };
         i += 1;
@@ -197,24 +179,11 @@ impl Parser<'_> {
 
     fn unexpected(&self, expected: &str) -> ExpandError {
         match self.peek() {
-            Some(t) if t.tok == Tok::Space => err(
-                t.start,
-                t.end,
-                format!("unexpected space in values, expected {expected}"),
-            ),
-            Some(t) => err(
-                t.start,
-                t.end,
-                format!(
-                    "unexpected `{}` in values, expected {expected}",
-                    self.text(t)
-                ),
-            ),
-            None => err(
-                self.s.len(),
-                self.s.len(),
-                format!("values end early, expected {expected}"),
-            ),
+            Some(t) if t.tok == Tok::Space => {
+                err(t.start, t.end, format!("unexpected space in values, expected {expected}"))
+            }
+            Some(t) => err(t.start, t.end, format!("unexpected `{}` in values, expected {expected}", self.text(t))),
+            None => err(self.s.len(), self.s.len(), format!("values end early, expected {expected}")),
         }
     }
 
@@ -222,13 +191,8 @@ impl Parser<'_> {
         match self.peek() {
             Some(t) if t.tok == Tok::Number => {
                 self.pos += 1;
-                number_value(self.text(t)).ok_or_else(|| {
-                    err(
-                        t.start,
-                        t.end,
-                        format!("`{}` is not a number", self.text(t)),
-                    )
-                })
+                number_value(self.text(t))
+                    .ok_or_else(|| err(t.start, t.end, format!("`{}` is not a number", self.text(t))))
             }
             _ => Err(self.unexpected("a number")),
         }
@@ -256,18 +220,9 @@ impl Parser<'_> {
             Some(t) if t.tok == Tok::Number => {
                 self.pos += 1;
                 let text = self.text(t);
-                let n = if text.bytes().all(|c| c.is_ascii_digit()) {
-                    text.parse::<u64>().ok()
-                } else {
-                    None
-                };
-                n.map(|n| Some((n, t))).ok_or_else(|| {
-                    err(
-                        t.start,
-                        t.end,
-                        format!("`{text}` is not a repetition count (a whole number)"),
-                    )
-                })
+                let n = if text.bytes().all(|c| c.is_ascii_digit()) { text.parse::<u64>().ok() } else { None };
+                n.map(|n| Some((n, t)))
+                    .ok_or_else(|| err(t.start, t.end, format!("`{text}` is not a repetition count (a whole number)")))
             }
             _ => Err(self.unexpected("a repetition count after `x`")),
         }
@@ -287,10 +242,7 @@ impl Parser<'_> {
                 Some((n, _)) => n,
                 None => 1,
             };
-            let end = self
-                .toks
-                .get(self.pos.saturating_sub(1))
-                .map_or(first.end, |t| t.end);
+            let end = self.toks.get(self.pos.saturating_sub(1)).map_or(first.end, |t| t.end);
             budget(n, first.start, end)?;
             out.extend(std::iter::repeat_n(Item::Missing, n as usize));
             return Ok(());
@@ -302,10 +254,7 @@ impl Parser<'_> {
                     return Err(err(
                         first.start,
                         first.end,
-                        format!(
-                            "unknown word `{}` in values, expected a number or `stale`",
-                            self.text(first)
-                        ),
+                        format!("unknown word `{}` in values, expected a number or `stale`", self.text(first)),
                     ));
                 }
                 super::series::STALE_NAN
@@ -316,19 +265,15 @@ impl Parser<'_> {
         };
         let step = self.signed_number()?;
         let times = self.times()?;
-        let end = self
-            .toks
-            .get(self.pos.saturating_sub(1))
-            .map_or(first.end, |t| t.end);
+        let end = self.toks.get(self.pos.saturating_sub(1)).map_or(first.end, |t| t.end);
         match (step, times) {
             (None, None) => {
                 budget(1, first.start, end)?;
                 out.push(Item::Value(start));
             }
             (step, Some((n, _))) => {
-                let count = n
-                    .checked_add(1)
-                    .ok_or_else(|| err(first.start, end, "the repetition count is too large"))?;
+                let count =
+                    n.checked_add(1).ok_or_else(|| err(first.start, end, "the repetition count is too large"))?;
                 budget(count, first.start, end)?;
                 let step = step.unwrap_or(0.0);
                 let mut v = start;
@@ -356,11 +301,7 @@ pub(crate) fn expand(
     s: &str,
     budget: &mut dyn FnMut(u64, usize, usize) -> Result<(), ExpandError>,
 ) -> Result<Vec<Item>, ExpandError> {
-    let mut p = Parser {
-        s,
-        toks: lex(s)?,
-        pos: 0,
-    };
+    let mut p = Parser { s, toks: lex(s)?, pos: 0 };
     let mut out = Vec::new();
     loop {
         while p.peek_is(Tok::Space) {

@@ -30,23 +30,15 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
                 .help("each line of a JSON Lines series file is one object: {\"time\": 1714564800, \"metric\": \"errors\", \"value\": 0.5}")
         })?;
         let Value::Object(fields) = &object else {
-            return Err(Diagnostic::new(
-                Code::SeriesSyntax,
-                line_span,
-                "this line is not a JSON object",
-            )
-            .label("expected {\"time\": .., \"metric\": .., \"value\": ..}")
-            .help("each line holds one sample as an object"));
+            return Err(Diagnostic::new(Code::SeriesSyntax, line_span, "this line is not a JSON object")
+                .label("expected {\"time\": .., \"metric\": .., \"value\": ..}")
+                .help("each line holds one sample as an object"));
         };
         let get = |key: &str| {
             fields.get(key).ok_or_else(|| {
-                Diagnostic::new(
-                    Code::SeriesSyntax,
-                    line_span,
-                    format!("this sample has no `{key}`"),
-                )
-                .label("in this line")
-                .help("each sample needs `time`, `metric` and `value`")
+                Diagnostic::new(Code::SeriesSyntax, line_span, format!("this sample has no `{key}`"))
+                    .label("in this line")
+                    .help("each sample needs `time`, `metric` and `value`")
             })
         };
         let (time, metric, value) = (get("time")?, get("metric")?, get("value")?);
@@ -96,9 +88,7 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
 
 /// The byte offset of a 1-based character column (serde_json counts characters).
 fn byte_of_column(line: &str, column: usize) -> usize {
-    line.char_indices()
-        .nth(column.saturating_sub(1))
-        .map_or(line.len(), |(i, _)| i)
+    line.char_indices().nth(column.saturating_sub(1)).map_or(line.len(), |(i, _)| i)
 }
 
 /// The span of `"key": value` on the line, found by text; the whole line if it cannot be placed.

@@ -17,9 +17,7 @@ mod time;
 mod tests;
 
 pub use detect::Format;
-pub use series::{
-    MAX_SAMPLES, STALE_NAN, STALE_NAN_BITS, Series, SeriesSet, TimeBase, format_time, is_stale,
-};
+pub use series::{MAX_SAMPLES, STALE_NAN, STALE_NAN_BITS, Series, SeriesSet, TimeBase, format_time, is_stale};
 
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
@@ -29,18 +27,16 @@ use crate::span::Span;
 pub fn read_series(path_for_messages: &str, text: &str) -> Result<SeriesSet, Diagnostic> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let shift = text.len() - body.len();
-    detect::detect(path_for_messages, body)
-        .and_then(|format| read_series_as(format, body))
-        .map_err(|mut d| {
-            if shift > 0 {
-                let move_span = |s: Span| Span::new(s.start + shift, s.end + shift);
-                d.span = move_span(d.span);
-                for (span, _) in &mut d.related {
-                    *span = move_span(*span);
-                }
+    detect::detect(path_for_messages, body).and_then(|format| read_series_as(format, body)).map_err(|mut d| {
+        if shift > 0 {
+            let move_span = |s: Span| Span::new(s.start + shift, s.end + shift);
+            d.span = move_span(d.span);
+            for (span, _) in &mut d.related {
+                *span = move_span(*span);
             }
-            d
-        })
+        }
+        d
+    })
 }
 
 /// Reads a series file in a given format, skipping detection.

@@ -53,16 +53,10 @@ impl<'a> Scalar<'a> {
     fn new(text: &str, s: &'a Spanned<String>) -> Self {
         let loc = s.referenced.span();
         let (start, len) = match (loc.byte_offset(), loc.byte_len()) {
-            (Some(o), Some(l)) => (
-                usize::try_from(o).unwrap_or(0),
-                usize::try_from(l).unwrap_or(0),
-            ),
+            (Some(o), Some(l)) => (usize::try_from(o).unwrap_or(0), usize::try_from(l).unwrap_or(0)),
             _ => (0, 0),
         };
-        let span = Span::new(
-            start.min(text.len()),
-            start.saturating_add(len).min(text.len()),
-        );
+        let span = Span::new(start.min(text.len()), start.saturating_add(len).min(text.len()));
         let value = s.value.as_str();
         let inner = [0, 1].into_iter().find(|&skip| {
             let at = span.start + skip;
@@ -81,7 +75,15 @@ impl<'a> Scalar<'a> {
 }
 
 pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
-    let file: UnitTestFile = serde_saphyr::from_str(text).map_err(|e| yaml_error(text, &e))?;
+    // A promtool test file carries its assertions too (100 alerts checked at 1,000 times is 100,000 list
+    // entries), so the parser's default node budget is too small; the caller's 64 MiB cap bounds the work.
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_nodes: 50_000_000,
+            max_events: 50_000_000,
+        },
+    };
+    let file: UnitTestFile = serde_saphyr::from_str_with_options(text, options).map_err(|e| yaml_error(text, &e))?;
     let first_test = file.tests.and_then(|t| t.into_iter().next());
     let (interval, input) = match first_test {
         Some(t) if t.input_series.is_some() => (t.interval.or(file.interval), t.input_series),
@@ -141,11 +143,7 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
         let expanded = {
             let mut budget = |n: u64, s: usize, e: usize| {
                 builder.reserve(n, values.part(s, e)).map_err(|d| {
-                    let error = ExpandError {
-                        start: s,
-                        end: e,
-                        message: d.message.clone(),
-                    };
+                    let error = ExpandError { start: s, end: e, message: d.message.clone() };
                     over_limit = Some(d);
                     error
                 })
@@ -162,17 +160,14 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
         })?;
         for (i, item) in items.into_iter().enumerate() {
             if let Item::Value(v) = item {
-                let t = i64::try_from(i)
-                    .ok()
-                    .and_then(|i| i.checked_mul(interval_ms))
-                    .ok_or_else(|| {
-                        Diagnostic::new(
-                            Code::SeriesTime,
-                            values.span,
-                            "the series runs past the largest time ripcord can represent",
-                        )
-                        .help("use a shorter interval or fewer values")
-                    })?;
+                let t = i64::try_from(i).ok().and_then(|i| i.checked_mul(interval_ms)).ok_or_else(|| {
+                    Diagnostic::new(
+                        Code::SeriesTime,
+                        values.span,
+                        "the series runs past the largest time ripcord can represent",
+                    )
+                    .help("use a shorter interval or fewer values")
+                })?;
                 builder.push_reserved(&name, t, v, values.span)?;
             }
         }
@@ -183,25 +178,14 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
 fn yaml_error(text: &str, e: &serde_saphyr::Error) -> Diagnostic {
     let at = e.location().map_or(0, |l| {
         let by_line = offset_of(text, l.line(), l.column());
-        l.span()
-            .byte_offset()
-            .and_then(|o| usize::try_from(o).ok())
-            .filter(|&o| o > 0)
-            .unwrap_or(by_line)
+        l.span().byte_offset().and_then(|o| usize::try_from(o).ok()).filter(|&o| o > 0).unwrap_or(by_line)
     });
     let at = crate::span::floor_char_boundary(text, at.min(text.len()));
     let rendered = e.to_string();
-    let first = rendered
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid YAML")
-        .trim();
+    let first = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid YAML").trim();
     // The position is shown by the span; keep only the reason.
     let reason = first.strip_prefix("error: ").unwrap_or(first);
-    let reason = match reason
-        .strip_prefix("line ")
-        .and_then(|r| r.split_once(": "))
-    {
+    let reason = match reason.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
         Some((_, rest)) => rest,
         None => reason,
     };
@@ -216,19 +200,14 @@ fn offset_of(text: &str, line: u64, column: u64) -> usize {
         0
     } else {
         let skip = usize::try_from(line - 1).unwrap_or(usize::MAX);
-        text.match_indices('\n')
-            .nth(skip - 1)
-            .map_or(text.len(), |(i, _)| i + 1)
+        text.match_indices('\n').nth(skip - 1).map_or(text.len(), |(i, _)| i + 1)
     };
     let column = usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX);
     let rest = &text[line_start..];
     rest.char_indices()
         .take_while(|&(_, c)| c != '\n')
         .nth(column)
-        .map_or_else(
-            || line_start + rest.find('\n').unwrap_or(rest.len()),
-            |(i, _)| line_start + i,
-        )
+        .map_or_else(|| line_start + rest.find('\n').unwrap_or(rest.len()), |(i, _)| line_start + i)
 }
 
 /// A Prometheus duration (`1m`, `1h30m`, `500ms`, `0`): whole numbers with units `y w d h m s ms`, largest
@@ -307,11 +286,7 @@ pub(crate) fn parse_series_name(s: &str) -> Result<(String, Labels), NameError> 
                 i += 1;
             }
             if ls == i {
-                return Err((
-                    ls,
-                    (ls + 1).min(s.len()),
-                    "expected a label name or `}`".to_string(),
-                ));
+                return Err((ls, (ls + 1).min(s.len()), "expected a label name or `}`".to_string()));
             }
             let label = s[ls..i].to_string();
             skip_space(&mut i);
@@ -320,13 +295,8 @@ pub(crate) fn parse_series_name(s: &str) -> Result<(String, Labels), NameError> 
             }
             i += 1;
             skip_space(&mut i);
-            let value = quoted(s, &mut i).ok_or_else(|| {
-                (
-                    i,
-                    s.len(),
-                    format!("expected a quoted value for the label `{label}`"),
-                )
-            })?;
+            let value = quoted(s, &mut i)
+                .ok_or_else(|| (i, s.len(), format!("expected a quoted value for the label `{label}`")))?;
             if label == "__name__" {
                 name = value;
             } else {
@@ -342,11 +312,7 @@ pub(crate) fn parse_series_name(s: &str) -> Result<(String, Labels), NameError> 
     }
     skip_space(&mut i);
     if i < s.len() {
-        return Err((
-            i,
-            s.len(),
-            format!("unexpected `{}` after the series name", &s[i..]),
-        ));
+        return Err((i, s.len(), format!("unexpected `{}` after the series name", &s[i..])));
     }
     if !valid_metric_name(&name) {
         let message = if name.is_empty() {

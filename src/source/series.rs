@@ -2,7 +2,7 @@
 //! builder every reader feeds, which enforces the rules all formats share: strictly increasing times per
 //! metric, valid metric names, and a cap on the number of samples.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::span::{LineIndex, Span, floor_char_boundary};
@@ -116,10 +116,7 @@ pub(crate) fn valid_metric_name(name: &str) -> bool {
 /// The diagnostic for a metric name that is not one.
 pub(crate) fn bad_metric_name(name: &str, span: Span) -> Diagnostic {
     let (message, help) = if name.is_empty() {
-        (
-            "a sample has no metric name".to_string(),
-            "every sample needs the metric it belongs to",
-        )
+        ("a sample has no metric name".to_string(), "every sample needs the metric it belongs to")
     } else if name.contains('{') {
         (
             format!("`{name}` has labels; a series file holds one series per metric name"),
@@ -131,39 +128,38 @@ pub(crate) fn bad_metric_name(name: &str, span: Span) -> Diagnostic {
             "metric names are letters, digits, `_` and `:`, not starting with a digit",
         )
     };
-    Diagnostic::new(Code::SeriesSyntax, span, message)
-        .label("this name")
-        .help(help)
+    Diagnostic::new(Code::SeriesSyntax, span, message).label("this name").help(help)
 }
 
 /// Collects samples from a reader, checking order per metric as they arrive.
 pub(crate) struct Builder<'t> {
     text: &'t str,
     base: TimeBase,
-    series: BTreeMap<String, (Series, Span)>,
+    /// Index into `series` by name (hashing beats comparing names in a tree, once per sample).
+    index: HashMap<String, usize>,
+    /// Each series with its name and the span of its latest sample.
+    series: Vec<(String, Series, Span)>,
     samples: usize,
 }
 
 impl<'t> Builder<'t> {
     pub(crate) fn new(text: &'t str, base: TimeBase) -> Self {
-        Builder {
-            text,
-            base,
-            series: BTreeMap::new(),
-            samples: 0,
-        }
+        Builder { text, base, index: HashMap::new(), series: Vec::new(), samples: 0 }
     }
 
     pub(crate) fn set_base(&mut self, base: TimeBase) {
         self.base = base;
     }
 
-    /// Starts a series with no samples yet (so that a series written without values still exists).
-    pub(crate) fn declare(&mut self, metric: &str, span: Span) {
-        if !self.series.contains_key(metric) {
-            self.series
-                .insert(metric.to_string(), (Series::default(), span));
+    /// Starts a series with no samples yet (so that a series written without values still exists), and
+    /// returns its index.
+    pub(crate) fn declare(&mut self, metric: &str, span: Span) -> usize {
+        if let Some(&i) = self.index.get(metric) {
+            return i;
         }
+        self.series.push((metric.to_string(), Series::default(), span));
+        self.index.insert(metric.to_string(), self.series.len() - 1);
+        self.series.len() - 1
     }
 
     /// Counts `n` more samples against the cap before they are produced; `span` is what produced them.
@@ -173,10 +169,7 @@ impl<'t> Builder<'t> {
             return Err(Diagnostic::new(
                 Code::SeriesSyntax,
                 span,
-                format!(
-                    "the series file holds more than {} samples",
-                    group_thousands(MAX_SAMPLES as u64)
-                ),
+                format!("the series file holds more than {} samples", group_thousands(MAX_SAMPLES as u64)),
             )
             .label("the limit is passed here")
             .help("simulate a shorter period, or record samples less often"));
@@ -186,15 +179,9 @@ impl<'t> Builder<'t> {
     }
 
     /// Adds one sample that `reserve` has already counted.
-    pub(crate) fn push_reserved(
-        &mut self,
-        metric: &str,
-        t_ms: i64,
-        v: f64,
-        span: Span,
-    ) -> Result<(), Diagnostic> {
-        self.declare(metric, span);
-        let Some((series, last_span)) = self.series.get_mut(metric) else {
+    pub(crate) fn push_reserved(&mut self, metric: &str, t_ms: i64, v: f64, span: Span) -> Result<(), Diagnostic> {
+        let i = self.declare(metric, span);
+        let Some((_, series, last_span)) = self.series.get_mut(i) else {
             return Ok(());
         };
         if let Some(&prev) = series.t_ms.last()
@@ -202,13 +189,7 @@ impl<'t> Builder<'t> {
         {
             let line = LineIndex::new(self.text).line(last_span.start);
             let (message, label) = if t_ms == prev {
-                (
-                    format!(
-                        "`{metric}` has two samples at {}",
-                        format_time(t_ms, self.base)
-                    ),
-                    "repeated time".to_string(),
-                )
+                (format!("`{metric}` has two samples at {}", format_time(t_ms, self.base)), "repeated time".to_string())
             } else {
                 (
                     format!(
@@ -221,7 +202,10 @@ impl<'t> Builder<'t> {
             };
             return Err(Diagnostic::new(Code::SeriesOrder, span, message)
                 .label(label)
-                .related(*last_span, format!("previous sample of `{metric}` (line {line}), at {}", format_time(prev, self.base)))
+                .related(
+                    *last_span,
+                    format!("previous sample of `{metric}` (line {line}), at {}", format_time(prev, self.base)),
+                )
                 .help("samples of one metric must be in order of time, each time once; sort the file by time"));
         }
         series.t_ms.push(t_ms);
@@ -231,22 +215,13 @@ impl<'t> Builder<'t> {
     }
 
     /// Counts and adds one sample.
-    pub(crate) fn push(
-        &mut self,
-        metric: &str,
-        t_ms: i64,
-        v: f64,
-        span: Span,
-    ) -> Result<(), Diagnostic> {
+    pub(crate) fn push(&mut self, metric: &str, t_ms: i64, v: f64, span: Span) -> Result<(), Diagnostic> {
         self.reserve(1, span)?;
         self.push_reserved(metric, t_ms, v, span)
     }
 
     pub(crate) fn finish(self) -> SeriesSet {
-        SeriesSet {
-            series: self.series.into_iter().map(|(k, (s, _))| (k, s)).collect(),
-            time_base: self.base,
-        }
+        SeriesSet { series: self.series.into_iter().map(|(name, s, _)| (name, s)).collect(), time_base: self.base }
     }
 }
 
@@ -267,11 +242,7 @@ pub(crate) fn line_span(text: &str, offset: usize) -> Span {
     let offset = floor_char_boundary(text, offset.min(text.len()));
     let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    let end = if end > start && text.as_bytes().get(end - 1) == Some(&b'\r') {
-        end - 1
-    } else {
-        end
-    };
+    let end = if end > start && text.as_bytes().get(end - 1) == Some(&b'\r') { end - 1 } else { end };
     Span::new(start, end)
 }
 
@@ -293,14 +264,8 @@ mod tests {
         assert_eq!(format_time(90_500, TimeBase::Seconds), "90.5");
         assert_eq!(format_time(-1_500, TimeBase::Seconds), "-1.5");
         assert_eq!(format_time(60_000, TimeBase::Seconds), "60");
-        assert_eq!(
-            format_time(1_714_564_800_000, TimeBase::Rfc3339),
-            "2024-05-01T12:00:00Z"
-        );
-        assert_eq!(
-            format_time(1_714_564_800_250, TimeBase::Rfc3339),
-            "2024-05-01T12:00:00.250Z"
-        );
+        assert_eq!(format_time(1_714_564_800_000, TimeBase::Rfc3339), "2024-05-01T12:00:00Z");
+        assert_eq!(format_time(1_714_564_800_250, TimeBase::Rfc3339), "2024-05-01T12:00:00.250Z");
     }
 
     #[test]
@@ -325,11 +290,7 @@ mod tests {
         assert_eq!(err.related[0].0, Span::new(0, 1));
         assert!(err.related[0].1.contains("line 1"), "{}", err.related[0].1);
         let err = b.push("x", 0, 2.0, Span::new(4, 5)).unwrap_err();
-        assert!(
-            err.message.contains("goes back in time: 0 comes after 1"),
-            "{}",
-            err.message
-        );
+        assert!(err.message.contains("goes back in time: 0 comes after 1"), "{}", err.message);
     }
 
     #[test]

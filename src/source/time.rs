@@ -9,11 +9,7 @@ const MAX_EXACT_MS: f64 = 9_007_199_254_740_992.0;
 /// Seconds to whole milliseconds (rounded to the nearest), if finite and in range.
 pub(crate) fn seconds_to_ms(secs: f64) -> Option<i64> {
     let ms = (secs * 1000.0).round();
-    if ms.is_finite() && ms.abs() <= MAX_EXACT_MS {
-        Some(ms as i64)
-    } else {
-        None
-    }
+    if ms.is_finite() && ms.abs() <= MAX_EXACT_MS { Some(ms as i64) } else { None }
 }
 
 /// Parses a time written as text: seconds if it is a number, else RFC 3339. The error is a short
@@ -23,10 +19,7 @@ pub(crate) fn parse_time(text: &str) -> Result<(i64, TimeBase), String> {
     if let Ok(secs) = text.parse::<f64>() {
         return match seconds_to_ms(secs) {
             Some(ms) if secs.is_finite() => Ok((ms, TimeBase::Seconds)),
-            _ => Err(
-                "seconds must be a finite number within a few hundred thousand years of 1970"
-                    .to_string(),
-            ),
+            _ => Err("seconds must be a finite number within a few hundred thousand years of 1970".to_string()),
         };
     }
     parse_rfc3339(text).map(|ms| (ms, TimeBase::Rfc3339))
@@ -43,16 +36,11 @@ pub(crate) fn parse_rfc3339(text: &str) -> Result<i64, String> {
     }
     let normalised = format!("{date}T{rest}Z");
     let t = humantime::parse_rfc3339(&normalised).map_err(|e| match e {
-        humantime::TimestampError::OutOfRange => {
-            "a field is out of range, or the year is before 1970".to_string()
-        }
+        humantime::TimestampError::OutOfRange => "a field is out of range, or the year is before 1970".to_string(),
         _ => shape_error(),
     })?;
-    let since = t
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|_| "the time is before 1970".to_string())?;
-    let ms = i64::try_from(since.as_millis())
-        .map_err(|_| "the time is too far in the future".to_string())?;
+    let since = t.duration_since(std::time::UNIX_EPOCH).map_err(|_| "the time is before 1970".to_string())?;
+    let ms = i64::try_from(since.as_millis()).map_err(|_| "the time is too far in the future".to_string())?;
     Ok(ms - offset_minutes * 60_000)
 }
 
@@ -80,18 +68,14 @@ fn split_zone(text: &str) -> Result<(&str, i64), String> {
         }
     }
     if text.len() >= 19 && text.as_bytes().get(4) == Some(&b'-') {
-        return Err(
-            "the time has no zone; add `Z` for UTC or an offset such as `+02:00`".to_string(),
-        );
+        return Err("the time has no zone; add `Z` for UTC or an offset such as `+02:00`".to_string());
     }
     Err(shape_error())
 }
 
 fn two_digits(b: &[u8]) -> Option<i64> {
     match b {
-        [a, c] if a.is_ascii_digit() && c.is_ascii_digit() => {
-            Some(i64::from(a - b'0') * 10 + i64::from(c - b'0'))
-        }
+        [a, c] if a.is_ascii_digit() && c.is_ascii_digit() => Some(i64::from(a - b'0') * 10 + i64::from(c - b'0')),
         _ => None,
     }
 }
@@ -114,14 +98,8 @@ mod tests {
     #[test]
     fn seconds_round_to_milliseconds() {
         assert_eq!(parse_time("0.29").unwrap(), (290, TimeBase::Seconds));
-        assert_eq!(
-            parse_time("1700000000").unwrap(),
-            (1_700_000_000_000, TimeBase::Seconds)
-        );
-        assert_eq!(
-            parse_time(" 1.5e3 ").unwrap(),
-            (1_500_000, TimeBase::Seconds)
-        );
+        assert_eq!(parse_time("1700000000").unwrap(), (1_700_000_000_000, TimeBase::Seconds));
+        assert_eq!(parse_time(" 1.5e3 ").unwrap(), (1_500_000, TimeBase::Seconds));
         assert_eq!(parse_time("-2.5").unwrap(), (-2_500, TimeBase::Seconds));
         assert!(parse_time("inf").is_err());
         assert!(parse_time("NaN").is_err());
@@ -130,41 +108,18 @@ mod tests {
 
     #[test]
     fn rfc3339_with_zone_and_fraction() {
-        assert_eq!(
-            parse_time("2024-05-01T12:00:00Z").unwrap(),
-            (1_714_564_800_000, TimeBase::Rfc3339)
-        );
-        assert_eq!(
-            parse_rfc3339("2024-05-01T12:00:00.2509Z").unwrap(),
-            1_714_564_800_250
-        );
-        assert_eq!(
-            parse_rfc3339("2024-05-01T14:00:00+02:00").unwrap(),
-            1_714_564_800_000
-        );
-        assert_eq!(
-            parse_rfc3339("2024-05-01T11:30:00-00:30").unwrap(),
-            1_714_564_800_000
-        );
-        assert_eq!(
-            parse_rfc3339("2024-05-01 12:00:00z").unwrap(),
-            1_714_564_800_000
-        );
+        assert_eq!(parse_time("2024-05-01T12:00:00Z").unwrap(), (1_714_564_800_000, TimeBase::Rfc3339));
+        assert_eq!(parse_rfc3339("2024-05-01T12:00:00.2509Z").unwrap(), 1_714_564_800_250);
+        assert_eq!(parse_rfc3339("2024-05-01T14:00:00+02:00").unwrap(), 1_714_564_800_000);
+        assert_eq!(parse_rfc3339("2024-05-01T11:30:00-00:30").unwrap(), 1_714_564_800_000);
+        assert_eq!(parse_rfc3339("2024-05-01 12:00:00z").unwrap(), 1_714_564_800_000);
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z").unwrap(), 0);
     }
 
     #[test]
     fn rfc3339_mistakes_are_explained() {
-        assert!(
-            parse_rfc3339("2024-05-01T12:00:00")
-                .unwrap_err()
-                .contains("no zone")
-        );
-        assert!(
-            parse_rfc3339("2024-13-01T12:00:00Z")
-                .unwrap_err()
-                .contains("out of range")
-        );
+        assert!(parse_rfc3339("2024-05-01T12:00:00").unwrap_err().contains("no zone"));
+        assert!(parse_rfc3339("2024-13-01T12:00:00Z").unwrap_err().contains("out of range"));
         assert!(parse_rfc3339("1969-12-31T23:59:59Z").is_err());
         assert!(parse_rfc3339("yesterday").unwrap_err().contains("RFC 3339"));
         assert!(parse_rfc3339("2024-05-01T12:00:00+25:00").is_err());

@@ -14,15 +14,8 @@ pub(super) fn translate(text: &str, error: &PestError) -> Diagnostic {
     };
     let pos = floor_char_boundary(text, pos.min(text.len()));
     let found = found_token(text, pos);
-    let span = Span::new(
-        pos,
-        pos + found.len().max(if pos < text.len() { 1 } else { 0 }),
-    );
-    let found_words = if found.is_empty() {
-        "end of file".to_string()
-    } else {
-        format!("`{found}`")
-    };
+    let span = Span::new(pos, pos + found.len().max(if pos < text.len() { 1 } else { 0 }));
+    let found_words = if found.is_empty() { "end of file".to_string() } else { format!("`{found}`") };
 
     let positives: Vec<Rule> = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.clone(),
@@ -36,10 +29,7 @@ pub(super) fn translate(text: &str, error: &PestError) -> Diagnostic {
             "a trigger reads `CONDITION [for D | for N consecutive] [keep firing for D] -> level N`".to_string(),
         )
     } else if has(Rule::kw_runbook) {
-        (
-            format!("expected `runbook`, found {found_words}"),
-            "a file holds one `runbook NAME { ... }`".to_string(),
-        )
+        (format!("expected `runbook`, found {found_words}"), "a file holds one `runbook NAME { ... }`".to_string())
     } else if has(Rule::EOI) && positives.len() == 1 {
         (
             format!("unexpected {found_words} after the end of the runbook"),
@@ -47,9 +37,7 @@ pub(super) fn translate(text: &str, error: &PestError) -> Diagnostic {
         )
     } else if has(Rule::target_level) || has(Rule::target_notify) {
         (
-            format!(
-                "expected `level N` or `notify CHANNEL \"message\"` after `->`, found {found_words}"
-            ),
+            format!("expected `level N` or `notify CHANNEL \"message\"` after `->`, found {found_words}"),
             "a trigger's target is a level to run or a channel to notify".to_string(),
         )
     } else if has(Rule::kw_step) && has(Rule::kw_deadline) {
@@ -73,8 +61,7 @@ pub(super) fn translate(text: &str, error: &PestError) -> Diagnostic {
     } else if has(Rule::ident) && found_is_keyword(&found) {
         (
             format!("expected a name, found the keyword `{found}`"),
-            "keywords are reserved; choose another name (see docs/language.md for the list)"
-                .to_string(),
+            "keywords are reserved; choose another name (see docs/language.md for the list)".to_string(),
         )
     } else {
         let mut words: Vec<&'static str> = positives.iter().map(|r| word(*r)).collect();
@@ -91,9 +78,7 @@ pub(super) fn translate(text: &str, error: &PestError) -> Diagnostic {
         )
     };
 
-    Diagnostic::new(Code::Syntax, span, message)
-        .label(label_for(&found_words))
-        .help(help)
+    Diagnostic::new(Code::Syntax, span, message).label(label_for(&found_words)).help(help)
 }
 
 fn label_for(found: &str) -> String {
@@ -112,9 +97,7 @@ fn found_token(text: &str, pos: usize) -> String {
         return String::new();
     };
     if first.is_alphanumeric() || first == '_' {
-        let end = rest
-            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '%'))
-            .unwrap_or(rest.len());
+        let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '%')).unwrap_or(rest.len());
         return rest[..end.min(40)].to_string();
     }
     for op in ["->", ">=", "<=", "==", "!="] {

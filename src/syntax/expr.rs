@@ -30,7 +30,7 @@ impl Op {
 
 impl Lowering {
     pub(super) fn expr(&mut self, pair: Pair<'_, Rule>) -> Expr {
-        let whole = Span::from_pest(pair.as_span());
+        let whole = super::lower::span_of(&pair);
         let mut operands: Vec<Expr> = Vec::new();
         let mut ops: Vec<Op> = Vec::new();
         let mut count = 0usize;
@@ -56,23 +56,17 @@ impl Lowering {
                         .label("the 1,001st operator")
                         .help("split the condition into several triggers, or aggregate in the metric's query"),
                 );
-                return Expr {
-                    span: whole,
-                    kind: ExprKind::Quantity(zero(whole)),
-                };
+                return Expr { span: whole, kind: ExprKind::Quantity(zero(whole)) };
             }
         }
         while !ops.is_empty() {
             apply(&mut operands, ops.pop());
         }
-        operands.pop().unwrap_or(Expr {
-            span: whole,
-            kind: ExprKind::Quantity(zero(whole)),
-        })
+        operands.pop().unwrap_or(Expr { span: whole, kind: ExprKind::Quantity(zero(whole)) })
     }
 
     fn operand(&mut self, pair: Pair<'_, Rule>) -> Expr {
-        let span = Span::from_pest(pair.as_span());
+        let span = super::lower::span_of(&pair);
         let kind = match pair.as_rule() {
             Rule::paren => match pair.into_inner().next() {
                 Some(inner) => ExprKind::Paren(Box::new(self.expr(inner))),
@@ -111,9 +105,7 @@ impl Lowering {
     }
 
     fn offset(&mut self, pair: Pair<'_, Rule>) -> Option<crate::ast::Quantity> {
-        pair.into_inner()
-            .find(|p| p.as_rule() == Rule::signed_quantity)
-            .map(|p| self.signed_quantity(p))
+        pair.into_inner().find(|p| p.as_rule() == Rule::signed_quantity).map(|p| self.signed_quantity(p))
     }
 }
 
@@ -122,14 +114,7 @@ fn apply(operands: &mut Vec<Expr>, op: Option<Op>) {
         Some(Op::Prefix(op, op_span)) => {
             if let Some(operand) = operands.pop() {
                 let span = op_span.to(operand.span);
-                operands.push(Expr {
-                    span,
-                    kind: ExprKind::Unary {
-                        op,
-                        op_span,
-                        operand: Box::new(operand),
-                    },
-                });
+                operands.push(Expr { span, kind: ExprKind::Unary { op, op_span, operand: Box::new(operand) } });
             }
         }
         Some(Op::Infix(op, op_span)) => {
@@ -139,12 +124,7 @@ fn apply(operands: &mut Vec<Expr>, op: Option<Op>) {
                 let span = lhs.span.to(rhs.span);
                 operands.push(Expr {
                     span,
-                    kind: ExprKind::Binary {
-                        op,
-                        op_span,
-                        lhs: Box::new(lhs),
-                        rhs: Box::new(rhs),
-                    },
+                    kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) },
                 });
             }
         }
@@ -156,10 +136,7 @@ fn zero(span: Span) -> crate::ast::Quantity {
     crate::ast::Quantity {
         span,
         negative: false,
-        value: crate::ast::QuantityValue::Number {
-            value: 0.0,
-            integer: true,
-        },
+        value: crate::ast::QuantityValue::Number { value: 0.0, integer: true },
     }
 }
 

@@ -80,13 +80,9 @@ pub(super) fn prescan(text: &str) -> Vec<Diagnostic> {
                 }
                 if i >= bytes.len() {
                     out.push(
-                        Diagnostic::new(
-                            Code::UnterminatedString,
-                            Span::new(open, open + 1),
-                            "unterminated raw string",
-                        )
-                        .label("this raw string has no closing backtick")
-                        .help("close it with a backtick"),
+                        Diagnostic::new(Code::UnterminatedString, Span::new(open, open + 1), "unterminated raw string")
+                            .label("this raw string has no closing backtick")
+                            .help("close it with a backtick"),
                     );
                     return out;
                 }
@@ -102,7 +98,9 @@ pub(super) fn prescan(text: &str) -> Vec<Diagnostic> {
                             format!("nesting deeper than {MAX_DEPTH} levels"),
                         )
                         .label(format!("level {} opens here", MAX_DEPTH + 1))
-                        .help("flatten the expression or the parallel blocks; 64 levels is far more than a runbook needs"),
+                        .help(
+                            "flatten the expression or the parallel blocks; 64 levels is far more than a runbook needs",
+                        ),
                     );
                     return out;
                 }
@@ -130,13 +128,9 @@ fn check_line(out: &mut Vec<Diagnostic>, start: usize, end: usize, reported: &mu
     }
     *reported = true;
     out.push(
-        Diagnostic::new(
-            Code::LineTooLong,
-            Span::new(start, start + 1),
-            "line longer than 64 KiB",
-        )
-        .label("this line passes the 64 KiB limit")
-        .help("break the line; long queries fit in a raw string over several lines"),
+        Diagnostic::new(Code::LineTooLong, Span::new(start, start + 1), "line longer than 64 KiB")
+            .label("this line passes the 64 KiB limit")
+            .help("break the line; long queries fit in a raw string over several lines"),
     );
 }
 
@@ -146,11 +140,8 @@ mod tests {
 
     #[test]
     fn deep_parentheses_are_reported_at_the_line_where_they_are() {
-        let text = format!(
-            "runbook x {{\n  trigger t: {}a{} > 1 -> level 1\n}}",
-            "(".repeat(100_000),
-            ")".repeat(100_000)
-        );
+        let text =
+            format!("runbook x {{\n  trigger t: {}a{} > 1 -> level 1\n}}", "(".repeat(100_000), ")".repeat(100_000));
         let d = prescan(&text);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, Code::NestingTooDeep);
@@ -159,11 +150,7 @@ mod tests {
 
     #[test]
     fn brackets_in_strings_and_comments_do_not_count() {
-        let text = format!(
-            "runbook x {{ # {}\n description \"{}\" }}",
-            "(".repeat(200),
-            "{".repeat(200)
-        );
+        let text = format!("runbook x {{ # {}\n description \"{}\" }}", "(".repeat(200), "{".repeat(200));
         assert!(prescan(&text).is_empty());
     }
 }

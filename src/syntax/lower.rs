@@ -13,8 +13,37 @@ pub(super) struct Lowering {
     pub(super) diagnostics: Vec<Diagnostic>,
 }
 
-fn span_of(pair: &Pair<'_, Rule>) -> Span {
-    Span::from_pest(pair.as_span())
+/// A pair's span, without trailing white space and comments.
+///
+/// Pest puts the implicit white space it skips before an optional or repeated tail into the rule's span even
+/// when the tail is absent, so `retry 2` (no `backoff`) or a lone metric name would otherwise end on the next
+/// line, after any comment. Trailing trivia can only follow the last inner pair (after it come at most
+/// punctuation such as `)` or `}`), so only that short tail is scanned; pairs without inner pairs are atomic
+/// and kept as they are (a string's text may hold `#` and spaces).
+pub(super) fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    let span = pair.as_span();
+    let Some(last) = pair.clone().into_inner().last() else {
+        return Span::from_pest(span);
+    };
+    let start = span.start();
+    let bytes = pair.as_str().as_bytes();
+    let mut i = last.as_span().end().saturating_sub(start).min(bytes.len());
+    let mut end = i;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            _ => {
+                i += 1;
+                end = i;
+            }
+        }
+    }
+    Span::new(start, start + end)
 }
 
 impl Lowering {
@@ -33,11 +62,7 @@ impl Lowering {
                 }
             }
         }
-        Some(Runbook {
-            span,
-            name: name?,
-            items,
-        })
+        Some(Runbook { span, name: name?, items })
     }
 
     fn item(&mut self, pair: Pair<'_, Rule>) -> Option<Item> {
@@ -51,32 +76,20 @@ impl Lowering {
             Rule::files_under => ItemKind::FilesUnder(inner.map(|p| self.text(p)).collect()),
             Rule::channel => {
                 let name = self.ident(inner.next()?);
-                ItemKind::Channel(Channel {
-                    name,
-                    url: self.text(inner.next()?),
-                })
+                ItemKind::Channel(Channel { name, url: self.text(inner.next()?) })
             }
             Rule::metric_decl => {
                 let name = self.ident(inner.next()?);
-                ItemKind::Metric(MetricDecl {
-                    name,
-                    query: self.text(inner.next()?),
-                })
+                ItemKind::Metric(MetricDecl { name, query: self.text(inner.next()?) })
             }
-            Rule::named_trigger | Rule::anon_trigger => {
-                ItemKind::Trigger(self.trigger(span, inner)?)
-            }
+            Rule::named_trigger | Rule::anon_trigger => ItemKind::Trigger(self.trigger(span, inner)?),
             Rule::level => ItemKind::Level(self.level(span, inner)?),
             _ => return None,
         };
         Some(Item { span, kind })
     }
 
-    fn trigger<'i>(
-        &mut self,
-        span: Span,
-        inner: impl Iterator<Item = Pair<'i, Rule>>,
-    ) -> Option<Trigger> {
+    fn trigger<'i>(&mut self, span: Span, inner: impl Iterator<Item = Pair<'i, Rule>>) -> Option<Trigger> {
         let mut name = None;
         let mut condition = None;
         let mut hold = None;
@@ -87,9 +100,8 @@ impl Lowering {
                 Rule::ident => name = Some(self.ident(p)),
                 Rule::expr => condition = Some(self.expr(p)),
                 Rule::for_clause => {
-                    let q = p.into_inner().find(|p| {
-                        matches!(p.as_rule(), Rule::signed_quantity | Rule::consecutive)
-                    })?;
+                    let q =
+                        p.into_inner().find(|p| matches!(p.as_rule(), Rule::signed_quantity | Rule::consecutive))?;
                     hold = Some(if q.as_rule() == Rule::consecutive {
                         Hold::Consecutive(self.signed_quantity(q.into_inner().next()?))
                     } else {
@@ -97,50 +109,28 @@ impl Lowering {
                     });
                 }
                 Rule::keep_clause => {
-                    let q = p
-                        .into_inner()
-                        .find(|p| p.as_rule() == Rule::signed_quantity)?;
+                    let q = p.into_inner().find(|p| p.as_rule() == Rule::signed_quantity)?;
                     keep_firing_for = Some(self.signed_quantity(q));
                 }
                 Rule::target_level => {
                     let tspan = span_of(&p);
-                    let q = p
-                        .into_inner()
-                        .find(|p| p.as_rule() == Rule::signed_quantity)?;
-                    target = Some(Target::Level {
-                        number: self.signed_quantity(q),
-                        span: tspan,
-                    });
+                    let q = p.into_inner().find(|p| p.as_rule() == Rule::signed_quantity)?;
+                    target = Some(Target::Level { number: self.signed_quantity(q), span: tspan });
                 }
                 Rule::target_notify => {
                     let tspan = span_of(&p);
                     let mut it = p.into_inner().filter(|p| !is_keyword_rule(p.as_rule()));
                     let channel = self.ident(it.next()?);
                     let message = self.text(it.next()?);
-                    target = Some(Target::Notify {
-                        channel,
-                        message,
-                        span: tspan,
-                    });
+                    target = Some(Target::Notify { channel, message, span: tspan });
                 }
                 _ => {}
             }
         }
-        Some(Trigger {
-            span,
-            name,
-            condition: condition?,
-            hold,
-            keep_firing_for,
-            target: target?,
-        })
+        Some(Trigger { span, name, condition: condition?, hold, keep_firing_for, target: target? })
     }
 
-    fn level<'i>(
-        &mut self,
-        span: Span,
-        inner: impl Iterator<Item = Pair<'i, Rule>>,
-    ) -> Option<Level> {
+    fn level<'i>(&mut self, span: Span, inner: impl Iterator<Item = Pair<'i, Rule>>) -> Option<Level> {
         let mut number = None;
         let mut title = None;
         let mut items = Vec::new();
@@ -163,13 +153,7 @@ impl Lowering {
                 }
             }
         }
-        Some(Level {
-            span,
-            header_span: Span::new(span.start, header_end),
-            number: number?,
-            title,
-            items,
-        })
+        Some(Level { span, header_span: Span::new(span.start, header_end), number: number?, title, items })
     }
 
     fn level_item(&mut self, pair: Pair<'_, Rule>) -> Option<LevelItem> {
@@ -188,9 +172,7 @@ impl Lowering {
                 let action = inner.next()?;
                 let on_failure = match action.as_rule() {
                     Rule::escalate => {
-                        let q = action
-                            .into_inner()
-                            .find(|p| p.as_rule() == Rule::signed_quantity)?;
+                        let q = action.into_inner().find(|p| p.as_rule() == Rule::signed_quantity)?;
                         OnFailure::Escalate(self.signed_quantity(q))
                     }
                     Rule::abort => OnFailure::Abort,
@@ -205,10 +187,7 @@ impl Lowering {
     fn step_node(&mut self, pair: Pair<'_, Rule>) -> Option<StepNode> {
         let span = span_of(&pair);
         if pair.as_rule() == Rule::parallel {
-            let children = pair
-                .into_inner()
-                .filter_map(|p| self.step_node(p))
-                .collect();
+            let children = pair.into_inner().filter_map(|p| self.step_node(p)).collect();
             return Some(StepNode::Parallel(Parallel { span, children }));
         }
         if pair.as_rule() != Rule::step {
@@ -239,12 +218,7 @@ impl Lowering {
                 }
             }
         }
-        Some(StepNode::Step(Step {
-            span,
-            head_span,
-            kind: kind?,
-            modifiers,
-        }))
+        Some(StepNode::Step(Step { span, head_span, kind: kind?, modifiers }))
     }
 
     fn step_kind(&mut self, pair: Pair<'_, Rule>) -> Option<StepKind> {
@@ -254,10 +228,7 @@ impl Lowering {
             Rule::shell_step => StepKind::Shell(self.text(inner.next()?)),
             Rule::http_step => {
                 let method = self.ident(inner.next()?);
-                StepKind::Http {
-                    method,
-                    url: self.text(inner.next()?),
-                }
+                StepKind::Http { method, url: self.text(inner.next()?) }
             }
             Rule::snapshot_step => StepKind::Snapshot(self.text(inner.next()?)),
             Rule::restore_step => {
@@ -274,18 +245,14 @@ impl Lowering {
                 let probe = inner.next()?;
                 StepKind::Verify(match probe.as_rule() {
                     Rule::verify_shell => {
-                        let cmd = probe
-                            .into_inner()
-                            .find(|p| matches!(p.as_rule(), Rule::string | Rule::raw_string))?;
+                        let cmd =
+                            probe.into_inner().find(|p| matches!(p.as_rule(), Rule::string | Rule::raw_string))?;
                         VerifyProbe::Shell(self.text(cmd))
                     }
                     Rule::verify_http => {
                         let mut it = probe.into_inner().filter(|p| !is_keyword_rule(p.as_rule()));
                         let method = self.ident(it.next()?);
-                        VerifyProbe::Http {
-                            method,
-                            url: self.text(it.next()?),
-                        }
+                        VerifyProbe::Http { method, url: self.text(it.next()?) }
                     }
                     _ => VerifyProbe::Condition(self.expr(probe)),
                 })
@@ -293,10 +260,7 @@ impl Lowering {
             Rule::wait_step => StepKind::Wait(self.signed_quantity(inner.next()?)),
             Rule::notify_step => {
                 let channel = self.ident(inner.next()?);
-                StepKind::Notify {
-                    channel,
-                    message: self.text(inner.next()?),
-                }
+                StepKind::Notify { channel, message: self.text(inner.next()?) }
             }
             _ => StepKind::Unknown(self.ident(inner.next()?)),
         })
@@ -328,10 +292,7 @@ impl Lowering {
     }
 
     pub(super) fn ident(&mut self, pair: Pair<'_, Rule>) -> Ident {
-        Ident {
-            name: pair.as_str().to_string(),
-            span: span_of(&pair),
-        }
+        Ident { name: pair.as_str().to_string(), span: span_of(&pair) }
     }
 
     pub(super) fn signed_quantity(&mut self, pair: Pair<'_, Rule>) -> Quantity {
@@ -350,14 +311,7 @@ impl Lowering {
                 q.span = span;
                 q
             }
-            None => Quantity {
-                span,
-                negative,
-                value: QuantityValue::Number {
-                    value: 0.0,
-                    integer: true,
-                },
-            },
+            None => Quantity { span, negative, value: QuantityValue::Number { value: 0.0, integer: true } },
         }
     }
 
@@ -368,15 +322,8 @@ impl Lowering {
         for p in pair.into_inner() {
             match p.as_rule() {
                 Rule::number => number_text = p.as_str(),
-                Rule::percent => {
-                    value = Some(QuantityValue::Percent(parse_number(number_text) / 100.0))
-                }
-                Rule::unit_tail => {
-                    value = Some(QuantityValue::Duration(duration_ms(
-                        number_text,
-                        p.as_str(),
-                    )))
-                }
+                Rule::percent => value = Some(QuantityValue::Percent(parse_number(number_text) / 100.0)),
+                Rule::unit_tail => value = Some(QuantityValue::Duration(duration_ms(number_text, p.as_str()))),
                 _ => {}
             }
         }
@@ -384,26 +331,14 @@ impl Lowering {
             value: parse_number(number_text),
             integer: !number_text.contains(['.', 'e', 'E']),
         });
-        Quantity {
-            span,
-            negative,
-            value,
-        }
+        Quantity { span, negative, value }
     }
 
     pub(super) fn text(&mut self, pair: Pair<'_, Rule>) -> Text {
         let span = span_of(&pair);
         if pair.as_rule() == Rule::raw_string {
-            let raw = pair
-                .into_inner()
-                .next()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_default();
-            return Text {
-                span,
-                raw: true,
-                parts: vec![TextPart::Literal(raw)],
-            };
+            let raw = pair.into_inner().next().map(|p| p.as_str().to_string()).unwrap_or_default();
+            return Text { span, raw: true, parts: vec![TextPart::Literal(raw)] };
         }
         let mut parts: Vec<TextPart> = Vec::new();
         let push_literal = |parts: &mut Vec<TextPart>, s: &str| match parts.last_mut() {
@@ -424,29 +359,18 @@ impl Lowering {
                     };
                     match decoded {
                         Some(s) => push_literal(&mut parts, s),
-                        None => parts.push(TextPart::BadEscape {
-                            text: p.as_str().to_string(),
-                            span: span_of(&p),
-                        }),
+                        None => parts.push(TextPart::BadEscape { text: p.as_str().to_string(), span: span_of(&p) }),
                     }
                 }
                 Rule::interp => {
                     let ispan = span_of(&p);
-                    let path = p
-                        .into_inner()
-                        .next()
-                        .map(|p| p.as_str().to_string())
-                        .unwrap_or_default();
+                    let path = p.into_inner().next().map(|p| p.as_str().to_string()).unwrap_or_default();
                     parts.push(TextPart::Interpolation { path, span: ispan });
                 }
                 _ => {}
             }
         }
-        Text {
-            span,
-            raw: false,
-            parts,
-        }
+        Text { span, raw: false, parts }
     }
 }
 
@@ -534,14 +458,9 @@ fn duration_ms(number: &str, tail: &str) -> Result<u64, DurationError> {
         }
         last_rank = rank;
         let n: u64 = digits.parse().map_err(|_| DurationError::Overflow)?;
-        total = n
-            .checked_mul(unit_ms)
-            .and_then(|v| total.checked_add(v))
-            .ok_or(DurationError::Overflow)?;
+        total = n.checked_mul(unit_ms).and_then(|v| total.checked_add(v)).ok_or(DurationError::Overflow)?;
         rest = &rest[len..];
-        let end = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         if end == 0 {
             break;
         }
@@ -562,9 +481,6 @@ mod tests {
         assert_eq!(duration_ms("2", "d"), Ok(172_800_000));
         assert_eq!(duration_ms("30", "m1h"), Err(DurationError::Order));
         assert_eq!(duration_ms("1.5", "m"), Err(DurationError::Fractional));
-        assert_eq!(
-            duration_ms("99999999999999999999", "s"),
-            Err(DurationError::Overflow)
-        );
+        assert_eq!(duration_ms("99999999999999999999", "s"), Err(DurationError::Overflow));
     }
 }

@@ -31,13 +31,9 @@ pub fn parse(text: &str) -> (Option<Runbook>, Vec<Diagnostic>) {
     let mut diagnostics = lowering.diagnostics;
     if runbook.is_none() && diagnostics.is_empty() {
         diagnostics.push(
-            Diagnostic::new(
-                Code::EmptyFile,
-                Span::new(0, text.len().min(1)),
-                "empty file: no runbook here",
-            )
-            .label("a runbook file holds one `runbook NAME { ... }`")
-            .help("start with `runbook my_service { ... }`; see docs/language.md"),
+            Diagnostic::new(Code::EmptyFile, Span::new(0, text.len().min(1)), "empty file: no runbook here")
+                .label("a runbook file holds one `runbook NAME { ... }`")
+                .help("start with `runbook my_service { ... }`; see docs/language.md"),
         );
     }
     (runbook, diagnostics)

@@ -15,9 +15,7 @@ pub(super) fn parse_file(text: &str) -> Result<Pair<'_, Rule>, Box<PestError>> {
     match pairs.next() {
         Some(pair) => Ok(pair),
         None => Err(Box::new(PestError::new_from_pos(
-            pest::error::ErrorVariant::CustomError {
-                message: "empty input".into(),
-            },
+            pest::error::ErrorVariant::CustomError { message: "empty input".into() },
             pest::Position::from_start(text),
         ))),
     }

@@ -21,10 +21,7 @@ fn the_lookback_is_five_minutes_inclusive() {
     let series = set(&[("x", &[(0.0, 10.0), (400.0, 10.0)])]);
     let c = gt(metric("x"), 5.0);
     // The sample at 0 answers up to and including 300 s; nothing answers at 300.001 s..399 s.
-    assert_eq!(
-        truths(&c, &series, &[0, 285, 300, 315, 399, 400]),
-        [true, true, true, false, false, true]
-    );
+    assert_eq!(truths(&c, &series, &[0, 285, 300, 315, 399, 400]), [true, true, true, false, false, true]);
     let mut compiled = CompiledCondition::compile(&c, &series);
     assert!(compiled.eval_forward(300_000));
     assert!(!compiled.eval_forward(300_001));
@@ -35,10 +32,7 @@ fn the_lookback_is_five_minutes_inclusive() {
 fn a_stale_marker_ends_the_series_at_once() {
     let series = set(&[("x", &[(0.0, 10.0), (15.0, STALE_NAN), (60.0, 10.0)])]);
     let c = gt(metric("x"), 5.0);
-    assert_eq!(
-        truths(&c, &series, &[0, 15, 30, 45, 60]),
-        [true, false, false, false, true]
-    );
+    assert_eq!(truths(&c, &series, &[0, 15, 30, 45, 60]), [true, false, false, false, true]);
 }
 
 #[test]
@@ -56,126 +50,65 @@ fn nan_compares_as_ieee_754() {
 fn exact_thresholds() {
     let series = set(&[("x", &[(0.0, 5.0)])]);
     assert_eq!(truths(&gt(metric("x"), 5.0), &series, &[0]), [false]);
-    assert_eq!(
-        truths(&cmp(CmpOp::Ge, metric("x"), num(5.0)), &series, &[0]),
-        [true]
-    );
-    assert_eq!(
-        truths(&cmp(CmpOp::Eq, metric("x"), num(5.0)), &series, &[0]),
-        [true]
-    );
+    assert_eq!(truths(&cmp(CmpOp::Ge, metric("x"), num(5.0)), &series, &[0]), [true]);
+    assert_eq!(truths(&cmp(CmpOp::Eq, metric("x"), num(5.0)), &series, &[0]), [true]);
 }
 
 #[test]
 fn a_missing_value_makes_comparisons_false_and_arithmetic_missing() {
     let series = set(&[("x", &[(0.0, 10.0)])]);
-    let sum = Value::Arith {
-        op: ArithOp::Add,
-        lhs: Box::new(metric("x")),
-        rhs: Box::new(metric("y")),
-    };
-    let c = Condition::Or {
-        lhs: Box::new(gt(sum.clone(), 0.0)),
-        rhs: Box::new(cmp(CmpOp::Ne, metric("y"), num(0.0))),
-    };
+    let sum = Value::Arith { op: ArithOp::Add, lhs: Box::new(metric("x")), rhs: Box::new(metric("y")) };
+    let c = Condition::Or { lhs: Box::new(gt(sum.clone(), 0.0)), rhs: Box::new(cmp(CmpOp::Ne, metric("y"), num(0.0))) };
     let compiled = CompiledCondition::compile(&c, &series);
     assert_eq!(compiled.missing_metrics(), ["y"]);
     assert!(!compiled.eval_at(0));
     assert_eq!(value_at(&sum, &series, 0), None);
     // `not` is two-valued over comparisons: a false comparison on a missing value negates to true.
-    let not = Condition::Not {
-        operand: Box::new(gt(metric("y"), 0.0)),
-    };
+    let not = Condition::Not { operand: Box::new(gt(metric("y"), 0.0)) };
     assert_eq!(truths(&not, &series, &[0]), [true]);
-    let and = Condition::And {
-        lhs: Box::new(gt(metric("x"), 5.0)),
-        rhs: Box::new(not),
-    };
+    let and = Condition::And { lhs: Box::new(gt(metric("x"), 5.0)), rhs: Box::new(not) };
     assert_eq!(truths(&and, &series, &[0, 400]), [true, false]);
 }
 
 #[test]
 fn arithmetic_abs_and_negation() {
     let series = set(&[("x", &[(0.0, -6.0)]), ("y", &[(0.0, 4.0)])]);
-    let neg = Value::Neg {
-        operand: Box::new(metric("x")),
-    };
+    let neg = Value::Neg { operand: Box::new(metric("x")) };
     assert_eq!(value_at(&neg, &series, 0), Some(6.0));
-    let abs = Value::Abs {
-        operand: Box::new(metric("x")),
-    };
+    let abs = Value::Abs { operand: Box::new(metric("x")) };
     assert_eq!(value_at(&abs, &series, 0), Some(6.0));
-    let arith = |op, l: Value, r: Value| Value::Arith {
-        op,
-        lhs: Box::new(l),
-        rhs: Box::new(r),
-    };
-    assert_eq!(
-        value_at(&arith(ArithOp::Mul, metric("x"), metric("y")), &series, 0),
-        Some(-24.0)
-    );
-    assert_eq!(
-        value_at(&arith(ArithOp::Div, metric("y"), num(0.0)), &series, 0),
-        Some(f64::INFINITY)
-    );
-    assert_eq!(
-        value_at(&arith(ArithOp::Sub, metric("y"), metric("x")), &series, 0),
-        Some(10.0)
-    );
-    assert_eq!(
-        value_at(&arith(ArithOp::Div, metric("y"), metric("x")), &series, 0),
-        Some(-4.0 / 6.0)
-    );
+    let arith = |op, l: Value, r: Value| Value::Arith { op, lhs: Box::new(l), rhs: Box::new(r) };
+    assert_eq!(value_at(&arith(ArithOp::Mul, metric("x"), metric("y")), &series, 0), Some(-24.0));
+    assert_eq!(value_at(&arith(ArithOp::Div, metric("y"), num(0.0)), &series, 0), Some(f64::INFINITY));
+    assert_eq!(value_at(&arith(ArithOp::Sub, metric("y"), metric("x")), &series, 0), Some(10.0));
+    assert_eq!(value_at(&arith(ArithOp::Div, metric("y"), metric("x")), &series, 0), Some(-4.0 / 6.0));
 }
 
 #[test]
 fn offsets_look_back_in_time() {
     let series = set(&[("x", &[(0.0, 1.0), (60.0, 2.0), (120.0, 3.0)])]);
-    let off = Value::Metric {
-        name: "x".into(),
-        offset_ms: 60_000,
-    };
+    let off = Value::Metric { name: "x".into(), offset_ms: 60_000 };
     assert_eq!(value_at(&off, &series, s(120)), Some(2.0));
     assert_eq!(value_at(&off, &series, s(59)), None);
     // avg over [0, 60] at 120 with offset 1m: (1 + 2) / 2.
-    assert_eq!(
-        value_at(&window(WindowFunc::AvgOver, "x", 60, 60), &series, s(120)),
-        Some(1.5)
-    );
-    assert_eq!(
-        value_at(&window(WindowFunc::AvgOver, "x", 60, 0), &series, s(120)),
-        Some(2.5)
-    );
-    assert_eq!(
-        value_at(
-            &window(WindowFunc::QuantileOver, "x", 120, 0),
-            &series,
-            s(120)
-        ),
-        Some(2.0)
-    );
+    assert_eq!(value_at(&window(WindowFunc::AvgOver, "x", 60, 60), &series, s(120)), Some(1.5));
+    assert_eq!(value_at(&window(WindowFunc::AvgOver, "x", 60, 0), &series, s(120)), Some(2.5));
+    assert_eq!(value_at(&window(WindowFunc::QuantileOver, "x", 120, 0), &series, s(120)), Some(2.0));
 }
 
 #[test]
 fn the_display_value_is_the_first_comparisons_left_side() {
     let series = set(&[("x", &[(0.0, 7.0)]), ("y", &[(0.0, 1.0)])]);
     let c = Condition::And {
-        lhs: Box::new(Condition::Not {
-            operand: Box::new(gt(metric("y"), 3.0)),
-        }),
+        lhs: Box::new(Condition::Not { operand: Box::new(gt(metric("y"), 3.0)) }),
         rhs: Box::new(gt(metric("x"), 3.0)),
     };
-    assert_eq!(
-        CompiledCondition::compile(&c, &series).display_value_at(0),
-        Some(1.0)
-    );
+    assert_eq!(CompiledCondition::compile(&c, &series).display_value_at(0), Some(1.0));
 }
 
 /// A small deterministic generator, so that failures reproduce.
 fn lcg(state: &mut u64) -> u64 {
-    *state = state
-        .wrapping_mul(6_364_136_223_846_793_005)
-        .wrapping_add(1_442_695_040_888_963_407);
+    *state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
     *state >> 33
 }
 
@@ -209,23 +142,13 @@ fn forward_evaluation_agrees_with_random_access() {
         for (w, off) in [(60, 0), (300, 120), (1, 0)] {
             let c = Condition::Or {
                 lhs: Box::new(gt(window(func, "x", w, off), 20.0)),
-                rhs: Box::new(gt(
-                    Value::Metric {
-                        name: "x".into(),
-                        offset_ms: off * 1000,
-                    },
-                    40.0,
-                )),
+                rhs: Box::new(gt(Value::Metric { name: "x".into(), offset_ms: off * 1000 }, 40.0)),
             };
             let mut compiled = CompiledCondition::compile(&c, &series);
             let mut times: Vec<i64> = (-10..(t as i64 + 400)).step_by(7).map(s).collect();
             times.extend((0..200).map(|i| s(i * 37 % 5000)));
             for &at in &times {
-                assert_eq!(
-                    compiled.eval_forward(at),
-                    compiled.eval_at(at),
-                    "{func:?} w={w} off={off} at {at}"
-                );
+                assert_eq!(compiled.eval_forward(at), compiled.eval_at(at), "{func:?} w={w} off={off} at {at}");
             }
         }
     }

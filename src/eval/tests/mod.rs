@@ -13,16 +13,10 @@ use crate::source::{Series, SeriesSet, TimeBase};
 
 /// A series set from `(metric, [(seconds, value)])`.
 fn set(series: &[(&str, &[(f64, f64)])]) -> SeriesSet {
-    let mut out = SeriesSet {
-        time_base: TimeBase::Seconds,
-        ..SeriesSet::default()
-    };
+    let mut out = SeriesSet { time_base: TimeBase::Seconds, ..SeriesSet::default() };
     for (name, samples) in series {
         let s = Series {
-            t_ms: samples
-                .iter()
-                .map(|(t, _)| (t * 1000.0).round() as i64)
-                .collect(),
+            t_ms: samples.iter().map(|(t, _)| (t * 1000.0).round() as i64).collect(),
             v: samples.iter().map(|(_, v)| *v).collect(),
         };
         out.series.insert((*name).to_string(), s);
@@ -31,10 +25,7 @@ fn set(series: &[(&str, &[(f64, f64)])]) -> SeriesSet {
 }
 
 fn metric(name: &str) -> Value {
-    Value::Metric {
-        name: name.to_string(),
-        offset_ms: 0,
-    }
+    Value::Metric { name: name.to_string(), offset_ms: 0 }
 }
 
 fn num(value: f64) -> Value {

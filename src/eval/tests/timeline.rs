@@ -24,18 +24,12 @@ fn plan(triggers: Vec<Trigger>) -> Plan {
 }
 
 fn brief(records: &[TransitionRecord]) -> Vec<(i64, &str, TriggerState, Option<f64>)> {
-    records
-        .iter()
-        .map(|r| (r.t_ms / 1000, r.trigger.as_str(), r.state, r.value))
-        .collect()
+    records.iter().map(|r| (r.t_ms / 1000, r.trigger.as_str(), r.state, r.value)).collect()
 }
 
 #[test]
 fn evaluation_times_are_start_plus_multiples_of_the_interval() {
-    assert_eq!(
-        evaluation_times(0, 45_000, 15_000).collect::<Vec<_>>(),
-        [0, 15_000, 30_000, 45_000]
-    );
+    assert_eq!(evaluation_times(0, 45_000, 15_000).collect::<Vec<_>>(), [0, 15_000, 30_000, 45_000]);
     assert_eq!(evaluation_times(0, 44_999, 15_000).count(), 3);
     assert_eq!(evaluation_times(10, 0, 15_000).count(), 0);
     assert_eq!(evaluation_times(0, 100, 0).count(), 0);
@@ -45,30 +39,10 @@ fn evaluation_times_are_start_plus_multiples_of_the_interval() {
 #[test]
 fn transitions_are_ordered_by_time_then_trigger_order() {
     // x: 2 until 30 s, then 10.
-    let series = set(&[(
-        "x",
-        &[
-            (0.0, 2.0),
-            (15.0, 2.0),
-            (30.0, 10.0),
-            (45.0, 10.0),
-            (60.0, 10.0),
-            (75.0, 10.0),
-            (90.0, 1.0),
-        ],
-    )]);
-    let slow = trigger(
-        "slow",
-        cmp(CmpOp::Gt, metric("x"), num(5.0)),
-        Hold::For { ms: 40_000 },
-        0,
-    );
-    let fast = trigger(
-        "fast",
-        cmp(CmpOp::Gt, metric("x"), num(5.0)),
-        Hold::For { ms: 0 },
-        0,
-    );
+    let series =
+        set(&[("x", &[(0.0, 2.0), (15.0, 2.0), (30.0, 10.0), (45.0, 10.0), (60.0, 10.0), (75.0, 10.0), (90.0, 1.0)])]);
+    let slow = trigger("slow", cmp(CmpOp::Gt, metric("x"), num(5.0)), Hold::For { ms: 40_000 }, 0);
+    let fast = trigger("fast", cmp(CmpOp::Gt, metric("x"), num(5.0)), Hold::For { ms: 0 }, 0);
     let records = evaluate_triggers(&plan(vec![slow, fast]), &series, 0, s(120), 15_000);
     assert_eq!(
         brief(&records),
@@ -87,59 +61,30 @@ fn transitions_are_ordered_by_time_then_trigger_order() {
 #[test]
 fn a_metric_the_series_lack_never_fires() {
     let series = set(&[("x", &[(0.0, 1.0)])]);
-    let t = trigger(
-        "t",
-        cmp(CmpOp::Lt, metric("nope"), num(5.0)),
-        Hold::For { ms: 0 },
-        0,
-    );
+    let t = trigger("t", cmp(CmpOp::Lt, metric("nope"), num(5.0)), Hold::For { ms: 0 }, 0);
     assert!(evaluate_triggers(&plan(vec![t]), &series, 0, s(600), 15_000).is_empty());
 }
 
 #[test]
 fn rate_triggers_see_counter_resets() {
     // A counter rising 1/s, reset to 0 at 120 s, then rising 1/s again.
-    let samples: Vec<(f64, f64)> = (0..=20)
-        .map(|i| {
-            (
-                i as f64 * 15.0,
-                if i < 8 {
-                    i as f64 * 15.0
-                } else {
-                    (i - 8) as f64 * 15.0
-                },
-            )
-        })
-        .collect();
+    let samples: Vec<(f64, f64)> =
+        (0..=20).map(|i| (i as f64 * 15.0, if i < 8 { i as f64 * 15.0 } else { (i - 8) as f64 * 15.0 })).collect();
     let series = set(&[("c", &samples)]);
     // Across the reset the drop is added back, and a 1m window holding it sees 45 in 60 s (the 15 s after
     // 105 are lost to the restart): rate 0.75/s, never below 0.5.
-    let t = trigger(
-        "drop",
-        cmp(CmpOp::Lt, window(WindowFunc::Rate, "c", 60, 0), num(0.5)),
-        Hold::For { ms: 0 },
-        0,
-    );
+    let t = trigger("drop", cmp(CmpOp::Lt, window(WindowFunc::Rate, "c", 60, 0), num(0.5)), Hold::For { ms: 0 }, 0);
     let records = evaluate_triggers(&plan(vec![t]), &series, s(60), s(300), 15_000);
     assert!(records.is_empty(), "{records:?}");
     // At 180 s the range [120, 180] holds 0 15 30 45 60 at 120..180: increase 60, rate 1.
-    let rate =
-        crate::eval::value_at(&window(WindowFunc::Rate, "c", 60, 0), &series, s(180)).unwrap();
+    let rate = crate::eval::value_at(&window(WindowFunc::Rate, "c", 60, 0), &series, s(180)).unwrap();
     assert!((rate - 1.0).abs() < 1e-12, "{rate}");
 }
 
 #[test]
 fn keep_firing_in_a_timeline() {
     let series = set(&[("x", &[(0.0, 9.0), (15.0, 1.0), (30.0, 1.0), (45.0, 1.0)])]);
-    let t = trigger(
-        "k",
-        cmp(CmpOp::Gt, metric("x"), num(5.0)),
-        Hold::For { ms: 0 },
-        30_000,
-    );
+    let t = trigger("k", cmp(CmpOp::Gt, metric("x"), num(5.0)), Hold::For { ms: 0 }, 30_000);
     let records = evaluate_triggers(&plan(vec![t]), &series, 0, s(60), 15_000);
-    assert_eq!(
-        brief(&records),
-        [(0, "k", Firing, Some(9.0)), (45, "k", Inactive, Some(1.0))]
-    );
+    assert_eq!(brief(&records), [(0, "k", Firing, Some(9.0)), (45, "k", Inactive, Some(1.0))]);
 }

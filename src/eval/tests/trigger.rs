@@ -15,10 +15,7 @@ fn hold_for(secs: u64) -> Hold {
 }
 
 /// Feeds `(seconds, condition)` pairs; returns `(seconds, from, to)` for each transition.
-fn run(
-    m: &mut TriggerMachine,
-    steps: &[(i64, Option<bool>)],
-) -> Vec<(i64, TriggerState, TriggerState)> {
+fn run(m: &mut TriggerMachine, steps: &[(i64, Option<bool>)]) -> Vec<(i64, TriggerState, TriggerState)> {
     steps
         .iter()
         .filter_map(|&(t, c)| m.observe(s(t), c))
@@ -27,11 +24,7 @@ fn run(
 }
 
 fn every_15s(from: i64, values: &[bool]) -> Vec<(i64, Option<bool>)> {
-    values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (from + 15 * i as i64, Some(*v)))
-        .collect()
+    values.iter().enumerate().map(|(i, v)| (from + 15 * i as i64, Some(*v))).collect()
 }
 
 #[test]
@@ -61,35 +54,15 @@ fn no_hold_fires_at_the_first_true_evaluation_in_one_transition() {
 #[test]
 fn a_false_evaluation_resets_active_since() {
     let mut m = machine(hold_for(60), 0);
-    let got = run(
-        &mut m,
-        &every_15s(0, &[true, true, false, true, true, true, true, true]),
-    );
-    assert_eq!(
-        got,
-        [
-            (0, Inactive, Pending),
-            (30, Pending, Inactive),
-            (45, Inactive, Pending),
-            (105, Pending, Firing)
-        ]
-    );
+    let got = run(&mut m, &every_15s(0, &[true, true, false, true, true, true, true, true]));
+    assert_eq!(got, [(0, Inactive, Pending), (30, Pending, Inactive), (45, Inactive, Pending), (105, Pending, Firing)]);
     assert_eq!(m.active_since(), Some(s(45)));
 }
 
 #[test]
 fn a_failed_evaluation_changes_nothing() {
     let mut m = machine(hold_for(60), 0);
-    let got = run(
-        &mut m,
-        &[
-            (0, Some(true)),
-            (15, None),
-            (30, None),
-            (45, None),
-            (60, Some(true)),
-        ],
-    );
+    let got = run(&mut m, &[(0, Some(true)), (15, None), (30, None), (45, None), (60, Some(true))]);
     // activeAt stays 0 through the failures, so 60 fires.
     assert_eq!(got, [(0, Inactive, Pending), (60, Pending, Firing)]);
     let before = m.timers();
@@ -100,19 +73,8 @@ fn a_failed_evaluation_changes_nothing() {
 #[test]
 fn consecutive_fires_at_the_nth_true_evaluation() {
     let mut m = machine(Hold::Consecutive { evaluations: 3 }, 0);
-    let got = run(
-        &mut m,
-        &every_15s(0, &[true, true, false, true, true, true, true]),
-    );
-    assert_eq!(
-        got,
-        [
-            (0, Inactive, Pending),
-            (30, Pending, Inactive),
-            (45, Inactive, Pending),
-            (75, Pending, Firing)
-        ]
-    );
+    let got = run(&mut m, &every_15s(0, &[true, true, false, true, true, true, true]));
+    assert_eq!(got, [(0, Inactive, Pending), (30, Pending, Inactive), (45, Inactive, Pending), (75, Pending, Firing)]);
     for n in [0, 1] {
         let mut m = machine(Hold::Consecutive { evaluations: n }, 0);
         assert_eq!(run(&mut m, &every_15s(0, &[true])), [(0, Inactive, Firing)]);
@@ -131,10 +93,7 @@ fn keep_firing_holds_until_false_for_the_duration() {
 #[test]
 fn keep_firing_restarts_when_the_condition_is_true_again() {
     let mut m = machine(hold_for(0), 30);
-    let got = run(
-        &mut m,
-        &every_15s(0, &[true, false, true, false, false, false]),
-    );
+    let got = run(&mut m, &every_15s(0, &[true, false, true, false, false, false]));
     // False at 15 starts the clock, true at 30 clears it, false at 45 starts it again: 75 - 45 >= 30.
     assert_eq!(got, [(0, Inactive, Firing), (75, Firing, Inactive)]);
     let mut m = machine(hold_for(0), 30);
@@ -154,24 +113,9 @@ fn keep_firing_does_not_hold_a_pending_trigger() {
 #[test]
 fn keep_firing_with_for_keeps_the_original_active_since() {
     let mut m = machine(hold_for(30), 60);
-    let got = run(
-        &mut m,
-        &every_15s(
-            0,
-            &[
-                true, true, true, false, true, false, false, false, false, false,
-            ],
-        ),
-    );
+    let got = run(&mut m, &every_15s(0, &[true, true, true, false, true, false, false, false, false, false]));
     // Firing at 30; false at 45 (kept), true at 60 (still firing, clock cleared), false from 75: 135 - 75 >= 60.
-    assert_eq!(
-        got,
-        [
-            (0, Inactive, Pending),
-            (30, Pending, Firing),
-            (135, Firing, Inactive)
-        ]
-    );
+    assert_eq!(got, [(0, Inactive, Pending), (30, Pending, Firing), (135, Firing, Inactive)]);
 }
 
 #[test]
@@ -195,24 +139,15 @@ fn timers_carry_over_a_reload() {
         consecutive: 9,
         keep_firing_since_ms: None,
     });
-    assert_eq!(
-        run(&mut odd, &[(100, Some(true))]),
-        [(100, Inactive, Pending)]
-    );
+    assert_eq!(run(&mut odd, &[(100, Some(true))]), [(100, Inactive, Pending)]);
     assert_eq!(odd.active_since(), Some(s(100)));
 }
 
 #[test]
 fn states_serialise_in_lower_case() {
     assert_eq!(serde_json::to_string(&Firing).unwrap(), "\"firing\"");
-    let timers = TriggerTimers {
-        state: Pending,
-        active_since_ms: Some(5),
-        consecutive: 1,
-        keep_firing_since_ms: None,
-    };
-    let back: TriggerTimers =
-        serde_json::from_str(&serde_json::to_string(&timers).unwrap()).unwrap();
+    let timers = TriggerTimers { state: Pending, active_since_ms: Some(5), consecutive: 1, keep_firing_since_ms: None };
+    let back: TriggerTimers = serde_json::from_str(&serde_json::to_string(&timers).unwrap()).unwrap();
     assert_eq!(back, timers);
     assert_eq!(Inactive.to_string(), "inactive");
 }

@@ -9,21 +9,10 @@ fn over(func: WindowFunc, samples: &[(i64, f64)], start_s: i64, end_s: i64) -> O
     quantile_over(func, 0.5, samples, start_s, end_s)
 }
 
-fn quantile_over(
-    func: WindowFunc,
-    q: f64,
-    samples: &[(i64, f64)],
-    start_s: i64,
-    end_s: i64,
-) -> Option<f64> {
+fn quantile_over(func: WindowFunc, q: f64, samples: &[(i64, f64)], start_s: i64, end_s: i64) -> Option<f64> {
     let t: Vec<i64> = samples.iter().map(|(t, _)| t * 1000).collect();
     let v: Vec<f64> = samples.iter().map(|(_, v)| *v).collect();
-    let args = WindowArgs {
-        func,
-        quantile: q,
-        range_start: start_s * 1000,
-        range_end: end_s * 1000,
-    };
+    let args = WindowArgs { func, quantile: q, range_start: start_s * 1000, range_end: end_s * 1000 };
     apply_window(&args, &t, &v, &mut Vec::new())
 }
 
@@ -47,14 +36,8 @@ fn increase_extrapolates_to_both_boundaries_when_close() {
     // Range [10, 70] holds 20, 5, 15, 25 at 15..60: 25 - 20 + 20 (reset) = 25 over 45 s, average 15 s,
     // threshold 16.5 s; 5 s to the start and 10 s to the end are both extrapolated: 25 * 60 / 45.
     let samples = &RESET[1..];
-    assert!(close(
-        over(WindowFunc::Increase, samples, 10, 70),
-        25.0 * 60.0 / 45.0
-    ));
-    assert!(close(
-        over(WindowFunc::Rate, samples, 10, 70),
-        25.0 * 60.0 / 45.0 / 60.0
-    ));
+    assert!(close(over(WindowFunc::Increase, samples, 10, 70), 25.0 * 60.0 / 45.0));
+    assert!(close(over(WindowFunc::Rate, samples, 10, 70), 25.0 * 60.0 / 45.0 / 60.0));
 }
 
 #[test]
@@ -63,10 +46,7 @@ fn far_boundaries_get_half_an_interval() {
     let samples = [(0, 0.0), (15, 10.0), (30, 20.0)];
     assert!(close(over(WindowFunc::Increase, &samples, 0, 120), 25.0));
     // A gauge-like fall is a reset too: 3 -> 1 counts 3, so 1 - 3 + 3 = 1 over 15 s in [0, 15].
-    assert!(close(
-        over(WindowFunc::Increase, &[(0, 3.0), (15, 1.0)], 0, 15),
-        1.0
-    ));
+    assert!(close(over(WindowFunc::Increase, &[(0, 3.0), (15, 1.0)], 0, 15), 1.0));
 }
 
 #[test]
@@ -87,20 +67,9 @@ fn the_zero_point_limits_extrapolation_before_the_threshold_test() {
 fn rate_needs_two_samples_and_skips_stale_markers() {
     assert_eq!(over(WindowFunc::Rate, &[(0, 1.0)], 0, 60), None);
     assert_eq!(over(WindowFunc::Rate, &[], 0, 60), None);
-    assert_eq!(
-        over(WindowFunc::Rate, &[(0, 1.0), (15, STALE_NAN)], 0, 60),
-        None
-    );
+    assert_eq!(over(WindowFunc::Rate, &[(0, 1.0), (15, STALE_NAN)], 0, 60), None);
     // The marker is not a sample: 1 -> 3 over 30 s in [0, 30], no reset.
-    assert!(close(
-        over(
-            WindowFunc::Increase,
-            &[(0, 1.0), (15, STALE_NAN), (30, 3.0)],
-            0,
-            30
-        ),
-        2.0
-    ));
+    assert!(close(over(WindowFunc::Increase, &[(0, 1.0), (15, STALE_NAN), (30, 3.0)], 0, 30), 2.0));
 }
 
 #[test]
@@ -113,15 +82,7 @@ fn over_time_aggregations() {
     assert_eq!(over(WindowFunc::MaxOver, &v, 0, 45), Some(4.0));
     assert_eq!(over(WindowFunc::AvgOver, &[], 0, 45), None);
     assert_eq!(over(WindowFunc::CountOver, &[(0, STALE_NAN)], 0, 45), None);
-    assert_eq!(
-        over(
-            WindowFunc::CountOver,
-            &[(0, 1.0), (15, STALE_NAN), (30, f64::NAN)],
-            0,
-            45
-        ),
-        Some(2.0)
-    );
+    assert_eq!(over(WindowFunc::CountOver, &[(0, 1.0), (15, STALE_NAN), (30, f64::NAN)], 0, 45), Some(2.0));
 }
 
 #[test]
@@ -133,24 +94,9 @@ fn sums_are_compensated_as_in_promql() {
 
 #[test]
 fn infinities_and_nans() {
-    assert_eq!(
-        over(WindowFunc::AvgOver, &[(0, f64::INFINITY), (15, 1.0)], 0, 15),
-        Some(f64::INFINITY)
-    );
-    assert!(
-        over(
-            WindowFunc::AvgOver,
-            &[(0, f64::INFINITY), (15, f64::NEG_INFINITY)],
-            0,
-            15
-        )
-        .unwrap()
-        .is_nan()
-    );
-    assert_eq!(
-        over(WindowFunc::SumOver, &[(0, f64::INFINITY), (15, 1.0)], 0, 15),
-        Some(f64::INFINITY)
-    );
+    assert_eq!(over(WindowFunc::AvgOver, &[(0, f64::INFINITY), (15, 1.0)], 0, 15), Some(f64::INFINITY));
+    assert!(over(WindowFunc::AvgOver, &[(0, f64::INFINITY), (15, f64::NEG_INFINITY)], 0, 15).unwrap().is_nan());
+    assert_eq!(over(WindowFunc::SumOver, &[(0, f64::INFINITY), (15, 1.0)], 0, 15), Some(f64::INFINITY));
     // min/max replace a leading NaN by any later value, and ignore NaNs after a number.
     let v = [(0, f64::NAN), (15, 2.0), (30, 1.0)];
     assert_eq!(over(WindowFunc::MinOver, &v, 0, 30), Some(1.0));
@@ -173,21 +119,8 @@ fn quantiles_interpolate_and_sort_nan_first() {
     assert_eq!(q(1.1), Some(f64::INFINITY));
     assert!(q(f64::NAN).unwrap().is_nan());
     let with_nan = [(0, 2.0), (15, f64::NAN), (30, 1.0)];
-    assert!(
-        quantile_over(WindowFunc::QuantileOver, 0.0, &with_nan, 0, 30)
-            .unwrap()
-            .is_nan()
-    );
-    assert_eq!(
-        quantile_over(WindowFunc::QuantileOver, 1.0, &with_nan, 0, 30),
-        Some(2.0)
-    );
-    assert_eq!(
-        quantile_over(WindowFunc::QuantileOver, 0.5, &[(0, 7.0)], 0, 30),
-        Some(7.0)
-    );
-    assert_eq!(
-        quantile_over(WindowFunc::QuantileOver, 0.5, &[], 0, 30),
-        None
-    );
+    assert!(quantile_over(WindowFunc::QuantileOver, 0.0, &with_nan, 0, 30).unwrap().is_nan());
+    assert_eq!(quantile_over(WindowFunc::QuantileOver, 1.0, &with_nan, 0, 30), Some(2.0));
+    assert_eq!(quantile_over(WindowFunc::QuantileOver, 0.5, &[(0, 7.0)], 0, 30), Some(7.0));
+    assert_eq!(quantile_over(WindowFunc::QuantileOver, 0.5, &[], 0, 30), None);
 }

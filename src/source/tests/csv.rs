@@ -6,15 +6,9 @@ use crate::source::{TimeBase, is_stale};
 
 #[test]
 fn reads_rows_per_metric() {
-    let set = ok(
-        "s.csv",
-        "time,metric,value\n0,errors,0.5\n15,errors,1\n0,latency,2.5\n30.25,errors,1e-3\n",
-    );
+    let set = ok("s.csv", "time,metric,value\n0,errors,0.5\n15,errors,1\n0,latency,2.5\n30.25,errors,1e-3\n");
     assert_eq!(set.time_base, TimeBase::Seconds);
-    assert_eq!(
-        samples(&set, "errors"),
-        [(0, 0.5), (15_000, 1.0), (30_250, 0.001)]
-    );
+    assert_eq!(samples(&set, "errors"), [(0, 0.5), (15_000, 1.0), (30_250, 0.001)]);
     assert_eq!(samples(&set, "latency"), [(0, 2.5)]);
     assert_eq!(set.sample_count(), 4);
     assert_eq!(set.time_range(), Some((0, 30_250)));
@@ -29,23 +23,14 @@ fn columns_in_any_order_with_comments_blanks_crlf_and_spaces() {
 
 #[test]
 fn rfc3339_times_set_the_base() {
-    let set = ok(
-        "s.csv",
-        "time,metric,value\n2024-05-01T12:00:00Z,x,1\n2024-05-01T12:00:15.5+00:00,x,2\n",
-    );
+    let set = ok("s.csv", "time,metric,value\n2024-05-01T12:00:00Z,x,1\n2024-05-01T12:00:15.5+00:00,x,2\n");
     assert_eq!(set.time_base, TimeBase::Rfc3339);
-    assert_eq!(
-        samples(&set, "x"),
-        [(1_714_564_800_000, 1.0), (1_714_564_815_500, 2.0)]
-    );
+    assert_eq!(samples(&set, "x"), [(1_714_564_800_000, 1.0), (1_714_564_815_500, 2.0)]);
 }
 
 #[test]
 fn special_values() {
-    let set = ok(
-        "s.csv",
-        "time,metric,value\n1,x,NaN\n2,x,+Inf\n3,x,-Inf\n4,x,stale\n",
-    );
+    let set = ok("s.csv", "time,metric,value\n1,x,NaN\n2,x,+Inf\n3,x,-Inf\n4,x,stale\n");
     let v = &set.get("x").unwrap().v;
     assert!(v[0].is_nan() && !is_stale(v[0]));
     assert_eq!((v[1], v[2]), (f64::INFINITY, f64::NEG_INFINITY));
@@ -77,10 +62,7 @@ fn a_short_row_names_its_line() {
 #[test]
 fn bad_times_values_and_names_point_at_the_field() {
     let text = "time,metric,value\n0,x,1\nsoon,x,2\n";
-    assert_eq!(
-        spanned(text, &fails("s.csv", text, Code::SeriesTime)),
-        "soon"
-    );
+    assert_eq!(spanned(text, &fails("s.csv", text, Code::SeriesTime)), "soon");
     let text = "time,metric,value\n0,x,1\n 5 , x , lots \n";
     let d = fails("s.csv", text, Code::SeriesValue);
     assert_eq!(spanned(text, &d), "lots");
@@ -88,11 +70,7 @@ fn bad_times_values_and_names_point_at_the_field() {
     let d = fails("s.csv", text, Code::SeriesSyntax);
     assert!(d.help.unwrap().contains("aggregate"));
     let text = "time,metric,value\n0,,1\n";
-    assert!(
-        fails("s.csv", text, Code::SeriesSyntax)
-            .message
-            .contains("no metric name")
-    );
+    assert!(fails("s.csv", text, Code::SeriesSyntax).message.contains("no metric name"));
 }
 
 #[test]

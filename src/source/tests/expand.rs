@@ -30,14 +30,8 @@ fn error(s: &str) -> (String, String) {
 
 #[test]
 fn growth_and_repetition_give_n_plus_one_values() {
-    assert_eq!(
-        values("1+1x3"),
-        [Some(1.0), Some(2.0), Some(3.0), Some(4.0)]
-    );
-    assert_eq!(
-        values("1-1x3"),
-        [Some(1.0), Some(0.0), Some(-1.0), Some(-2.0)]
-    );
+    assert_eq!(values("1+1x3"), [Some(1.0), Some(2.0), Some(3.0), Some(4.0)]);
+    assert_eq!(values("1-1x3"), [Some(1.0), Some(0.0), Some(-1.0), Some(-2.0)]);
     assert_eq!(values("5x2"), [Some(5.0); 3]);
     assert_eq!(values("5x0"), [Some(5.0)]);
     assert_eq!(values("-2-1x1"), [Some(-2.0), Some(-3.0)]);
@@ -48,10 +42,7 @@ fn growth_and_repetition_give_n_plus_one_values() {
 #[test]
 fn growth_adds_step_by_step_like_promtool() {
     // 0.1 + 0.1 + 0.1 is not 3 * 0.1 in floating point; promtool adds.
-    assert_eq!(
-        values("0.1+0.1x2"),
-        [Some(0.1), Some(0.2), Some(0.1 + 0.1 + 0.1)]
-    );
+    assert_eq!(values("0.1+0.1x2"), [Some(0.1), Some(0.2), Some(0.1 + 0.1 + 0.1)]);
 }
 
 #[test]
@@ -73,19 +64,13 @@ fn special_values() {
 
 #[test]
 fn numbers_read_as_go_reads_them() {
-    assert_eq!(
-        values("010 09 0 00 .5 1. 2.5e-1 0x1"),
-        [8.0, 9.0, 0.0, 0.0, 0.5, 1.0, 0.25, 0.0, 0.0].map(Some)
-    );
+    assert_eq!(values("010 09 0 00 .5 1. 2.5e-1 0x1"), [8.0, 9.0, 0.0, 0.0, 0.5, 1.0, 0.25, 0.0, 0.0].map(Some));
     assert_eq!(values("99999999999999999999"), [Some(1e20)]);
 }
 
 #[test]
 fn white_space_of_any_kind_separates() {
-    assert_eq!(
-        values("  1 \t 2\n3\r\n "),
-        [Some(1.0), Some(2.0), Some(3.0)]
-    );
+    assert_eq!(values("  1 \t 2\n3\r\n "), [Some(1.0), Some(2.0), Some(3.0)]);
     assert_eq!(values(""), []);
 }
 
@@ -97,10 +82,7 @@ fn mistakes_point_at_their_text() {
     assert_eq!(error("1+1 2").1, " ");
     assert_eq!(
         error("stalex3"),
-        (
-            "unknown word `stalex3` in values, expected a number or `stale`".into(),
-            "stalex3".into()
-        )
+        ("unknown word `stalex3` in values, expected a number or `stale`".into(), "stalex3".into())
     );
     assert_eq!(error("Stale").1, "Stale");
     assert_eq!(error("1a").1, "1a");
@@ -125,12 +107,7 @@ fn the_budget_is_asked_before_expanding() {
     });
     assert_eq!(r.unwrap().len(), 7);
     assert_eq!(asked, [4, 2, 1]);
-    let refuse = expand("1x1000000000000", &mut |n, s, e| {
-        Err(ExpandError {
-            start: s,
-            end: e,
-            message: format!("{n}"),
-        })
-    });
+    let refuse =
+        expand("1x1000000000000", &mut |n, s, e| Err(ExpandError { start: s, end: e, message: format!("{n}") }));
     assert_eq!(refuse.unwrap_err().message, "1000000000001");
 }

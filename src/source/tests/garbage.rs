@@ -73,10 +73,7 @@ const PIECES: &[&str] = &[
 
 const VALID: &[(&str, &str)] = &[
     ("a.csv", "time,metric,value\n0,x,1\n15,x,2\n2.5,y,NaN\n"),
-    (
-        "a.jsonl",
-        "{\"time\":0,\"metric\":\"x\",\"value\":1}\n{\"time\":\"15\",\"metric\":\"x\",\"value\":\"stale\"}\n",
-    ),
+    ("a.jsonl", "{\"time\":0,\"metric\":\"x\",\"value\":1}\n{\"time\":\"15\",\"metric\":\"x\",\"value\":\"stale\"}\n"),
     (
         "a.yaml",
         "tests:\n  - interval: 15s\n    input_series:\n      - series: 'x{a=\"b\"}'\n        values: '0+1x3 _x2 stale'\n",
@@ -94,11 +91,7 @@ fn random_pieces_never_panic() {
         let path = ["g.csv", "g.jsonl", "g.yaml", "g"][round % 4];
         let result = read_series(path, &text);
         if let Err(d) = result {
-            assert!(
-                d.span.start <= d.span.end && d.span.end <= text.len(),
-                "{path} {text:?}: span {:?}",
-                d.span
-            );
+            assert!(d.span.start <= d.span.end && d.span.end <= text.len(), "{path} {text:?}: span {:?}", d.span);
         }
     }
 }

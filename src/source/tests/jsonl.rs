@@ -24,27 +24,14 @@ fn rfc3339_times_and_markers() {
 
 #[test]
 fn broken_lines_are_located() {
-    let text =
-        "{\"time\":0,\"metric\":\"x\",\"value\":1}\n{\"time\":1,\"metric\":\"x\" \"value\":2}\n";
+    let text = "{\"time\":0,\"metric\":\"x\",\"value\":1}\n{\"time\":1,\"metric\":\"x\" \"value\":2}\n";
     let d = fails("s.jsonl", text, Code::SeriesSyntax);
-    assert!(
-        d.message.starts_with("this line is not JSON"),
-        "{}",
-        d.message
-    );
+    assert!(d.message.starts_with("this line is not JSON"), "{}", d.message);
     assert_eq!(&text[d.span.start..d.span.start + 1], "\"");
     let text = "[1, \"x\", 2]\n";
-    assert!(
-        fails("s.jsonl", text, Code::SeriesSyntax)
-            .message
-            .contains("not a JSON object")
-    );
+    assert!(fails("s.jsonl", text, Code::SeriesSyntax).message.contains("not a JSON object"));
     let text = "{\"time\":0,\"metric\":\"x\"}\n";
-    assert!(
-        fails("s.jsonl", text, Code::SeriesSyntax)
-            .message
-            .contains("no `value`")
-    );
+    assert!(fails("s.jsonl", text, Code::SeriesSyntax).message.contains("no `value`"));
 }
 
 #[test]
@@ -53,30 +40,21 @@ fn bad_fields_point_at_the_field() {
     let d = fails("s.jsonl", text, Code::SeriesTime);
     assert_eq!(spanned(text, &d), "\"time\": true");
     let text = "{\"time\": 1, \"metric\": \"x\", \"value\": null}\n";
-    assert_eq!(
-        spanned(text, &fails("s.jsonl", text, Code::SeriesValue)),
-        "\"value\": null"
-    );
+    assert_eq!(spanned(text, &fails("s.jsonl", text, Code::SeriesValue)), "\"value\": null");
     let text = "{\"time\": 1, \"metric\": \"x\", \"value\": \"high\"}\n";
-    assert_eq!(
-        spanned(text, &fails("s.jsonl", text, Code::SeriesValue)),
-        "\"value\": \"high\""
-    );
+    assert_eq!(spanned(text, &fails("s.jsonl", text, Code::SeriesValue)), "\"value\": \"high\"");
     let text = "{\"time\": 1, \"metric\": 7, \"value\": 1}\n";
-    assert_eq!(
-        spanned(text, &fails("s.jsonl", text, Code::SeriesSyntax)),
-        "\"metric\": 7"
-    );
+    assert_eq!(spanned(text, &fails("s.jsonl", text, Code::SeriesSyntax)), "\"metric\": 7");
     let text = "{\"time\": 1e300, \"metric\": \"x\", \"value\": 1}\n";
     fails("s.jsonl", text, Code::SeriesTime);
 }
 
 #[test]
 fn mixing_and_order() {
-    let text = "{\"time\":1,\"metric\":\"x\",\"value\":1}\n{\"time\":\"2024-05-01T12:00:00Z\",\"metric\":\"x\",\"value\":1}\n";
-    fails("s.jsonl", text, Code::SeriesTime);
     let text =
-        "{\"time\":2,\"metric\":\"x\",\"value\":1}\n{\"time\":1,\"metric\":\"x\",\"value\":1}\n";
+        "{\"time\":1,\"metric\":\"x\",\"value\":1}\n{\"time\":\"2024-05-01T12:00:00Z\",\"metric\":\"x\",\"value\":1}\n";
+    fails("s.jsonl", text, Code::SeriesTime);
+    let text = "{\"time\":2,\"metric\":\"x\",\"value\":1}\n{\"time\":1,\"metric\":\"x\",\"value\":1}\n";
     let d = fails("s.jsonl", text, Code::SeriesOrder);
     assert_eq!(d.message, "`x` goes back in time: 1 comes after 2");
     assert_eq!(d.related[0].1, "previous sample of `x` (line 1), at 2");

@@ -15,10 +15,7 @@ use crate::diagnostic::{Code, Diagnostic};
 fn ok(path: &str, text: &str) -> SeriesSet {
     match read_series(path, text) {
         Ok(set) => set,
-        Err(d) => panic!(
-            "expected {path} to read, got {}: {} (span {:?})",
-            d.code, d.message, d.span
-        ),
+        Err(d) => panic!("expected {path} to read, got {}: {} (span {:?})", d.code, d.message, d.span),
     }
 }
 
@@ -28,11 +25,7 @@ fn fails(path: &str, text: &str, code: Code) -> Diagnostic {
         Ok(set) => panic!("expected {path} to fail with {code}, read {set:?}"),
         Err(d) => {
             assert_eq!(d.code, code, "{}", d.message);
-            assert!(
-                d.span.end <= text.len(),
-                "span {:?} outside the text",
-                d.span
-            );
+            assert!(d.span.end <= text.len(), "span {:?} outside the text", d.span);
             d
         }
     }
