@@ -90,21 +90,21 @@ fn parts(texts: &[String]) -> Parts {
                     "level" => body = Some(String::new()),
                     _ => {}
                 }
-            } else if depth >= 2 {
-                if let Some(body) = body.as_mut() {
-                    let option = depth == 2 && LEVEL_OPTIONS.contains(&first);
-                    let closing = depth + brace_delta(line) < 2;
-                    if !option && !closing {
-                        body.push_str(line);
-                        body.push('\n');
-                    }
+            } else if depth >= 2
+                && let Some(body) = body.as_mut()
+            {
+                let option = depth == 2 && LEVEL_OPTIONS.contains(&first);
+                let closing = depth + brace_delta(line) < 2;
+                if !option && !closing {
+                    body.push_str(line);
+                    body.push('\n');
                 }
             }
             depth += brace_delta(line);
-            if depth <= 1 {
-                if let Some(done) = body.take().filter(|b| !b.trim().is_empty()) {
-                    parts.level_bodies.push(done);
-                }
+            if depth <= 1
+                && let Some(done) = body.take().filter(|b| !b.trim().is_empty())
+            {
+                parts.level_bodies.push(done);
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod ast;
 pub mod cli;
 pub mod diagnostic;
 pub mod eval;
+pub mod export;
 pub mod plan;
 pub mod simulate;
 pub mod source;

@@ -5,6 +5,7 @@
 //! from one run to the next. The sketch's examples must keep parsing and meaning what the sketch says, so
 //! the second half asserts those meanings on the compiled `Plan`.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::cargo_bin_cmd;
@@ -68,21 +69,26 @@ fn read(path: &str) -> String {
 
 #[test]
 fn plans_render_as_snapshotted() {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("snapshots/plans");
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.bind(|| {
-        for file in runbooks() {
-            let name = snapshot_name(&file);
-            insta::with_settings!({ description => format!("ripcord plan {} --format text", file.display()) }, {
-                insta::assert_snapshot!(format!("{name}.text"), plan_output(&file, "text"));
-            });
-            insta::with_settings!({ description => format!("ripcord plan {} --format json", file.display()) }, {
-                insta::assert_snapshot!(format!("{name}.json"), plan_output(&file, "json"));
-            });
+    // Every snapshot is compared before failing, so one run shows every changed plan.
+    let mut failed = Vec::new();
+    for file in runbooks() {
+        for format in ["text", "json"] {
+            let name = format!("{}.{format}", snapshot_name(&file));
+            let mut settings = insta::Settings::clone_current();
+            settings.set_snapshot_path("snapshots/plans");
+            settings.set_prepend_module_to_snapshot(false);
+            settings.set_omit_expression(true);
+            settings.set_description(format!("ripcord plan {} --format {format}", file.display()));
+            let output = plan_output(&file, format);
+            let compared = catch_unwind(AssertUnwindSafe(|| {
+                settings.bind(|| insta::assert_snapshot!(name.clone(), output));
+            }));
+            if compared.is_err() {
+                failed.push(name);
+            }
         }
-    });
+    }
+    assert!(failed.is_empty(), "changed plans: {failed:#?}");
 }
 
 #[test]

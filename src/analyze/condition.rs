@@ -96,16 +96,16 @@ impl Analyzer<'_> {
             } else {
                 None
             };
-            if op.is_comparison() {
-                if let Some(bad) = bad {
-                    self.push(
-                        Diagnostic::new(Code::ChainedComparison, op_span, "comparisons do not chain")
-                            .label(format!("`{}` compares the result of another comparison", op.symbol()))
-                            .related(bad.span, "this is already a comparison")
-                            .help("join two comparisons with `and`: `a < x and x < b`"),
-                    );
-                    return None;
-                }
+            if op.is_comparison()
+                && let Some(bad) = bad
+            {
+                self.push(
+                    Diagnostic::new(Code::ChainedComparison, op_span, "comparisons do not chain")
+                        .label(format!("`{}` compares the result of another comparison", op.symbol()))
+                        .related(bad.span, "this is already a comparison")
+                        .help("join two comparisons with `and`: `a < x and x < b`"),
+                );
+                return None;
             }
             let side = if matches!(self.typed_is_val(lhs), Some(false)) { lhs } else { rhs };
             self.operand_type(

@@ -194,10 +194,10 @@ impl Analyzer<'_> {
         .label("this escalation closes the cycle")
         .help("escalation must end somewhere: make the last level `on failure abort`, or escalate upward only");
         for n in cycle {
-            if *n != closing {
-                if let Some(&s) = self.escalation_spans.get(n) {
-                    d = d.related(s, format!("level {n} escalates here"));
-                }
+            if *n != closing
+                && let Some(&s) = self.escalation_spans.get(n)
+            {
+                d = d.related(s, format!("level {n} escalates here"));
             }
         }
         self.push(d);

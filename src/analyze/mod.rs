@@ -232,8 +232,11 @@ impl<'t> Analyzer<'t> {
             rb.items.iter().filter_map(|i| if let ItemKind::Level(l) = &i.kind { Some(l) } else { None }).collect();
         self.declare_levels(&levels_ast);
 
-        let triggers_ast: Vec<&ast::Trigger> =
-            rb.items.iter().filter_map(|i| if let ItemKind::Trigger(t) = &i.kind { Some(t) } else { None }).collect();
+        let triggers_ast: Vec<&ast::Trigger> = rb
+            .items
+            .iter()
+            .filter_map(|i| if let ItemKind::Trigger(t) = &i.kind { Some(t.as_ref()) } else { None })
+            .collect();
         let triggers = self.triggers(&triggers_ast, interval_ms);
 
         let mut levels: Vec<plan::Level> = levels_ast.iter().filter_map(|l| self.level(l)).collect();

@@ -35,7 +35,7 @@ impl Analyzer<'_> {
             }
             QuantityValue::Percent(_) | QuantityValue::Number { .. } => {
                 let help = match q.value {
-                    QuantityValue::Number { value, .. } if value == 0.0 => "write `0s`".to_string(),
+                    QuantityValue::Number { value: 0.0, .. } => "write `0s`".to_string(),
                     QuantityValue::Number { value, integer: true } => {
                         format!("add a unit: `{value}s`, `{value}m`, `{value}h`")
                     }

@@ -302,14 +302,14 @@ impl Analyzer<'_> {
             Some(_) => None,
             None => Some(""),
         };
-        if let Some(prefix) = literal_prefix {
-            if !(prefix.starts_with("http://") || prefix.starts_with("https://")) {
-                self.push(
-                    Diagnostic::new(Code::BadUrl, text.span, "a URL must start with `http://` or `https://`")
-                        .label("not an http(s) URL")
-                        .help("write the full URL, such as \"https://flags.example.com/api/disable\""),
-                );
-            }
+        if let Some(prefix) = literal_prefix
+            && !(prefix.starts_with("http://") || prefix.starts_with("https://"))
+        {
+            self.push(
+                Diagnostic::new(Code::BadUrl, text.span, "a URL must start with `http://` or `https://`")
+                    .label("not an http(s) URL")
+                    .help("write the full URL, such as \"https://flags.example.com/api/disable\""),
+            );
         }
         t
     }

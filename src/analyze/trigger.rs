@@ -46,27 +46,27 @@ impl Analyzer<'_> {
             None => Some(plan::Hold::For { ms: 0 }),
             Some(Hold::For(q)) => {
                 let ms = self.duration(q, "`for`");
-                if let Some(ms) = ms {
-                    if ms % interval_ms != 0 {
-                        let fires = ms.div_ceil(interval_ms) * interval_ms;
-                        self.push(
-                            Diagnostic::new(
-                                Code::HoldNotMultiple,
-                                q.span,
-                                format!(
-                                    "`for {}` is not a multiple of the evaluation interval ({})",
-                                    plan::format_duration(ms),
-                                    plan::format_duration(interval_ms)
-                                ),
-                            )
-                            .label(format!("fires {} after the condition turns true", plan::format_duration(fires)))
-                            .help(format!(
-                                "write `for {}` to say what happens; evaluations are {} apart",
-                                plan::format_duration(fires),
+                if let Some(ms) = ms
+                    && ms % interval_ms != 0
+                {
+                    let fires = ms.div_ceil(interval_ms) * interval_ms;
+                    self.push(
+                        Diagnostic::new(
+                            Code::HoldNotMultiple,
+                            q.span,
+                            format!(
+                                "`for {}` is not a multiple of the evaluation interval ({})",
+                                plan::format_duration(ms),
                                 plan::format_duration(interval_ms)
-                            )),
-                        );
-                    }
+                            ),
+                        )
+                        .label(format!("fires {} after the condition turns true", plan::format_duration(fires)))
+                        .help(format!(
+                            "write `for {}` to say what happens; evaluations are {} apart",
+                            plan::format_duration(fires),
+                            plan::format_duration(interval_ms)
+                        )),
+                    );
                 }
                 ms.map(|ms| plan::Hold::For { ms })
             }

@@ -23,7 +23,7 @@ pub enum ItemKind {
     FilesUnder(Vec<Text>),
     Channel(Channel),
     Metric(MetricDecl),
-    Trigger(Trigger),
+    Trigger(Box<Trigger>),
     Level(Level),
 }
 

@@ -66,5 +66,5 @@ impl Diagnostic {
 
 /// Sorts diagnostics by position, then code, so output is stable whatever order the checks ran in.
 pub fn sort(diagnostics: &mut [Diagnostic]) {
-    diagnostics.sort_by(|a, b| (a.span.start, a.span.end, a.code).cmp(&(b.span.start, b.span.end, b.code)));
+    diagnostics.sort_by_key(|a| (a.span.start, a.span.end, a.code));
 }

@@ -32,10 +32,10 @@ pub fn render_svg(sim: &Simulation, plan: &crate::plan::Plan, series: &SeriesSet
     // Each trigger is drawn in the panel of the first metric it reads.
     let mut metrics: Vec<String> = Vec::new();
     for t in &plan.triggers {
-        if let Some(m) = first_metric(&t.condition) {
-            if !metrics.contains(&m) {
-                metrics.push(m);
-            }
+        if let Some(m) = first_metric(&t.condition)
+            && !metrics.contains(&m)
+        {
+            metrics.push(m);
         }
     }
     let intervals = intervals(sim);

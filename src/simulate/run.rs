@@ -141,7 +141,7 @@ impl Player<'_> {
             let group = &self.fires[self.next_fire..group_end];
             self.next_fire = group_end;
             let mut candidates: Vec<&Fire> = group.iter().collect();
-            candidates.sort_by(|a, b| b.level.cmp(&a.level));
+            candidates.sort_by_key(|f| std::cmp::Reverse(f.level));
             let mut started = None;
             for fire in candidates {
                 if started.is_some() {
@@ -442,12 +442,12 @@ impl Player<'_> {
             }
             _ => (StepOutcome::Ok, t, String::new()),
         };
-        if let Some(d) = deadline {
-            if end > d {
-                end = d;
-                outcome = StepOutcome::Failed;
-                detail = "the level's deadline passed".to_string();
-            }
+        if let Some(d) = deadline
+            && end > d
+        {
+            end = d;
+            outcome = StepOutcome::Failed;
+            detail = "the level's deadline passed".to_string();
         }
         let record = &mut run.steps[index];
         record.end_ms = end;

@@ -22,7 +22,7 @@ pub(super) struct Lowering {
 /// and kept as they are (a string's text may hold `#` and spaces).
 pub(super) fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let span = pair.as_span();
-    let Some(last) = pair.clone().into_inner().last() else {
+    let Some(last) = pair.clone().into_inner().next_back() else {
         return Span::from_pest(span);
     };
     let start = span.start();
@@ -82,7 +82,7 @@ impl Lowering {
                 let name = self.ident(inner.next()?);
                 ItemKind::Metric(MetricDecl { name, query: self.text(inner.next()?) })
             }
-            Rule::named_trigger | Rule::anon_trigger => ItemKind::Trigger(self.trigger(span, inner)?),
+            Rule::named_trigger | Rule::anon_trigger => ItemKind::Trigger(Box::new(self.trigger(span, inner)?)),
             Rule::level => ItemKind::Level(self.level(span, inner)?),
             _ => return None,
         };

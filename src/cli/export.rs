@@ -1,0 +1,69 @@
+//! `ripcord export prometheus-rules RUNBOOK [--strict]`: the runbook's triggers as a Prometheus
+//! alerting-rule group on stdout; triggers that cannot be exported are listed on stderr.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use super::input::load_runbook;
+use crate::diagnostic::render_human;
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    #[command(subcommand)]
+    pub target: ExportTarget,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportTarget {
+    /// Prometheus alerting rules (one group) for the triggers whose metrics are declared with `promql`.
+    PrometheusRules(PrometheusRulesArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PrometheusRulesArgs {
+    /// The runbook to export.
+    pub runbook: PathBuf,
+    /// Exit 1 when a trigger cannot be exported (it is listed on stderr either way).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+pub fn run(args: &ExportArgs) -> u8 {
+    match &args.target {
+        ExportTarget::PrometheusRules(a) => prometheus_rules(a),
+    }
+}
+
+fn prometheus_rules(args: &PrometheusRulesArgs) -> u8 {
+    let color = super::stderr_color();
+    let mut stderr = std::io::stderr().lock();
+    let file = load_runbook(&args.runbook);
+    if let Some(d) = &file.error {
+        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
+        return 1;
+    }
+    let compiled = crate::compile(&file.text);
+    for d in &compiled.diagnostics {
+        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
+    }
+    let Some(plan) = compiled.plan else { return 1 };
+    let export = crate::export::prometheus_rules(&plan);
+    for s in &export.skipped {
+        let _ = writeln!(stderr, "{}: trigger `{}` is not exported: {}", file.path, s.trigger, s.reason);
+    }
+    if !export.skipped.is_empty() {
+        let _ = writeln!(
+            stderr,
+            "{}: exported {} of {} triggers",
+            file.path,
+            export.rules.len(),
+            export.rules.len() + export.skipped.len()
+        );
+    }
+    if std::io::stdout().lock().write_all(export.yaml.as_bytes()).is_err() {
+        return 1;
+    }
+    u8::from(args.strict && !export.skipped.is_empty())
+}
