@@ -10,13 +10,17 @@ pub mod analyze;
 pub mod ast;
 pub mod cli;
 pub mod diagnostic;
+pub mod diff;
 pub mod eval;
 pub mod export;
+pub mod format;
+pub mod lint;
 pub mod plan;
 pub mod simulate;
 pub mod source;
 pub mod span;
 pub mod syntax;
+pub mod testing;
 
 pub use analyze::{Compiled, compile};
 pub use diagnostic::{Code, Diagnostic, Severity};

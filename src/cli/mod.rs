@@ -2,9 +2,15 @@
 //! arguments and turns outcomes into exit codes (0 success, 1 a problem in the input, 2 a usage error).
 
 mod check;
+mod diff;
+mod export;
+mod fmt;
 mod input;
+mod lint;
 mod plan;
 mod simulate;
+mod snapshot;
+mod test;
 
 use std::process::ExitCode;
 
@@ -27,6 +33,16 @@ pub enum Command {
     Plan(plan::PlanArgs),
     /// Replay recorded metrics through a runbook: when triggers go pending and fire, what each level does.
     Simulate(simulate::SimulateArgs),
+    /// Write a runbook for another system: `export prometheus-rules RUNBOOK` prints Prometheus alerting rules.
+    Export(export::ExportArgs),
+    /// Lint runbooks for operational mistakes (docs/lints.md); exits 1 if an error-severity finding remains.
+    Lint(lint::LintArgs),
+    /// Run runbook unit tests (YAML files of input series and expectations); exits 1 if any test fails.
+    Test(test::TestArgs),
+    /// Rewrite runbooks in the canonical layout, comments kept; `--check` only reports (exit 1 if any would change).
+    Fmt(fmt::FmtArgs),
+    /// What changed in meaning between two runbooks or plan snapshots; exits 0 with no change, 1 with changes.
+    Diff(diff::DiffArgs),
 }
 
 /// Runs the CLI with the process's arguments and returns the exit code.
@@ -42,6 +58,11 @@ pub fn run() -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Export(args) => export::run(&args),
+        Command::Test(args) => test::run(&args),
+        Command::Lint(args) => lint::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
+        Command::Diff(args) => diff::run(&args),
     };
     ExitCode::from(code)
 }

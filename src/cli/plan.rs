@@ -14,6 +14,13 @@ pub struct PlanArgs {
     pub file: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Compare the plan with its snapshot `DIR/<runbook name>.plan.json` instead of printing it: exit 1 and
+    /// print what changed in meaning when they differ, or when there is no snapshot.
+    #[arg(long, value_name = "DIR")]
+    pub check_snapshot: Option<PathBuf>,
+    /// With `--check-snapshot`: write the snapshot (the JSON plan) instead of comparing with it.
+    #[arg(long, requires = "check_snapshot")]
+    pub update: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
@@ -37,6 +44,10 @@ pub fn run(args: &PlanArgs) -> u8 {
         let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
     }
     let Some(plan) = compiled.plan else { return 1 };
+    if let Some(dir) = &args.check_snapshot {
+        drop(stderr);
+        return super::snapshot::check(&args.file, &plan, dir, args.update);
+    }
     let out = match args.format {
         Format::Text => crate::plan::render_text(&plan),
         Format::Json => plan.to_json(),

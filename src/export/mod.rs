@@ -135,7 +135,10 @@ pub fn prometheus_rules(plan: &Plan) -> RulesExport {
             rules: &rules,
         }],
     };
-    let body = serde_saphyr::to_string(&file).unwrap_or_default();
+    // Plain or quoted scalars only: a folded block (`>`) reads back the same only if no line of it starts
+    // with a space, and a query's string literals may hold any spacing.
+    let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
+    let body = serde_saphyr::to_string_with_options(&file, options).unwrap_or_default();
     let yaml = format!(
         "# Prometheus alerting rules exported by `ripcord export prometheus-rules` from runbook `{}`.\n\
          # Generated: edit the runbook, not this file.\n{body}",
@@ -202,10 +205,7 @@ mod tests {
         assert_eq!(g.rules.len(), 2);
         let hot = &g.rules[0];
         assert_eq!(hot.alert, "hot");
-        assert_eq!(
-            hot.expr,
-            "(sum(rate(http_requests_total{code=~\"5..\", path='/a\"b'}[1m])) # ratio\n) > 0.05"
-        );
+        assert_eq!(hot.expr, "(sum(rate(http_requests_total{code=~\"5..\", path='/a\"b'}[1m])) # ratio\n) > 0.05");
         assert_eq!(hot.for_.as_deref(), Some("1m"));
         assert_eq!(hot.keep_firing_for.as_deref(), Some("2m"));
         assert_eq!(hot.labels["ripcord_runbook"], "shop");
@@ -232,8 +232,9 @@ mod tests {
 
     #[test]
     fn one_consecutive_and_for_zero_have_no_for() {
-        let (_, file) =
-            export("runbook r {\n metric x = promql \"x\"\n x > 1 for 1 consecutive -> level 1\n x > 2 for 0s -> level 1\n level 1 { step shell \"true\" }\n}\n");
+        let (_, file) = export(
+            "runbook r {\n metric x = promql \"x\"\n x > 1 for 1 consecutive -> level 1\n x > 2 for 0s -> level 1\n level 1 { step shell \"true\" }\n}\n",
+        );
         assert!(file.groups[0].rules.iter().all(|r| r.for_.is_none()), "{:?}", file.groups[0].rules);
     }
 }

@@ -101,17 +101,10 @@ impl<'p> Translator<'p> {
                 match (l, r) {
                     (Expr::Scalar(a), Expr::Scalar(b)) => Cond::Always(op.test(a, b)),
                     (l, r) => {
-                        let matching = if matches!((&l, &r), (Expr::Vector { .. }, Expr::Vector { .. })) {
-                            " on()"
-                        } else {
-                            ""
-                        };
-                        let text = format!(
-                            "{} {}{matching} {}",
-                            operand(&l, P_CMP),
-                            op.symbol(),
-                            operand(&r, P_CMP + 1)
-                        );
+                        let matching =
+                            if matches!((&l, &r), (Expr::Vector { .. }, Expr::Vector { .. })) { " on()" } else { "" };
+                        let text =
+                            format!("{} {}{matching} {}", operand(&l, P_CMP), op.symbol(), operand(&r, P_CMP + 1));
                         Cond::Vector { text, prec: P_CMP }
                     }
                 }
@@ -188,11 +181,8 @@ impl<'p> Translator<'p> {
                         ArithOp::Add | ArithOp::Sub => P_ADD,
                         ArithOp::Mul | ArithOp::Div => P_MUL,
                     };
-                    let matching = if matches!((&l, &r), (Expr::Vector { .. }, Expr::Vector { .. })) {
-                        " on()"
-                    } else {
-                        ""
-                    };
+                    let matching =
+                        if matches!((&l, &r), (Expr::Vector { .. }, Expr::Vector { .. })) { " on()" } else { "" };
                     Expr::Vector {
                         text: format!("{} {}{matching} {}", operand(&l, p), op.symbol(), operand(&r, p + 1)),
                         prec: p,
@@ -388,10 +378,7 @@ mod tests {
         assert_eq!(ok("x offset 1h > 1"), "x offset 1h > 1");
         assert_eq!(ok("x offset 1h * 2 > 1"), "(x offset 1h) * 2 > 1");
         assert_eq!(ok("s offset 1h > 1"), "last_over_time((sum(rate(y[1m])))[1ms:1ms] offset 1h) > 1");
-        assert_eq!(
-            ok("x > 3 * avg_over(x, 10m) offset 10m"),
-            "x > on() 3 * avg_over_time(x[10m] offset 10m)"
-        );
+        assert_eq!(ok("x > 3 * avg_over(x, 10m) offset 10m"), "x > on() 3 * avg_over_time(x[10m] offset 10m)");
     }
 
     #[test]

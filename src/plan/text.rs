@@ -134,14 +134,14 @@ fn step_line(w: &mut String, s: &Step, indent: usize) {
         Action::Snapshot { path } => format!("snapshot \"{path}\""),
         Action::Restore { path, from: RestoreSource::Snapshot } => format!("restore \"{path}\" from snapshot"),
         Action::Restore { path, from: RestoreSource::Path(p) } => format!("restore \"{path}\" from \"{p}\""),
-        Action::VerifyCondition { condition_text, every_ms, .. } => {
-            format!("verify {condition_text} (every {})", format_duration(*every_ms))
+        Action::VerifyCondition { condition_text, .. } => {
+            format!("verify {condition_text}")
         }
-        Action::VerifyShell { command, every_ms } => {
-            format!("verify shell {command} (every {})", format_duration(*every_ms))
+        Action::VerifyShell { command, .. } => {
+            format!("verify shell {command}")
         }
-        Action::VerifyHttp { method, url, expect, every_ms } => {
-            format!("verify http {method} {url} expect {expect} (every {})", format_duration(*every_ms))
+        Action::VerifyHttp { method, url, expect, .. } => {
+            format!("verify http {method} {url} expect {expect}{}", mark("expect"))
         }
         Action::Wait { ms } => format!("wait {}", format_duration(*ms)),
         Action::Notify { channel, message } => format!("notify {channel} {message}"),
@@ -156,16 +156,19 @@ fn step_line(w: &mut String, s: &Step, indent: usize) {
     let mut mods = Vec::new();
     let is_verify =
         matches!(s.action, Action::VerifyCondition { .. } | Action::VerifyShell { .. } | Action::VerifyHttp { .. });
-    let mark = |name: &str| {
-        if s.defaulted.iter().any(|d| d == name) { " (default)" } else { "" }
-    };
     if is_verify {
         mods.push(format!("within {}{}", format_duration(s.timeout_ms), mark("within")));
+        if let Action::VerifyCondition { every_ms, .. }
+        | Action::VerifyShell { every_ms, .. }
+        | Action::VerifyHttp { every_ms, .. } = &s.action
+        {
+            mods.push(format!("every {}{}", format_duration(*every_ms), mark("every")));
+        }
     } else if !matches!(s.action, Action::Wait { .. }) {
         mods.push(format!("timeout {}{}", format_duration(s.timeout_ms), mark("timeout")));
     }
     if s.retries > 0 {
-        mods.push(format!("retry {} backoff {}", s.retries, format_duration(s.backoff_ms)));
+        mods.push(format!("retry {} backoff {}{}", s.retries, format_duration(s.backoff_ms), mark("backoff")));
     }
     if s.idempotent {
         mods.push("idempotent".to_string());

@@ -1,0 +1,25 @@
+//! One file per lint rule, named after the rule. Each declares `RULE` with `rule!`; `registry.rs` gives it a
+//! code.
+
+pub mod allow_without_reason;
+pub mod contradicting_triggers;
+pub mod dangerous_shell_without_approval;
+pub mod deadline_shorter_than_steps;
+pub mod destructive_level_without_approval;
+pub mod escalation_to_lower_level;
+pub mod level_without_verify;
+pub mod plain_http_url;
+pub mod restore_without_snapshot;
+pub mod retry_without_idempotent;
+pub mod secret_in_step;
+pub mod step_longer_than_deadline;
+pub mod step_without_timeout;
+pub mod trigger_never_fires;
+pub mod trigger_without_for;
+pub mod unbounded_retries;
+pub mod unreachable_level;
+pub mod unused_allow;
+pub mod unused_channel;
+pub mod unused_metric;
+pub mod verify_checks_only_once;
+pub mod verify_never_true;
