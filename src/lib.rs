@@ -6,6 +6,7 @@
 //!
 //! Embedding: [`compile`] turns source text into a plan or the diagnostics that explain why not.
 
+pub mod actions;
 pub mod analyze;
 pub mod ast;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod diff;
 pub mod eval;
 pub mod export;
 pub mod format;
+pub mod interpret;
 pub mod lint;
 pub mod plan;
 pub mod simulate;
@@ -21,6 +23,7 @@ pub mod source;
 pub mod span;
 pub mod syntax;
 pub mod testing;
+pub mod watch;
 
 pub use analyze::{Compiled, compile};
 pub use diagnostic::{Code, Diagnostic, Severity};

@@ -76,7 +76,9 @@ fn codes_are_unique_stable_and_apart_from_compile_codes() {
 fn every_rule_has_a_kebab_case_name_and_the_four_doc_sections() {
     for_each(rules(), |name, e| {
         let kebab = !name.is_empty()
-            && name.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+            && name
+                .split('-')
+                .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         assert!(kebab, "`{name}` is not kebab-case");
         let doc = e.rule.doc();
         let mut at = 0;
@@ -265,10 +267,8 @@ fn a_file_that_does_not_compile_gets_compile_diagnostics_and_no_rules() {
     assert_eq!(found[0].name, "unknown-level");
     assert!(found[0].is_error());
     // Compile warnings are reported alongside the rules.
-    let warned = NO_TIMEOUT.replace("level 1 \"Rollback\"", "level 1 \"Rollback\"").replace(
-        "runbook t {\n",
-        "runbook t {\n  trigger errors: error_rate > 5% for 20s -> level 1\n",
-    );
+    let warned =
+        NO_TIMEOUT.replace("runbook t {\n", "runbook t {\n  trigger errors: error_rate > 5% for 20s -> level 1\n");
     let found = codes(&warned, &lint(&warned));
     assert_eq!(found, vec![("RC210".to_string(), 2), ("RC802".to_string(), 4)]);
 }
@@ -302,4 +302,59 @@ fn the_repositorys_runbooks_lint_without_errors() {
         let shown: Vec<String> = found.iter().map(|f| render_plain(name, &text, f)).collect();
         assert!(found.is_empty(), "{name} is meant to be exemplary:\n{}", shown.join("\n"));
     });
+}
+
+#[test]
+fn hundreds_of_findings_in_one_file_render_the_rest_on_one_line_each() {
+    use ripcord::lint::output::{Linted, render_text};
+    let steps = "    step shell \"./x\"\n".repeat(250);
+    let text = format!("runbook many {{\n  level 1 \"R\" {{\n{steps}    step verify x < 1 within 1m\n  }}\n}}\n");
+    let findings = lint(&text);
+    assert_eq!(findings.len(), 250);
+    let out = render_text(&[Linted { path: "many.runbook".to_string(), text, findings }], false);
+    assert_eq!(out.matches("RC802 step-without-timeout").count(), 200);
+    assert_eq!(out.matches(": warning[RC802]: ").count(), 50);
+    assert!(out.ends_with("  help: add `timeout D` with the longest this step should take, such as `timeout 30s`\n"));
+}
+
+/// Lint never panics, whatever the text: every runbook and fixture, cut, spliced and sprinkled with
+/// characters that matter to the rules (`#`, quotes, multi-byte characters, `${`).
+#[test]
+fn mutated_runbooks_never_panic() {
+    let mut texts = Vec::new();
+    for dir in ["runbooks", "tests/plans"] {
+        for entry in std::fs::read_dir(root().join(dir)).expect("dir").flatten() {
+            texts.push(std::fs::read_to_string(entry.path()).expect("UTF-8"));
+        }
+    }
+    for e in RULES {
+        texts.push(fixture(e.rule.name, "bad").1);
+    }
+    let inserts = ["#", "\"", "`", "é", "${", "--", "\n", " ripcord: allow(", "http://", "Bearer ", "password="];
+    let mut seed: u64 = 0x5eed;
+    let mut next = |n: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n.max(1)
+    };
+    for text in &texts {
+        for _ in 0..40 {
+            let mut t = text.clone();
+            let mut at = next(t.len());
+            while !t.is_char_boundary(at) {
+                at -= 1;
+            }
+            match next(3) {
+                0 => t.insert_str(at, inserts[next(inserts.len())]),
+                1 => {
+                    let mut end = (at + 1 + next(20)).min(t.len());
+                    while !t.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    t.replace_range(at..end, "");
+                }
+                _ => t = format!("{}{}", &t[at..], &t[..at]),
+            }
+            let _ = lint(&t);
+        }
+    }
 }

@@ -210,13 +210,13 @@ fn try_mutant(i: usize, name: &str, bytes: &[u8], scratch: &Path, keep: &Path) -
         std::fs::write(&file, bytes).expect("write");
         crashes.push(format!("{name}: compile panicked; kept as {}", file.display()));
     }
-    let cli_checked = i % CLI_EVERY == 0;
+    let cli_checked = i.is_multiple_of(CLI_EVERY);
     if cli_checked {
         let file = scratch.join(format!("m{i}.runbook"));
         std::fs::write(&file, bytes).expect("write");
         let mut cmd = cargo_bin_cmd!("ripcord");
         cmd.arg("check").arg(&file).env("NO_COLOR", "1");
-        if i % (2 * CLI_EVERY) == 0 {
+        if i.is_multiple_of(2 * CLI_EVERY) {
             cmd.args(["--format", "json"]);
         }
         let out = cmd.output().expect("runs");

@@ -107,7 +107,8 @@ fn mode_of(path: &Path) -> io::Result<u32> {
 pub fn replace_atomically(target: &Path, src: &Path, mode: u32) -> io::Result<String> {
     let dir = target.parent().ok_or_else(|| io::Error::other("the target has no directory"))?;
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     let tmp = dir.join(format!(".{name}.ripcord-{}-{nanos}.tmp", std::process::id()));
     let sha = copy_new(src, &tmp, mode)?;
     if let Err(e) = fs::rename(&tmp, target) {
@@ -171,10 +172,21 @@ pub fn restore(target: &Path, source: &Path, kept_dir: &Path, step_id: &str) -> 
     let replaced = if target.exists() {
         fs::create_dir_all(kept_dir).map_err(|e| fail("create the directory for replaced files", e))?;
         let kept = kept_dir.join(step_id);
-        let _ = fs::remove_file(&kept); // left by an attempt that was cut off: this one supersedes it
-        let mode = mode_of(target).map_err(|e| fail(&format!("read `{}`", target.display()), e))?;
-        let sha = copy_new(target, &kept, mode).map_err(|e| fail(&format!("keep `{}`", target.display()), e))?;
-        fsync_dir(kept_dir).map_err(|e| fail("sync the state dir", e))?;
+        // The kept copy is written whole or not at all (temp + rename). If it exists, an earlier try of this
+        // same step (cut off by a crash, or a previous attempt of the level) already kept the content from
+        // before the run touched the file: that is the original, and it must not be replaced by a later one.
+        let (sha, mode) = if kept.exists() {
+            let bytes = fs::read(&kept).map_err(|e| fail(&format!("read `{}`", kept.display()), e))?;
+            (super::sha256_hex(&bytes), mode_of(&kept).map_err(|e| fail("read the kept copy", e))?)
+        } else {
+            let mode = mode_of(target).map_err(|e| fail(&format!("read `{}`", target.display()), e))?;
+            let tmp = kept_dir.join(format!(".{step_id}.{}.tmp", std::process::id()));
+            let _ = fs::remove_file(&tmp);
+            let sha = copy_new(target, &tmp, mode).map_err(|e| fail(&format!("keep `{}`", target.display()), e))?;
+            fs::rename(&tmp, &kept).map_err(|e| fail("keep the replaced file", e))?;
+            fsync_dir(kept_dir).map_err(|e| fail("sync the state dir", e))?;
+            (sha, mode)
+        };
         FileRecord {
             role: "replaced".into(),
             path: target.display().to_string(),

@@ -60,15 +60,15 @@ pub async fn holds(
 ) -> Result<bool, String> {
     let (names, back) = needs(condition);
     let step_ms = plan.evaluation_interval_ms.max(1000);
-    let start_ms = now_ms - (back + LOOKBACK_MS as u64) as i64;
+    // Prometheus puts the points at `start + k * step`: the span is a whole number of steps so that the last
+    // point falls at `now_ms` (otherwise the condition would read a value up to one step old).
+    let start_ms = now_ms - (back + LOOKBACK_MS as u64).div_ceil(step_ms).saturating_mul(step_ms) as i64;
     let mut set = SeriesSet::default();
     for name in &names {
-        let promql = plan
-            .metrics
-            .iter()
-            .find(|m| &m.name == name)
-            .and_then(|m| m.promql.clone())
-            .ok_or_else(|| format!("metric `{name}` has no `promql` query, so it cannot be read from Prometheus"))?;
+        let promql =
+            plan.metrics.iter().find(|m| &m.name == name).and_then(|m| m.promql.clone()).ok_or_else(|| {
+                format!("metric `{name}` has no `promql` query, so it cannot be read from Prometheus")
+            })?;
         let series = query_range(client, base, &promql, start_ms, now_ms, step_ms, timeout)
             .await
             .map_err(|e| format!("metric `{name}`: {e}"))?;
@@ -88,14 +88,18 @@ async fn query_range(
 ) -> Result<Series, String> {
     let url = format!("{}/api/v1/query_range", base.trim_end_matches('/'));
     let secs = |ms: i64| format!("{:.3}", ms as f64 / 1000.0);
-    let resp = client
-        .get(&url)
-        .query(&[
+    let url = reqwest::Url::parse_with_params(
+        &url,
+        &[
             ("query", promql.to_string()),
             ("start", secs(start_ms)),
             ("end", secs(end_ms)),
             ("step", format!("{:.3}", step_ms as f64 / 1000.0)),
-        ])
+        ],
+    )
+    .map_err(|e| format!("`{base}` is not a URL: {e}"))?;
+    let resp = client
+        .get(url)
         .timeout(timeout)
         .send()
         .await
@@ -117,13 +121,17 @@ pub fn parse_matrix(body: &str) -> Result<Series, String> {
         .and_then(|r| r.as_array())
         .ok_or_else(|| "the answer has no `data.result`".to_string())?;
     if result.len() > 1 {
-        return Err(format!("the query returned {} series; aggregate it to one (e.g. with `sum` or `max`)", result.len()));
+        return Err(format!(
+            "the query returned {} series; aggregate it to one (e.g. with `sum` or `max`)",
+            result.len()
+        ));
     }
     let mut series = Series::default();
     let Some(first) = result.first() else {
         return Ok(series);
     };
-    let values = first.get("values").and_then(|v| v.as_array()).ok_or_else(|| "a series has no `values`".to_string())?;
+    let values =
+        first.get("values").and_then(|v| v.as_array()).ok_or_else(|| "a series has no `values`".to_string())?;
     for pair in values {
         let t = pair.get(0).and_then(|t| t.as_f64()).ok_or_else(|| "a sample has no time".to_string())?;
         let v = pair.get(1).and_then(|v| v.as_str()).ok_or_else(|| "a sample has no value".to_string())?;

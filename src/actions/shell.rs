@@ -72,8 +72,10 @@ pub async fn run(command: &str, dir: &Path, env: &[(String, String)]) -> std::io
     let handle = Arc::new(expr.start()?);
     let mut guard = GroupGuard { pgid: handle.pids().first().copied() };
     let waiter = Arc::clone(&handle);
-    let joined = tokio::task::spawn_blocking(move || waiter.wait().map(|o| (o.status.code(), o.stdout.clone(), o.stderr.clone())))
-        .await;
+    let joined = tokio::task::spawn_blocking(move || {
+        waiter.wait().map(|o| (o.status.code(), o.stdout.clone(), o.stderr.clone()))
+    })
+    .await;
     guard.disarm();
     let (exit_code, stdout, stderr) = joined.map_err(std::io::Error::other)??;
     Ok(ShellResult { exit_code, stdout, stderr })

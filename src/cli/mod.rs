@@ -1,6 +1,7 @@
 //! The command line: a thin layer over the library. Each subcommand has its own file; this one parses
 //! arguments and turns outcomes into exit codes (0 success, 1 a problem in the input, 2 a usage error).
 
+mod approve;
 mod check;
 mod diff;
 mod export;
@@ -8,9 +9,15 @@ mod fmt;
 mod input;
 mod lint;
 mod plan;
+mod report;
+mod resume;
+mod run;
+mod runs;
 mod simulate;
 mod snapshot;
 mod test;
+mod undo;
+mod watch;
 
 use std::process::ExitCode;
 
@@ -43,6 +50,22 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// What changed in meaning between two runbooks or plan snapshots; exits 0 with no change, 1 with changes.
     Diff(diff::DiffArgs),
+    /// Run a level of a runbook for real, journalled (docs/running.md); exits 0 if it succeeded, 1 if not, 130 if interrupted.
+    Run(run::RunArgs),
+    /// Continue an interrupted run with the plan it started with.
+    Resume(resume::ResumeArgs),
+    /// Approve the level a run is waiting on.
+    Approve(approve::DecideArgs),
+    /// Deny the level a run is waiting on: the level fails and the run stops.
+    Deny(approve::DecideArgs),
+    /// List runs (`runs show ID` prints one run's audit trail).
+    Runs(runs::RunsArgs),
+    /// Write a run's report as Markdown.
+    Report(report::ReportArgs),
+    /// Put back the files a run's restore steps replaced.
+    Undo(undo::UndoArgs),
+    /// Evaluate runbooks' triggers against a live Prometheus and start their levels; serves an HTTP API (docs/watch.md).
+    Watch(watch::WatchArgs),
 }
 
 /// Runs the CLI with the process's arguments and returns the exit code.
@@ -63,6 +86,14 @@ pub fn run() -> ExitCode {
         Command::Lint(args) => lint::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Resume(args) => resume::run(&args),
+        Command::Approve(args) => approve::run(&args, true),
+        Command::Deny(args) => approve::run(&args, false),
+        Command::Runs(args) => runs::run(&args),
+        Command::Report(args) => report::run(&args),
+        Command::Undo(args) => undo::run(&args),
+        Command::Watch(args) => watch::run(&args),
     };
     ExitCode::from(code)
 }

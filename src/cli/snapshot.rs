@@ -44,11 +44,7 @@ pub(super) fn check(file: &Path, plan: &Plan, dir: &Path, update: bool) -> u8 {
             }
         };
     }
-    let hint = format!(
-        "run `ripcord plan {} --check-snapshot {} --update` to write it",
-        file.display(),
-        dir.display()
-    );
+    let hint = format!("run `ripcord plan {} --check-snapshot {} --update` to write it", file.display(), dir.display());
     if !path.exists() {
         let _ = writeln!(stderr, "error: no snapshot `{shown}`\n  help: {hint}");
         return 1;
@@ -118,8 +114,7 @@ fn read_plan_json(path: &Path) -> Result<Plan, String> {
     if bytes.len() as u64 > MAX_SNAPSHOT_BYTES {
         return Err(format!("`{shown}` is larger than 64 MiB: not a plan snapshot"));
     }
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| format!("`{shown}` is not JSON: {e}"))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| format!("`{shown}` is not JSON: {e}"))?;
     match value.get("format").and_then(serde_json::Value::as_u64) {
         Some(f) if f == u64::from(PLAN_FORMAT) => {}
         Some(f) => {

@@ -3,6 +3,10 @@
 //! INVARIANT: a code, once published, keeps its meaning forever. Never reuse or renumber a code; retire it by
 //! leaving its line here with a note. Ranges: RC0xx reading and syntax, RC1xx names and references,
 //! RC2xx values and types, RC3xx levels and steps, RC4xx simulation input.
+//!
+//! RC8xx are lint codes: they are owned by `src/lint/registry.rs` (one table mapping each code to its rule),
+//! not by this enum, so never give a `Code` here a number in that range. `tests/lint.rs` checks that the two
+//! registries never share a code.
 
 use super::Severity;
 

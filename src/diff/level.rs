@@ -14,18 +14,41 @@ pub(super) fn diff(old: &[Level], new: &[Level], out: &mut Vec<Change>) {
         let label = format!("level {number}");
         match (old.iter().find(|l| l.number == number), new.iter().find(|l| l.number == number)) {
             (Some(o), None) => out.push(Change::removed(Scope::Level, &name, &label, describe_level(o))),
-            (None, Some(n)) => out.push(Change::added(Scope::Level, &name, &label, describe_level(n))),
+            (None, Some(n)) => {
+                // A new level is reviewed whole: its steps follow, each as an addition.
+                out.push(Change::added(Scope::Level, &name, &label, describe_level(n)));
+                steps::diff(&[], &n.steps, number, out);
+            }
             (Some(o), Some(n)) => changes(o, n, out),
             (None, None) => {}
         }
     }
 }
 
-/// `"Title" (3 steps)`, `(untitled) (1 step)`.
+/// `"Title" (approval required, on failure escalate level 3; 2 steps)`: the title, the options written
+/// (defaults left out) and the number of steps.
 fn describe_level(l: &Level) -> String {
     let title = l.title.as_deref().map_or_else(|| "(untitled)".to_string(), describe::quoted);
+    let written = |name: &str| !l.defaulted.iter().any(|d| d == name);
+    let mut options = Vec::new();
+    if let Some(d) = l.deadline_ms {
+        options.push(format!("deadline {}", format_duration(d)));
+    }
+    if l.approval_required {
+        options.push("approval required".to_string());
+    }
+    if written("cooldown") {
+        options.push(format!("cooldown {}", format_duration(l.cooldown_ms)));
+    }
+    if written("max attempts") {
+        options.push(format!("max attempts {}", l.max_attempts));
+    }
+    if written("on failure") {
+        options.push(format!("on failure {}", describe::on_failure(&l.on_failure)));
+    }
     let n = l.steps.len();
-    format!("{title} ({n} step{})", if n == 1 { "" } else { "s" })
+    let steps = format!("{n} step{}", if n == 1 { "" } else { "s" });
+    if options.is_empty() { format!("{title} ({steps})") } else { format!("{title} ({}; {steps})", options.join(", ")) }
 }
 
 fn changes(old: &Level, new: &Level, out: &mut Vec<Change>) {

@@ -68,7 +68,8 @@ fn same(a: &Trigger, b: &Trigger) -> bool {
 
 fn changes(old: &Trigger, new: &Trigger, out: &mut Vec<Change>) {
     let name = new.name.as_str();
-    if old.name != new.name {
+    // A generated name (`trigger_3`) is a position, not a name: it moves with insertions above it.
+    if old.name != new.name && !(old.generated_name && new.generated_name) {
         out.push(Change {
             scope: Scope::Trigger,
             name: name.to_string(),

@@ -173,8 +173,8 @@ impl<'a> Printer<'a> {
             let src = self.src;
             let q = |q: &Quantity| quantity(src, q);
             let (rank, span, line) = match item {
-                LevelItem::Deadline(d, s) => (0, s, format!("deadline {}", q(d))),
-                LevelItem::Approval(s) => (1, s, "approval required".to_string()),
+                LevelItem::Deadline(d, s) => (1, s, format!("deadline {}", q(d))),
+                LevelItem::Approval(s) => (0, s, "approval required".to_string()),
                 LevelItem::Cooldown(d, s) => (2, s, format!("cooldown {}", q(d))),
                 LevelItem::MaxAttempts(n, s) => (3, s, format!("max attempts {}", q(n))),
                 LevelItem::OnFailure(action, s) => (4, s, format!("on failure {}", on_failure(self.src, action))),

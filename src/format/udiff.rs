@@ -56,20 +56,15 @@ pub fn unified(path: &str, old: &str, new: &str, max_hunks: usize) -> String {
 
 /// The first old and new line numbers a run of operations touches.
 fn start_of(ops: &[Op]) -> (usize, usize) {
-    for op in ops {
-        match *op {
-            Op::Same(i, j) => return (i, j),
-            Op::Delete(i) => {
-                let j = ops.iter().find_map(|o| if let Op::Insert(j) | Op::Same(_, j) = *o { Some(j) } else { None });
-                return (i, j.unwrap_or(0));
-            }
-            Op::Insert(j) => {
-                let i = ops.iter().find_map(|o| if let Op::Delete(i) | Op::Same(i, _) = *o { Some(i) } else { None });
-                return (i.unwrap_or(0), j);
-            }
-        }
-    }
-    (0, 0)
+    let old = ops.iter().find_map(|o| match *o {
+        Op::Same(i, _) | Op::Delete(i) => Some(i),
+        Op::Insert(_) => None,
+    });
+    let new = ops.iter().find_map(|o| match *o {
+        Op::Same(_, j) | Op::Insert(j) => Some(j),
+        Op::Delete(_) => None,
+    });
+    (old.unwrap_or(0), new.unwrap_or(0))
 }
 
 /// Ranges of `ops` to print: each change with up to `CONTEXT` unchanged lines around it, close changes
@@ -114,12 +109,12 @@ fn align(a: &[&str], b: &[&str]) -> Vec<Op> {
                 ops.push(Op::Same(prefix + i, prefix + j));
                 i += 1;
                 j += 1;
-            } else if j < mb.len() && (i == ma.len() || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j]) {
-                ops.push(Op::Insert(prefix + j));
-                j += 1;
-            } else {
+            } else if i < ma.len() && (j == mb.len() || lcs[(i + 1) * w + j] >= lcs[i * w + j + 1]) {
                 ops.push(Op::Delete(prefix + i));
                 i += 1;
+            } else {
+                ops.push(Op::Insert(prefix + j));
+                j += 1;
             }
         }
     } else {

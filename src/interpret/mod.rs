@@ -26,7 +26,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::actions::{self, Redactor, files, shell_quote};
-use crate::plan::{Action, ChannelKind, Level, OnFailure, Plan, RestoreSource, Step, Template, Variable, format_duration};
+use crate::plan::{
+    Action, ChannelKind, Level, OnFailure, Plan, RestoreSource, Step, Template, Variable, format_duration,
+};
 use journal::{Event, Journal, Record, StepOutcome};
 use progress::{Progress, StepBar};
 use state::{RunbookLock, StateDir};
@@ -315,7 +317,9 @@ impl Interpreter {
                     }
                 },
                 LevelEnd::Denied(by) => {
-                    let why = format!("approval of level {number} denied by {by}; the run stops (a refusal is not escalated)");
+                    let why = format!(
+                        "approval of level {number} denied by {by}; the run stops (a refusal is not escalated)"
+                    );
                     self.progress.line(&why);
                     let _ = self.record(Event::End { status: "failed".into(), reason: why.clone() });
                     return RunStatus::Failed(why);
@@ -401,10 +405,8 @@ impl Interpreter {
         }
         let decided = |approved: bool, operator: String, via: &str| {
             mutex(&self.approvers).insert(n, operator.clone());
-            self.progress.line(&format!(
-                "level {n} {} by {operator} ({via})",
-                if approved { "approved" } else { "denied" }
-            ));
+            self.progress
+                .line(&format!("level {n} {} by {operator} ({via})", if approved { "approved" } else { "denied" }));
             let _ = self.record(Event::Approval { level: n, approved, operator, via: via.into() });
             approved
         };
@@ -472,7 +474,10 @@ impl Interpreter {
                 idempotent: step.idempotent,
                 rerun,
             }) {
-                return StepResult::Failed(format!("{}: cannot write the journal, so the step was not started: {e}", step.id));
+                return StepResult::Failed(format!(
+                    "{}: cannot write the journal, so the step was not started: {e}",
+                    step.id
+                ));
             }
             mutex(&self.running).insert(step.id.clone());
             let bar = self.progress.step_started(&step.id, step.action.kind(), &detail);
@@ -492,7 +497,11 @@ impl Interpreter {
                             .filter(|(_, r)| matches!(r, StepResult::Failed(_)))
                             .map(|(s, _)| s.id.as_str())
                             .collect();
-                        if failed.is_empty() { Exec::ok() } else { Exec::failed(format!("{} failed", failed.join(", "))) }
+                        if failed.is_empty() {
+                            Exec::ok()
+                        } else {
+                            Exec::failed(format!("{} failed", failed.join(", ")))
+                        }
                     }
                 }
                 _ => self.tries(level, attempt, step, deadline).await,
@@ -518,7 +527,11 @@ impl Interpreter {
                 files: exec.files,
             });
             self.finish(bar, exec.ok, elapsed, &exec.detail);
-            if exec.ok { StepResult::Ok } else { StepResult::Failed(format!("{} failed: {}", step.id, self.redactor.redact(&exec.detail))) }
+            if exec.ok {
+                StepResult::Ok
+            } else {
+                StepResult::Failed(format!("{} failed: {}", step.id, self.redactor.redact(&exec.detail)))
+            }
         })
     }
 
@@ -537,7 +550,12 @@ impl Interpreter {
         loop {
             tries += 1;
             // A verify step stops itself at `within`; the grace lets its last check finish.
-            let own = Duration::from_millis(step.timeout_ms) + if verify { Duration::from_secs(1) } else { Duration::ZERO };
+            let own = match step.action {
+                // A wait's `timeout_ms` is its length: only the deadline bounds it.
+                Action::Wait { ms } => Duration::from_millis(ms) + Duration::from_secs(3600),
+                _ if verify => Duration::from_millis(step.timeout_ms) + Duration::from_secs(1),
+                _ => Duration::from_millis(step.timeout_ms),
+            };
             let mut limit = Instant::now() + own;
             let mut by_deadline = false;
             if let Some(d) = deadline
@@ -554,9 +572,7 @@ impl Interpreter {
             let mut exec = match result {
                 Ok(exec) => exec,
                 Err(_) if by_deadline => Exec::failed("the level's deadline passed; the step was stopped"),
-                Err(_) if verify => {
-                    Exec::failed(format!("did not pass within {}", format_duration(step.timeout_ms)))
-                }
+                Err(_) if verify => Exec::failed(format!("did not pass within {}", format_duration(step.timeout_ms))),
                 Err(_) => Exec::failed(format!("timed out after {}; stopped", format_duration(step.timeout_ms))),
             };
             exec.tries = tries;
@@ -587,7 +603,8 @@ impl Interpreter {
                     _ = self.interrupted() => return Exec { interrupted: true, tries, ..Exec::default() },
                     _ = tokio::time::sleep_until(d) => {}
                 }
-                let mut exec = Exec::failed(format!("{}; the level's deadline passed before the next try", exec.detail));
+                let mut exec =
+                    Exec::failed(format!("{}; the level's deadline passed before the next try", exec.detail));
                 exec.tries = tries;
                 return exec;
             }
@@ -606,11 +623,9 @@ impl Interpreter {
                 format!("{} (every {})", self.render_shell(level, command), format_duration(*every_ms))
             }
             Action::Http { method, url, .. } => format!("{method} {}", self.render(level, url)),
-            Action::VerifyHttp { method, url, expect, every_ms } => format!(
-                "{method} {} expect {expect} (every {})",
-                self.render(level, url),
-                format_duration(*every_ms)
-            ),
+            Action::VerifyHttp { method, url, expect, every_ms } => {
+                format!("{method} {} expect {expect} (every {})", self.render(level, url), format_duration(*every_ms))
+            }
             Action::Snapshot { path } => format!("{path} -> {}", self.ctx.state.snapshots().display()),
             Action::Restore { path, from } => match from {
                 RestoreSource::Path(p) => format!("{path} <- {p}"),
@@ -659,8 +674,7 @@ impl Interpreter {
                         Ok(c) => c,
                         Err(e) => return Exec::failed(e),
                     };
-                    match actions::prom::holds(client, &base, &self.plan, condition, journal::now_ms(), timeout).await
-                    {
+                    match actions::prom::holds(client, &base, &self.plan, condition, journal::now_ms(), timeout).await {
                         Ok(true) => Exec::ok(),
                         Ok(false) => Exec::failed(format!("`{condition_text}` does not hold")),
                         Err(e) => Exec::failed(e),
@@ -695,8 +709,9 @@ impl Interpreter {
                     let target = files::resolve_under(&path, &roots)?;
                     let source = match &from {
                         RestoreSource::Path(p) => files::resolve_under(p, &roots)?,
-                        RestoreSource::Snapshot => files::newest_snapshot(&target, &store)
-                            .ok_or_else(|| format!("there is no snapshot of `{}` in the state dir", target.display()))?,
+                        RestoreSource::Snapshot => files::newest_snapshot(&target, &store).ok_or_else(|| {
+                            format!("there is no snapshot of `{}` in the state dir", target.display())
+                        })?,
                     };
                     files::restore(&target, &source, &kept, &step_id)
                 })
@@ -773,7 +788,9 @@ impl Interpreter {
         };
         match actions::http::send(client, method, url, headers, body, timeout).await {
             Ok(status) if status == expect => Exec { status: Some(status), ..Exec::ok() },
-            Ok(status) => Exec { status: Some(status), ..Exec::failed(format!("answered {status}, expected {expect}")) },
+            Ok(status) => {
+                Exec { status: Some(status), ..Exec::failed(format!("answered {status}, expected {expect}")) }
+            }
             Err(e) => Exec::failed(e),
         }
     }
@@ -787,7 +804,9 @@ impl Interpreter {
                     return Exec::failed(format!("channel `{channel}` has no URL"));
                 };
                 if url.is_empty() {
-                    return Exec::failed(format!("channel `{channel}`'s URL is empty (is its environment variable set?)"));
+                    return Exec::failed(format!(
+                        "channel `{channel}`'s URL is empty (is its environment variable set?)"
+                    ));
                 }
                 let client = match self.client() {
                     Ok(c) => c,
@@ -856,7 +875,14 @@ fn listen_for_signals(tx: watch::Sender<Option<&'static str>>) -> Result<(), Str
     Ok(())
 }
 
-fn drive(plan: Plan, ctx: Context, journal: Journal, prior: Prior, first: u32, log_to_stdout: bool) -> Result<RunStatus, String> {
+fn drive(
+    plan: Plan,
+    ctx: Context,
+    journal: Journal,
+    prior: Prior,
+    first: u32,
+    log_to_stdout: bool,
+) -> Result<RunStatus, String> {
     let rt = runtime()?;
     rt.block_on(async move {
         let (tx, rx) = watch::channel(None);
@@ -879,10 +905,9 @@ fn drive(plan: Plan, ctx: Context, journal: Journal, prior: Prior, first: u32, l
             let signal = interp.interrupt.borrow().unwrap_or("signal").to_string();
             let steps: Vec<String> = mutex(&interp.running).iter().cloned().collect();
             let _ = interp.record(Event::Interrupted { signal: signal.clone(), steps });
-            interp.progress.line(&format!(
-                "interrupted by {signal}; resume with `ripcord resume {}`",
-                interp.ctx.run_id
-            ));
+            interp
+                .progress
+                .line(&format!("interrupted by {signal}; resume with `ripcord resume {}`", interp.ctx.run_id));
         }
         Ok(status)
     })
@@ -911,7 +936,8 @@ pub fn start(plan: Plan, ctx: Context, level: u32, log_to_stdout: bool) -> Resul
         }
     }
     let path = state.journal(&ctx.run_id);
-    let mut journal = Journal::create(&path).map_err(|e| format!("cannot create the journal `{}`: {e}", path.display()))?;
+    let mut journal =
+        Journal::create(&path).map_err(|e| format!("cannot create the journal `{}`: {e}", path.display()))?;
     journal
         .append(Event::Start {
             run_id: ctx.run_id.clone(),
@@ -943,12 +969,18 @@ pub fn resume(
     log_to_stdout: bool,
 ) -> Result<Outcome, String> {
     let records = state::load_run(state, run_id)?;
-    let summary = state::summarize(state, &records).ok_or_else(|| format!("the journal of `{run_id}` has no start record"))?;
+    let summary =
+        state::summarize(state, &records).ok_or_else(|| format!("the journal of `{run_id}` has no start record"))?;
     if summary.status != "interrupted" {
         return Err(format!("run `{run_id}` is {}; only an interrupted run can be resumed", summary.status));
     }
-    let Some(Record { event: Event::Start { plan, level, operator, reason, workdir, runbook_path, yes: was_yes, prometheus: was_prom, .. }, .. }) =
-        records.first().cloned()
+    let Some(Record {
+        event:
+            Event::Start {
+                plan, level, operator, reason, workdir, runbook_path, yes: was_yes, prometheus: was_prom, ..
+            },
+        ..
+    }) = records.first().cloned()
     else {
         return Err(format!("the journal of `{run_id}` has no start record"));
     };
@@ -959,7 +991,8 @@ pub fn resume(
         return Err(format!("run `{run_id}` has already ended"));
     }
     let path = state.journal(run_id);
-    let mut journal = Journal::reopen(&path).map_err(|e| format!("cannot open the journal `{}`: {e}", path.display()))?;
+    let mut journal =
+        Journal::reopen(&path).map_err(|e| format!("cannot open the journal `{}`: {e}", path.display()))?;
     journal
         .append(Event::Resume { pid: std::process::id(), yes })
         .map_err(|e| format!("cannot write the journal `{}`: {e}", path.display()))?;

@@ -265,4 +265,3 @@ pub fn load_run(state: &StateDir, run_id: &str) -> Result<Vec<Record>, String> {
     }
     journal::read(&path)
 }
-

@@ -280,7 +280,7 @@ fn compare(op: CmpOp, lhs: &Value, rhs: &Value, reasons: &mut Vec<String>) -> Op
     if interval.is_empty() {
         let why = match floor {
             Some(f) if interval.lo_from.is_none() => {
-                format!("`{text}` is never true: `{key}` is at least {}", format_number(f))
+                format!("`{text}` is never true (`{key}` is at least {})", format_number(f))
             }
             _ => format!("`{text}` is never true"),
         };

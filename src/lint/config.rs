@@ -66,15 +66,15 @@ impl Config {
                     });
                 }
             };
-            if let Some(previous) = config.rules.insert(entry.code, setting) {
-                if previous != setting {
-                    return Err(ConfigError {
-                        message: format!(
-                            "[rules] sets {} ({}) twice, by code and by name, to different values",
-                            entry.code, entry.rule.name
-                        ),
-                    });
-                }
+            if let Some(previous) = config.rules.insert(entry.code, setting)
+                && previous != setting
+            {
+                return Err(ConfigError {
+                    message: format!(
+                        "[rules] sets {} ({}) twice, by code and by name, to different values",
+                        entry.code, entry.rule.name
+                    ),
+                });
             }
         }
         Ok(config)

@@ -84,6 +84,14 @@ runbook api {
 Findings go to stdout in every format.
 "#;
 
+/// A summary for the rules table: without the "Checks for" every summary starts with.
+fn table_summary(summary: &str) -> String {
+    let text = summary.strip_prefix("Checks for ").unwrap_or(summary);
+    let mut chars = text.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
+    (first + chars.as_str()).replace('|', "\\|")
+}
+
 /// docs/lints.md, generated from the registry.
 pub fn lints_markdown() -> String {
     let mut out = String::new();
@@ -92,15 +100,15 @@ pub fn lints_markdown() -> String {
         "<!-- Generated from src/lint/registry.rs and the rules' doc comments: do not edit by hand.\n     Regenerate with `RIPCORD_BLESS=1 cargo test --test lint`. -->\n\n",
     );
     out.push_str(INTRODUCTION);
-    out.push_str("\n## The rules\n\n| code | name | default | what it flags |\n| --- | --- | --- | --- |\n");
+    out.push_str("\n## The rules\n\n| code | name | default | flags |\n| --- | --- | --- | --- |\n");
     for e in RULES {
+        let anchor = format!("{}-{}", e.code.to_ascii_lowercase(), e.rule.name);
         out.push_str(&format!(
             "| [{code}](#{anchor}) | `{name}` | {sev} | {summary} |\n",
             code = e.code,
-            anchor = format!("{}-{}", e.code.to_ascii_lowercase(), e.rule.name),
             name = e.rule.name,
             sev = severity_word(e.rule.severity),
-            summary = e.rule.summary().replace('|', "\\|"),
+            summary = table_summary(&e.rule.summary()),
         ));
     }
     for e in RULES {

@@ -48,7 +48,11 @@ impl Rule {
         let paragraph = what.split("\n\n").next().unwrap_or_default().replace('\n', " ");
         match paragraph.find(". ") {
             Some(i) => paragraph[..=i].to_string(),
-            None => paragraph,
+            // "Checks for retries that cannot help:" introduces a list; as a summary it is a sentence.
+            None => match paragraph.strip_suffix(':') {
+                Some(s) => format!("{s}."),
+                None => paragraph,
+            },
         }
     }
 }

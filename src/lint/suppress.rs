@@ -169,16 +169,14 @@ pub(super) fn apply(text: &str, raised: Vec<Finding>, config: &Config) -> Vec<Fi
                 } else {
                     line
                 };
-                if !reason {
-                    if let Some(e) = reasonless {
-                        out.push(meta_finding(
-                            e,
-                            config,
-                            c.span,
-                            "allow comment gives no reason".to_string(),
-                            "say why after the parenthesis, such as `# ripcord: allow(RC801) level 1 waits for approval`; until then it allows nothing",
-                        ));
-                    }
+                if !reason && let Some(e) = reasonless {
+                    out.push(meta_finding(
+                        e,
+                        config,
+                        c.span,
+                        "allow comment gives no reason".to_string(),
+                        "say why after the parenthesis, such as `# ripcord: allow(RC801) level 1 waits for approval`; until then it allows nothing",
+                    ));
                 }
                 let rules = rules
                     .into_iter()
@@ -254,7 +252,11 @@ fn meta_finding(entry: &Entry, config: &Config, span: Span, message: String, hel
         severity,
         message,
         span,
-        label: None,
+        label: Some(if entry.rule.name == allow_without_reason::RULE.name {
+            "no reason after the parenthesis".to_string()
+        } else {
+            "allows nothing".to_string()
+        }),
         related: Vec::new(),
         help: Some(help.to_string()),
     }

@@ -145,8 +145,7 @@ impl<'a> States<'a> {
         self.sim
             .transitions
             .iter()
-            .filter(|tr| tr.trigger == trigger && tr.t_ms <= t)
-            .next_back()
+            .rfind(|tr| tr.trigger == trigger && tr.t_ms <= t)
             .map_or((TriggerState::Inactive, None), |tr| (tr.state, Some(tr.t_ms)))
     }
 
@@ -225,7 +224,10 @@ pub fn check(sim: &Simulation, expectations: &[Expectation]) -> Vec<Failure> {
                 if in_window.len() == runs.len() && runs.iter().zip(&in_window).all(|(m, r)| run_matches(m, r)) {
                     continue;
                 }
-                let what = format!("the runs that start {} are exactly these {}", window_words(window), runs.len());
+                let what = match runs.len() {
+                    1 => format!("exactly 1 run starts {}, as listed", window_words(window)),
+                    n => format!("exactly {n} runs start {}, as listed", window_words(window)),
+                };
                 let mut actual: Vec<String> = in_window.iter().map(|r| describe_run(r)).collect();
                 if actual.is_empty() {
                     actual.push(format!("no run {}", window_words(window)));

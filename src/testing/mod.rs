@@ -87,16 +87,27 @@ impl FileReport {
     }
 }
 
-fn read_capped(path: &Path, limit: u64) -> Result<String, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+/// Reads a test file: at most `limit` bytes, UTF-8, without a byte-order mark.
+fn read_capped(path: &Path, limit: u64) -> Result<String, Diagnostic> {
+    let fail = |code: Code, message: String, help: &str| Diagnostic::new(code, Span::new(0, 0), message).help(help);
+    let unreadable = |e: std::io::Error| {
+        fail(Code::Unreadable, format!("cannot read `{}`: {e}", path.display()), "check the path and permissions")
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
     let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(unreadable)?;
     if bytes.len() as u64 > limit {
-        return Err(format!("`{}` is larger than {} MiB", path.display(), limit / (1024 * 1024)));
+        return Err(fail(
+            Code::Unreadable,
+            format!("`{}` is larger than {} MiB", path.display(), limit / (1024 * 1024)),
+            "split the tests into several files",
+        ));
     }
-    String::from_utf8(bytes)
-        .map(|t| crate::source_text(&t).to_string())
-        .map_err(|_| format!("`{}` is not UTF-8 text", path.display()))
+    String::from_utf8(bytes).map(|t| crate::source_text(&t).to_string()).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        Diagnostic::new(Code::NotUtf8, Span::new(at, at), format!("`{}` is not valid UTF-8", path.display()))
+            .help("save the test file as UTF-8")
+    })
 }
 
 /// Reads one test file and its runbook, and runs every test in it.
@@ -115,11 +126,8 @@ pub fn run_file(path: &Path) -> FileReport {
     let problem = |source, diagnostic| Problem { source, diagnostic };
     match read_capped(path, MAX_TEST_FILE_BYTES) {
         Ok(text) => report.text = text,
-        Err(message) => {
-            report.problems.push(problem(
-                Source::TestFile,
-                Diagnostic::new(Code::Unreadable, Span::new(0, 0), message).help("check the path and permissions"),
-            ));
+        Err(d) => {
+            report.problems.push(problem(Source::TestFile, d));
             return finish(report, started);
         }
     }
@@ -223,4 +231,140 @@ pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
+mod tests {
+    use super::*;
+
+    const RUNBOOK: &str = r#"runbook t {
+  evaluate every 15s
+  trigger hot: x > 5 for 30s -> level 1
+  trigger watch: x > 1 -> notify log "x is ${value}"
+  level 1 "One" {
+    approval required
+    on failure escalate level 2
+    step shell "a"
+    parallel {
+      step shell "b"
+      step shell "c"
+    }
+  }
+  level 2 "Two" {
+    step shell "d"
+  }
+}"#;
+
+    /// Runs a test file's text against `RUNBOOK`: the failures of each test, or the problems' messages.
+    fn run(yaml: &str) -> Result<Vec<Vec<Failure>>, Vec<String>> {
+        let plan = crate::compile(RUNBOOK).plan.unwrap();
+        let text = format!("runbook: t.runbook\n{yaml}");
+        let parsed = spec::parse(&text).map_err(|d| vec![d.message])?;
+        let cases = parsed.check(&text, &plan).map_err(|ds| ds.into_iter().map(|d| d.message).collect::<Vec<_>>())?;
+        Ok(cases.into_iter().map(|c| run_case(&plan, c).failures).collect())
+    }
+
+    fn whats(failures: &[Failure]) -> Vec<&str> {
+        failures.iter().map(|f| f.what.as_str()).collect()
+    }
+
+    #[test]
+    fn states_are_checked_at_a_moment_and_over_a_window() {
+        let out = run(r#"interval: 15s
+tests:
+  - name: a
+    input_series:
+      x: "0 9 9 9 9 0 0"
+    expect:
+      - {at: 0s, trigger: hot, state: inactive}
+      - {at: 15s, trigger: hot, state: pending}
+      - {at: 20s, trigger: hot, state: pending}
+      - {at: 45s, trigger: hot, state: firing}
+      - {from: 45s, to: 1m, trigger: hot, state: firing}
+      - {from: 30s, to: 1m, trigger: hot, state: firing}
+      - {at: 1m15s, trigger: hot, state: inactive}
+      - {from: 1m15s, no_firing: any}
+      - {no_firing: watch}
+"#)
+        .unwrap();
+        assert_eq!(whats(&out[0]), ["`hot` is firing from 00:00:30 to 00:01:00", "`watch` is not firing at any time"]);
+        assert_eq!(out[0][0].actual, ["00:00:30  trigger hot  pending", "00:00:45  trigger hot  firing"]);
+    }
+
+    #[test]
+    fn runs_are_matched_by_time_level_steps_and_outcome() {
+        let out = run(r#"tests:
+  - name: list form, failure, approval
+    input_series:
+      - series: x
+        values: "0 9x4"
+    fail: [L1.S2.2]
+    approve: {L1: "after:15s", 2: approve}
+    expect:
+      # Firing at 45s; approved 15s later, when the steps run and L1.S2.2 fails.
+      - at: 45s
+        run: {level: 1, trigger: hot, steps: [L1.S1, L1.S2, L1.S2.1, L1.S2.2], failed: [L1.S2, L1.S2.2], escalated_to: 2}
+      - {run: {at: 1m, level: 2, steps: [L2.S1], outcome: succeeded}}
+      - {runs: [{level: 1}, {level: 2}]}
+      - {from: 46s, to: 59s, no_run: any}
+      # Wrong on purpose:
+      - {runs: [{level: 1}]}
+      - {at: 45s, no_run: 1}
+      - {at: 45s, run: {level: 1, outcome: succeeded}}
+"#)
+        .unwrap();
+        assert_eq!(
+            whats(&out[0]),
+            [
+                "exactly 1 run starts at any time, as listed",
+                "no run of level 1 starts at 00:00:45",
+                "a matching run starts at 00:00:45"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_test_runs_until_its_last_sample_or_the_latest_time_named() {
+        let out = run(r#"tests:
+  - name: times past the samples
+    input_series:
+      x: "9 9 9"
+    expect:
+      # The last sample (30s) stays visible for 5m: firing until 5m30s, inactive at 5m45s.
+      - {at: 5m30s, trigger: hot, state: firing}
+      - {at: 5m45s, trigger: hot, state: inactive}
+  - name: an explicit end
+    end: 1m
+    input_series:
+      x: "9 9 9"
+    expect:
+      - {at: 1m, trigger: hot, state: firing}
+"#)
+        .unwrap();
+        assert!(out.iter().all(Vec::is_empty), "{out:?}");
+    }
+
+    #[test]
+    fn problems_are_all_reported() {
+        let problems = run(r#"tests:
+  - name: a
+    input_series:
+      y: "1"
+    expect:
+      - {at: 1m, trigger: cold, state: firing}
+      - {run: {level: 3}}
+      - {at: 1m, state: firing}
+"#)
+        .unwrap_err();
+        assert_eq!(
+            problems,
+            [
+                "no trigger or verify step of runbook `t` reads `y`",
+                "`cold` is not a trigger of runbook `t`",
+                "level 3 is not declared in runbook `t`",
+                "`state` needs a `trigger`",
+            ]
+        );
+    }
 }

@@ -130,7 +130,8 @@ pub fn junit(reports: &[FileReport]) -> Result<String, String> {
                 TestCaseStatus::success()
             } else {
                 let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                let first = c.failures.first().map(|f| format!("line {}: not met: {}", f.line, f.what)).unwrap_or_default();
+                let first =
+                    c.failures.first().map(|f| format!("line {}: not met: {}", f.line, f.what)).unwrap_or_default();
                 let more = c.failures.len().saturating_sub(1);
                 let message = if more > 0 { format!("{first} (and {more} more)") } else { first };
                 s.set_message(message).set_type("expectation").set_description(render_case(c, &file.path, ""));

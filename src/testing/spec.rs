@@ -176,10 +176,6 @@ impl Window {
     pub fn contains(&self, t: i64) -> bool {
         t >= self.from_ms && self.to_ms.is_none_or(|to| t <= to)
     }
-
-    pub fn all() -> Window {
-        Window { from_ms: 0, to_ms: None }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -452,7 +448,10 @@ impl Checker<'_> {
                         Code::SeriesValue,
                         span_of(o, self.text),
                         format!("`{other}` is not a run outcome"),
-                        "a run's outcome is `succeeded`, `failed` or `escalated`",
+                        match crate::analyze::closest(other, ["succeeded", "failed", "escalated"]) {
+                            Some(c) => format!("did you mean `{c}`? a run is `succeeded`, `failed` or `escalated`"),
+                            None => "a run's outcome is `succeeded`, `failed` or `escalated`".to_string(),
+                        },
                     );
                     return None;
                 }
@@ -512,12 +511,12 @@ impl Checker<'_> {
             );
             return None;
         }
+        // A bad time is reported, and the rest of the expectation is still checked.
         let window = match &y.at {
             Some(a) => {
-                let t = self.time(a, "`at`, a time since the start of the input")?;
-                Window { from_ms: t, to_ms: Some(t) }
+                self.time(a, "`at`, a time since the start of the input").map(|t| Window { from_ms: t, to_ms: Some(t) })
             }
-            None => self.window(&y.from, &y.to)?,
+            None => self.window(&y.from, &y.to),
         };
         if let Some(state) = &y.state {
             let Some(trigger) = &y.trigger else {
@@ -539,7 +538,10 @@ impl Checker<'_> {
                         Code::SeriesValue,
                         span_of(state, self.text),
                         format!("`{other}` is not a trigger state"),
-                        "a trigger is `inactive`, `pending` or `firing`",
+                        match crate::analyze::closest(other, ["inactive", "pending", "firing"]) {
+                            Some(c) => format!("did you mean `{c}`? a trigger is `inactive`, `pending` or `firing`"),
+                            None => "a trigger is `inactive`, `pending` or `firing`".to_string(),
+                        },
                     );
                     None
                 }
@@ -553,7 +555,7 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            return Some(Expect::State { trigger: name?, state: st?, window });
+            return Some(Expect::State { trigger: name?, state: st?, window: window? });
         }
         if let Some(run) = &y.run {
             let mut matcher = self.run_matcher(&run.value)?;
@@ -568,7 +570,7 @@ impl Checker<'_> {
                     return None;
                 }
                 (Some(t), false) if y.from.is_none() && y.to.is_none() => Window { from_ms: t, to_ms: Some(t) },
-                _ => window,
+                _ => window?,
             };
             if y.at.is_some() {
                 matcher.at_ms = Some(window.from_ms);
@@ -593,7 +595,7 @@ impl Checker<'_> {
                     None => ok = false,
                 }
             }
-            return ok.then_some(Expect::Runs { runs: out, window });
+            return (ok && window.is_some()).then_some(Expect::Runs { runs: out, window: window? });
         }
         if let Some(no_run) = &y.no_run {
             let v = no_run.value.trim();
@@ -616,14 +618,14 @@ impl Checker<'_> {
                     }
                 },
             };
-            return Some(Expect::NoRun { level, window });
+            return Some(Expect::NoRun { level, window: window? });
         }
         if let Some(no_firing) = &y.no_firing {
             let trigger = match no_firing.value.trim() {
                 "any" | "true" => None,
                 _ => Some(self.trigger_name(no_firing)?),
             };
-            return Some(Expect::NoFiring { trigger, window });
+            return Some(Expect::NoFiring { trigger, window: window? });
         }
         None
     }
@@ -667,8 +669,15 @@ impl Checker<'_> {
                     }
                 },
             };
-            if let (Some(level), Some(decision)) = (level, decision) {
-                out.insert(level, decision);
+            if let (Some(level), Some(decision)) = (level, decision)
+                && out.insert(level, decision).is_some()
+            {
+                self.error(
+                    Code::SeriesValue,
+                    span_of(key, self.text),
+                    format!("level {level} is decided twice"),
+                    "give one decision per level",
+                );
             }
         }
         out

@@ -1,6 +1,7 @@
 //! Findings as people read them: miette's graphical report, as `ripcord check` renders diagnostics.
 
 use std::fmt;
+use std::sync::Arc;
 
 use miette::{
     GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan, ThemeCharacters, ThemeStyles,
@@ -11,18 +12,21 @@ use crate::diagnostic::Severity;
 use crate::lint::Finding;
 use crate::span::{LineIndex, Span};
 
-/// Past this, a file's lines are too long to show: the finding is printed on one line instead.
+/// Past this, a file's lines are too long to show: its findings are printed on one line each.
 const MAX_SHOWN_LINE: usize = 400;
+
+/// Findings per file drawn with their source; the rest are printed on one line each.
+const MAX_GRAPHICAL_PER_FILE: usize = 200;
 
 struct Report<'a> {
     finding: &'a Finding,
     title: String,
-    source: NamedSource<String>,
+    source: NamedSource<Arc<str>>,
     spans: Vec<LabeledSpan>,
 }
 
 impl<'a> Report<'a> {
-    fn new(path: &str, text: &str, finding: &'a Finding) -> Self {
+    fn new(path: &str, text: &Arc<str>, finding: &'a Finding) -> Self {
         let to_source = |span: Span| -> SourceSpan {
             let start = floor(text, span.start);
             let end = floor(text, span.end).max(start);
@@ -36,7 +40,7 @@ impl<'a> Report<'a> {
         Report {
             finding,
             title: format!("{} {}", finding.code, finding.name),
-            source: NamedSource::new(path, text.to_string()),
+            source: NamedSource::new(path, Arc::clone(text)),
             spans,
         }
     }
@@ -89,42 +93,70 @@ impl miette::Diagnostic for Report<'_> {
     }
 }
 
-fn render_with(handler: GraphicalReportHandler, path: &str, text: &str, finding: &Finding) -> String {
-    let handler = handler.with_width(100).with_links(false).with_context_lines(1);
-    let mut out = String::new();
-    let long_lines = text.lines().any(|l| l.len() > MAX_SHOWN_LINE);
-    if long_lines || handler.render_report(&mut out, &Report::new(path, text, finding)).is_err() {
-        let at = LineIndex::new(text).position(finding.span.start);
+/// A file being rendered: its text shared by every finding's report, and what decides how to show them.
+struct Source<'a> {
+    path: &'a str,
+    text: Arc<str>,
+    index: LineIndex<'a>,
+    /// Lines too long to show: findings are printed on one line each.
+    long_lines: bool,
+}
+
+impl<'a> Source<'a> {
+    fn new(path: &'a str, text: &'a str) -> Self {
+        Source {
+            path,
+            text: Arc::from(text),
+            index: LineIndex::new(text),
+            long_lines: text.lines().any(|l| l.len() > MAX_SHOWN_LINE),
+        }
+    }
+
+    fn render(&self, theme: GraphicalTheme, finding: &Finding, graphical: bool) -> String {
+        let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false).with_context_lines(1);
+        let mut out = String::new();
+        let report = Report::new(self.path, &self.text, finding);
+        if !graphical || self.long_lines || handler.render_report(&mut out, &report).is_err() {
+            out = self.compact(finding);
+        }
+        out
+    }
+
+    /// `path:line:column: warning[RC802]: message`, and the help on the next line.
+    fn compact(&self, finding: &Finding) -> String {
+        let at = self.index.position(finding.span.start);
         let word = if finding.is_error() { "error" } else { "warning" };
-        out = format!("{path}:{}:{}: {word}[{}]: {}\n", at.line, at.column, finding.code, finding.message);
+        let mut out =
+            format!("{}:{}:{}: {word}[{}]: {}\n", self.path, at.line, at.column, finding.code, finding.message);
         if let Some(help) = &finding.help {
             out.push_str(&format!("  help: {help}\n"));
         }
+        out
     }
-    out
 }
 
-/// One finding for a person; colour only when asked (the caller decides from the terminal and NO_COLOR).
-pub fn render_human(path: &str, text: &str, finding: &Finding, color: bool) -> String {
-    let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-    render_with(GraphicalReportHandler::new_themed(theme), path, text, finding)
+fn theme(color: bool) -> GraphicalTheme {
+    if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() }
 }
 
 /// One finding without colour or Unicode box drawing, for snapshots and logs.
 pub fn render_plain(path: &str, text: &str, finding: &Finding) -> String {
     let theme = GraphicalTheme { characters: ThemeCharacters::ascii(), styles: ThemeStyles::none() };
-    render_with(GraphicalReportHandler::new_themed(theme), path, text, finding)
+    Source::new(path, text).render(theme, finding, true)
 }
 
-/// Every finding of every file, for a person.
+/// Every finding of every file, for a person. Past [`MAX_GRAPHICAL_PER_FILE`] findings in one file, the rest
+/// are printed one line each, so that a machine-generated file with thousands of findings stays fast.
 pub fn render_text(files: &[Linted], color: bool) -> String {
     let mut out = String::new();
     for file in files {
-        for f in &file.findings {
-            if !out.is_empty() {
+        let source = Source::new(&file.path, &file.text);
+        for (i, f) in file.findings.iter().enumerate() {
+            let graphical = i < MAX_GRAPHICAL_PER_FILE;
+            if !out.is_empty() && graphical {
                 out.push('\n');
             }
-            out.push_str(&render_human(&file.path, &file.text, f, color));
+            out.push_str(&source.render(theme(color), f, graphical));
         }
     }
     out

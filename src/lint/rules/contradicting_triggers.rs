@@ -1,10 +1,12 @@
 use crate::lint::{Context, TriggerRef, Violation};
-use crate::plan::{CmpOp, Condition, Value, format_duration, format_number};
+use crate::plan::{CmpOp, Condition, Value, format_duration};
 
 rule! {
     /// ## What it does
-    /// Checks for pairs of triggers on the same metric and the same direction (`>`/`>=`, or `<`/`<=`) where
-    /// the looser (or equal) threshold, held no longer, targets a higher level than the stricter one.
+    /// Checks for triggers whose looser threshold, held no longer, starts a higher level than a stricter one.
+    ///
+    /// Both triggers compare the same metric with a constant in the same direction (`>`/`>=`, or `<`/`<=`);
+    /// the looser one's threshold is lower (for `>`) or equal, its hold no longer, its level higher.
     ///
     /// Whenever the stricter trigger fires, the looser one has fired too, at the same evaluation or before,
     /// and the higher level wins. The stricter trigger's level then never runs first.
@@ -115,6 +117,10 @@ fn check(cx: &Context<'_>, out: &mut Vec<Violation>) {
             })
             .max_by_key(|(_, _, l_level)| *l_level);
         let Some((loose, l, l_level)) = shadow else { continue };
+        let held = |t: &TriggerRef<'_>| match t.hold_ms(interval) {
+            0 => "with no hold".to_string(),
+            ms => format!("for {}", format_duration(ms)),
+        };
         let how = if l.value == s.value { "the same threshold" } else { "a looser threshold" };
         out.push(
             Violation::new(
@@ -124,14 +130,10 @@ fn check(cx: &Context<'_>, out: &mut Vec<Violation>) {
                     strict.plan.name, loose.plan.name
                 ),
             )
-            .label(format!("`{}` held {}", strict.plan.condition_text, format_duration(strict.hold_ms(interval))))
+            .label(format!("`{}` {}", cx.snippet(strict.ast.condition.span), held(strict)))
             .related(
                 loose.name_span(),
-                format!(
-                    "{how} ({}), held {}, and a higher level",
-                    format_number(l.value),
-                    format_duration(loose.hold_ms(interval))
-                ),
+                format!("`{}` {}: {how}, no longer hold, higher level", cx.snippet(loose.ast.condition.span), held(loose)),
             )
             .help(format!(
                 "a milder condition should start a milder level: give `{}` a longer `for` than `{}`, or swap their levels",

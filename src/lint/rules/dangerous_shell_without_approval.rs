@@ -3,8 +3,9 @@ use crate::lint::{Context, Violation};
 
 rule! {
     /// ## What it does
-    /// Checks for shell commands that destroy or escalate, in levels that start without
-    /// `approval required`: `rm -rf` (any spelling of recursive and force), `sudo`, `mkfs`, `dd of=...`,
+    /// Checks for destructive or privileged shell commands in levels that start without `approval required`.
+    ///
+    /// The commands: `rm -rf` (any spelling of recursive and force), `sudo`, `mkfs`, `dd of=...`,
     /// `DROP TABLE`/`DATABASE`/`SCHEMA`, `TRUNCATE`, `kubectl delete`, `terraform destroy`, `shutdown`,
     /// `reboot` and `poweroff`.
     ///

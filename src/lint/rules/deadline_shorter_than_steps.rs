@@ -5,9 +5,11 @@ use crate::plan::format_duration;
 
 rule! {
     /// ## What it does
-    /// Checks for levels whose `deadline` is shorter than the time their steps may take, one after the other:
-    /// each step's timeout (a verify's `within`, a wait's duration), times its tries, plus the backoff
-    /// before each retry (doubling), with a `parallel` group counted as its longest step. Defaults count too.
+    /// Checks for levels whose `deadline` is shorter than the time their steps may take, one after the other.
+    ///
+    /// Each step counts with its timeout (a verify's `within`, a wait's duration) times its tries, plus the
+    /// backoff before each retry (doubling); a `parallel` group counts as its longest step. Defaults count
+    /// too.
     ///
     /// Only levels where every step fits in the deadline on its own are reported here; a single step that
     /// does not is `step-longer-than-deadline` or `unbounded-retries`.

@@ -3,8 +3,10 @@ use crate::lint::{Context, Violation};
 
 rule! {
     /// ## What it does
-    /// Checks for `http://` URLs in `http` steps, `verify http` steps and channel webhooks, except on the
-    /// loopback interface (`127.0.0.0/8`, `localhost`, `[::1]`).
+    /// Checks for plain `http://` URLs outside the loopback interface.
+    ///
+    /// It reads `http` steps, `verify http` steps and channel webhooks; `127.0.0.0/8`, `localhost` and
+    /// `[::1]` are exempt.
     ///
     /// ## Why is this bad?
     /// Plain HTTP can be read and changed by anything on the path. A rollback request carries bearer tokens

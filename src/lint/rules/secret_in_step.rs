@@ -4,13 +4,17 @@ use crate::span::Span;
 
 rule! {
     /// ## What it does
-    /// Checks for secrets written into a runbook: in shell commands, HTTP URLs, headers and bodies,
-    /// notification messages and channel URLs. It looks for
+    /// Checks for secrets written into a runbook.
+    ///
+    /// It reads shell commands, HTTP URLs, headers and bodies, notification messages and channel URLs, and
+    /// looks for
     ///
     /// - `Bearer` or `Basic` credentials followed by a literal token;
     /// - `password=`, `token:`, `api_key=`, `--secret VALUE` and similar keys followed by a literal value
     ///   (also inside JSON: `"password": "..."`);
     /// - passwords in URLs (`https://user:pass@host`);
+    /// - a literal value, with no interpolation, in a credential header (`Authorization`, `X-Api-Key`,
+    ///   `Cookie` and the like);
     /// - AWS access key ids (`AKIA...`), private keys (`-----BEGIN ... PRIVATE KEY-----`), GitHub, GitLab,
     ///   Slack and Stripe tokens, Slack webhook URLs;
     /// - long random-looking strings: 32 or more letters, digits and `+/=_-`, mixing upper case, lower case
@@ -72,6 +76,16 @@ fn check(cx: &Context<'_>, out: &mut Vec<Violation>) {
             }
             for m in &ast.modifiers {
                 match &m.kind {
+                    ModifierKind::Header(name, value)
+                        if literal_credential(name, value) && first_secret(value).is_none() =>
+                    {
+                        let header = name.to_plain();
+                        out.push(
+                            Violation::new(value.span, format!("{at} sends a literal `{header}` header"))
+                                .label(format!("`{}`", redact(&value.to_plain())))
+                                .help(HELP),
+                        );
+                    }
                     ModifierKind::Header(_, value) => texts.push((value, at.clone())),
                     ModifierKind::Body(body) => texts.push((body, at.clone())),
                     _ => {}
@@ -80,18 +94,45 @@ fn check(cx: &Context<'_>, out: &mut Vec<Violation>) {
         }
     }
     for (text, place) in texts {
-        let Some((secret, what)) = text.parts.iter().find_map(|p| match p {
-            TextPart::Literal(s) => find_secret(s),
-            _ => None,
-        }) else {
-            continue;
-        };
+        let Some((secret, what)) = first_secret(text) else { continue };
         out.push(
             Violation::new(locate(cx, text, &secret), format!("{place} contains {what}"))
                 .label(format!("`{}`", redact(&secret)))
-                .help("move the secret to the environment and write `${env.NAME}` instead; a runbook is reviewed, committed and copied, and the secret with it"),
+                .help(HELP),
         );
     }
+}
+
+const HELP: &str = "move the secret to the environment and write `${env.NAME}` instead; a runbook is reviewed, committed and copied, and the secret with it";
+
+/// Headers whose value is a credential.
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-api-key",
+    "api-key",
+    "apikey",
+    "x-auth-token",
+    "x-access-token",
+    "private-token",
+];
+
+/// A credential header whose value is written out in full: no interpolation, and long enough to be a key.
+fn literal_credential(name: &Text, value: &Text) -> bool {
+    let name = name.to_plain().to_ascii_lowercase();
+    let plain = value.to_plain();
+    CREDENTIAL_HEADERS.contains(&name.as_str())
+        && !value.has_interpolation()
+        && plain.trim().len() >= 8
+        && !plain.trim_start().starts_with('$')
+}
+
+fn first_secret(text: &Text) -> Option<(String, &'static str)> {
+    text.parts.iter().find_map(|p| match p {
+        TextPart::Literal(s) => find_secret(s),
+        _ => None,
+    })
 }
 
 /// The secret's own span when it is written as is in the source, else the whole string.
@@ -226,10 +267,11 @@ fn url_password(s: &str) -> Option<(String, &'static str)> {
     for (i, _) in s.match_indices("://") {
         let authority: &str = s[i + 3..].split(['/', '?', '#', ' ']).next().unwrap_or("");
         let Some((userinfo, _host)) = authority.rsplit_once('@') else { continue };
-        if let Some((_, password)) = userinfo.split_once(':') {
-            if !password.is_empty() && !password.starts_with('$') {
-                return Some((password.to_string(), "a password in a URL"));
-            }
+        if let Some((_, password)) = userinfo.split_once(':')
+            && !password.is_empty()
+            && !password.starts_with('$')
+        {
+            return Some((password.to_string(), "a password in a URL"));
         }
     }
     None
@@ -247,7 +289,7 @@ fn key_value(s: &str) -> Option<(String, &'static str)> {
             if matches!(bytes.get(j), Some(b'"' | b'\'')) {
                 j += 1;
             }
-            let dashed = i >= 2 && &lower[i - 2..i] == "--";
+            let dashed = i >= 2 && &bytes[i - 2..i] == b"--";
             match bytes.get(j) {
                 Some(b'=' | b':') => j += 1,
                 Some(b' ') if dashed => {}

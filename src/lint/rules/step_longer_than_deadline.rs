@@ -4,8 +4,9 @@ use crate::plan::{Action, format_duration};
 
 rule! {
     /// ## What it does
-    /// Checks for steps whose own limit is longer than their level's `deadline`: a `timeout`, a verify's
-    /// `within` (the default 1m included) or a `wait`.
+    /// Checks for steps whose own limit is longer than their level's `deadline`.
+    ///
+    /// The limit is a `timeout`, a verify's `within` (the default 1m included) or a `wait`.
     ///
     /// ## Why is this bad?
     /// The deadline ends the running step when it passes, so a verify with `within 10m` in a level with

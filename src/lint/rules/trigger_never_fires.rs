@@ -3,8 +3,10 @@ use crate::lint::{Context, Violation};
 
 rule! {
     /// ## What it does
-    /// Checks for trigger conditions that can never be true, provably from the constants in them, by the
-    /// same reasoning as `verify-never-true`: `error_rate > 5% and error_rate < 1%`, `abs(x) < 0`, `1 > 2`.
+    /// Checks for trigger conditions that can provably never be true.
+    ///
+    /// The reasoning is that of `verify-never-true`: `error_rate > 5% and error_rate < 1%`, `abs(x) < 0`,
+    /// `1 > 2`.
     ///
     /// ## Why is this bad?
     /// A trigger that can never fire is a level that never starts: the runbook looks like it watches for

@@ -4,10 +4,13 @@ use crate::lint::{Context, Violation};
 
 rule! {
     /// ## What it does
-    /// Checks for levels that nothing starts: no trigger targets them, and no level that can run escalates
-    /// to them (directly or through other levels).
+    /// Checks for levels that nothing starts.
     ///
-    /// A runbook with no triggers at all is run by hand, level by level, and is not checked.
+    /// A level is started by a trigger that targets it, or by an escalation from a level that is started
+    /// (directly or through other levels).
+    ///
+    /// A runbook whose triggers start no level at all (it has none, or they only notify) is run by hand,
+    /// level by level, and is not checked.
     ///
     /// ## Why is this bad?
     /// A level that no trigger or escalation reaches never runs on its own. Usually a trigger points at the
@@ -53,11 +56,11 @@ rule! {
 }
 
 fn check(cx: &Context<'_>, out: &mut Vec<Violation>) {
-    if cx.triggers.is_empty() {
+    let mut todo: Vec<u32> = cx.triggers.iter().filter_map(|t| t.level()).collect();
+    if todo.is_empty() {
         return;
     }
     let mut reached: BTreeSet<u32> = BTreeSet::new();
-    let mut todo: Vec<u32> = cx.triggers.iter().filter_map(|t| t.level()).collect();
     while let Some(n) = todo.pop() {
         if reached.insert(n) {
             todo.extend(cx.plan.escalations.iter().filter(|e| e.from == n).map(|e| e.to));

@@ -1,8 +1,10 @@
 rule! {
     /// ## What it does
-    /// Checks for allow comments that allow nothing: a rule that reports nothing on the line the comment
-    /// covers, a code or name that is not a lint rule, a compile diagnostic (those cannot be allowed: fix
-    /// the runbook), or a `# ripcord:` comment that is not `allow(RULE, ...) reason`.
+    /// Checks for allow comments that allow nothing.
+    ///
+    /// That is: a rule that reports nothing on the line the comment covers, a code or name that is not a
+    /// lint rule, a compile diagnostic (those cannot be allowed: fix the runbook), or a `# ripcord:` comment
+    /// that is not `allow(RULE, ...) reason`.
     ///
     /// An allow covers its own line when it follows code, and the next line with code when it stands on a
     /// line of its own. Rules turned off in `ripcord.toml` are not reported here.

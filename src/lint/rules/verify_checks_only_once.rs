@@ -3,8 +3,9 @@ use crate::plan::{Action, format_duration};
 
 rule! {
     /// ## What it does
-    /// Checks for `verify` steps whose `every` is longer than their `within` (the defaults are `every 5s`
-    /// and `within 1m`), so the check runs only once, when the step starts.
+    /// Checks for `verify` steps that check only once, because their `every` is longer than their `within`.
+    ///
+    /// The defaults (`every 5s`, `within 1m`) count: `within 3s` alone checks once.
     ///
     /// ## Why is this bad?
     /// A verify step waits for a recovery to show: it checks at its start, then every `every`, and passes

@@ -5,8 +5,9 @@ use crate::plan::{Action, format_duration};
 
 rule! {
     /// ## What it does
-    /// Checks for `verify` conditions that can never hold, provably from the constants in them:
-    /// contradictory bounds on one metric (`x < 0 and x > 1`, `x * 100 > 50 and x < 0.1`), a comparison of
+    /// Checks for `verify` conditions that can provably never hold.
+    ///
+    /// The proof comes from the constants in the condition: contradictory bounds on one metric (`x < 0 and x > 1`, `x * 100 > 50 and x < 0.1`), a comparison of
     /// constants that is false (`1 > 2`), a metric compared with itself (`x > x`), or a bound the language
     /// rules out (`abs(x) < 0`, `count_over(x, 5m) < 1`).
     ///

@@ -1,0 +1,67 @@
+//! `ripcord approve RUN_ID --operator NAME` and `ripcord deny RUN_ID --operator NAME`: decide for a run that
+//! waits for approval. The decision is written atomically into the state dir, where the waiting process
+//! finds it. A denial fails the level and stops the run (it is never escalated past).
+
+use clap::Args;
+
+use super::run::StateArgs;
+use crate::interpret::journal::Event;
+use crate::interpret::state::{self, Decision};
+
+#[derive(Args, Debug)]
+pub struct DecideArgs {
+    /// The waiting run (see `ripcord runs`).
+    pub run_id: String,
+    /// Who decides (recorded in the journal; `${operator}` for the level's steps).
+    #[arg(long)]
+    pub operator: String,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+pub fn run(args: &DecideArgs, approved: bool) -> u8 {
+    let state = args.state.state();
+    let records = match state::load_run(&state, &args.run_id) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    let Some(summary) = state::summarize(&state, &records) else {
+        eprintln!("error: the journal of `{}` has no start record", args.run_id);
+        return 1;
+    };
+    // The level it waits for: the last `waiting_approval` with no decision after it.
+    let mut waiting = None;
+    for r in &records {
+        match &r.event {
+            Event::WaitingApproval { level } => waiting = Some(*level),
+            Event::Approval { level, .. } if Some(*level) == waiting => waiting = None,
+            _ => {}
+        }
+    }
+    let Some(level) = waiting else {
+        eprintln!("error: run `{}` is not waiting for approval (it is {})", args.run_id, summary.status);
+        return 1;
+    };
+    if summary.status == "succeeded" || summary.status == "failed" {
+        eprintln!("error: run `{}` has already ended ({})", args.run_id, summary.status);
+        return 1;
+    }
+    let decision = Decision { approved, operator: args.operator.clone(), level };
+    if let Err(e) = state::write_decision(&state, &args.run_id, &decision) {
+        eprintln!("error: {e}");
+        return 1;
+    }
+    let word = if approved { "approved" } else { "denied" };
+    if summary.status == "interrupted" {
+        println!(
+            "level {level} of run {} {word} by {}; the run is interrupted: `ripcord resume {}` continues it",
+            args.run_id, args.operator, args.run_id
+        );
+    } else {
+        println!("level {level} of run {} {word} by {}", args.run_id, args.operator);
+    }
+    0
+}

@@ -1,0 +1,30 @@
+//! `ripcord resume RUN_ID [--yes]`: continue an interrupted run with the plan it started with. Steps that
+//! finished are not run again; a step that started but did not finish runs again (the output says so, and
+//! whether the step is marked `idempotent`).
+
+use clap::Args;
+
+use super::run::{Format, StateArgs, finish};
+
+#[derive(Args, Debug)]
+pub struct ResumeArgs {
+    /// The run to continue (see `ripcord runs`).
+    pub run_id: String,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Approve, in advance, every level still waiting for approval.
+    #[arg(long)]
+    pub yes: bool,
+    /// Prometheus base URL for `verify CONDITION` steps (default: the one the run started with).
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub fn run(args: &ResumeArgs) -> u8 {
+    let state = args.state.state();
+    let result =
+        crate::interpret::resume(&state, &args.run_id, args.yes, args.prometheus.clone(), args.format == Format::Text);
+    finish(result, args.format)
+}

@@ -1,0 +1,157 @@
+//! `ripcord run RUNBOOK --level N --operator NAME --reason TEXT`: run a level for real (see docs/running.md).
+//! Exit codes: 0 the run succeeded, 1 it failed or could not start (compile errors, lock, cooldown),
+//! 2 usage, 130 interrupted by SIGINT/SIGTERM (resume it with `ripcord resume`).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::input::load_runbook;
+use crate::diagnostic::render_human;
+use crate::interpret::{self, Context, Outcome, RunStatus, state::StateDir};
+
+#[derive(Args, Debug, Clone)]
+pub struct StateArgs {
+    /// Where journals, locks, approvals, snapshots and replaced files live.
+    #[arg(long, global = true, env = "RIPCORD_STATE_DIR", default_value = ".ripcord", value_name = "DIR")]
+    pub state_dir: PathBuf,
+}
+
+impl StateArgs {
+    pub fn state(&self) -> StateDir {
+        StateDir::new(self.state_dir.clone())
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The runbook to run.
+    pub runbook: PathBuf,
+    /// The level to run.
+    #[arg(long)]
+    pub level: u32,
+    /// Who is running it (recorded in the journal; `${operator}`).
+    #[arg(long)]
+    pub operator: String,
+    /// Why (recorded in the journal; `${reason}`).
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Prometheus base URL for `verify CONDITION` steps (e.g. http://127.0.0.1:9090).
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+    /// Print what would be run, sent and written, in order; run, send and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Approve every level that requires approval, in advance (does not override a cooldown).
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+pub fn run(args: &RunArgs) -> u8 {
+    let color = super::stderr_color();
+    let file = load_runbook(&args.runbook);
+    if let Some(d) = &file.error {
+        eprint!("{}", render_human(&file.path, &file.text, d, color));
+        return 1;
+    }
+    let compiled = crate::compile(&file.text);
+    for d in &compiled.diagnostics {
+        eprint!("{}", render_human(&file.path, &file.text, d, color));
+    }
+    let Some(plan) = compiled.plan else {
+        eprintln!("error: `{}` has errors; nothing was run", file.path);
+        return 1;
+    };
+    if plan.level(args.level).is_none() {
+        let have: Vec<String> = plan.levels.iter().map(|l| l.number.to_string()).collect();
+        eprintln!("error: `{}` has no level {}; its levels are {}", file.path, args.level, have.join(", "));
+        return 2;
+    }
+    let workdir = args
+        .runbook
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.parent().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    if args.dry_run {
+        let state_dir = std::path::absolute(&args.state.state_dir).unwrap_or_else(|_| args.state.state_dir.clone());
+        let dry = interpret::dry::DryRun {
+            plan: &plan,
+            level: args.level,
+            run_id: "DRY-RUN",
+            operator: &args.operator,
+            reason: &args.reason,
+            workdir: &workdir,
+            state_dir: &state_dir,
+            yes: args.yes,
+        };
+        let text = dry.render_all();
+        return if std::io::stdout().lock().write_all(text.as_bytes()).is_ok() { 0 } else { 1 };
+    }
+    let state_dir = std::path::absolute(&args.state.state_dir).unwrap_or_else(|_| args.state.state_dir.clone());
+    let ctx = Context {
+        run_id: interpret::state::new_run_id(&plan.runbook),
+        runbook_path: file.path.clone(),
+        operator: args.operator.clone(),
+        reason: args.reason.clone(),
+        workdir,
+        state: StateDir::new(state_dir),
+        prometheus: args.prometheus.clone(),
+        yes: args.yes,
+    };
+    let level = args.level;
+    finish(interpret::start(plan, ctx, level, args.format == Format::Text), args.format)
+}
+
+/// Prints the outcome and turns it into an exit code (shared with `resume`).
+pub fn finish(result: Result<Outcome, String>, format: Format) -> u8 {
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    let reason = match &outcome.status {
+        RunStatus::Failed(why) => Some(why.as_str()),
+        _ => None,
+    };
+    match format {
+        Format::Json => {
+            let doc = serde_json::json!({
+                "id": outcome.run_id,
+                "runbook": outcome.runbook,
+                "level": outcome.level,
+                "status": outcome.status.word(),
+                "reason": reason,
+                "journal": outcome.journal.display().to_string(),
+            });
+            println!("{doc}");
+        }
+        Format::Text => {
+            println!(
+                "run {} {}{} (journal: {})",
+                outcome.run_id,
+                outcome.status.word(),
+                reason.map(|r| format!(": {r}")).unwrap_or_default(),
+                outcome.journal.display()
+            );
+        }
+    }
+    match outcome.status {
+        RunStatus::Succeeded => 0,
+        RunStatus::Failed(_) => 1,
+        RunStatus::Interrupted => 130,
+    }
+}

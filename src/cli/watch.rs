@@ -1,0 +1,60 @@
+//! `ripcord watch PATH... --prometheus URL`: evaluate runbooks' triggers live and start their levels
+//! (docs/watch.md). Exit codes: 0 stopped by SIGTERM/SIGINT, 1 could not start, 2 usage.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// Runbook files, or directories searched for `*.runbook`.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Prometheus base URL (e.g. http://127.0.0.1:9090).
+    #[arg(long, value_name = "URL")]
+    pub prometheus: String,
+    /// Where the HTTP API and status page listen (loopback unless a token file is given).
+    #[arg(long, default_value = "127.0.0.1:9977", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Where journals, locks, approvals and snapshots live (the same as `ripcord run`'s).
+    #[arg(long, env = "RIPCORD_STATE_DIR", default_value = ".ripcord", value_name = "DIR")]
+    pub state_dir: PathBuf,
+    /// A file holding the bearer token every POST must carry (trimmed).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// How long one Prometheus query may take.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub query_timeout: Duration,
+    /// How long SIGTERM waits for runs in flight.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub grace: Duration,
+}
+
+pub fn run(args: &WatchArgs) -> u8 {
+    let token = match &args.token_file {
+        None => None,
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            Ok(_) => {
+                eprintln!("error: the token file `{}` is empty", path.display());
+                return 1;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read the token file `{}`: {e}", path.display());
+                return 1;
+            }
+        },
+    };
+    crate::watch::run(crate::watch::Options {
+        paths: args.paths.clone(),
+        prometheus: args.prometheus.clone(),
+        listen: args.listen,
+        state_dir: args.state_dir.clone(),
+        token,
+        query_timeout: args.query_timeout,
+        grace: args.grace,
+        debounce: Duration::from_millis(50),
+    })
+}

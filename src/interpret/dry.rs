@@ -1,0 +1,169 @@
+//! `ripcord run --dry-run`: every command after interpolation, every HTTP request, every file operation
+//! with its paths, in order, as if every step passed. Touches nothing: no process, no request, no file
+//! written, not even the state dir.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::actions::{files, shell_quote};
+use crate::plan::{Action, ChannelKind, OnFailure, Plan, RestoreSource, Step, Template, Variable, format_duration};
+
+pub struct DryRun<'a> {
+    pub plan: &'a Plan,
+    pub level: u32,
+    pub run_id: &'a str,
+    pub operator: &'a str,
+    pub reason: &'a str,
+    pub workdir: &'a Path,
+    pub state_dir: &'a Path,
+    pub yes: bool,
+}
+
+impl DryRun<'_> {
+    fn var(&self, v: &Variable) -> Option<String> {
+        Some(match v {
+            Variable::Runbook => self.plan.runbook.clone(),
+            Variable::Level => self.level.to_string(),
+            Variable::Trigger => "manual".into(),
+            Variable::Value => String::new(),
+            Variable::RunId => self.run_id.into(),
+            Variable::Operator => self.operator.into(),
+            Variable::Reason => self.reason.into(),
+            Variable::Env(n) => std::env::var(n).ok()?,
+        })
+    }
+
+    fn render(&self, t: &Template) -> String {
+        t.render(|v| self.var(v))
+    }
+
+    pub fn render_all(&self) -> String {
+        let redactor = super::redactor_for(self.plan);
+        let mut out = String::new();
+        let Some(level) = self.plan.level(self.level) else {
+            return out;
+        };
+        let _ = writeln!(
+            out,
+            "dry run of `{}` level {} (nothing is run, sent or written)",
+            self.plan.runbook, level.number
+        );
+        let _ = writeln!(out, "shell steps run in {}", self.workdir.display());
+        if level.approval_required {
+            let _ = writeln!(
+                out,
+                "level {} requires approval{}",
+                level.number,
+                if self.yes { " (given in advance with --yes)" } else { ": the run would wait for `ripcord approve`" }
+            );
+        }
+        if let Some(d) = level.deadline_ms {
+            let _ = writeln!(out, "deadline {}", format_duration(d));
+        }
+        for step in &level.steps {
+            self.step(step, 0, &mut out);
+        }
+        match level.on_failure {
+            OnFailure::Escalate { level: to } => {
+                let _ = writeln!(out, "if a step failed: escalate to level {to} (not shown)");
+            }
+            OnFailure::Abort => {
+                let _ = writeln!(out, "if a step failed: abort");
+            }
+            OnFailure::Continue => {
+                let _ = writeln!(out, "if a step failed: continue with the next steps, then fail");
+            }
+        }
+        redactor.redact(&out)
+    }
+
+    fn step(&self, step: &Step, depth: usize, out: &mut String) {
+        let pad = "  ".repeat(depth);
+        let id = &step.id;
+        let retry = if step.retries > 0 {
+            format!(" (retry {} backoff {})", step.retries, format_duration(step.backoff_ms))
+        } else {
+            String::new()
+        };
+        let line = match &step.action {
+            Action::Shell { command } => {
+                format!("{id} shell: {}{retry}", command.render(|v| self.var(v).map(|s| shell_quote(&s))))
+            }
+            Action::VerifyShell { command, every_ms } => format!(
+                "{id} verify shell (every {}, within {}): {}",
+                format_duration(*every_ms),
+                format_duration(step.timeout_ms),
+                command.render(|v| self.var(v).map(|s| shell_quote(&s)))
+            ),
+            Action::Http { method, url, headers, body, expect } => {
+                let mut s = format!("{id} http: {method} {} expect {expect}{retry}", self.render(url));
+                for (k, v) in headers {
+                    let _ = write!(s, "\n{pad}    header {k}: {}", self.render(v));
+                }
+                if let Some(b) = body {
+                    let _ = write!(s, "\n{pad}    body {}", self.render(b));
+                }
+                s
+            }
+            Action::VerifyHttp { method, url, expect, every_ms } => format!(
+                "{id} verify http (every {}, within {}): {method} {} expect {expect}",
+                format_duration(*every_ms),
+                format_duration(step.timeout_ms),
+                self.render(url)
+            ),
+            Action::Snapshot { path } => {
+                format!(
+                    "{id} snapshot: copy {} into {}",
+                    self.resolved(path),
+                    self.state_dir.join("snapshots").display()
+                )
+            }
+            Action::Restore { path, from } => {
+                let source = match from {
+                    RestoreSource::Path(p) => self.resolved(p),
+                    RestoreSource::Snapshot => "the newest snapshot of it in the state dir".to_string(),
+                };
+                format!(
+                    "{id} restore: keep the current {target} in {kept}, then replace it with a copy of {source}",
+                    target = self.resolved(path),
+                    kept = self.state_dir.join("kept").join(self.run_id).join(id).display()
+                )
+            }
+            Action::VerifyCondition { condition_text, every_ms, .. } => format!(
+                "{id} verify (every {}, within {}): {condition_text} on live metrics (--prometheus)",
+                format_duration(*every_ms),
+                format_duration(step.timeout_ms)
+            ),
+            Action::Wait { ms } => format!("{id} wait {}", format_duration(*ms)),
+            Action::Notify { channel, message } => {
+                let text = self.render(message);
+                match self.plan.channels.iter().find(|c| &c.name == channel) {
+                    Some(c) if c.kind == ChannelKind::Webhook => format!(
+                        "{id} notify {channel}: POST {} {}",
+                        c.url.as_ref().map(|u| self.render(u)).unwrap_or_default(),
+                        serde_json::json!({ "text": text })
+                    ),
+                    _ => format!("{id} notify log: {text}"),
+                }
+            }
+            Action::Parallel { steps } => {
+                let _ = writeln!(out, "{pad}{id} parallel {{");
+                for s in steps {
+                    self.step(s, depth + 1, out);
+                }
+                let _ = writeln!(out, "{pad}}}");
+                return;
+            }
+        };
+        let _ = writeln!(out, "{pad}{line}");
+    }
+
+    /// The path as a run would use it (symbolic links resolved; reading only), or why it would fail.
+    fn resolved(&self, path: &str) -> String {
+        match files::resolve_under(path, &self.plan.files_under) {
+            Ok(p) if p.as_os_str() == path => path.to_string(),
+            Ok(p) => format!("{path} (resolves to {})", p.display()),
+            Err(e) => format!("{path} (would fail: {e})"),
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! The HTTP API and the status page. Every POST needs `Authorization: Bearer TOKEN` matching the token file
+//! (401 without one, 403 with a wrong one; compared in constant time).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::engine::{Shared, StartResult, lock};
+use crate::eval::TriggerState;
+use crate::interpret::journal::{Event, Record};
+use crate::interpret::state::{self, Decision, RunSummary};
+
+type S = State<Arc<Shared>>;
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics))
+        .route("/api/status", get(status))
+        .route("/api/runs", get(runs).post(start_run))
+        .route("/api/runs/{id}", get(run))
+        .route("/api/runs/{id}/approve", post(approve))
+        .route("/api/runs/{id}/deny", post(deny))
+        .route("/api/alertmanager", post(alertmanager))
+        .with_state(shared)
+}
+
+fn error(code: StatusCode, msg: &str) -> Response {
+    (code, Json(json!({ "error": msg }))).into_response()
+}
+
+/// Constant-time equality (the length is not secret).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// `Err` carries the response's status and message.
+fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), (StatusCode, &'static str)> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(given) = given else {
+        return Err((StatusCode::UNAUTHORIZED, "missing `Authorization: Bearer TOKEN`"));
+    };
+    match &shared.token {
+        Some(token) if same(token.as_bytes(), given.as_bytes()) => Ok(()),
+        Some(_) => Err((StatusCode::FORBIDDEN, "wrong token")),
+        None => Err((StatusCode::FORBIDDEN, "watch was started without --token-file; POSTs are refused")),
+    }
+}
+
+async fn metrics(State(s): S) -> Response {
+    ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.metrics.render())
+        .into_response()
+}
+
+fn state_word(s: TriggerState) -> &'static str {
+    s.as_str()
+}
+
+fn status_doc(s: &Shared) -> Value {
+    let runbooks: Vec<Value> = lock(&s.runbooks)
+        .values()
+        .map(|l| {
+            let triggers: Vec<Value> = l
+                .triggers
+                .iter()
+                .map(|t| {
+                    json!({
+                        "name": t.trigger.name,
+                        "state": state_word(t.machine.state()),
+                        "since": t.since_ms,
+                    })
+                })
+                .collect();
+            json!({
+                "name": l.name(),
+                "path": l.path.display().to_string(),
+                "last_reload": { "ok": l.last_reload.ok, "at": l.last_reload.at, "error": l.last_reload.error },
+                "triggers": triggers,
+            })
+        })
+        .collect();
+    let runs: Vec<Value> = state::all_runs(&s.state)
+        .iter()
+        .map(|(r, _)| json!({ "id": r.id, "runbook": r.runbook, "level": r.current_level, "status": r.status }))
+        .collect();
+    json!({ "runbooks": runbooks, "runs": runs })
+}
+
+async fn status(State(s): S) -> Json<Value> {
+    Json(status_doc(&s))
+}
+
+async fn runs(State(s): S) -> Json<Vec<RunSummary>> {
+    Json(state::all_runs(&s.state).into_iter().map(|(r, _)| r).collect())
+}
+
+async fn run(State(s): S, Path(id): Path<String>) -> Response {
+    match state::load_run(&s.state, &id) {
+        Ok(records) => match state::summarize(&s.state, &records) {
+            Some(summary) => Json(json!({ "run": summary, "records": records })).into_response(),
+            None => error(StatusCode::NOT_FOUND, "the journal has no start record"),
+        },
+        Err(e) => error(StatusCode::NOT_FOUND, &e),
+    }
+}
+
+fn body_json(body: &str) -> Result<Value, String> {
+    serde_json::from_str(body).map_err(|e| format!("the body is not JSON: {e}"))
+}
+
+fn field<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
+    v.get(name).and_then(Value::as_str)
+}
+
+async fn start_run(State(s): S, headers: HeaderMap, body: String) -> Response {
+    if let Err((code, msg)) = authorize(&s, &headers) {
+        return error(code, msg);
+    }
+    let v = match body_json(&body) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+    };
+    let (Some(operator), Some(reason), Some(runbook), Some(level)) = (
+        field(&v, "operator"),
+        field(&v, "reason"),
+        field(&v, "runbook"),
+        v.get("level").and_then(Value::as_u64).and_then(|l| u32::try_from(l).ok()),
+    ) else {
+        return error(StatusCode::BAD_REQUEST, "need `operator`, `reason`, `runbook` (strings) and `level` (a number)");
+    };
+    let s2 = Arc::clone(&s);
+    let (runbook, operator, reason) = (runbook.to_string(), operator.to_string(), reason.to_string());
+    let result = tokio::task::spawn_blocking(move || s2.start_level(&runbook, level, &operator, &reason)).await;
+    match result {
+        Ok(StartResult::Started(id)) => {
+            (StatusCode::CREATED, Json(json!({ "id": id, "result": "started" }))).into_response()
+        }
+        Ok(StartResult::Unknown(m)) => error(StatusCode::NOT_FOUND, &m),
+        Ok(StartResult::Busy(m) | StartResult::Cooldown(m)) => error(StatusCode::CONFLICT, &m),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
+}
+
+async fn decide(s: Arc<Shared>, headers: HeaderMap, id: String, body: String, approved: bool) -> Response {
+    if let Err((code, msg)) = authorize(&s, &headers) {
+        return error(code, msg);
+    }
+    let operator = serde_json::from_str::<Value>(&body)
+        .ok()
+        .and_then(|v| field(&v, "operator").map(str::to_string))
+        .unwrap_or_else(|| "api".to_string());
+    let records = match state::load_run(&s.state, &id) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::NOT_FOUND, &e),
+    };
+    let Some(summary) = state::summarize(&s.state, &records) else {
+        return error(StatusCode::NOT_FOUND, "the journal has no start record");
+    };
+    if summary.status != "waiting_approval" {
+        return error(StatusCode::CONFLICT, &format!("run `{id}` is {}, not waiting for approval", summary.status));
+    }
+    let decision = Decision { approved, operator, level: summary.current_level };
+    match state::write_decision(&s.state, &id, &decision) {
+        Ok(()) => Json(json!({ "id": id, "level": decision.level, "approved": approved })).into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    }
+}
+
+async fn approve(State(s): S, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+    decide(s, headers, id, body, true).await
+}
+
+async fn deny(State(s): S, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+    decide(s, headers, id, body, false).await
+}
+
+/// Alertmanager webhook (v4): firing alerts labelled `ripcord_runbook` and `ripcord_level` start that level,
+/// once per fingerprint. Absent fields are tolerated.
+async fn alertmanager(State(s): S, headers: HeaderMap, body: String) -> Response {
+    if let Err((code, msg)) = authorize(&s, &headers) {
+        return error(code, msg);
+    }
+    let v = match body_json(&body) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+    };
+    let group_status = field(&v, "status").unwrap_or("firing").to_string();
+    let alerts = v.get("alerts").and_then(Value::as_array).cloned().unwrap_or_default();
+    let s2 = Arc::clone(&s);
+    let results = tokio::task::spawn_blocking(move || {
+        alerts.iter().map(|a| one_alert(&s2, a, &group_status)).collect::<Vec<Value>>()
+    })
+    .await
+    .unwrap_or_default();
+    Json(json!({ "alerts": results })).into_response()
+}
+
+fn one_alert(s: &Arc<Shared>, a: &Value, group_status: &str) -> Value {
+    let labels = a.get("labels");
+    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
+    let runbook = label("ripcord_runbook").unwrap_or_default().to_string();
+    let level = label("ripcord_level").and_then(|l| l.trim().parse::<u32>().ok());
+    let status = field(a, "status").unwrap_or(group_status);
+    let fingerprint = field(a, "fingerprint").map(str::to_string).unwrap_or_else(|| {
+        format!("{runbook}/{}/{}", label("ripcord_level").unwrap_or_default(), field(a, "startsAt").unwrap_or_default())
+    });
+    let answer = |result: &str, detail: &str| json!({ "fingerprint": fingerprint, "runbook": runbook, "level": level, "result": result, "detail": detail });
+    if status != "firing" {
+        return answer("ignored", "the alert is not firing");
+    }
+    let Some(level) = level else {
+        return answer("unknown runbook", "the alert has no numeric `ripcord_level` label");
+    };
+    if runbook.is_empty() {
+        return answer("unknown runbook", "the alert has no `ripcord_runbook` label");
+    }
+    if lock(&s.fingerprints).contains(&fingerprint) {
+        return answer("duplicate", "an alert with this fingerprint already started a run");
+    }
+    let summary = a.get("annotations").and_then(|n| n.get("summary")).and_then(Value::as_str).unwrap_or("");
+    let reason = format!(
+        "alertmanager alert {fingerprint}{}",
+        if summary.is_empty() { String::new() } else { format!(": {summary}") }
+    );
+    let result = s.start_level(&runbook, level, "alertmanager", &reason);
+    match &result {
+        StartResult::Started(id) => {
+            lock(&s.fingerprints).insert(fingerprint.clone());
+            json!({ "fingerprint": fingerprint, "runbook": runbook, "level": level, "result": "started", "id": id })
+        }
+        StartResult::Cooldown(m) | StartResult::Busy(m) | StartResult::Unknown(m) => answer(result.word(), m),
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn when(ms: Option<i64>) -> String {
+    ms.map(|t| {
+        let d = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(t).unwrap_or(0));
+        humantime::format_rfc3339_seconds(d).to_string()
+    })
+    .unwrap_or_else(|| "-".into())
+}
+
+fn steps_of(records: &[Record]) -> String {
+    let mut out = String::new();
+    for r in records {
+        match &r.event {
+            Event::StepStart { step, .. } => {
+                out.push_str(&format!("<li>{} started {}</li>", esc(step), when(Some(r.t_ms))))
+            }
+            Event::StepEnd { step, outcome, .. } => {
+                out.push_str(&format!("<li>{} ended {:?} {}</li>", esc(step), outcome, when(Some(r.t_ms))))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The status page: server-rendered, refreshing itself every 5 seconds.
+async fn page(State(s): S) -> Html<String> {
+    let mut h = String::from(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\">\
+         <title>ripcord watch</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}\
+         td,th{border:1px solid #ccc;padding:4px 8px}.firing{color:#b00;font-weight:bold}.pending{color:#b60}\
+         .err{color:#b00;white-space:pre-wrap}</style></head><body><h1>ripcord watch</h1><h2>Runbooks</h2>",
+    );
+    for l in lock(&s.runbooks).values() {
+        h.push_str(&format!("<h3>{} <small>{}</small></h3>", esc(&l.name()), esc(&l.path.display().to_string())));
+        if let Some(e) = &l.last_reload.error {
+            h.push_str(&format!("<p class=\"err\">last reload failed: {}</p>", esc(e)));
+        }
+        h.push_str("<table><tr><th>trigger</th><th>state</th><th>since</th></tr>");
+        for t in &l.triggers {
+            let st = t.machine.state().as_str();
+            h.push_str(&format!(
+                "<tr><td>{}</td><td class=\"{st}\">{st}</td><td>{}</td></tr>",
+                esc(&t.trigger.name),
+                when(t.since_ms)
+            ));
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("<h2>Runs</h2><table><tr><th>id</th><th>runbook</th><th>level</th><th>status</th><th>started</th><th>steps</th></tr>");
+    let mut all = state::all_runs(&s.state);
+    all.reverse();
+    for (r, records) in all.iter().take(20) {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><ul>{}</ul></td></tr>",
+            esc(&r.id),
+            esc(&r.runbook),
+            r.current_level,
+            esc(&r.status),
+            when(Some(r.started_ms)),
+            steps_of(records)
+        ));
+    }
+    h.push_str("</table></body></html>");
+    Html(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_compare() {
+        assert!(same(b"abc", b"abc"));
+        assert!(!same(b"abc", b"abd"));
+        assert!(!same(b"abc", b"abcd"));
+        assert!(same(b"", b""));
+    }
+
+    #[test]
+    fn escapes_html() {
+        assert_eq!(esc("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+    }
+}

@@ -1,0 +1,78 @@
+//! `/metrics`: what `watch` counts, in the Prometheus text format, every name prefixed `ripcord_`.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+type Labels = Vec<(String, String)>;
+
+pub struct Metrics {
+    registry: Registry,
+    pub evaluations: Family<Labels, Counter>,
+    pub evaluation_duration: Histogram,
+    pub query_errors: Counter,
+    /// 0 inactive, 1 pending, 2 firing.
+    pub trigger_state: Family<Labels, Gauge>,
+    pub runs: Family<Labels, Counter>,
+    pub reloads: Counter,
+    pub reload_failures: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("ripcord");
+        let evaluations = Family::<Labels, Counter>::default();
+        let evaluation_duration = Histogram::new(exponential_buckets(0.001, 2.0, 14));
+        let query_errors = Counter::default();
+        let trigger_state = Family::<Labels, Gauge>::default();
+        let runs = Family::<Labels, Counter>::default();
+        let reloads = Counter::default();
+        let reload_failures = Counter::default();
+        registry.register("evaluations", "Evaluations of a runbook's triggers", evaluations.clone());
+        registry.register(
+            "evaluation_duration_seconds",
+            "Time an evaluation took, queries included",
+            evaluation_duration.clone(),
+        );
+        registry.register("query_errors", "Prometheus queries that failed or were ambiguous", query_errors.clone());
+        registry.register("trigger_state", "Trigger state: 0 inactive, 1 pending, 2 firing", trigger_state.clone());
+        registry.register("runs", "Runs started by watch, by runbook, level and outcome", runs.clone());
+        registry.register("reloads", "Runbook reloads that went live", reloads.clone());
+        registry.register(
+            "reload_failures",
+            "Runbook reloads refused (the old version stayed live)",
+            reload_failures.clone(),
+        );
+        Metrics {
+            registry,
+            evaluations,
+            evaluation_duration,
+            query_errors,
+            trigger_state,
+            runs,
+            reloads,
+            reload_failures,
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+pub fn labels(pairs: &[(&str, &str)]) -> Labels {
+    pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
+}

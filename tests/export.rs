@@ -1,0 +1,457 @@
+//! `ripcord export prometheus-rules` through the real binary, checked by Prometheus's own promtool:
+//!
+//! - the rules exported from every runbook in runbooks/ pass `promtool check rules`;
+//! - differential: for the promtool fixtures (their metrics declared as `metric x = promql "x"`) and for
+//!   extra cases with `and`, `or`, `not`, two-metric arithmetic and subqueries, Prometheus evaluating the
+//!   exported rules (`promtool test rules`) fires at exactly the evaluations where `ripcord simulate` fires.
+//!
+//! Without promtool these tests are skipped with a message, unless `CI` is set: then a missing promtool fails.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn ripcord(dir: &Path, args: &[&str]) -> std::process::Output {
+    assert_cmd::Command::cargo_bin("ripcord")
+        .expect("binary")
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ripcord")
+}
+
+/// The promtool to use (`PROMTOOL`, else `promtool` on PATH), or `None` after saying why the test is skipped.
+/// With `CI` set, a missing promtool fails the test instead.
+fn promtool(test: &str) -> Option<PathBuf> {
+    let candidate = std::env::var_os("PROMTOOL").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("promtool"));
+    let works = Command::new(&candidate).arg("--version").output().is_ok_and(|o| o.status.success());
+    if works {
+        return Some(candidate);
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{test}: promtool is not installed (`{}`), and CI is set: install it (`.ci/run` does)",
+            candidate.display()
+        );
+    }
+    // Written straight to stderr, past the test harness's capture, so that a skip is never silent.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: promtool not found (`{}`); install Prometheus's promtool or set PROMTOOL to run it",
+        candidate.display()
+    );
+    None
+}
+
+fn runbooks() -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root().join("runbooks"))
+        .expect("runbooks/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "runbook"))
+        .collect();
+    out.sort();
+    out
+}
+
+#[derive(Deserialize)]
+struct RuleFile {
+    groups: Vec<Group>,
+}
+
+#[derive(Deserialize)]
+struct Group {
+    name: String,
+    interval: String,
+    rules: Vec<Rule>,
+}
+
+#[derive(Deserialize)]
+struct Rule {
+    alert: String,
+    expr: String,
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+}
+
+#[test]
+fn every_runbook_exports_rules_that_promtool_accepts() {
+    let Some(promtool) = promtool("every_runbook_exports_rules_that_promtool_accepts") else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut files = Vec::new();
+    for runbook in runbooks() {
+        let stem = runbook.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let out = ripcord(&root(), &["export", "prometheus-rules", &runbook.display().to_string(), "--strict"]);
+        assert!(out.status.success(), "{stem}: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
+        let yaml = String::from_utf8(out.stdout).expect("UTF-8");
+        let parsed: RuleFile = serde_saphyr::from_str(&yaml).expect("the export is YAML in Prometheus's shape");
+        assert_eq!(parsed.groups.len(), 1, "{stem}: one group");
+        assert!(!parsed.groups[0].rules.is_empty(), "{stem}: every trigger of the bundled runbooks is exportable");
+        let plan = ripcord::compile(&std::fs::read_to_string(&runbook).expect("runbook")).plan.expect("compiles");
+        assert_eq!(parsed.groups[0].name, plan.runbook);
+        assert_eq!(parsed.groups[0].rules.len(), plan.triggers.len(), "{stem}: one alert per trigger");
+        for rule in &parsed.groups[0].rules {
+            assert_eq!(rule.labels.get("ripcord_runbook"), Some(&plan.runbook));
+            assert!(rule.annotations.contains_key("ripcord_condition"));
+            assert!(!rule.expr.is_empty());
+        }
+        let path = dir.path().join(format!("{stem}.rules.yml"));
+        std::fs::write(&path, yaml).expect("write rules");
+        files.push(path);
+    }
+    assert!(files.len() >= 5, "expected every runbook in runbooks/, found {}", files.len());
+    let out = Command::new(&promtool).arg("check").arg("rules").args(&files).output().expect("run promtool");
+    assert!(
+        out.status.success(),
+        "promtool check rules failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn triggers_that_cannot_be_exported_are_listed_not_dropped() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runbook = dir.path().join("mixed.runbook");
+    std::fs::write(
+        &runbook,
+        "runbook mixed {\n  evaluate every 30s\n  metric errors = promql `sum(rate(errors_total[1m]))`\n  \
+         trigger declared: errors > 1 for 3 consecutive -> level 1\n  trigger undeclared: latency > 2 -> level 1\n  \
+         level 1 \"Rollback\" {\n    step shell \"true\"\n  }\n}\n",
+    )
+    .expect("write runbook");
+    let out = ripcord(dir.path(), &["export", "prometheus-rules", "mixed.runbook"]);
+    assert_eq!(out.status.code(), Some(0), "not strict: exit 0");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("trigger `undeclared` is not exported"), "{stderr}");
+    assert!(stderr.contains("metric `latency` has no PromQL query"), "{stderr}");
+    assert!(stderr.contains("exported 1 of 2 triggers"), "{stderr}");
+    let parsed: RuleFile = serde_saphyr::from_slice(&out.stdout).expect("YAML");
+    let group = &parsed.groups[0];
+    assert_eq!((group.name.as_str(), group.interval.as_str()), ("mixed", "30s"));
+    assert_eq!(group.rules.len(), 1);
+    assert_eq!(group.rules[0].alert, "declared");
+    assert_eq!(group.rules[0].expr, "(sum(rate(errors_total[1m]))) > 1");
+
+    let strict = ripcord(dir.path(), &["export", "prometheus-rules", "mixed.runbook", "--strict"]);
+    assert_eq!(strict.status.code(), Some(1), "--strict: exit 1");
+    assert_eq!(strict.stdout, out.stdout, "--strict prints the same rules");
+}
+
+#[test]
+fn a_runbook_without_triggers_is_an_empty_group_and_bad_input_exits_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("manual.runbook"),
+        "runbook manual {\n  level 1 {\n    step shell \"true\"\n  }\n}\n",
+    )
+    .expect("write");
+    let out = ripcord(dir.path(), &["export", "prometheus-rules", "manual.runbook", "--strict"]);
+    assert_eq!(out.status.code(), Some(0));
+    let parsed: RuleFile = serde_saphyr::from_slice(&out.stdout).expect("YAML");
+    assert_eq!(parsed.groups[0].name, "manual");
+    assert!(parsed.groups[0].rules.is_empty());
+
+    std::fs::write(dir.path().join("broken.runbook"), "runbook broken {\n  x > -> level 1\n}\n").expect("write");
+    let out = ripcord(dir.path(), &["export", "prometheus-rules", "broken.runbook"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty(), "no rules for a runbook with errors");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RC001"));
+
+    let out = ripcord(dir.path(), &["export", "prometheus-rules", "missing.runbook"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = ripcord(dir.path(), &["export", "grafana", "manual.runbook"]);
+    assert_eq!(out.status.code(), Some(2), "an unknown export target is a usage error");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Differential: promtool evaluating the exported rules against ripcord's simulation.
+
+#[derive(Deserialize)]
+struct FixtureTestFile {
+    tests: Vec<FixtureTest>,
+}
+
+#[derive(Deserialize)]
+struct FixtureTest {
+    interval: String,
+    input_series: Vec<SeriesEntry>,
+}
+
+#[derive(Clone, Deserialize, Serialize)]
+struct SeriesEntry {
+    series: String,
+    values: String,
+}
+
+#[derive(Serialize)]
+struct PromtoolTestFile {
+    rule_files: Vec<String>,
+    evaluation_interval: String,
+    tests: Vec<PromtoolTest>,
+}
+
+#[derive(Serialize)]
+struct SeriesOnly {
+    tests: Vec<PromtoolTest>,
+}
+
+#[derive(Serialize)]
+struct PromtoolTest {
+    interval: String,
+    input_series: Vec<SeriesEntry>,
+    alert_rule_test: Vec<AlertTest>,
+}
+
+#[derive(Serialize)]
+struct AlertTest {
+    eval_time: String,
+    alertname: String,
+    exp_alerts: Vec<ExpAlert>,
+}
+
+#[derive(Clone, Serialize)]
+struct ExpAlert {
+    exp_labels: BTreeMap<String, String>,
+    exp_annotations: BTreeMap<String, String>,
+}
+
+/// One differential case: a runbook with one trigger `t`, promtool input series, and how long to evaluate.
+struct Case {
+    name: String,
+    runbook: String,
+    series_interval: String,
+    series: Vec<SeriesEntry>,
+    end_s: i64,
+}
+
+/// Inserts metric declarations right after the `runbook NAME {` line.
+fn declare(runbook: &str, declarations: &str) -> String {
+    let mut out = String::new();
+    let mut done = false;
+    for line in runbook.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if !done && line.trim_start().starts_with("runbook ") && line.trim_end().ends_with('{') {
+            out.push_str(declarations);
+            done = true;
+        }
+    }
+    assert!(done, "no `runbook NAME {{` line in:\n{runbook}");
+    out
+}
+
+fn fixture_cases() -> Vec<Case> {
+    let dir = root().join("tests/promtool/fixtures");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&dir).expect("fixtures").flatten().map(|e| e.path()).collect();
+    dirs.sort();
+    dirs.into_iter()
+        .map(|d| {
+            let name = d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let runbook = std::fs::read_to_string(d.join("case.runbook")).expect("case.runbook");
+            let test: FixtureTestFile =
+                serde_saphyr::from_str(&std::fs::read_to_string(d.join("test.yml")).expect("test.yml")).expect("yaml");
+            let expected: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(d.join("expected.json")).expect("expected.json"))
+                    .expect("json");
+            let first = test.tests.into_iter().next().expect("a test");
+            Case {
+                name,
+                runbook: declare(&runbook, "  metric x = promql \"x\"\n  metric c = promql \"c\"\n"),
+                series_interval: first.interval,
+                series: first.input_series,
+                end_s: expected["end_s"].as_i64().expect("end_s"),
+            }
+        })
+        .collect()
+}
+
+/// Cases the fixtures do not cover: `not`, `or` and `and` across two metrics, two-metric arithmetic and
+/// comparisons (matched `on()`), constants folded away, and queries that are not plain selectors (a subquery
+/// for a window, `last_over_time` for an offset) where their samples line up with the evaluations.
+fn extra_cases() -> Vec<Case> {
+    let x = |v: &str| SeriesEntry { series: "x".to_string(), values: v.to_string() };
+    // `c` and `d` carry a label that `x` does not have: without `on()`, PromQL would match nothing across them.
+    let c = |v: &str| SeriesEntry { series: "c{job=\"checkout\"}".to_string(), values: v.to_string() };
+    let d = |v: &str| SeriesEntry { series: "d{job=\"checkout\"}".to_string(), values: v.to_string() };
+    let s = |v: &str| SeriesEntry { series: "s".to_string(), values: v.to_string() };
+    let ramp = "0+1x6 6x6 0x6 5x6";
+    let case = |name: &str, every: &str, trigger: &str, interval: &str, series: Vec<SeriesEntry>, end_s: i64| Case {
+        name: format!("extra_{name}"),
+        runbook: format!(
+            "runbook extra_{name} {{\n  evaluate every {every}\n  metric x = promql \"x\"\n  metric c = promql `c`\n  \
+             metric d = promql `sum(d)`\n  metric s = promql `sum(x)`\n  trigger t: {trigger} -> level 1\n  level 1 \"respond\" {{\n    \
+             step shell \"true\"\n  }}\n}}\n"
+        ),
+        series_interval: interval.to_string(),
+        series,
+        end_s,
+    };
+    // A gap longer than the 5m lookback, so that `x` has no value for a while.
+    let gappy = "1 2 6 7 8 3 2 _x30 9 9 1 7 7 7 7 2";
+    vec![
+        case("not_with_gap", "15s", "not x > 5 for 30s", "15s", vec![x(gappy)], 720),
+        case("not_keep_firing", "15s", "not x < 5 keep firing for 30s", "15s", vec![x(gappy)], 720),
+        case(
+            "and_not",
+            "15s",
+            "x > 2 and not c > 4 for 1m",
+            "15s",
+            vec![x("1+1x12 9x10 3x10"), c("0+0.5x20 6x12")],
+            540,
+        ),
+        // `or` across metrics: `d`'s query drops its label, so the alert is the same whichever side holds.
+        case("or_across", "10s", "x > 8 or d > 8 for 30s", "20s", vec![x("1+1x9 0x10 9x5"), d("9x3 0x15 12x6")], 500),
+        // `c` keeps its label: it holds only while `x` does, and `or on()` keeps `x`'s side alone.
+        case("or_labels", "15s", "x > 5 or c > 5 for 30s", "15s", vec![x("0+1x10 0x5 8x5"), c("0+1x10 0x5 8x5")], 300),
+        case("and_labels", "15s", "x > 2 and c < 5 for 30s", "15s", vec![x("0+1x20"), c("10-1x20")], 300),
+        case(
+            "not_or",
+            "15s",
+            "not (x > 1 or c < 0) for 15s",
+            "15s",
+            vec![x("0x5 2x5 0x5 _x25 0x3"), c("1x10 -1x3 1x30")],
+            720,
+        ),
+        case("x_gt_c", "15s", "x > c for 30s", "15s", vec![x("1+1x20 5x10"), c("10x10 3x5 _x25")], 600),
+        case(
+            "ratio_keep",
+            "15s",
+            "x / c > 0.5 keep firing for 45s",
+            "15s",
+            vec![x("1+1x10 0x8 6x5"), c("10x12 0x3 10x12")],
+            420,
+        ),
+        case("abs_diff", "30s", "abs(x - c) > 2 for 1m", "30s", vec![x("1x4 9x6 4x6 0x6"), c("2x22")], 660),
+        case("neg_arith", "15s", "-x + c * 2 < 3", "15s", vec![x("0+1x15"), c("2x5 4x10")], 240),
+        case("folded_constants", "15s", "x > 2 * 2 or 1 > 2", "15s", vec![x("0+1x10 0x5")], 240),
+        case("consecutive", "20s", "x > 3 for 3 consecutive", "20s", vec![x("0 4 4 0 4 4 4 4 0 4 4 4")], 240),
+        // The simulation reads `s` from the input series of that name; promtool computes `sum(x)`. Both are
+        // given the same values.
+        case("subquery_avg", "15s", "avg_over(s, 1m) > 3 for 30s", "15s", vec![x(ramp), s(ramp)], 360),
+        case("subquery_offset", "15s", "s offset 1m > 4", "15s", vec![x(ramp), s(ramp)], 420),
+        case("subquery_rate", "15s", "rate(s, 1m) > 0.05", "15s", vec![x(ramp), s(ramp)], 420),
+        case(
+            "window_and_or",
+            "15s",
+            "max_over(x, 1m) > 5 and min_over(c, 30s) < 2 or x == 0",
+            "15s",
+            vec![x("1 2 3 7 7 0 1 8 8 8 8 2 2"), c("3 1 1 1 3 3 3 1 1 1 1 1 1")],
+            240,
+        ),
+    ]
+}
+
+/// Evaluation times (seconds) at which `t` is firing, by the simulation.
+fn simulated_firing(plan: &ripcord::Plan, series: &ripcord::source::SeriesSet, end_s: i64) -> Vec<bool> {
+    let options =
+        ripcord::simulate::SimulateOptions { start_ms: Some(0), end_ms: Some(end_s * 1000), ..Default::default() };
+    let sim = ripcord::simulate::simulate(plan, series, &options);
+    let step = i64::try_from(plan.evaluation_interval_ms).expect("interval");
+    (0..=end_s * 1000)
+        .step_by(usize::try_from(step).expect("step"))
+        .map(|t| {
+            sim.transitions
+                .iter()
+                .rfind(|tr| tr.trigger == "t" && tr.t_ms <= t)
+                .is_some_and(|tr| tr.state == ripcord::eval::TriggerState::Firing)
+        })
+        .collect()
+}
+
+#[test]
+fn promtool_evaluating_exported_rules_fires_when_simulate_does() {
+    let Some(promtool) = promtool("promtool_evaluating_exported_rules_fires_when_simulate_does") else { return };
+    let work = tempfile::tempdir().expect("temp dir");
+    let mut cases = fixture_cases();
+    assert!(cases.len() >= 100, "expected the promtool fixtures, found {}", cases.len());
+    cases.extend(extra_cases());
+    let mut test_files = Vec::new();
+    let mut firing_total = 0;
+    for case in &cases {
+        let compiled = ripcord::compile(&case.runbook);
+        let plan =
+            compiled.plan.unwrap_or_else(|| panic!("{}: {:?}\n{}", case.name, compiled.diagnostics, case.runbook));
+        let export = ripcord::export::prometheus_rules(&plan);
+        assert!(export.skipped.is_empty(), "{}: skipped {:?}", case.name, export.skipped);
+        assert_eq!(export.rules.len(), 1, "{}", case.name);
+        let rule = &export.rules[0];
+
+        // The simulation reads the same series promtool loads: a promtool test file of them.
+        let series_yaml = serde_saphyr::to_string(&SeriesOnly {
+            tests: vec![PromtoolTest {
+                interval: case.series_interval.clone(),
+                input_series: case.series.clone(),
+                alert_rule_test: Vec::new(),
+            }],
+        })
+        .expect("yaml");
+        let series = ripcord::source::read_series("series.yml", &series_yaml)
+            .unwrap_or_else(|d| panic!("{}: {}\n{series_yaml}", case.name, d.message));
+        let firing = simulated_firing(&plan, &series, case.end_s);
+        firing_total += firing.iter().filter(|f| **f).count();
+        if case.name.starts_with("extra_") {
+            let n = firing.iter().filter(|f| **f).count();
+            assert!(n > 0 && n < firing.len(), "{}: a useful case fires at some evaluations, not all ({n})", case.name);
+        }
+
+        let mut exp_labels = rule.labels.clone();
+        exp_labels.retain(|k, _| k != "alertname");
+        let alert = ExpAlert { exp_labels, exp_annotations: rule.annotations.clone() };
+        let interval_s = plan.evaluation_interval_ms / 1000;
+        let alert_rule_test = firing
+            .iter()
+            .enumerate()
+            .map(|(i, f)| AlertTest {
+                eval_time: format!("{}s", i as u64 * interval_s),
+                alertname: "t".to_string(),
+                exp_alerts: if *f { vec![alert.clone()] } else { Vec::new() },
+            })
+            .collect();
+        let test = PromtoolTestFile {
+            rule_files: vec!["rules.yml".to_string()],
+            evaluation_interval: format!("{interval_s}s"),
+            tests: vec![PromtoolTest {
+                interval: case.series_interval.clone(),
+                input_series: case.series.clone(),
+                alert_rule_test,
+            }],
+        };
+        let dir = work.path().join(&case.name);
+        std::fs::create_dir_all(&dir).expect("case dir");
+        std::fs::write(dir.join("rules.yml"), &export.yaml).expect("rules.yml");
+        std::fs::write(dir.join("test.yml"), serde_saphyr::to_string(&test).expect("yaml")).expect("test.yml");
+        std::fs::write(dir.join("case.runbook"), &case.runbook).expect("case.runbook");
+        test_files.push(dir.join("test.yml"));
+    }
+    assert!(firing_total > 1000, "the cases should fire often, fired at {firing_total} evaluations");
+    // One promtool run for every case; only when it fails, one run per case to say which disagree (promtool
+    // writes the differences to stderr and the file names to stdout, so a joint run cannot tell them apart).
+    let out = Command::new(&promtool).arg("test").arg("rules").args(&test_files).output().expect("run promtool");
+    if !out.status.success() {
+        let mut report = String::new();
+        let mut failed = 0;
+        for file in &test_files {
+            let one = Command::new(&promtool).arg("test").arg("rules").arg(file).output().expect("run promtool");
+            if !one.status.success() {
+                failed += 1;
+                let text = String::from_utf8_lossy(&one.stdout).into_owned() + &String::from_utf8_lossy(&one.stderr);
+                report.push_str(&text.chars().take(3000).collect::<String>());
+                report.push('\n');
+            }
+        }
+        panic!(
+            "promtool disagrees with ripcord simulate on {failed} of {} case(s) (work dir kept: {}):\n{report}",
+            test_files.len(),
+            work.keep().display()
+        );
+    }
+}

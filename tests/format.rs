@@ -1,0 +1,461 @@
+//! `ripcord fmt`: the canonical layout (docs/formatting.md), and its two promises over every runbook the
+//! project has: formatting is idempotent, and it never changes meaning (the compiled `Plan` is equal).
+//!
+//! The inputs: `runbooks/`, `tests/plans/`, the corpus files that compile, the promtool fixtures, the
+//! `runbook` blocks of docs/language.md and the two examples of the product sketch; then mutants of them,
+//! white space shuffled (which must format to the same bytes) and random damage that still compiles
+//! (which must keep its plan). The real binary is checked for `fmt` and `fmt --check` exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::cargo::cargo_bin_cmd;
+use ripcord::format::{FormatError, format_source};
+use ripcord::{Plan, compile, source_text};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fmt(text: &str) -> String {
+    match format_source(text) {
+        Ok(out) => out,
+        Err(e) => panic!("not formatted: {e:?}\n{text}"),
+    }
+}
+
+fn plan(text: &str) -> Plan {
+    let compiled = compile(text);
+    compiled.plan.unwrap_or_else(|| panic!("no plan: {:#?}\n{text}", compiled.diagnostics))
+}
+
+fn files_in(dir: &str, name: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root().join(dir)];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if name(&path) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn is_runbook(p: &Path) -> bool {
+    p.extension().is_some_and(|e| e == "runbook")
+}
+
+/// `runbook` code blocks of a Markdown file (```runbook ... ```), or every block when `any` is set.
+fn blocks(markdown: &str, any: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match &mut current {
+            None if line == "```runbook" || (any && line == "```") => current = Some(String::new()),
+            None => {}
+            Some(_) if line == "```" => out.extend(current.take()),
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// Every runbook text the project has, named; the ones with errors included.
+fn all_inputs() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut paths = files_in("runbooks", is_runbook);
+    paths.extend(files_in("tests/plans", is_runbook));
+    paths.extend(files_in("tests/corpus", is_runbook));
+    paths.extend(files_in("tests/promtool/fixtures", |p| p.file_name().is_some_and(|n| n == "case.runbook")));
+    for p in paths {
+        let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        out.push((p.display().to_string(), source_text(&text).to_string()));
+    }
+    let docs = std::fs::read_to_string(root().join("docs/language.md")).expect("docs/language.md");
+    for (i, block) in blocks(&docs, false).into_iter().enumerate() {
+        out.push((format!("docs/language.md block {}", i + 1), block));
+    }
+    // The product sketch sits beside the clone in CI; tests/plans/ holds verbatim copies of its examples.
+    if let Ok(sketch) = std::fs::read_to_string(root().join("../shared/design/language.md")) {
+        for (i, block) in blocks(&sketch, true).into_iter().enumerate().take(2) {
+            out.push((format!("design/language.md example {}", i + 1), block));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_runbook_formats_idempotently_to_the_same_plan() {
+    let mut formatted = 0;
+    let mut refused = 0;
+    for (name, text) in all_inputs() {
+        let compiled = compile(&text);
+        match format_source(&text) {
+            Ok(out) => {
+                assert!(!compiled.has_errors(), "{name}: formatted although it has errors");
+                assert_eq!(compiled.plan, compile(&out).plan, "{name}: formatting changed the plan\n{out}");
+                assert_eq!(fmt(&out), out, "{name}: fmt(fmt(x)) != fmt(x)");
+                let comments = |t: &str| t.lines().filter(|l| l.trim_start().starts_with('#')).count();
+                assert!(comments(&out) >= comments(&text), "{name}: a comment line went missing\n{out}");
+                formatted += 1;
+            }
+            Err(FormatError::Invalid(diagnostics)) => {
+                assert!(compiled.has_errors(), "{name}: refused without errors: {diagnostics:#?}");
+                refused += 1;
+            }
+            Err(FormatError::Unsafe(reason)) => panic!("{name}: {reason}"),
+        }
+    }
+    // 5 runbooks, 2 sketch copies, 3 corpus files, 183 fixtures, the docs' examples.
+    assert!(formatted >= 190, "only {formatted} inputs formatted");
+    assert!(refused >= 60, "only {refused} corpus files refused");
+}
+
+#[test]
+fn a_messy_runbook_in_canonical_layout() {
+    let messy = include_str!("fmt/messy.runbook");
+    let out = fmt(messy);
+    assert_eq!(plan(messy), plan(&out));
+    assert_eq!(fmt(&out), out);
+    insta::assert_snapshot!("messy_runbook", out);
+}
+
+#[test]
+fn options_come_first_in_a_fixed_order_and_steps_keep_theirs() {
+    let text = "runbook r {\n  level 1 {\n    step shell \"b\"\n    on failure abort\n    max attempts 2\n    \
+                step shell \"a\"\n    cooldown 1m\n    approval required\n    deadline 5m\n  }\n}\n";
+    assert_eq!(
+        fmt(text),
+        "runbook r {\n  level 1 {\n    approval required\n    deadline 5m\n    cooldown 1m\n    max attempts 2\n    \
+         on failure abort\n    step shell \"b\"\n    step shell \"a\"\n  }\n}\n"
+    );
+}
+
+#[test]
+fn step_modifiers_come_in_a_fixed_order_headers_in_theirs() {
+    let text = "runbook r {\n  level 1 {\n    step http GET \"https://x\" idempotent retry 1 timeout 5s expect 204 \
+                header \"B\" \"2\" body \"{}\" header \"A\" \"1\"\n    step verify x < 1 every 5s within 1m\n  }\n}\n";
+    let out = fmt(text);
+    assert!(
+        out.contains(
+            "step http GET \"https://x\" header \"B\" \"2\" header \"A\" \"1\" body \"{}\" expect 204 timeout 5s retry 1 \
+             idempotent\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("step verify x < 1 within 1m every 5s\n"), "{out}");
+}
+
+#[test]
+fn literals_keep_their_meaning_and_their_spelling() {
+    let text = "runbook r {\n  evaluate every 015s\n  trigger t: x > 5% and y > 1E+3 and z > 90s and w > 1.0 -> level 1\n  \
+                level 1 {\n    step notify log \"tab\there \\$5 \\${lit} ${trigger}\"\n    \
+                step shell `raw \\n ${x} \"as is\"`\n  }\n}\n";
+    let out = fmt(text);
+    assert!(out.contains("evaluate every 15s\n"), "{out}");
+    assert!(out.contains("x > 5% and y > 1e3 and z > 90s and w > 1.0 ->"), "{out}");
+    assert!(out.contains(r#"step notify log "tab\there $5 \${lit} ${trigger}""#), "{out}");
+    assert!(out.contains("step shell `raw \\n ${x} \"as is\"`\n"), "{out}");
+    assert_eq!(plan(text), plan(&out));
+}
+
+#[test]
+fn parentheses_are_the_authors() {
+    let text = "runbook r {\n  trigger t: ((a>1)) and not(b<2) or -(c+d)*2>=-1 -> level 1\n  level 1 {\n    \
+                step shell \"x\"\n  }\n}\n";
+    let out = fmt(text);
+    assert!(out.contains("trigger t: ((a > 1)) and not (b < 2) or -(c + d) * 2 >= -1 -> level 1"), "{out}");
+}
+
+#[test]
+fn comments_stay_with_what_they_describe() {
+    let text = "\
+# file header
+
+runbook r { # runbook header
+  # about t
+  trigger t: x > 1   # why 1
+    for 1m -> level 1 # t's line
+  level 1
+    # inside the header
+    \"L\" {  # level header
+    step shell \"a\"   # a
+    parallel {   # group
+      step shell \"b\"
+      # before the end of the group
+    }  # group done
+    # before the end of the level
+  } # level done
+  # before the end of the runbook
+}  # runbook done
+# after the runbook
+";
+    let out = fmt(text);
+    assert_eq!(
+        out,
+        "\
+# file header
+
+runbook r {  # runbook header
+  # about t
+  # why 1
+  trigger t: x > 1 for 1m -> level 1  # t's line
+
+  # inside the header
+  level 1 \"L\" {  # level header
+    step shell \"a\"  # a
+    parallel {  # group
+      step shell \"b\"
+      # before the end of the group
+    }  # group done
+    # before the end of the level
+  }  # level done
+  # before the end of the runbook
+}  # runbook done
+# after the runbook
+"
+    );
+    assert_eq!(fmt(&out), out);
+}
+
+#[test]
+fn blank_lines_collapse_to_one_and_surround_levels() {
+    let text = "runbook r {\n\n\n  owner \"a\"\n\n\n\n  description \"b\"\n  level 1 {\n\n    step shell \"a\"\n\n\n    \
+                step shell \"b\"\n\n  }\n  level 2 {\n    step shell \"c\"\n  }\n  x > 1 -> level 1\n\n}\n";
+    assert_eq!(
+        fmt(text),
+        "runbook r {\n  owner \"a\"\n\n  description \"b\"\n\n  level 1 {\n    step shell \"a\"\n\n    step shell \"b\"\n  \
+         }\n\n  level 2 {\n    step shell \"c\"\n  }\n\n  x > 1 -> level 1\n}\n"
+    );
+}
+
+#[test]
+fn crlf_becomes_lf_and_a_runbook_with_errors_is_refused() {
+    let text = "runbook r {\r\n  level 1 {  # c\r\n    step shell \"a\"\r\n  }\r\n}\r\n";
+    assert_eq!(fmt(text), "runbook r {\n  level 1 {  # c\n    step shell \"a\"\n  }\n}\n");
+    assert!(matches!(format_source("runbook r { level 1 { } }"), Err(FormatError::Invalid(_))));
+    assert!(matches!(format_source("runbook r {"), Err(FormatError::Invalid(_))));
+    assert!(matches!(format_source(""), Err(FormatError::Invalid(_))));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Mutants
+// ---------------------------------------------------------------------------------------------------------
+
+/// xorshift64*, as tests/mutations.rs: deterministic offsets.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// The text with each run of spaces between tokens replaced by other white space (spaces, tabs, a line
+/// break), on lines without comments and outside strings: the same tokens, the same blank lines.
+fn reshuffle_white_space(text: &str, rng: &mut Rng) -> String {
+    const SPACES: [&str; 5] = [" ", "  ", "\t", " \t  ", "\n      "];
+    let mut out = String::new();
+    let mut in_raw = false;
+    for line in text.split_inclusive('\n') {
+        let backticks = line.matches('`').count();
+        if in_raw || backticks > 0 || line.contains('#') || line.trim().is_empty() {
+            in_raw ^= backticks % 2 == 1;
+            out.push_str(line);
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        out.push_str(&line[..indent]);
+        let mut in_string = false;
+        let mut chars = line[indent..].chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => {
+                    in_string = !in_string;
+                    out.push(c);
+                }
+                '\\' if in_string => {
+                    out.push(c);
+                    out.extend(chars.next());
+                }
+                ' ' if !in_string => {
+                    while chars.peek() == Some(&' ') {
+                        chars.next();
+                    }
+                    if chars.peek().is_some_and(|&c| c != '\n' && c != '\r') {
+                        out.push_str(SPACES[rng.below(SPACES.len())]);
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out
+}
+
+fn sources() -> Vec<(String, String)> {
+    let mut paths = files_in("runbooks", is_runbook);
+    paths.extend(files_in("tests/plans", is_runbook));
+    paths.into_iter().map(|p| (p.display().to_string(), std::fs::read_to_string(&p).expect("readable"))).collect()
+}
+
+#[test]
+fn white_space_between_tokens_does_not_change_the_layout() {
+    let mut rng = Rng(0x5eed_f0f0_1234_9876);
+    for (name, text) in sources() {
+        let expected = fmt(&text);
+        for _ in 0..12 {
+            let mutant = reshuffle_white_space(&text, &mut rng);
+            assert_eq!(fmt(&mutant), expected, "{name}, reshuffled:\n{mutant}");
+        }
+    }
+}
+
+#[test]
+fn damaged_runbooks_that_still_compile_keep_their_plan() {
+    const INSERTS: [&str; 12] =
+        ["\n", " ", "# c\n", "\n\n", "  # x", "(", ")", " not ", "1", "s", "}", "step wait 1s\n"];
+    let mut rng = Rng(0x0dd5_eed5_7777_4242);
+    let mut compiled_mutants = 0;
+    // `FMT_MUTATIONS=n` looks further than CI does.
+    let per_source: usize = std::env::var("FMT_MUTATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(80);
+    for (name, text) in sources() {
+        for _ in 0..per_source {
+            let mut mutant = text.clone();
+            for _ in 0..=rng.below(2) {
+                let at = rng.below(mutant.len());
+                if !mutant.is_char_boundary(at) {
+                    continue;
+                }
+                if rng.below(2) == 0 {
+                    let end = (at + 1 + rng.below(12)).min(mutant.len());
+                    if mutant.is_char_boundary(end) {
+                        mutant.replace_range(at..end, "");
+                    }
+                } else {
+                    mutant.insert_str(at, INSERTS[rng.below(INSERTS.len())]);
+                }
+            }
+            let compiled = compile(&mutant);
+            if compiled.has_errors() {
+                continue;
+            }
+            compiled_mutants += 1;
+            let out = match format_source(&mutant) {
+                Ok(out) => out,
+                Err(e) => panic!("{name}: mutant not formatted: {e:?}\n{mutant}"),
+            };
+            assert_eq!(compiled.plan, compile(&out).plan, "{name}: plan changed for\n{mutant}");
+            assert_eq!(fmt(&out), out, "{name}: not idempotent for\n{mutant}");
+        }
+    }
+    assert!(compiled_mutants > 50, "only {compiled_mutants} mutants compiled");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The binary
+// ---------------------------------------------------------------------------------------------------------
+
+const UNFORMATTED: &str = "runbook r {\n    level 1 \"L\" { step shell \"a\"   # a\n    }\n}\n";
+const FORMATTED: &str = "runbook r {\n  level 1 \"L\" {\n    step shell \"a\"  # a\n  }\n}\n";
+const BROKEN: &str = "runbook r {\n  trigger t: x > 1 -> level 2\n  level 1 \"L\" { step shell \"a\" }\n}\n";
+
+fn ripcord(dir: &Path, args: &[&str]) -> Output {
+    cargo_bin_cmd!("ripcord").current_dir(dir).env("NO_COLOR", "1").args(args).output().expect("runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("UTF-8")
+}
+
+fn temp_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).expect("readable")
+}
+
+#[test]
+fn fmt_check_exits_0_when_formatted_and_1_with_a_diff_when_not() {
+    let dir = temp_with(&[("ok.runbook", FORMATTED), ("sub/messy.runbook", UNFORMATTED)]);
+    let out = ripcord(dir.path(), &["fmt", "--check", "ok.runbook"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty() && out.stderr.is_empty());
+
+    let out = ripcord(dir.path(), &["fmt", "--check", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let printed = stdout(&out);
+    let path = Path::new(".").join("sub").join("messy.runbook").display().to_string();
+    assert!(printed.starts_with(&format!("{path}\n--- {path}\n+++ {path} (formatted)\n@@ ")), "{printed}");
+    assert!(printed.contains("\n-    level 1 \"L\" { step shell \"a\"   # a\n"), "{printed}");
+    assert!(printed.contains("\n+  level 1 \"L\" {\n"), "{printed}");
+    assert_eq!(read(dir.path(), "sub/messy.runbook"), UNFORMATTED, "--check writes nothing");
+}
+
+#[test]
+fn fmt_rewrites_in_place_and_leaves_files_with_errors_alone() {
+    let dir = temp_with(&[("a.runbook", UNFORMATTED), ("b.runbook", BROKEN), ("c.runbook", FORMATTED)]);
+    let out = ripcord(dir.path(), &["fmt", "a.runbook", "b.runbook", "c.runbook"]);
+    assert_eq!(out.status.code(), Some(1), "b.runbook has an error");
+    assert_eq!(read(dir.path(), "a.runbook"), FORMATTED);
+    assert_eq!(read(dir.path(), "b.runbook"), BROKEN);
+    assert_eq!(read(dir.path(), "c.runbook"), FORMATTED);
+    assert_eq!(stdout(&out), "formatted a.runbook\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("RC110") && stderr.contains("b.runbook: not formatted"), "{stderr}");
+
+    let out = ripcord(dir.path(), &["fmt", "a.runbook", "c.runbook"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let out = ripcord(dir.path(), &["fmt", "--check", "b.runbook"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = ripcord(dir.path(), &["fmt", "--check", "missing.runbook"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = ripcord(dir.path(), &["fmt"]);
+    assert_eq!(out.status.code(), Some(2), "no path is a usage error");
+}
+
+#[test]
+fn fmt_keeps_a_byte_order_mark() {
+    let dir = temp_with(&[("bom.runbook", &format!("\u{feff}{UNFORMATTED}"))]);
+    let out = ripcord(dir.path(), &["fmt", "bom.runbook"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(read(dir.path(), "bom.runbook"), format!("\u{feff}{FORMATTED}"));
+    assert_eq!(ripcord(dir.path(), &["fmt", "--check", "bom.runbook"]).status.code(), Some(0));
+}
+
+#[test]
+fn the_runbooks_are_kept_formatted() {
+    let out = ripcord(root(), &["fmt", "--check", "runbooks"]);
+    assert!(
+        out.status.success(),
+        "run `ripcord fmt runbooks/`:\n{}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,595 @@
+//! `ripcord run`, `resume`, `approve`, `deny`, `runs`, `report` and `undo` through the real binary, in
+//! temporary directories: real shell commands, real files, a real HTTP server on loopback.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_ripcord")
+}
+
+fn cmd(dir: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.current_dir(dir).env("NO_COLOR", "1").env("RIPCORD_STATE_DIR", dir.join("state")).stdin(Stdio::null());
+    c
+}
+
+fn ripcord(dir: &Path, args: &[&str]) -> Output {
+    cmd(dir).args(args).output().expect("run ripcord")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, body).expect("write");
+    p
+}
+
+fn run_level(dir: &Path, level: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["run", "rb.runbook", "--level", level, "--operator", "alice", "--reason", "test"];
+    args.extend_from_slice(extra);
+    ripcord(dir, &args)
+}
+
+/// The journal records of the only run in the state dir.
+fn only_journal(dir: &Path) -> Vec<Value> {
+    let runs: Vec<PathBuf> = std::fs::read_dir(dir.join("state/runs"))
+        .expect("runs dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    journal(&runs[0])
+}
+
+fn journal(path: &Path) -> Vec<Value> {
+    let body = std::fs::read_to_string(path).expect("journal");
+    assert!(body.ends_with('\n'), "journal ends with a whole line");
+    body.lines().map(|l| serde_json::from_str(l).expect("every journal line is JSON")).collect()
+}
+
+fn run_id(records: &[Value]) -> String {
+    records[0]["run_id"].as_str().expect("run id").to_string()
+}
+
+fn events<'a>(records: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    records.iter().filter(|r| r["event"] == kind).collect()
+}
+
+fn runs_json(dir: &Path) -> Value {
+    let out = ripcord(dir, &["runs", "--format", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("runs JSON")
+}
+
+/// A tiny HTTP server on loopback that answers every request with `status` and records what it got.
+struct Server {
+    url: String,
+    requests: Arc<Mutex<Vec<(String, String, String)>>>,
+}
+
+fn server(status: u16, body: &'static str) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            let mut parts = line.split_whitespace();
+            let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
+            let mut len = 0usize;
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = h.split_once(':')
+                    && k.eq_ignore_ascii_case("content-length")
+                {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut buf = vec![0u8; len];
+            let _ = reader.read_exact(&mut buf);
+            log.lock().expect("lock").push((method, path, text(&buf)));
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    Server { url, requests }
+}
+
+fn alive(pid: &str) -> bool {
+    // A zombie (no init to reap it in some containers) is dead too.
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn interpolated_values_are_shell_quoted_and_inert() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(d, "victim", "still here");
+    write(d, "rb.runbook", "runbook q {\n  level 1 {\n    step shell \"printf '%s' ${reason} > got.txt\"\n  }\n}\n");
+    let out = ripcord(
+        d,
+        &[
+            "run",
+            "rb.runbook",
+            "--level",
+            "1",
+            "--operator",
+            "o'brien",
+            "--reason",
+            "x; rm -f victim; echo $(id) `id` 'q",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(d.join("victim").exists(), "the reason was run as a command");
+    assert_eq!(std::fs::read_to_string(d.join("got.txt")).expect("got"), "x; rm -f victim; echo $(id) `id` 'q");
+}
+
+#[test]
+fn dry_run_prints_everything_and_touches_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let srv = server(200, "{}");
+    let files = d.join("files");
+    std::fs::create_dir(&files).expect("mkdir");
+    write(&files, "a.conf", "live");
+    write(&files, "a.good", "good");
+    let rb = format!(
+        r#"runbook dry {{
+  files under "{f}"
+  channel ops webhook "{u}/hook"
+  level 1 {{
+    approval required
+    step shell "touch made-by-shell ${{reason}}"
+    step http POST "{u}/api" body "x" expect 200
+    step snapshot "{f}/a.conf"
+    step restore "{f}/a.conf" from "{f}/a.good"
+    step notify ops "hello ${{operator}}"
+  }}
+}}
+"#,
+        f = files.display(),
+        u = srv.url
+    );
+    write(d, "rb.runbook", &rb);
+    let before = listing(d);
+    let out = run_level(d, "1", &["--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("L1.S1 shell: touch made-by-shell 'test'"), "{stdout}");
+    assert!(stdout.contains(&format!("L1.S2 http: POST {}/api", srv.url)), "{stdout}");
+    assert!(stdout.contains(&format!("L1.S3 snapshot: copy {}/a.conf", files.display())), "{stdout}");
+    assert!(stdout.contains(&format!("with a copy of {}/a.good", files.display())), "{stdout}");
+    assert!(stdout.contains(&format!("L1.S5 notify ops: POST {}/hook", srv.url)), "{stdout}");
+    let order: Vec<usize> = ["L1.S1", "L1.S2", "L1.S3", "L1.S4", "L1.S5"]
+        .iter()
+        .map(|s| stdout.find(s).expect("every step printed"))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "in order");
+    assert_eq!(listing(d), before, "the dry run changed files");
+    assert!(!d.join("state").exists(), "the dry run created the state dir");
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(srv.requests.lock().expect("lock").is_empty(), "the dry run sent a request");
+}
+
+fn listing(d: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![d.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        for e in std::fs::read_dir(&p).expect("read_dir").flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.clone(), std::fs::read(&path).expect("read")));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn http_steps_webhooks_and_verify_http_reach_a_real_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let ok = server(204, "");
+    let rb = format!(
+        r#"runbook web {{
+  channel ops webhook "${{env.RC_TEST_HOOK}}"
+  level 1 {{
+    step http POST "{u}/flags/off?run=${{run_id}}" header "Authorization" "Bearer ${{env.RC_TEST_TOKEN}}" body "{{\"reason\": \"${{reason}}\"}}" expect 204 timeout 5s
+    step verify http GET "{u}/healthz" expect 204 within 5s every 100ms
+    step notify ops "done by ${{operator}}"
+  }}
+}}
+"#,
+        u = ok.url
+    );
+    write(d, "rb.runbook", &rb);
+    let out = cmd(d)
+        .args(["run", "rb.runbook", "--level", "1", "--operator", "alice", "--reason", "test"])
+        .env("RC_TEST_HOOK", format!("{}/hook", ok.url))
+        .env("RC_TEST_TOKEN", "s3cr3t-token-value")
+        .output()
+        .expect("run");
+    // The webhook answered 204: a 2xx is success.
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let reqs = ok.requests.lock().expect("lock").clone();
+    assert_eq!(reqs.len(), 3, "{reqs:?}");
+    assert_eq!(reqs[0].0, "POST");
+    assert!(reqs[0].1.starts_with("/flags/off?run=web-"), "{reqs:?}");
+    assert_eq!(reqs[0].2, r#"{"reason": "test"}"#);
+    assert_eq!((reqs[1].0.as_str(), reqs[1].1.as_str()), ("GET", "/healthz"));
+    let hook: Value = serde_json::from_str(&reqs[2].2).expect("webhook JSON");
+    assert_eq!(hook, serde_json::json!({"text": "done by alice"}));
+    let journal_text = std::fs::read_to_string(
+        std::fs::read_dir(d.join("state/runs")).expect("runs").flatten().next().expect("journal").path(),
+    )
+    .expect("read");
+    assert!(!journal_text.contains("s3cr3t-token-value"), "a secret reached the journal");
+
+    // A status other than `expect` fails the step.
+    let bad = server(500, "");
+    write(
+        d,
+        "rb.runbook",
+        &format!("runbook web2 {{\n  level 1 {{\n    step http GET \"{}/x\" expect 200\n  }}\n}}\n", bad.url),
+    );
+    let out = run_level(d, "1", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("answered 500, expected 200"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn verify_condition_reads_prometheus_and_needs_a_source() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let body: &'static str = Box::leak(
+        format!(
+            r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{}},"values":[[{},"0.001"],[{},"0.002"]]}}]}}}}"#,
+            now - 30,
+            now - 15
+        )
+        .into_boxed_str(),
+    );
+    let prom = server(200, body);
+    write(
+        d,
+        "rb.runbook",
+        "runbook v {\n  metric error_rate = promql `sum(rate(errors[5m]))`\n  level 1 {\n    step verify error_rate < 1% within 2s every 100ms\n  }\n}\n",
+    );
+    let out = run_level(d, "1", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("pass --prometheus URL"), "{}", text(&out.stdout));
+    let out = run_level(d, "1", &["--prometheus", &prom.url]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let reqs = prom.requests.lock().expect("lock").clone();
+    assert!(reqs[0].1.starts_with("/api/v1/query_range?query=sum%28rate%28errors"), "{reqs:?}");
+}
+
+#[test]
+fn restore_replaces_atomically_keeps_the_original_and_undo_puts_it_back() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let files = d.join("etc");
+    std::fs::create_dir(&files).expect("mkdir");
+    let live = write(&files, "app.yaml", "live: 1\n");
+    std::fs::set_permissions(&live, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let good = write(&files, "app.yaml.good", "good: 1\n");
+    std::fs::set_permissions(&good, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let rb = format!(
+        r#"runbook file_steps {{
+  files under "{f}"
+  level 1 {{
+    step snapshot "{f}/app.yaml"
+    step restore "{f}/app.yaml" from "{f}/app.yaml.good"
+    step shell "echo edited > {f}/app.yaml"
+    step restore "{f}/app.yaml" from snapshot
+  }}
+}}
+"#,
+        f = files.display()
+    );
+    write(d, "rb.runbook", &rb);
+    let out = run_level(d, "1", &[]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    // Back to the snapshot: content and mode.
+    assert_eq!(std::fs::read_to_string(&live).expect("read"), "live: 1\n");
+    let mode = std::fs::metadata(&live).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    let records = only_journal(d);
+    let ends = events(&records, "step_end");
+    let restore = ends.iter().find(|e| e["step"] == "L1.S2").expect("L1.S2 ended");
+    let replaced = restore["files"].as_array().expect("files").iter().find(|f| f["role"] == "replaced").expect("kept");
+    let kept = replaced["kept"].as_str().expect("kept path");
+    assert_eq!(std::fs::read(kept).expect("kept copy"), b"live: 1\n", "the original is kept byte for byte");
+    assert_eq!(replaced["sha256"], ripcord::actions::sha256_hex(b"live: 1\n").as_str());
+    // No temp file left next to the target.
+    let leftovers: Vec<_> = std::fs::read_dir(&files)
+        .expect("ls")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+
+    // Undo puts back what the restores replaced: newest first, so the file ends as before the run.
+    let id = run_id(&records);
+    let out = ripcord(d, &["undo", &id]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&live).expect("read"), "live: 1\n");
+    let mode = std::fs::metadata(&live).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    assert_eq!(events(&only_journal(d), "undo").len(), 2);
+}
+
+#[test]
+fn a_symlink_out_of_the_roots_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let files = d.join("etc");
+    std::fs::create_dir(&files).expect("mkdir");
+    let outside = write(d, "outside.txt", "secret");
+    std::os::unix::fs::symlink(&outside, files.join("link")).expect("symlink");
+    write(&files, "good", "x");
+    let rb = format!(
+        "runbook esc {{\n  files under \"{f}\"\n  level 1 {{\n    step restore \"{f}/link\" from \"{f}/good\"\n  }}\n}}\n",
+        f = files.display()
+    );
+    write(d, "rb.runbook", &rb);
+    let out = run_level(d, "1", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("outside `files under`"), "{}", text(&out.stdout));
+    assert_eq!(std::fs::read_to_string(&outside).expect("read"), "secret");
+}
+
+#[test]
+fn a_timed_out_shell_step_has_its_children_killed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        d,
+        "rb.runbook",
+        "runbook t {\n  level 1 {\n    step shell \"sleep 30 & echo $! > pidfile; wait\" timeout 500ms\n  }\n}\n",
+    );
+    let start = Instant::now();
+    let out = run_level(d, "1", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert!(text(&out.stdout).contains("timed out after 500ms"), "{}", text(&out.stdout));
+    let pid = std::fs::read_to_string(d.join("pidfile")).expect("pidfile");
+    wait_for("the child to die", || !alive(pid.trim()));
+}
+
+#[test]
+fn retries_back_off_exponentially_then_the_level_escalates() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        d,
+        "rb.runbook",
+        r#"runbook esc {
+  level 1 {
+    on failure escalate level 2
+    step shell "echo try >> tries; exit 7" retry 2 backoff 100ms
+    step shell "echo never >> never"
+  }
+  level 2 {
+    max attempts 2
+    on failure escalate level 3
+    step shell "echo l2 >> l2; exit 1"
+  }
+  level 3 {
+    step shell "echo l3 >> l3"
+  }
+}
+"#,
+    );
+    let start = Instant::now();
+    let out = run_level(d, "1", &[]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(start.elapsed() >= Duration::from_millis(300), "backoff 100ms then 200ms");
+    assert_eq!(std::fs::read_to_string(d.join("tries")).expect("tries").lines().count(), 3);
+    assert!(!d.join("never").exists(), "abort-like: the rest of level 1 is skipped");
+    assert_eq!(std::fs::read_to_string(d.join("l2")).expect("l2").lines().count(), 2, "max attempts 2");
+    assert!(d.join("l3").exists());
+    let records = only_journal(d);
+    let retries = events(&records, "step_retry");
+    assert_eq!(retries.len(), 2);
+    assert_eq!(retries[0]["backoff_ms"], 100);
+    assert_eq!(retries[1]["backoff_ms"], 200);
+    let esc: Vec<(u64, u64)> = events(&records, "escalate")
+        .iter()
+        .map(|e| (e["from"].as_u64().unwrap_or(0), e["to"].as_u64().unwrap_or(0)))
+        .collect();
+    assert_eq!(esc, vec![(1, 2), (2, 3)]);
+    let end = events(&records, "end");
+    assert_eq!(end[0]["status"], "succeeded");
+    let l1 = events(&records, "step_end").into_iter().find(|e| e["step"] == "L1.S1").expect("L1.S1").clone();
+    assert_eq!((l1["tries"].as_u64(), l1["exit_code"].as_i64()), (Some(3), Some(7)));
+    // The report shows what ran and the outcome.
+    let out = ripcord(d, &["report", &run_id(&records)]);
+    let md = text(&out.stdout);
+    assert!(md.contains("## What ran") && md.contains("| L1.S1 | shell |") && md.contains("**succeeded**"), "{md}");
+}
+
+#[test]
+fn the_deadline_stops_the_running_step() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        d,
+        "rb.runbook",
+        "runbook dl {\n  level 1 {\n    deadline 1s\n    on failure abort\n    step shell \"sleep 30\" timeout 1m\n  }\n}\n",
+    );
+    let start = Instant::now();
+    let out = run_level(d, "1", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert!(text(&out.stdout).contains("deadline passed"), "{}", text(&out.stdout));
+}
+
+#[test]
+fn approval_comes_from_another_process_and_a_denial_stops_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        d,
+        "rb.runbook",
+        r#"runbook appr {
+  level 1 {
+    approval required
+    on failure escalate level 2
+    step shell "echo approved-by-${operator} >> out"
+  }
+  level 2 {
+    step shell "echo l2 >> l2"
+  }
+}
+"#,
+    );
+    for approve in [true, false] {
+        let _ = std::fs::remove_dir_all(d.join("state"));
+        let mut child = cmd(d)
+            .args(["run", "rb.runbook", "--level", "1", "--operator", "alice", "--reason", "r"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut id = String::new();
+        wait_for("waiting_approval", || {
+            let runs = runs_json(d);
+            match runs.as_array().and_then(|a| a.first()) {
+                Some(r) if r["status"] == "waiting_approval" => {
+                    id = r["id"].as_str().unwrap_or("").to_string();
+                    true
+                }
+                _ => false,
+            }
+        });
+        let verb = if approve { "approve" } else { "deny" };
+        let out = ripcord(d, &[verb, &id, "--operator", "bob"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let status = child.wait().expect("wait");
+        let records = only_journal(d);
+        let approval = events(&records, "approval");
+        assert_eq!(approval[0]["operator"], "bob");
+        if approve {
+            assert!(status.success());
+            assert_eq!(std::fs::read_to_string(d.join("out")).expect("out"), "approved-by-'bob'\n".replace('\'', ""));
+        } else {
+            assert_eq!(status.code(), Some(1));
+            assert!(!d.join("l2").exists(), "a denial is never escalated past");
+            assert!(events(&records, "escalate").is_empty());
+            assert_eq!(runs_json(d)[0]["status"], "failed");
+        }
+        let mut stderr = String::new();
+        let _ = child.stderr.take().map(|mut s| s.read_to_string(&mut stderr));
+    }
+}
+
+#[test]
+fn a_second_concurrent_run_is_refused_and_cooldown_is_enforced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        d,
+        "rb.runbook",
+        "runbook lk {\n  level 1 {\n    cooldown 1h\n    step wait 1s\n  }\n  level 2 {\n    step wait 0s\n  }\n}\n",
+    );
+    let mut first = cmd(d)
+        .args(["run", "rb.runbook", "--level", "1", "--operator", "a", "--reason", "r"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    wait_for("running", || runs_json(d).as_array().and_then(|a| a.first()).is_some_and(|r| r["status"] == "running"));
+    let out = run_level(d, "2", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("is already running"), "{}", text(&out.stderr));
+    assert!(first.wait().expect("wait").success());
+    let out = run_level(d, "1", &["--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cooling down"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn sigterm_interrupts_the_run_and_resume_finishes_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    write(
+        d,
+        "rb.runbook",
+        r#"runbook intr {
+  level 1 {
+    step shell "echo one >> log"
+    step shell "echo two >> log; if [ ! -e pid2 ]; then sleep 30 & echo $! > pid2; wait; fi" idempotent
+    step shell "echo three >> log"
+  }
+}
+"#,
+    );
+    let mut child = cmd(d)
+        .args(["run", "rb.runbook", "--level", "1", "--operator", "a", "--reason", "r"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for("pid2", || std::fs::read_to_string(d.join("pid2")).is_ok_and(|s| s.ends_with('\n')));
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+    assert_eq!(child.wait().expect("wait").code(), Some(130));
+    let pid = std::fs::read_to_string(d.join("pid2")).expect("pid");
+    wait_for("the step's child to die", || !alive(pid.trim()));
+    let records = only_journal(d);
+    assert_eq!(events(&records, "interrupted").len(), 1);
+    assert_eq!(runs_json(d)[0]["status"], "interrupted");
+    let id = run_id(&records);
+    let out = ripcord(d, &["resume", &id]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("L1.S2 started before the interruption but did not finish; running it again (marked idempotent"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(d.join("log")).expect("log"), "one\ntwo\ntwo\nthree\n");
+    assert_eq!(runs_json(d)[0]["status"], "succeeded");
+    let out = ripcord(d, &["resume", &id]);
+    assert_eq!(out.status.code(), Some(1), "a finished run cannot be resumed");
+}

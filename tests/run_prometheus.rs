@@ -1,0 +1,372 @@
+//! `verify CONDITION` against a REAL Prometheus (`/usr/bin/prometheus`, Debian's 2.42) started on loopback,
+//! scraping a tiny exporter this test serves: the real binary reads the metric through
+//! `/api/v1/query_range`, fails while the exporter says 0.2 and passes once it says 0.01 (also under an
+//! `evaluate every` that does not divide the 5-minute lookback, which used to read a value one step old).
+//!
+//! Without the `prometheus` binary the test fails when `CI` is set and otherwise says it skips.
+//! (`verify CONDITION` without `--prometheus` is covered in tests/run.rs.)
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const PROMETHEUS: &str = "/usr/bin/prometheus";
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// Serves `GET /metrics` in the Prometheus text format with `app_errors_ratio` set to whatever `set` stored.
+struct Exporter {
+    addr: String,
+    value: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Exporter {
+    fn start(initial: f64) -> Exporter {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the exporter");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let value = Arc::new(AtomicU64::new(initial.to_bits()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (v, s) = (Arc::clone(&value), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if s.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                serve_metrics(stream, f64::from_bits(v.load(Ordering::SeqCst)));
+            }
+        });
+        Exporter { addr, value, stop, thread: Some(thread) }
+    }
+
+    fn set(&self, v: f64) {
+        self.value.store(v.to_bits(), Ordering::SeqCst);
+    }
+}
+
+fn serve_metrics(mut stream: TcpStream, value: f64) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let Ok(clone) = stream.try_clone() else { return };
+    let mut reader = BufReader::new(clone);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).map_or(true, |n| n == 0) || h.trim().is_empty() {
+            break;
+        }
+    }
+    let (status, body) = if request_line.starts_with("GET /metrics") {
+        (
+            "200 OK",
+            format!(
+                "# HELP app_errors_ratio Share of failed requests.\n# TYPE app_errors_ratio gauge\napp_errors_ratio {value}\n"
+            ),
+        )
+    } else {
+        ("404 Not Found", "not found\n".to_string())
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accept loop so that it sees `stop`.
+        let _ = TcpStream::connect(&self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A Prometheus child process, killed (and reaped) when dropped, even when the test panics.
+struct Prometheus {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl Prometheus {
+    fn start(dir: &Path, target: &str) -> Prometheus {
+        let port = free_port();
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+                 scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['{target}']\n"
+            ),
+        )
+        .expect("write the Prometheus config");
+        let data = dir.join("tsdb");
+        std::fs::create_dir(&data).expect("mkdir tsdb");
+        let log = dir.join("prometheus.log");
+        let out = std::fs::File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let child = Command::new(PROMETHEUS)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--storage.tsdb.retention.time=1h")
+            .arg("--log.level=warn")
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("start prometheus");
+        Prometheus { child, url: format!("http://127.0.0.1:{port}"), log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until `/-/ready` answers 200 and the first scrape of the exporter can be queried.
+    fn wait_for_first_scrape(&mut self, timeout: Duration) {
+        let start = Instant::now();
+        let mut ready = false;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("prometheus exited ({status}) before it was ready:\n{}", self.log());
+            }
+            if !ready {
+                ready = http_get(&self.url, "/-/ready").is_some_and(|(status, _)| status == 200);
+            }
+            if ready
+                && let Some((200, body)) = http_get(&self.url, "/api/v1/query?query=app_errors_ratio")
+                && let Ok(doc) = serde_json::from_str::<Value>(&body)
+                && doc.pointer("/data/result/0/value/1").is_some()
+            {
+                return;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "prometheus at {} was not ready (ready: {ready}) with a first scrape after {timeout:?}:\n{}",
+                self.url,
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The latest scraped value of `app_errors_ratio`, as Prometheus answers an instant query now.
+    fn current(&self) -> Option<f64> {
+        let (status, body) = http_get(&self.url, "/api/v1/query?query=app_errors_ratio")?;
+        if status != 200 {
+            return None;
+        }
+        let doc: Value = serde_json::from_str(&body).ok()?;
+        doc.pointer("/data/result/0/value/1")?.as_str()?.parse().ok()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.0 GET on loopback: the status and the body, or `None` when nothing answers.
+fn http_get(base: &str, path: &str) -> Option<(u16, String)> {
+    let host = base.strip_prefix("http://")?;
+    let mut stream = TcpStream::connect(host).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").ok()?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).ok()?;
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, body.to_string()))
+}
+
+/// Waits (at most 10s) until Prometheus has scraped `value`.
+fn wait_for_value(prom: &Prometheus, value: f64) {
+    let start = Instant::now();
+    while prom.current() != Some(value) {
+        assert!(start.elapsed() < Duration::from_secs(10), "prometheus did not scrape {value}:\n{}", prom.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn ripcord(dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ripcord"));
+    c.current_dir(dir).env("NO_COLOR", "1").env("RIPCORD_PLAIN", "1").args(args).stdin(Stdio::null());
+    c
+}
+
+fn run_level(dir: &Path, level: &str, prometheus: &str) -> Command {
+    ripcord(
+        dir,
+        &[
+            "run",
+            "rb.runbook",
+            "--level",
+            level,
+            "--operator",
+            "alice",
+            "--reason",
+            "live verify",
+            "--prometheus",
+            prometheus,
+            "--state-dir",
+            "state",
+        ],
+    )
+}
+
+fn runs_json(dir: &Path) -> Vec<Value> {
+    let out = ripcord(dir, &["runs", "--state-dir", "state", "--format", "json"]).output().expect("ripcord runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("runs JSON");
+    doc.as_array().cloned().unwrap_or_else(|| panic!("`runs --format json` is not an array: {doc}"))
+}
+
+fn journal(dir: &Path, run_id: &str) -> Vec<Value> {
+    let body = std::fs::read_to_string(dir.join("state/runs").join(format!("{run_id}.jsonl"))).expect("journal");
+    body.lines().map(|l| serde_json::from_str(l).expect("every journal line is JSON")).collect()
+}
+
+fn step_end(records: &[Value]) -> &Value {
+    records.iter().find(|r| r["event"] == "step_end").expect("a step_end record")
+}
+
+fn describe(out: &Output) -> String {
+    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", out.status, text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn verify_condition_against_a_real_prometheus() {
+    let started = Instant::now();
+    if !Path::new(PROMETHEUS).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{PROMETHEUS} is missing and CI is set: .ci/run installs it (apt-get install prometheus)"
+        );
+        // Straight to the stderr handle: libtest captures `eprintln!` of a passing test, and a skip must show.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED verify_condition_against_a_real_prometheus: {PROMETHEUS} is not installed \
+             (apt-get install prometheus); with CI set this is a failure"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let exporter = Exporter::start(0.2);
+    let mut prom = Prometheus::start(d, &exporter.addr);
+    prom.wait_for_first_scrape(Duration::from_secs(30));
+    assert_eq!(prom.current(), Some(0.2), "the first scrape");
+    let ready_after = started.elapsed();
+
+    std::fs::write(
+        d.join("rb.runbook"),
+        "runbook live {\n  metric errors = promql \"app_errors_ratio\"\n  level 1 {\n    step verify errors < 0.05 within 6s every 1s\n  }\n  level 2 {\n    step verify errors < 0.05 within 20s every 1s\n  }\n}\n",
+    )
+    .expect("write the runbook");
+
+    // 1. The exporter says 0.2 all along: the verify fails once `within` has passed, naming the condition.
+    let t = Instant::now();
+    let out = run_level(d, "1", &prom.url).output().expect("run ripcord");
+    let took = t.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}\nprometheus log:\n{}", describe(&out), prom.log());
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("failed"), "{}", describe(&out));
+    assert!(stdout.contains("`errors < 0.05` does not hold"), "{}", describe(&out));
+    assert!(took >= Duration::from_secs(5), "the verify gave up after {took:?}, before its 6s `within`");
+    assert!(took < Duration::from_secs(15), "the verify took {took:?} for a 6s `within`");
+    let runs = runs_json(d);
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_eq!(runs[0]["status"], "failed", "{runs:?}");
+    let id = runs[0]["id"].as_str().expect("run id").to_string();
+    let records = journal(d, &id);
+    let end = step_end(&records);
+    assert_eq!(end["outcome"], "failed", "{end}");
+    assert!(end["detail"].as_str().is_some_and(|s| s.contains("errors < 0.05")), "{end}");
+    assert_eq!(records.last().expect("records")["status"], "failed");
+    assert!(records[0]["prometheus"] == prom.url.as_str(), "{}", records[0]);
+
+    // 2. Regression: with `evaluate every 7s` (which does not divide the 5-minute lookback) the verify read the
+    // value Prometheus had 6s earlier. Here 0.2 has held for more than 6s: a stale read fails this 3s verify.
+    exporter.set(0.01);
+    wait_for_value(&prom, 0.01);
+    std::fs::write(
+        d.join("rb7.runbook"),
+        "runbook live_7s {\n  evaluate every 7s\n  metric errors = promql \"app_errors_ratio\"\n  level 1 {\n    step verify errors < 0.05 within 3s every 1s\n  }\n}\n",
+    )
+    .expect("write the runbook");
+    let out = ripcord(
+        d,
+        &["run", "rb7.runbook", "--level", "1", "--operator", "alice", "--reason", "r", "--state-dir", "state"],
+    )
+    .args(["--prometheus", &prom.url])
+    .output()
+    .expect("run ripcord");
+    assert!(out.status.success(), "the verify read a stale value: {}", describe(&out));
+    let runs = runs_json(d);
+    let seven = runs.iter().find(|r| r["runbook"] == "live_7s").unwrap_or_else(|| panic!("{runs:?}"));
+    assert_eq!(seven["status"], "succeeded", "{runs:?}");
+    let records = journal(d, seven["id"].as_str().expect("run id"));
+    assert_eq!(step_end(&records)["detail"], "passed at check 1", "{}", step_end(&records));
+
+    // 3. The exporter says 0.2 when the verify starts and drops to 0.01 while it polls: it passes at a later
+    // check.
+    exporter.set(0.2);
+    wait_for_value(&prom, 0.2);
+    let t = Instant::now();
+    let child = run_level(d, "2", &prom.url).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run");
+    // Let at least two checks see 0.2 first.
+    std::thread::sleep(Duration::from_millis(2500));
+    exporter.set(0.01);
+    let out = child.wait_with_output().expect("wait for ripcord");
+    let took = t.elapsed();
+    assert!(out.status.success(), "{}\nprometheus log:\n{}", describe(&out), prom.log());
+    assert!(text(&out.stdout).contains("succeeded"), "{}", describe(&out));
+    assert!(took < Duration::from_secs(12), "the verify took {took:?} to see the new value");
+    assert_eq!(prom.current(), Some(0.01), "Prometheus scraped the new value");
+    let runs = runs_json(d);
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    let second = runs
+        .iter()
+        .find(|r| r["runbook"] == "live" && r["level"] == 2)
+        .unwrap_or_else(|| panic!("a level 2 run: {runs:?}"));
+    assert_eq!(second["status"], "succeeded", "{runs:?}");
+    let id = second["id"].as_str().expect("run id").to_string();
+    let records = journal(d, &id);
+    let end = step_end(&records);
+    assert_eq!(end["outcome"], "ok", "{end}");
+    let checks: u32 = end["detail"]
+        .as_str()
+        .and_then(|s| s.strip_prefix("passed at check "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("a `passed at check N` detail: {end}"));
+    assert!(checks >= 2, "the verify passed at check {checks}, before the exporter changed: {end}");
+    assert_eq!(records.last().expect("records")["status"], "succeeded");
+
+    eprintln!("real Prometheus ready with a first scrape after {ready_after:?}; whole test {:?}", started.elapsed());
+}
