@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Times `ripcord lint DIR` over 1,000 runbook files, in each output format: copies of every runbook in
-# runbooks/ and tests/plans/, and of every lint fixture in tests/lint/ (the bad ones raise every rule, so
-# the timing includes rendering findings), renamed, in one temporary directory. Uses hyperfine when it is
-# installed (`apt-get install -y hyperfine`), else bash's `time`. Target: under 1 s for the 1,000 files.
+# Times `ripcord lint DIR` over 1,000 runbook files. Two workloads, each 1,000 files in a temporary
+# directory:
+#   real     copies of the 7 runbooks of runbooks/ and tests/plans/ (the same files as check_1000.sh, about
+#            5.6 KB each): what a repository of real runbooks costs, in each output format;
+#   findings the same runbooks mixed with every lint fixture of tests/lint/ (the bad ones raise every rule),
+#            so that the timing includes drawing about a thousand findings.
+# Uses hyperfine when it is installed (`apt-get install -y hyperfine`), else bash's `time`.
+# Target: under 1 s for the 1,000 files.
 #
 # Usage: benches/lint_1000.sh [RUNS]      (builds target/release/ripcord first; RUNS defaults to 20)
 set -euo pipefail
@@ -14,28 +18,39 @@ bin="$PWD/target/release/ripcord"
 
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
-mkdir "$dir/runbooks"
-sources=(runbooks/*.runbook tests/plans/*.runbook tests/lint/*/*.runbook)
-for i in $(seq 0 999); do
-    src="${sources[i % ${#sources[@]}]}"
-    name="$(basename "$(dirname "$src")")-$(basename "$src")"
-    cp "$src" "$dir/runbooks/$(printf '%04d' "$i")-$name"
-done
-files=$(find "$dir/runbooks" -name '*.runbook' | wc -l)
-bytes=$(cat "$dir"/runbooks/*.runbook | wc -c)
-findings=$("$bin" lint "$dir/runbooks" --format json | grep -o '"code":' | wc -l || true)
-echo "linting $files files, $bytes bytes, from ${#sources[@]} distinct runbooks: $findings findings"
 
-# Exit status 1 is expected: the bad fixtures raise error-severity findings.
+# fill DIR SOURCES...: 1,000 renamed copies of the sources, round robin.
+fill() {
+    local into="$1"
+    shift
+    local sources=("$@")
+    mkdir -p "$into"
+    for i in $(seq 0 999); do
+        local src="${sources[i % ${#sources[@]}]}"
+        cp "$src" "$into/$(printf '%04d' "$i")-$(basename "$(dirname "$src")")-$(basename "$src")"
+    done
+    local bytes findings
+    bytes=$(cat "$into"/*.runbook | wc -c)
+    findings=$("$bin" lint "$into" --format json | grep -o '"code":' | wc -l || true)
+    echo "$(basename "$into"): 1000 files, $bytes bytes, from ${#sources[@]} distinct runbooks, $findings findings"
+}
+fill "$dir/real" runbooks/*.runbook tests/plans/*.runbook
+fill "$dir/findings" runbooks/*.runbook tests/plans/*.runbook tests/lint/*/*.runbook
+
+# Exit status 1 is expected for `findings`: the bad fixtures raise error-severity findings.
 if command -v hyperfine >/dev/null; then
     hyperfine --warmup 3 --runs "$runs" --ignore-failure --export-json "$dir/hyperfine.json" \
-        -n text "$bin lint $dir/runbooks --format text" \
-        -n json "$bin lint $dir/runbooks --format json" \
-        -n sarif "$bin lint $dir/runbooks --format sarif" \
-        -n github "$bin lint $dir/runbooks --format github"
+        -n "real, text" "$bin lint $dir/real --format text" \
+        -n "real, json" "$bin lint $dir/real --format json" \
+        -n "real, sarif" "$bin lint $dir/real --format sarif" \
+        -n "real, github" "$bin lint $dir/real --format github" \
+        -n "findings, text" "$bin lint $dir/findings --format text" \
+        -n "findings, sarif" "$bin lint $dir/findings --format sarif"
 else
-    for format in text json sarif github; do
-        echo "--format $format"
-        time "$bin" lint "$dir/runbooks" --format "$format" >/dev/null 2>&1 || true
+    for workload in real findings; do
+        for format in text json sarif github; do
+            echo "$workload, --format $format"
+            time "$bin" lint "$dir/$workload" --format "$format" >/dev/null 2>&1 || true
+        done
     done
 fi

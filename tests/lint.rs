@@ -358,3 +358,29 @@ fn mutated_runbooks_never_panic() {
         }
     }
 }
+
+#[test]
+fn every_runbook_in_docs_lints_md_compiles() {
+    let doc = ripcord::lint::lints_markdown();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in doc.lines() {
+        match (&mut current, line) {
+            (None, "```runbook") => current = Some(String::new()),
+            (Some(block), "```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            _ => {}
+        }
+    }
+    assert!(blocks.len() > 2 * RULES.len(), "{} blocks", blocks.len());
+    for block in &blocks {
+        let compiled = ripcord::compile(block);
+        assert!(compiled.plan.is_some(), "this example does not compile: {:#?}\n{block}", compiled.diagnostics);
+    }
+}

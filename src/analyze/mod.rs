@@ -37,15 +37,22 @@ impl Compiled {
     }
 }
 
-/// Stack for compiling: analysis recurses once per operator of an expression (up to 1,000), and debug
-/// builds use large frames. The memory is only reserved; a small runbook touches a few pages of it.
+/// Stack for compiling long expressions: analysis recurses once per operator of an expression (up to 1,000),
+/// and debug builds use large frames. The memory is only reserved; a runbook touches a few pages of it.
 const COMPILE_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Sources with at most this many operator characters compile on the caller's thread: their expressions
+/// cannot be deep enough to matter, and a new thread per call costs more than a small runbook's whole compile.
+const INLINE_OPERATOR_LIMIT: usize = 256;
 
 /// Text to plan: parse, analyse, compile. This is the library's main entry point.
 ///
-/// Runs on a thread of its own with a large stack, so that the answer for deep input is the same in
-/// every build and on every caller's thread.
+/// A source with long expressions compiles on a thread of its own with a large stack, so that the answer for
+/// deep input is the same in every build and on every caller's thread.
 pub fn compile(text: &str) -> Compiled {
+    if crate::syntax::operator_count(text) <= INLINE_OPERATOR_LIMIT {
+        return compile_here(text);
+    }
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("ripcord-compile".to_string())

@@ -52,7 +52,11 @@ pub fn run(args: &LintArgs) -> u8 {
             Some(doc) => u8::from(stdout.write_all(doc.as_bytes()).is_err()),
             None => {
                 let names = crate::lint::RULES.iter().map(|e| e.rule.name);
+                let compile_code = crate::diagnostic::Code::ALL.iter().any(|c| c.as_str().eq_ignore_ascii_case(rule));
                 let hint = match crate::analyze::closest(rule, names) {
+                    _ if compile_code => {
+                        ": it is a compile diagnostic, explained in docs/language.md, section 10".to_string()
+                    }
                     Some(close) => format!("; did you mean `{close}`?"),
                     None => "; docs/lints.md lists every rule".to_string(),
                 };

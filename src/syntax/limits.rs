@@ -134,6 +134,39 @@ fn check_line(out: &mut Vec<Diagnostic>, start: usize, end: usize, reported: &mu
     );
 }
 
+/// Operator characters (`+ - * / < > = !`) outside strings and comments: an upper bound on how deep an
+/// expression tree can get, counted in one pass over the bytes.
+pub fn operator_count(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut count = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'`' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'`' {
+                    i += 1;
+                }
+            }
+            b'+' | b'-' | b'*' | b'/' | b'<' | b'>' | b'=' | b'!' => count += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    count
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ mod limits;
 mod lower;
 mod parser;
 
-pub use limits::{MAX_DEPTH, MAX_FILE_BYTES, MAX_LINE_BYTES};
+pub use limits::{MAX_DEPTH, MAX_FILE_BYTES, MAX_LINE_BYTES, operator_count};
 
 use crate::ast::Runbook;
 use crate::diagnostic::{Code, Diagnostic};

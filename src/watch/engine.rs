@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::metrics::{Metrics, labels};
@@ -18,6 +19,9 @@ use crate::interpret::state::{self, StateDir};
 use crate::interpret::{self, Context};
 use crate::plan::{Plan, Target, Trigger};
 use crate::source::SeriesSet;
+
+/// Prometheus queries in flight at once during one evaluation.
+const QUERY_CONCURRENCY: usize = 16;
 
 pub struct Options {
     pub paths: Vec<PathBuf>,
@@ -318,12 +322,19 @@ impl Shared {
             prom::collect(plan, &mut wants);
         }
         let base = self.prometheus.clone();
-        let fetches = wants.iter().map(|(q, w)| {
-            let base = &base;
-            async move { (q.clone(), prom::fetch(client, base, q, w, t, timeout).await) }
-        });
+        let fetches: Vec<_> = wants
+            .into_iter()
+            .map(|(q, w)| {
+                let (client, base) = (client.clone(), base.clone());
+                async move {
+                    let r = prom::fetch(&client, &base, &q, &w, t, timeout).await;
+                    (q, r)
+                }
+            })
+            .collect();
+        // Concurrently, but at most QUERY_CONCURRENCY at a time, so that many runbooks do not flood Prometheus.
         let results: BTreeMap<String, Result<crate::source::Series, String>> =
-            futures_util::future::join_all(fetches).await.into_iter().collect();
+            futures_util::stream::iter(fetches).buffer_unordered(QUERY_CONCURRENCY).collect().await;
         for (q, r) in &results {
             if let Err(e) = r {
                 self.metrics.query_errors.inc();
@@ -400,16 +411,21 @@ fn start_reloader(shared: Arc<Shared>, debounce: Duration) -> Result<impl Drop, 
     use notify_debouncer_full::new_debouncer;
     let (tx, rx) = std::sync::mpsc::channel();
     let mut debouncer = new_debouncer(debounce, None, tx).map_err(|e| format!("cannot watch files: {e}"))?;
-    let mut dirs: Vec<PathBuf> = Vec::new();
+    // Directories given are watched recursively; for a file given by name, its directory alone.
+    let mut dirs: Vec<(PathBuf, RecursiveMode)> = Vec::new();
     for root in &shared.roots {
         let abs = std::path::absolute(root).unwrap_or_else(|_| root.clone());
-        let dir = if abs.is_dir() { abs } else { abs.parent().map(PathBuf::from).unwrap_or(abs) };
-        if !dirs.contains(&dir) {
-            dirs.push(dir);
+        let entry = if abs.is_dir() {
+            (abs, RecursiveMode::Recursive)
+        } else {
+            (abs.parent().map(PathBuf::from).unwrap_or(abs), RecursiveMode::NonRecursive)
+        };
+        if !dirs.iter().any(|(d, m)| *d == entry.0 && *m == entry.1) {
+            dirs.push(entry);
         }
     }
-    for dir in &dirs {
-        debouncer.watch(dir, RecursiveMode::Recursive).map_err(|e| format!("cannot watch `{}`: {e}", dir.display()))?;
+    for (dir, mode) in &dirs {
+        debouncer.watch(dir, *mode).map_err(|e| format!("cannot watch `{}`: {e}", dir.display()))?;
     }
     std::thread::spawn(move || {
         for batch in rx {
