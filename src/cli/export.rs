@@ -6,8 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::input::load_runbook;
-use crate::diagnostic::render_human;
+use super::input::compile_file;
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
@@ -37,18 +36,8 @@ pub fn run(args: &ExportArgs) -> u8 {
 }
 
 fn prometheus_rules(args: &PrometheusRulesArgs) -> u8 {
-    let color = super::stderr_color();
+    let Some((file, plan)) = compile_file(&args.runbook) else { return 1 };
     let mut stderr = std::io::stderr().lock();
-    let file = load_runbook(&args.runbook);
-    if let Some(d) = &file.error {
-        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
-        return 1;
-    }
-    let compiled = crate::compile(&file.text);
-    for d in &compiled.diagnostics {
-        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
-    }
-    let Some(plan) = compiled.plan else { return 1 };
     let export = crate::export::prometheus_rules(&plan);
     for s in &export.skipped {
         let _ = writeln!(stderr, "{}: trigger `{}` is not exported: {}", file.path, s.trigger, s.reason);

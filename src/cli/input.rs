@@ -62,6 +62,23 @@ pub fn load_runbook(path: &Path) -> LoadedFile {
     }
 }
 
+/// Reads and compiles one runbook for a command that needs its plan, writing every diagnostic (warnings
+/// too) to stderr. `None` when the file cannot be read or has an error; the diagnostics say why.
+pub fn compile_file(path: &Path) -> Option<(LoadedFile, crate::plan::Plan)> {
+    let color = super::stderr_color();
+    let file = load_runbook(path);
+    if let Some(d) = &file.error {
+        eprint!("{}", crate::diagnostic::render_human(&file.path, &file.text, d, color));
+        return None;
+    }
+    let compiled = crate::compile(&file.text);
+    for d in &compiled.diagnostics {
+        eprint!("{}", crate::diagnostic::render_human(&file.path, &file.text, d, color));
+    }
+    let plan = compiled.plan?;
+    Some((file, plan))
+}
+
 /// Files named on the command line, with directories expanded to the `.runbook` files below them (sorted).
 pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();

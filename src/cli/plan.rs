@@ -5,8 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::input::load_runbook;
-use crate::diagnostic::render_human;
+use super::input::compile_file;
 
 #[derive(Args, Debug)]
 pub struct PlanArgs {
@@ -32,20 +31,8 @@ pub enum Format {
 }
 
 pub fn run(args: &PlanArgs) -> u8 {
-    let file = load_runbook(&args.file);
-    let color = super::stderr_color();
-    let mut stderr = std::io::stderr().lock();
-    if let Some(d) = &file.error {
-        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
-        return 1;
-    }
-    let compiled = crate::compile(&file.text);
-    for d in &compiled.diagnostics {
-        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
-    }
-    let Some(plan) = compiled.plan else { return 1 };
+    let Some((_, plan)) = compile_file(&args.file) else { return 1 };
     if let Some(dir) = &args.check_snapshot {
-        drop(stderr);
         return super::snapshot::check(&args.file, &plan, dir, args.update);
     }
     let out = match args.format {

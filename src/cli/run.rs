@@ -7,8 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::input::load_runbook;
-use crate::diagnostic::render_human;
+use super::input::compile_file;
 use crate::interpret::{self, Context, Outcome, RunStatus, state::StateDir};
 
 #[derive(Args, Debug, Clone)]
@@ -59,18 +58,8 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs) -> u8 {
-    let color = super::stderr_color();
-    let file = load_runbook(&args.runbook);
-    if let Some(d) = &file.error {
-        eprint!("{}", render_human(&file.path, &file.text, d, color));
-        return 1;
-    }
-    let compiled = crate::compile(&file.text);
-    for d in &compiled.diagnostics {
-        eprint!("{}", render_human(&file.path, &file.text, d, color));
-    }
-    let Some(plan) = compiled.plan else {
-        eprintln!("error: `{}` has errors; nothing was run", file.path);
+    let Some((file, plan)) = compile_file(&args.runbook) else {
+        eprintln!("error: `{}` could not be compiled; nothing was run", args.runbook.display());
         return 1;
     };
     if plan.level(args.level).is_none() {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::input::load_runbook;
+use super::input::compile_file;
 use crate::diagnostic::{Code, Diagnostic, render_human};
 use crate::simulate::{Approval, RunOptions, SimulateOptions};
 use crate::span::Span;
@@ -79,18 +79,9 @@ fn parse_approval(s: &str) -> Result<(u32, Approval), String> {
 }
 
 pub fn run(args: &SimulateArgs) -> u8 {
+    let Some((file, plan)) = compile_file(&args.runbook) else { return 1 };
     let color = super::stderr_color();
     let mut stderr = std::io::stderr().lock();
-    let file = load_runbook(&args.runbook);
-    if let Some(d) = &file.error {
-        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
-        return 1;
-    }
-    let compiled = crate::compile(&file.text);
-    for d in &compiled.diagnostics {
-        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
-    }
-    let Some(plan) = compiled.plan else { return 1 };
 
     let series_path = args.series.display().to_string();
     let series_text = match read_capped(&args.series) {
