@@ -28,7 +28,7 @@ mkdir "$work/books"
 for i in $(seq 1 "$N"); do
   printf 'runbook rb%d {\n  evaluate every 1s\n  metric m = promql "sum(up) * %d"\n  trigger t: m > 1e12 for 1m -> level 1\n  level 1 {\n    step shell "true"\n  }\n}\n' "$i" "$i" >"$work/books/rb$i.runbook"
 done
-(cd "$work" && "$BIN" watch books --prometheus "http://127.0.0.1:$port" --listen "127.0.0.1:$wport" \
+(cd "$work" && exec "$BIN" watch books --prometheus "http://127.0.0.1:$port" --listen "127.0.0.1:$wport" \
   --state-dir state 2>"$work/watch.log") &
 wpid=$!
 sleep "$DURATION"
@@ -36,8 +36,7 @@ metrics=$(curl -sf "http://127.0.0.1:$wport/metrics")
 sum=$(grep '^ripcord_evaluation_duration_seconds_sum' <<<"$metrics" | awk '{print $2}')
 count=$(grep '^ripcord_evaluation_duration_seconds_count' <<<"$metrics" | awk '{print $2}')
 errors=$(grep '^ripcord_query_errors_total' <<<"$metrics" | awk '{print $2}')
-wpid_real=$(pgrep -P "$wpid" -x ripcord || echo "$wpid")
-read -r cpu rss < <(ps -o times=,rss= -p "$wpid_real")
+read -r cpu rss < <(ps -o times=,rss= -p "$wpid")
 echo "runbooks: $N, distinct queries per evaluation: $N, duration: ${DURATION}s"
 echo "evaluations: $count, mean evaluation: $(python3 -c "print(f'{$sum/$count*1000:.1f} ms')"), query errors: $errors"
 echo "watch CPU: ${cpu}s over ${DURATION}s, RSS: $((rss / 1024)) MiB"

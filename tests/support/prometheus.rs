@@ -1,0 +1,209 @@
+//! A real Prometheus on loopback for the tests that need one: a tiny exporter the test controls (one gauge,
+//! `app_errors_ratio`), and Prometheus 2.42 scraping it every second from a temporary TSDB. Both are stopped
+//! when their guards drop, also when a test panics.
+#![allow(dead_code, reason = "each test crate uses part of this support module")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Where Debian's package installs Prometheus (.ci/run installs it).
+pub const PROMETHEUS: &str = "/usr/bin/prometheus";
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// Serves `GET /metrics` in the Prometheus text format with `app_errors_ratio` set to whatever `set` stored.
+pub struct Exporter {
+    pub addr: String,
+    pub value: Arc<AtomicU64>,
+    pub stop: Arc<AtomicBool>,
+    pub thread: Option<JoinHandle<()>>,
+}
+
+impl Exporter {
+    pub fn start(initial: f64) -> Exporter {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the exporter");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let value = Arc::new(AtomicU64::new(initial.to_bits()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (v, s) = (Arc::clone(&value), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if s.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                serve_metrics(stream, f64::from_bits(v.load(Ordering::SeqCst)));
+            }
+        });
+        Exporter { addr, value, stop, thread: Some(thread) }
+    }
+
+    pub fn set(&self, v: f64) {
+        self.value.store(v.to_bits(), Ordering::SeqCst);
+    }
+}
+
+pub fn serve_metrics(mut stream: TcpStream, value: f64) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let Ok(clone) = stream.try_clone() else { return };
+    let mut reader = BufReader::new(clone);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).map_or(true, |n| n == 0) || h.trim().is_empty() {
+            break;
+        }
+    }
+    let (status, body) = if request_line.starts_with("GET /metrics") {
+        (
+            "200 OK",
+            format!(
+                "# HELP app_errors_ratio Share of failed requests.\n# TYPE app_errors_ratio gauge\napp_errors_ratio {value}\n"
+            ),
+        )
+    } else {
+        ("404 Not Found", "not found\n".to_string())
+    };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Both);
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accept loop so that it sees `stop`.
+        let _ = TcpStream::connect(&self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A Prometheus child process, killed (and reaped) when dropped, even when the test panics.
+pub struct Prometheus {
+    pub child: Child,
+    pub url: String,
+    pub log: PathBuf,
+}
+
+impl Prometheus {
+    pub fn start(dir: &Path, target: &str) -> Prometheus {
+        let port = free_port();
+        let config = dir.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+                 scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['{target}']\n"
+            ),
+        )
+        .expect("write the Prometheus config");
+        let data = dir.join("tsdb");
+        std::fs::create_dir(&data).expect("mkdir tsdb");
+        let log = dir.join("prometheus.log");
+        let out = std::fs::File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let child = Command::new(PROMETHEUS)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--storage.tsdb.retention.time=1h")
+            .arg("--log.level=warn")
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("start prometheus");
+        Prometheus { child, url: format!("http://127.0.0.1:{port}"), log }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until `/-/ready` answers 200 and the first scrape of the exporter can be queried.
+    pub fn wait_for_first_scrape(&mut self, timeout: Duration) {
+        let start = Instant::now();
+        let mut ready = false;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("prometheus exited ({status}) before it was ready:\n{}", self.log());
+            }
+            if !ready {
+                ready = http_get(&self.url, "/-/ready").is_some_and(|(status, _)| status == 200);
+            }
+            if ready
+                && let Some((200, body)) = http_get(&self.url, "/api/v1/query?query=app_errors_ratio")
+                && let Ok(doc) = serde_json::from_str::<Value>(&body)
+                && doc.pointer("/data/result/0/value/1").is_some()
+            {
+                return;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "prometheus at {} was not ready (ready: {ready}) with a first scrape after {timeout:?}:\n{}",
+                self.url,
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The latest scraped value of `app_errors_ratio`, as Prometheus answers an instant query now.
+    pub fn current(&self) -> Option<f64> {
+        let (status, body) = http_get(&self.url, "/api/v1/query?query=app_errors_ratio")?;
+        if status != 200 {
+            return None;
+        }
+        let doc: Value = serde_json::from_str(&body).ok()?;
+        doc.pointer("/data/result/0/value/1")?.as_str()?.parse().ok()
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A plain HTTP/1.0 GET on loopback: the status and the body, or `None` when nothing answers.
+pub fn http_get(base: &str, path: &str) -> Option<(u16, String)> {
+    let host = base.strip_prefix("http://")?;
+    let mut stream = TcpStream::connect(host).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").ok()?;
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).ok()?;
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, body.to_string()))
+}
+
+/// Waits (at most 10s) until Prometheus has scraped `value`.
+pub fn wait_for_value(prom: &Prometheus, value: f64) {
+    let start = Instant::now();
+    while prom.current() != Some(value) {
+        assert!(start.elapsed() < Duration::from_secs(10), "prometheus did not scrape {value}:\n{}", prom.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
