@@ -6,9 +6,10 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::input::compile_file;
+use super::input::{LoadedFile, compile_file};
 use crate::diagnostic::{Code, Diagnostic, render_human};
 use crate::simulate::{Approval, RunOptions, SimulateOptions};
+use crate::source::{SeriesSet, TimeBase};
 use crate::span::Span;
 
 /// Series files larger than this are refused.
@@ -19,14 +20,18 @@ pub struct SimulateArgs {
     /// The runbook to simulate.
     pub runbook: PathBuf,
     /// Recorded series: CSV (`time,metric,value`), JSON Lines, or a promtool unit-test YAML file.
-    #[arg(long)]
-    pub series: PathBuf,
+    #[arg(long, required_unless_present = "from_prometheus", conflicts_with = "from_prometheus")]
+    pub series: Option<PathBuf>,
+    /// Backtest against a Prometheus server's history (`/api/v1/query_range`) instead of a series file;
+    /// needs `--start` and `--end`.
+    #[arg(long, value_name = "URL", requires_all = ["start", "end"])]
+    pub from_prometheus: Option<String>,
     /// First evaluation time (seconds or RFC 3339); defaults to the first sample's time.
-    #[arg(long, value_parser = parse_time)]
-    pub start: Option<i64>,
+    #[arg(long, value_parser = parse_time_arg)]
+    pub start: Option<TimeArg>,
     /// Last evaluation time, inclusive; defaults to the last sample's time.
-    #[arg(long, value_parser = parse_time)]
-    pub end: Option<i64>,
+    #[arg(long, value_parser = parse_time_arg)]
+    pub end: Option<TimeArg>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Write an SVG chart of the metrics, trigger states and runs to this file.
@@ -44,6 +49,18 @@ pub struct SimulateArgs {
 pub enum Format {
     Text,
     Json,
+}
+
+/// A time given on the command line, and whether it was written as seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeArg {
+    pub ms: i64,
+    pub seconds: bool,
+}
+
+fn parse_time_arg(s: &str) -> Result<TimeArg, String> {
+    let ms = parse_time(s)?;
+    Ok(TimeArg { ms, seconds: s.trim().parse::<f64>().is_ok_and(f64::is_finite) })
 }
 
 fn parse_time(s: &str) -> Result<i64, String> {
@@ -83,40 +100,22 @@ pub fn run(args: &SimulateArgs) -> u8 {
     let color = super::stderr_color();
     let mut stderr = std::io::stderr().lock();
 
-    let series_path = args.series.display().to_string();
-    let series_text = match read_capped(&args.series) {
-        Ok(t) => t,
-        Err(d) => {
-            let _ = write!(stderr, "{}", render_human(&series_path, "", &d, color));
-            return 1;
+    let start = args.start.map(|t| t.ms);
+    let end = args.end.map(|t| t.ms);
+    let series = match (&args.from_prometheus, &args.series) {
+        (Some(url), _) => {
+            let Some(series) = history(&file, &plan, url, args, &mut stderr, color) else { return 1 };
+            series
+        }
+        (None, Some(path)) => {
+            let Some(series) = series_file(&file, &plan, path, &mut stderr, color) else { return 1 };
+            series
+        }
+        (None, None) => {
+            let _ = writeln!(stderr, "error: give `--series FILE` or `--from-prometheus URL`");
+            return 2;
         }
     };
-    let series = match crate::source::read_series(&series_path, &series_text) {
-        Ok(s) => s,
-        Err(d) => {
-            let _ = write!(stderr, "{}", render_human(&series_path, &series_text, &d, color));
-            return 1;
-        }
-    };
-    let missing = crate::simulate::missing_metrics(&plan, &series);
-    if !missing.is_empty() {
-        let have: Vec<&str> = series.series.keys().map(String::as_str).collect();
-        for m in &missing {
-            let span = find_word(&file.text, m);
-            let help = match crate::analyze::closest(m, have.iter().copied()) {
-                Some(c) => format!("did you mean `{c}`? `{series_path}` has {}", have.join(", ")),
-                None => format!(
-                    "`{series_path}` has {}; add samples named `{m}`",
-                    if have.is_empty() { "no series".to_string() } else { have.join(", ") }
-                ),
-            };
-            let d = Diagnostic::new(Code::SeriesUnknownMetric, span, format!("metric `{m}` is not in `{series_path}`"))
-                .label("read here")
-                .help(help);
-            let _ = write!(stderr, "{}", render_human(&file.path, &file.text, &d, color));
-        }
-        return 1;
-    }
     let run =
         RunOptions { fail: args.fail.iter().cloned().collect(), approvals: args.approve.iter().copied().collect() };
     let problems = crate::simulate::check_options(&plan, &run);
@@ -129,8 +128,7 @@ pub fn run(args: &SimulateArgs) -> u8 {
         }
         return 1;
     }
-    let sim =
-        crate::simulate::simulate(&plan, &series, &SimulateOptions { start_ms: args.start, end_ms: args.end, run });
+    let sim = crate::simulate::simulate(&plan, &series, &SimulateOptions { start_ms: start, end_ms: end, run });
     let out = match args.format {
         Format::Text => crate::simulate::to_text(&sim),
         Format::Json => crate::simulate::to_json(&sim),
@@ -153,6 +151,97 @@ pub fn run(args: &SimulateArgs) -> u8 {
         return 1;
     }
     0
+}
+
+type Stderr<'a> = std::io::StderrLock<'a>;
+
+/// Reads and checks a series file; `None` after printing why it cannot be used.
+fn series_file(
+    file: &LoadedFile,
+    plan: &crate::plan::Plan,
+    path: &std::path::Path,
+    stderr: &mut Stderr<'_>,
+    color: bool,
+) -> Option<SeriesSet> {
+    let series_path = path.display().to_string();
+    let series_text = match read_capped(path) {
+        Ok(t) => t,
+        Err(d) => {
+            let _ = write!(stderr, "{}", render_human(&series_path, "", &d, color));
+            return None;
+        }
+    };
+    let series = match crate::source::read_series(&series_path, &series_text) {
+        Ok(s) => s,
+        Err(d) => {
+            let _ = write!(stderr, "{}", render_human(&series_path, &series_text, &d, color));
+            return None;
+        }
+    };
+    let missing = crate::simulate::missing_metrics(plan, &series);
+    if !missing.is_empty() {
+        let have: Vec<&str> = series.series.keys().map(String::as_str).collect();
+        for m in &missing {
+            let span = find_word(&file.text, m);
+            let help = match crate::analyze::closest(m, have.iter().copied()) {
+                Some(c) => format!("did you mean `{c}`? `{series_path}` has {}", have.join(", ")),
+                None => format!(
+                    "`{series_path}` has {}; add samples named `{m}`",
+                    if have.is_empty() { "no series".to_string() } else { have.join(", ") }
+                ),
+            };
+            let d = Diagnostic::new(Code::SeriesUnknownMetric, span, format!("metric `{m}` is not in `{series_path}`"))
+                .label("read here")
+                .help(help);
+            let _ = write!(stderr, "{}", render_human(&file.path, &file.text, &d, color));
+        }
+        return None;
+    }
+    Some(series)
+}
+
+/// Fetches the declared metrics' history from Prometheus over `[--start, --end]` (clap requires both);
+/// `None` after printing why it cannot be used.
+fn history(
+    file: &LoadedFile,
+    plan: &crate::plan::Plan,
+    url: &str,
+    args: &SimulateArgs,
+    stderr: &mut Stderr<'_>,
+    color: bool,
+) -> Option<SeriesSet> {
+    let (Some(start), Some(end)) = (args.start, args.end) else {
+        let _ = writeln!(stderr, "error: `--from-prometheus` needs `--start` and `--end`");
+        return None;
+    };
+    if end.ms < start.ms {
+        let _ = writeln!(stderr, "error: `--end` is before `--start`");
+        return None;
+    }
+    let want = match crate::source::history_plan(plan) {
+        Ok(w) => w,
+        Err(undeclared) => {
+            for m in &undeclared {
+                let d = Diagnostic::new(
+                    Code::SeriesUnknownMetric,
+                    find_word(&file.text, m),
+                    format!("metric `{m}` has no declared query to ask Prometheus"),
+                )
+                .label("read here")
+                .help(format!("declare it in the runbook: `metric {m} = promql \"...\"`"));
+                let _ = write!(stderr, "{}", render_human(&file.path, &file.text, &d, color));
+            }
+            return None;
+        }
+    };
+    let base = if start.seconds && end.seconds { TimeBase::Seconds } else { TimeBase::Rfc3339 };
+    match crate::source::fetch_history(url, &want, start.ms, end.ms, base) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            let _ = writeln!(stderr, "error: {e}");
+            None
+        }
+    }
 }
 
 fn read_capped(path: &std::path::Path) -> Result<String, Diagnostic> {

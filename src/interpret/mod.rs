@@ -38,6 +38,57 @@ const TAIL_BYTES: usize = 4096;
 /// How often a run waiting for approval looks for a decision.
 const APPROVAL_POLL: Duration = Duration::from_millis(100);
 
+/// How a caller that handles signals itself (`watch`) stops the runs it started, instead of the run's own
+/// SIGINT/SIGTERM handler. [`Interrupter::drain`] lets the running steps end and starts no new one (the run is
+/// journalled `interrupted` after them, for `ripcord resume`); [`Interrupter::interrupt`] also ends the running
+/// steps at once, as a signal does under `ripcord run`. Clones share one state.
+#[derive(Clone, Debug)]
+pub struct Interrupter {
+    inner: std::sync::Arc<InterrupterInner>,
+}
+
+#[derive(Debug)]
+struct InterrupterInner {
+    draining: Mutex<Option<&'static str>>,
+    tx: watch::Sender<Option<&'static str>>,
+}
+
+impl Default for Interrupter {
+    fn default() -> Self {
+        Interrupter {
+            inner: std::sync::Arc::new(InterrupterInner { draining: Mutex::new(None), tx: watch::Sender::new(None) }),
+        }
+    }
+}
+
+impl Interrupter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// No step starts any more; running steps end on their own. `why` is journalled (e.g. "SIGTERM").
+    pub fn drain(&self, why: &'static str) {
+        mutex(&self.inner.draining).get_or_insert(why);
+    }
+
+    /// Running steps are ended at once, as by a signal under `ripcord run`.
+    pub fn interrupt(&self, why: &'static str) {
+        self.drain(why);
+        self.inner.tx.send_if_modified(|v| {
+            if v.is_none() {
+                *v = Some(why);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    fn draining(&self) -> Option<&'static str> {
+        *mutex(&self.inner.draining)
+    }
+}
+
 /// Who runs what, where, and why.
 #[derive(Clone, Debug)]
 pub struct Context {
@@ -175,6 +226,8 @@ struct Interpreter {
     journal: Mutex<Journal>,
     client: OnceLock<Result<reqwest::Client, String>>,
     interrupt: watch::Receiver<Option<&'static str>>,
+    /// Set when the caller stops the run itself (see [`Interrupter`]); `None` under the run's own signal handler.
+    interrupter: Option<Interrupter>,
     prior: Prior,
     progress: Progress,
     /// Who approved each level (for `${operator}`).
@@ -246,6 +299,18 @@ impl Interpreter {
 
     fn is_interrupted(&self) -> bool {
         self.interrupt.borrow().is_some()
+    }
+
+    /// Whether no new step may start: interrupted, or drained by the caller.
+    fn stops_new_steps(&self) -> bool {
+        self.is_interrupted() || self.interrupter.as_ref().is_some_and(|i| i.draining().is_some())
+    }
+
+    /// What stopped the run, for the journal.
+    fn stop_reason(&self) -> &'static str {
+        (*self.interrupt.borrow())
+            .or_else(|| self.interrupter.as_ref().and_then(Interrupter::draining))
+            .unwrap_or("signal")
     }
 
     fn var(&self, level: u32, v: &Variable) -> Option<String> {
@@ -449,7 +514,7 @@ impl Interpreter {
                 ));
                 return if *ok { StepResult::Ok } else { StepResult::Failed(format!("{} failed: {detail}", step.id)) };
             }
-            if self.is_interrupted() {
+            if self.stops_new_steps() {
                 return StepResult::Interrupted;
             }
             let rerun = self.prior.started.contains(&key);
@@ -882,12 +947,20 @@ fn drive(
     prior: Prior,
     first: u32,
     log_to_stdout: bool,
+    interrupter: Option<Interrupter>,
 ) -> Result<RunStatus, String> {
     let rt = runtime()?;
     rt.block_on(async move {
-        let (tx, rx) = watch::channel(None);
-        listen_for_signals(tx)?;
+        let rx = match &interrupter {
+            Some(i) => i.inner.tx.subscribe(),
+            None => {
+                let (tx, rx) = watch::channel(None);
+                listen_for_signals(tx)?;
+                rx
+            }
+        };
         let interp = Interpreter {
+            interrupter,
             redactor: redactor_for(&plan),
             plan,
             ctx,
@@ -902,7 +975,7 @@ fn drive(
         };
         let status = interp.run_levels(first).await;
         if status == RunStatus::Interrupted {
-            let signal = interp.interrupt.borrow().unwrap_or("signal").to_string();
+            let signal = interp.stop_reason().to_string();
             let steps: Vec<String> = mutex(&interp.running).iter().cloned().collect();
             let _ = interp.record(Event::Interrupted { signal: signal.clone(), steps });
             interp
@@ -915,6 +988,17 @@ fn drive(
 
 /// Starts a new run of `level`. Refuses when the runbook is running or the level is cooling down.
 pub fn start(plan: Plan, ctx: Context, level: u32, log_to_stdout: bool) -> Result<Outcome, String> {
+    start_with(plan, ctx, level, log_to_stdout, None)
+}
+
+/// [`start`], stopped by `interrupter` instead of the run's own SIGINT/SIGTERM handler when one is given.
+pub fn start_with(
+    plan: Plan,
+    ctx: Context,
+    level: u32,
+    log_to_stdout: bool,
+    interrupter: Option<Interrupter>,
+) -> Result<Outcome, String> {
     let state = ctx.state.clone();
     state.create_dirs().map_err(|e| format!("cannot create the state dir `{}`: {e}", state.root.display()))?;
     let _lock = RunbookLock::acquire(&state, &plan.runbook, &ctx.run_id)?;
@@ -956,7 +1040,7 @@ pub fn start(plan: Plan, ctx: Context, level: u32, log_to_stdout: bool) -> Resul
         })
         .map_err(|e| format!("cannot write the journal `{}`: {e}", path.display()))?;
     let (run_id, runbook) = (ctx.run_id.clone(), plan.runbook.clone());
-    let status = drive(plan, ctx, journal, Prior::default(), level, log_to_stdout)?;
+    let status = drive(plan, ctx, journal, Prior::default(), level, log_to_stdout, interrupter)?;
     Ok(Outcome { run_id, runbook, level, status, journal: path })
 }
 
@@ -1008,6 +1092,6 @@ pub fn resume(
         yes: yes || was_yes,
     };
     let runbook = plan.runbook.clone();
-    let status = drive(*plan, ctx, journal, prior, level, log_to_stdout)?;
+    let status = drive(*plan, ctx, journal, prior, level, log_to_stdout, None)?;
     Ok(Outcome { run_id: run_id.to_string(), runbook, level, status, journal: path })
 }

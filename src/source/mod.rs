@@ -9,6 +9,7 @@ mod csv_file;
 mod detect;
 mod expand;
 mod jsonl;
+mod prometheus;
 mod promtool;
 mod series;
 mod time;
@@ -19,6 +20,7 @@ mod tests;
 pub use detect::Format;
 /// promtool's expanding notation, for `ripcord test`, whose input series are written in it.
 pub(crate) use expand::{ExpandError, Item, expand as expand_values};
+pub use prometheus::{HistoryPlan, fetch_history, history_plan};
 pub(crate) use series::valid_metric_name;
 pub use series::{MAX_SAMPLES, STALE_NAN, STALE_NAN_BITS, Series, SeriesSet, TimeBase, format_time, is_stale};
 

@@ -102,6 +102,8 @@ pub struct Shared {
     pub threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     pub stopping: AtomicBool,
     pub roots: Vec<PathBuf>,
+    /// Stops the runs this process started (SIGTERM drains them, the grace's end interrupts them).
+    pub interrupter: interpret::Interrupter,
 }
 
 fn log(msg: &str) {
@@ -280,8 +282,9 @@ impl Shared {
         let me = Arc::clone(self);
         let (name, id) = (runbook.to_string(), run_id.clone());
         let plan = (*plan).clone();
+        let interrupter = self.interrupter.clone();
         let handle = std::thread::spawn(move || {
-            let outcome = match interpret::start(plan, ctx, level, false) {
+            let outcome = match interpret::start_with(plan, ctx, level, false, Some(interrupter)) {
                 Ok(o) => o.status.word().to_string(),
                 Err(e) => {
                     log(&format!("run {id} of `{name}` level {level} could not start: {e}"));
@@ -494,6 +497,7 @@ async fn serve(opts: Options) -> Result<(), String> {
         threads: Mutex::new(Vec::new()),
         stopping: AtomicBool::new(false),
         roots: opts.paths.clone(),
+        interrupter: interpret::Interrupter::new(),
     });
     shared.rescan();
     if lock(&shared.runbooks).is_empty() {
@@ -541,21 +545,37 @@ async fn serve(opts: Options) -> Result<(), String> {
             }
         })
     };
-    wait_for_signal().await?;
-    log("stopping: no more evaluations; waiting for runs in flight");
+    let signal = wait_for_signal().await?;
     shared.stopping.store(true, Ordering::SeqCst);
+    if signal == "SIGTERM" {
+        // Running steps end on their own within the grace; no new step starts.
+        log("stopping (SIGTERM): no more evaluations; running steps may end within the grace period");
+        shared.interrupter.drain(signal);
+    } else {
+        log(&format!("stopping ({signal}): no more evaluations; running steps are interrupted"));
+        shared.interrupter.interrupt(signal);
+    }
     let _ = stop_tx.send(true);
     let _ = evaluator.await;
     let deadline = Instant::now() + opts.grace;
     let threads: Vec<_> = std::mem::take(&mut *lock(&shared.threads));
-    for t in threads {
-        while !t.is_finished() && Instant::now() < deadline {
+    while threads.iter().any(|t| !t.is_finished()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if threads.iter().any(|t| !t.is_finished()) {
+        log("the grace period is over: interrupting the steps still running (`ripcord resume` continues them)");
+        shared.interrupter.interrupt(signal);
+        // Long enough for a shell step's process group to be ended and `interrupted` to be journalled.
+        let journalled = Instant::now() + Duration::from_secs(5);
+        while threads.iter().any(|t| !t.is_finished()) && Instant::now() < journalled {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+    for t in threads {
         if t.is_finished() {
             let _ = t.join();
         } else {
-            log("a run did not end within the grace period; its journal shows where it stopped (`ripcord resume`)");
+            log("a run did not journal its interruption in time; its journal shows where it stopped");
         }
     }
     let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
@@ -563,15 +583,15 @@ async fn serve(opts: Options) -> Result<(), String> {
     Ok(())
 }
 
-async fn wait_for_signal() -> Result<(), String> {
+/// Waits for SIGINT or SIGTERM; its name.
+async fn wait_for_signal() -> Result<&'static str, String> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("cannot listen for SIGINT: {e}"))?;
     let mut term = signal(SignalKind::terminate()).map_err(|e| format!("cannot listen for SIGTERM: {e}"))?;
-    tokio::select! {
-        _ = int.recv() => {}
-        _ = term.recv() => {}
-    }
-    Ok(())
+    Ok(tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    })
 }
 
 #[cfg(test)]

@@ -1,0 +1,153 @@
+//! History from a Prometheus server, for `ripcord simulate --from-prometheus`: each declared metric's query
+//! asked with `/api/v1/query_range` over the simulated period (plus the lookback the conditions need), at the
+//! runbook's evaluation interval as the step. Each point is the query evaluated at that time, so windows over
+//! these points behave like a PromQL subquery `f((QUERY)[W:STEP])` (docs/simulation.md).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::series::{Series, SeriesSet, TimeBase};
+use crate::plan::{Action, Plan};
+
+/// Prometheus refuses more than 11,000 points per series in one answer; ask in chunks below that.
+const MAX_POINTS_PER_REQUEST: i64 = 10_000;
+
+/// Prometheus's lookback: a metric's value at `t` is its newest sample in `[t - 5m, t]`.
+const LOOKBACK_MS: u64 = 5 * 60 * 1000;
+
+/// How long one `query_range` request may take.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a runbook needs from Prometheus over `[start, end]`: per metric name, its PromQL; the fetch starts
+/// `back_ms` before `start`. An `Err` names a read metric with no declared query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryPlan {
+    pub queries: Vec<(String, String)>,
+    pub back_ms: u64,
+    pub step_ms: u64,
+}
+
+/// The metrics the triggers and verify conditions read, with their declared queries, and how far back the
+/// fetch must reach (longest window + offset, plus the 5-minute lookback).
+pub fn history_plan(plan: &Plan) -> Result<HistoryPlan, Vec<String>> {
+    let mut conditions = Vec::new();
+    for t in &plan.triggers {
+        conditions.push(&t.condition);
+    }
+    let steps = plan.all_steps();
+    for s in &steps {
+        if let Action::VerifyCondition { condition, .. } = &s.action {
+            conditions.push(condition);
+        }
+    }
+    let mut names = BTreeSet::new();
+    let mut back = 0u64;
+    for c in conditions {
+        let (n, b) = crate::actions::prom::needs(c);
+        names.extend(n);
+        back = back.max(b);
+    }
+    let mut queries = Vec::new();
+    let mut undeclared = Vec::new();
+    for name in names {
+        match plan.metrics.iter().find(|m| m.name == name).and_then(|m| m.promql.clone()) {
+            Some(q) => queries.push((name, q)),
+            None => undeclared.push(name),
+        }
+    }
+    if !undeclared.is_empty() {
+        return Err(undeclared);
+    }
+    Ok(HistoryPlan { queries, back_ms: back.saturating_add(LOOKBACK_MS), step_ms: plan.evaluation_interval_ms.max(1) })
+}
+
+/// Fetches every query of `want` over `[start - back, end]` at its step, on a grid that passes through
+/// `start` (so that the points fall at the evaluation times). The set's times are RFC 3339 unless `base` says
+/// otherwise.
+pub fn fetch_history(
+    base_url: &str,
+    want: &HistoryPlan,
+    start_ms: i64,
+    end_ms: i64,
+    base: TimeBase,
+) -> Result<SeriesSet, String> {
+    let step = i64::try_from(want.step_ms).unwrap_or(i64::MAX / 4).max(1);
+    let back_steps = i64::try_from(want.back_ms).unwrap_or(i64::MAX / 4).div_euclid(step) + 1;
+    let from = start_ms.saturating_sub(back_steps.saturating_mul(step));
+    let end = end_ms.max(start_ms);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+    let client = crate::actions::http::client()?;
+    let mut set = SeriesSet { series: Default::default(), time_base: base };
+    for (name, promql) in &want.queries {
+        let mut series = Series::default();
+        let mut chunk_start = from;
+        while chunk_start <= end {
+            let chunk_end = chunk_start.saturating_add((MAX_POINTS_PER_REQUEST - 1).saturating_mul(step)).min(end);
+            let part = runtime
+                .block_on(query_range(&client, base_url, promql, chunk_start, chunk_end, step))
+                .map_err(|e| format!("metric `{name}` (`{promql}`): {e}"))?;
+            for (t, v) in part.t_ms.into_iter().zip(part.v) {
+                if series.t_ms.last().is_none_or(|&last| t > last) {
+                    series.t_ms.push(t);
+                    series.v.push(v);
+                }
+            }
+            chunk_start = chunk_end.saturating_add(step);
+        }
+        set.series.insert(name.clone(), series);
+    }
+    Ok(set)
+}
+
+async fn query_range(
+    client: &reqwest::Client,
+    base: &str,
+    promql: &str,
+    start_ms: i64,
+    end_ms: i64,
+    step_ms: i64,
+) -> Result<Series, String> {
+    let secs = |ms: i64| format!("{:.3}", ms as f64 / 1000.0);
+    let url = format!("{}/api/v1/query_range", base.trim_end_matches('/'));
+    let url = reqwest::Url::parse_with_params(
+        &url,
+        &[("query", promql.to_string()), ("start", secs(start_ms)), ("end", secs(end_ms)), ("step", secs(step_ms))],
+    )
+    .map_err(|e| format!("`{base}` is not a URL: {e}"))?;
+    let resp = client
+        .get(url)
+        .timeout(REQUEST_TIMEOUT)
+        .send()
+        .await
+        .map_err(|e| format!("Prometheus at {base}: {}", crate::actions::http::describe(&e)))?;
+    let status = resp.status().as_u16();
+    let body =
+        resp.text().await.map_err(|e| format!("Prometheus at {base}: {}", crate::actions::http::describe(&e)))?;
+    crate::actions::prom::parse_matrix(&body).map_err(|e| format!("Prometheus at {base} answered {status}: {e}"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_the_fetch_from_the_conditions() {
+        let text = "runbook a {\n  evaluate every 15s\n  metric e = promql \"sum(rate(x[1m]))\"\n  trigger t: avg_over(e, 10m) offset 5m > 1 -> level 1\n  level 1 {\n    step shell \"true\"\n  }\n}\n";
+        let plan = crate::compile(text).plan.unwrap();
+        let h = history_plan(&plan).unwrap();
+        assert_eq!(h.queries, vec![("e".to_string(), "sum(rate(x[1m]))".to_string())]);
+        assert_eq!(h.back_ms, 20 * 60 * 1000);
+        assert_eq!(h.step_ms, 15_000);
+    }
+
+    #[test]
+    fn an_undeclared_metric_is_named() {
+        let text = "runbook a {\n  trigger t: errors > 1 -> level 1\n  level 1 {\n    step shell \"true\"\n  }\n}\n";
+        let plan = crate::compile(text).plan.unwrap();
+        assert_eq!(history_plan(&plan).unwrap_err(), vec!["errors".to_string()]);
+    }
+}

@@ -1,0 +1,265 @@
+//! `ripcord simulate --from-prometheus`: a backtest over history in a real Prometheus 2.42. The history is
+//! backfilled into its TSDB with `promtool tsdb create-blocks-from openmetrics` (samples from 3h to 1h ago, so
+//! the blocks lie outside the head's range), and the result must agree with `simulate --series` over a CSV of
+//! the same samples when the query is the plain metric name and the step equals the sample spacing.
+//!
+//! Without the `prometheus` or `promtool` binary the test fails when `CI` is set and otherwise says it skips.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+mod support;
+use support::prometheus::{PROMETHEUS, free_port, http_get};
+
+const PROMTOOL: &str = "/usr/bin/promtool";
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn describe(out: &Output) -> String {
+    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", out.status, text(&out.stdout), text(&out.stderr))
+}
+
+fn ripcord(dir: &Path, args: &[&str]) -> Output {
+    assert_cmd::Command::cargo_bin("ripcord")
+        .expect("binary")
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run ripcord")
+}
+
+/// Whether the binaries are there; `false` (after saying so) means skip. Fails with `CI` set.
+fn have_tools(test: &str) -> bool {
+    for tool in [PROMETHEUS, PROMTOOL] {
+        if !Path::new(tool).exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{tool} is missing and CI is set: .ci/run installs it (apt-get install prometheus)"
+            );
+            // Straight to the stderr handle: libtest captures `eprintln!` of a passing test, and a skip must show.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: {tool} is not installed (apt-get install prometheus); with CI set this is a failure"
+            );
+            return false;
+        }
+    }
+    true
+}
+
+/// Prometheus serving a TSDB directory that already holds backfilled blocks; killed when dropped.
+struct Backfilled {
+    child: Child,
+    url: String,
+    log: std::path::PathBuf,
+}
+
+impl Backfilled {
+    fn start(dir: &Path, tsdb: &Path) -> Backfilled {
+        let port = free_port();
+        let config = dir.join("prometheus.yml");
+        std::fs::write(&config, "global:\n  scrape_interval: 15s\n").expect("write the config");
+        let log = dir.join("prometheus.log");
+        let out = std::fs::File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        let child = Command::new(PROMETHEUS)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", tsdb.display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--storage.tsdb.retention.time=30d")
+            .arg("--log.level=warn")
+            .current_dir(dir)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("start prometheus");
+        Backfilled { child, url: format!("http://127.0.0.1:{port}"), log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits until Prometheus is ready and answers a query over the backfilled samples.
+    fn wait_for_history(&mut self, at_s: i64) {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("prometheus exited ({status}) before it was ready:\n{}", self.log());
+            }
+            if let Some((200, body)) = http_get(&self.url, &format!("/api/v1/query?query=app_errors_ratio&time={at_s}"))
+                && let Ok(doc) = serde_json::from_str::<Value>(&body)
+                && doc.pointer("/data/result/0/value/1").is_some()
+            {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "prometheus at {} did not serve the backfilled history within 30s:\n{}",
+                self.url,
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Backfilled {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const RUNBOOK: &str = "runbook backtest {\n  evaluate every 15s\n  metric app_errors_ratio = promql \"app_errors_ratio\"\n  trigger high: app_errors_ratio > 0.05 for 1m -> level 1\n  level 1 {\n    step shell \"true\"\n  }\n}\n";
+
+fn firing_times(doc: &Value) -> Vec<Value> {
+    doc["transitions"]
+        .as_array()
+        .expect("transitions")
+        .iter()
+        .filter(|t| t["state"] == "firing")
+        .map(|t| t["t"].clone())
+        .collect()
+}
+
+#[test]
+fn backtest_against_backfilled_history_agrees_with_the_series_file() {
+    if !have_tools("backtest_against_backfilled_history_agrees_with_the_series_file") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let now_s = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs() as i64;
+    let first = (now_s - 3 * 3600) / 60 * 60;
+    let last = first + 2 * 3600 - 60;
+    let rise = first + 70 * 60;
+    let (mut om, mut csv) = (String::from("# TYPE app_errors_ratio gauge\n"), String::from("time,metric,value\n"));
+    let mut t = first;
+    while t <= last {
+        let v = if t >= rise { 0.1 } else { 0.01 };
+        om.push_str(&format!("app_errors_ratio {v} {t}\n"));
+        csv.push_str(&format!("{t},app_errors_ratio,{v}\n"));
+        t += 15;
+    }
+    om.push_str("# EOF\n");
+    std::fs::write(d.join("history.om"), om).expect("write OpenMetrics");
+    std::fs::write(d.join("history.csv"), csv).expect("write CSV");
+    std::fs::write(d.join("rb.runbook"), RUNBOOK).expect("write the runbook");
+    let tsdb = d.join("tsdb");
+    let out = Command::new(PROMTOOL)
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(d.join("history.om"))
+        .arg(&tsdb)
+        .output()
+        .expect("run promtool");
+    assert!(out.status.success(), "promtool could not create the blocks: {}", describe(&out));
+
+    let mut prom = Backfilled::start(d, &tsdb);
+    prom.wait_for_history(rise);
+
+    // Seconds in, seconds out: the same JSON as the CSV of the same samples.
+    let (start, end) = (first.to_string(), last.to_string());
+    let from = ripcord(
+        d,
+        &[
+            "simulate",
+            "rb.runbook",
+            "--from-prometheus",
+            &prom.url,
+            "--start",
+            &start,
+            "--end",
+            &end,
+            "--format",
+            "json",
+        ],
+    );
+    assert!(from.status.success(), "{}\nprometheus log:\n{}", describe(&from), prom.log());
+    let series = ripcord(
+        d,
+        &["simulate", "rb.runbook", "--series", "history.csv", "--start", &start, "--end", &end, "--format", "json"],
+    );
+    assert!(series.status.success(), "{}", describe(&series));
+    let from: Value = serde_json::from_slice(&from.stdout).expect("JSON");
+    let series: Value = serde_json::from_slice(&series.stdout).expect("JSON");
+    assert_eq!(firing_times(&from), vec![Value::from(rise + 60)], "{from:#}");
+    assert_eq!(from["runs"][0]["t"], Value::from(rise + 60), "{from:#}");
+    assert_eq!(from, series, "Prometheus history and the CSV disagree");
+
+    // RFC 3339 in, RFC 3339 out.
+    let rfc = |s: i64| {
+        humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(u64::try_from(s).expect("after 1970")))
+            .to_string()
+    };
+    let out = ripcord(
+        d,
+        &[
+            "simulate",
+            "rb.runbook",
+            "--from-prometheus",
+            &prom.url,
+            "--start",
+            &rfc(first),
+            "--end",
+            &rfc(last),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["start"], Value::from(rfc(first)));
+    assert_eq!(firing_times(&doc), vec![Value::from(rfc(rise + 60))], "{doc:#}");
+
+    // More than one series: an error that says to aggregate.
+    std::fs::write(
+        d.join("many.runbook"),
+        RUNBOOK.replace(
+            "promql \"app_errors_ratio\"",
+            "promql \"label_replace(app_errors_ratio, 'copy', '1', '', '') or app_errors_ratio\"",
+        ),
+    )
+    .expect("write the runbook");
+    let out =
+        ripcord(d, &["simulate", "many.runbook", "--from-prometheus", &prom.url, "--start", &start, "--end", &end]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(text(&out.stderr).contains("aggregate"), "{}", describe(&out));
+}
+
+#[test]
+fn from_prometheus_usage_and_undeclared_metrics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::write(d.join("rb.runbook"), RUNBOOK).expect("write the runbook");
+    std::fs::write(
+        d.join("bare.runbook"),
+        "runbook bare {\n  trigger high: app_errors_ratio > 0.05 -> level 1\n  level 1 {\n    step shell \"true\"\n  }\n}\n",
+    )
+    .expect("write the runbook");
+    std::fs::write(d.join("s.csv"), "time,metric,value\n0,app_errors_ratio,1\n").expect("write CSV");
+    // Nothing listens here: these must fail before any request.
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let out = ripcord(d, &["simulate", "rb.runbook", "--from-prometheus", &url, "--start", "0"]);
+    assert_eq!(out.status.code(), Some(2), "both times are required: {}", describe(&out));
+    let out = ripcord(
+        d,
+        &["simulate", "rb.runbook", "--from-prometheus", &url, "--series", "s.csv", "--start", "0", "--end", "60"],
+    );
+    assert_eq!(out.status.code(), Some(2), "--series and --from-prometheus exclude each other: {}", describe(&out));
+    let out = ripcord(d, &["simulate", "rb.runbook"]);
+    assert_eq!(out.status.code(), Some(2), "one source is required: {}", describe(&out));
+    let out = ripcord(d, &["simulate", "bare.runbook", "--from-prometheus", &url, "--start", "0", "--end", "60"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let err = text(&out.stderr);
+    assert!(err.contains("`app_errors_ratio` has no declared query"), "{err}");
+    assert!(err.contains("metric app_errors_ratio = promql"), "{err}");
+}
