@@ -15,9 +15,15 @@ use serde_json::Value;
 use support::prometheus::*;
 use watch_support::{Watch, runbook, trigger};
 
+/// The URL of this test's webhook receiver, set once before the runbook is first written.
+static HOOK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 fn runbook_text(high_hold: &str) -> String {
+    let hook = HOOK.get().map(String::as_str).unwrap_or("http://127.0.0.1:9/unset");
     format!(
         "runbook live {{\n  evaluate every 1s\n  metric errors = promql \"app_errors_ratio\"\n  \
+         channel hook webhook \"{hook}\"\n  \
+         trigger page: errors > 0.1 -> notify hook \"errors at ${{value}} from ${{trigger}}\"\n  \
          trigger high: errors > 0.1 for {high_hold} -> level 1\n  trigger slow: errors > 0.1 for 1h -> level 1\n  \
          level 1 {{\n    step shell \"echo ran > fired.txt\"\n  }}\n}}\n"
     )
@@ -47,6 +53,8 @@ fn watch_fires_runs_and_reloads_against_a_real_prometheus() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
+    let (hook_url, hook) = webhook_receiver();
+    HOOK.set(hook_url).expect("the hook URL is set once");
     let exporter = Exporter::start(0.2);
     let mut prom = Prometheus::start(d, &exporter.addr);
     prom.wait_for_first_scrape(Duration::from_secs(30));
@@ -55,6 +63,11 @@ fn watch_fires_runs_and_reloads_against_a_real_prometheus() {
     let rb = books.join("live.runbook");
     std::fs::write(&rb, runbook_text("3s")).expect("write");
     let mut w = Watch::start(d, &["books", "--prometheus", &prom.url, "--state-dir", "state"]);
+    // 0. A notification-only trigger posts Slack-compatible JSON to its channel when it fires.
+    let body = hook.recv_timeout(Duration::from_secs(10)).unwrap_or_else(|_| panic!("no webhook call:\n{}", w.text()));
+    let json: Value = serde_json::from_str(&body).expect("the webhook body is JSON");
+    let text = json["text"].as_str().unwrap_or_default();
+    assert!(text.starts_with("errors at 0.2 from page"), "{json}");
 
     // 1. Pending at the first evaluation, firing 3s later (one evaluation interval of slack), and the level's
     //    shell step runs.
@@ -104,4 +117,31 @@ fn watch_fires_runs_and_reloads_against_a_real_prometheus() {
     exporter.set(0.0);
     assert_eq!(w.terminate(), Some(0), "{}", w.text());
     drop(prom);
+}
+
+/// A loopback HTTP server that answers 200 to every request and hands each request body to the test.
+fn webhook_receiver() -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut length = 0usize;
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_ok() {
+                let _ = tx.send(String::from_utf8_lossy(&body).into_owned());
+            }
+            let _ = (&stream).write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    (url, rx)
 }

@@ -17,11 +17,13 @@ use crate::eval::{CompiledCondition, TriggerMachine, TriggerState};
 use crate::interpret::journal::now_ms;
 use crate::interpret::state::{self, StateDir};
 use crate::interpret::{self, Context};
-use crate::plan::{Plan, Target, Trigger};
+use crate::plan::{Plan, Target, Trigger, Variable};
 use crate::source::SeriesSet;
 
 /// Prometheus queries in flight at once during one evaluation.
 const QUERY_CONCURRENCY: usize = 16;
+/// How long a notification-only trigger's webhook may take before it is given up (and logged).
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub struct Options {
     pub paths: Vec<PathBuf>,
@@ -345,6 +347,8 @@ impl Shared {
             }
         }
         let mut firing: Vec<(String, u32, String)> = Vec::new();
+        // Notification-only triggers that turned firing: (runbook, trigger, channel URL or None for `log`, text).
+        let mut notices: Vec<(String, String, Option<String>, String)> = Vec::new();
         {
             let mut books = lock(&self.runbooks);
             for (path, plan) in &due {
@@ -364,7 +368,8 @@ impl Shared {
                 }
                 for lt in &mut l.triggers {
                     let ok = !lt.trigger.metrics.iter().any(|m| failed.contains(m.as_str()));
-                    let answer = ok.then(|| CompiledCondition::compile(&lt.trigger.condition, &set).eval_at(t));
+                    let compiled = CompiledCondition::compile(&lt.trigger.condition, &set);
+                    let answer = ok.then(|| compiled.eval_at(t));
                     if let Some(tr) = lt.machine.observe(t, answer) {
                         lt.since_ms = (tr.to != TriggerState::Inactive).then_some(t);
                         log(&format!("trigger `{}` of `{}`: {} -> {}", lt.trigger.name, plan.runbook, tr.from, tr.to));
@@ -373,10 +378,25 @@ impl Shared {
                                 Target::Level { level } => {
                                     firing.push((plan.runbook.clone(), *level, lt.trigger.name.clone()))
                                 }
-                                Target::Notify { channel, .. } => log(&format!(
-                                    "trigger `{}` notifies `{channel}`; watch does not send notifications",
-                                    lt.trigger.name
-                                )),
+                                Target::Notify { channel, message } => {
+                                    let value = compiled.display_value_at(t);
+                                    let text = message.render(|v| match v {
+                                        Variable::Trigger => Some(lt.trigger.name.clone()),
+                                        Variable::Runbook => Some(plan.runbook.clone()),
+                                        Variable::Value => value.map(crate::plan::format_number),
+                                        Variable::Env(name) => std::env::var(name).ok(),
+                                        _ => None,
+                                    });
+                                    let url = plan.channels.iter().find(|c| &c.name == channel).and_then(|c| {
+                                        c.url.as_ref().map(|u| {
+                                            u.render(|v| match v {
+                                                Variable::Env(name) => std::env::var(name).ok(),
+                                                _ => None,
+                                            })
+                                        })
+                                    });
+                                    notices.push((plan.runbook.clone(), lt.trigger.name.clone(), url, text));
+                                }
                             }
                         }
                     }
@@ -394,6 +414,18 @@ impl Shared {
             }
         }
         self.metrics.evaluation_duration.observe(began.elapsed().as_secs_f64());
+        for (runbook, trigger, url, text) in notices {
+            match url {
+                None => log(&format!("notify from `{runbook}` trigger `{trigger}`: {text}")),
+                Some(url) => match crate::actions::http::post_webhook(client, &url, &text, NOTIFY_TIMEOUT).await {
+                    Ok(status) if (200..300).contains(&status) => {
+                        log(&format!("trigger `{trigger}` of `{runbook}` notified its channel ({status})"))
+                    }
+                    Ok(status) => log(&format!("trigger `{trigger}` of `{runbook}`: the webhook answered {status}")),
+                    Err(e) => log(&format!("trigger `{trigger}` of `{runbook}`: the webhook failed: {e}")),
+                },
+            }
+        }
         for (runbook, level, trigger) in firing {
             let result = self.start_level(&runbook, level, "ripcord-watch", &format!("trigger {trigger} fired"));
             if !matches!(result, StartResult::Started(_)) {
