@@ -79,12 +79,18 @@ fn api_auth_alertmanager_and_sigterm() {
     let start = Instant::now();
     loop {
         let (_, m) = w.get("/metrics");
-        if m.lines().any(|l| l.starts_with("ripcord_query_errors_total ") && !l.ends_with(" 0")) {
+        let step_counted =
+            m.contains("ripcord_step_duration_seconds_count{runbook=\"api\",kind=\"shell\",outcome=\"ok\"} 1");
+        if step_counted && m.lines().any(|l| l.starts_with("ripcord_query_errors_total ") && !l.ends_with(" 0")) {
             assert!(m.contains("ripcord_evaluations_total{runbook=\"api\"}"), "{m}");
             assert!(m.contains("ripcord_runs_total{"), "{m}");
+            assert!(
+                m.contains("ripcord_step_duration_seconds_count{runbook=\"api\",kind=\"shell\",outcome=\"ok\"} 1"),
+                "the run's step duration is not in /metrics:\n{m}"
+            );
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "no query error counted:\n{m}");
+        assert!(start.elapsed() < Duration::from_secs(10), "no query error or step duration counted:\n{m}");
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(trigger(&w.status(), "api", "high").expect("trigger")["state"], "inactive");

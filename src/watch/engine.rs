@@ -284,6 +284,8 @@ impl Shared {
         let me = Arc::clone(self);
         let (name, id) = (runbook.to_string(), run_id.clone());
         let plan = (*plan).clone();
+        let plan_kinds: BTreeMap<String, &'static str> =
+            plan.all_steps().into_iter().map(|s| (s.id.clone(), s.action.kind())).collect();
         let interrupter = self.interrupter.clone();
         let handle = std::thread::spawn(move || {
             let outcome = match interpret::start_with(plan, ctx, level, false, Some(interrupter)) {
@@ -296,6 +298,7 @@ impl Shared {
             log(&format!("run {id} of `{name}` level {level}: {outcome}"));
             let lv = level.to_string();
             me.metrics.runs.get_or_create(&labels(&[("runbook", &name), ("level", &lv), ("outcome", &outcome)])).inc();
+            me.observe_step_durations(&name, &id, &plan_kinds);
             lock(&me.active).remove(&name);
         });
         lock(&self.threads).push(handle);
@@ -430,6 +433,22 @@ impl Shared {
             let result = self.start_level(&runbook, level, "ripcord-watch", &format!("trigger {trigger} fired"));
             if !matches!(result, StartResult::Started(_)) {
                 log(&format!("trigger `{trigger}` fired but level {level} of `{runbook}` did not start: {result:?}"));
+            }
+        }
+    }
+
+    /// Feeds the step durations of a finished run (from its journal) into `ripcord_step_duration_seconds`.
+    fn observe_step_durations(&self, runbook: &str, run_id: &str, kinds: &BTreeMap<String, &'static str>) {
+        let Ok(records) = state::load_run(&self.state, run_id) else { return };
+        for r in records {
+            if let crate::interpret::journal::Event::StepEnd { step, outcome, duration_ms, .. } = r.event {
+                let kind = kinds.get(&step).copied().unwrap_or("step");
+                let outcome = serde_json::to_value(outcome).ok().and_then(|v| v.as_str().map(str::to_string));
+                let outcome = outcome.unwrap_or_default();
+                self.metrics
+                    .step_duration
+                    .get_or_create(&labels(&[("runbook", runbook), ("kind", kind), ("outcome", &outcome)]))
+                    .observe(duration_ms as f64 / 1000.0);
             }
         }
     }

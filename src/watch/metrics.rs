@@ -17,6 +17,8 @@ pub struct Metrics {
     /// 0 inactive, 1 pending, 2 firing.
     pub trigger_state: Family<Labels, Gauge>,
     pub runs: Family<Labels, Counter>,
+    /// Step durations of the runs `watch` started, by runbook, step kind and outcome.
+    pub step_duration: Family<Labels, Histogram>,
     pub reloads: Counter,
     pub reload_failures: Counter,
 }
@@ -35,6 +37,7 @@ impl Metrics {
         let query_errors = Counter::default();
         let trigger_state = Family::<Labels, Gauge>::default();
         let runs = Family::<Labels, Counter>::default();
+        let step_duration = Family::<Labels, Histogram>::new_with_constructor(step_buckets as fn() -> Histogram);
         let reloads = Counter::default();
         let reload_failures = Counter::default();
         registry.register("evaluations", "Evaluations of a runbook's triggers", evaluations.clone());
@@ -46,6 +49,11 @@ impl Metrics {
         registry.register("query_errors", "Prometheus queries that failed or were ambiguous", query_errors.clone());
         registry.register("trigger_state", "Trigger state: 0 inactive, 1 pending, 2 firing", trigger_state.clone());
         registry.register("runs", "Runs started by watch, by runbook, level and outcome", runs.clone());
+        registry.register(
+            "step_duration_seconds",
+            "How long the steps of runs started by watch took, by runbook, step kind and outcome",
+            step_duration.clone(),
+        );
         registry.register("reloads", "Runbook reloads that went live", reloads.clone());
         registry.register(
             "reload_failures",
@@ -58,6 +66,7 @@ impl Metrics {
             evaluation_duration,
             query_errors,
             trigger_state,
+            step_duration,
             runs,
             reloads,
             reload_failures,
@@ -75,4 +84,9 @@ impl Metrics {
 
 pub fn labels(pairs: &[(&str, &str)]) -> Labels {
     pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect()
+}
+
+/// Steps take from milliseconds (a notify) to an hour (a database restore).
+fn step_buckets() -> Histogram {
+    Histogram::new(exponential_buckets(0.005, 3.0, 12))
 }
