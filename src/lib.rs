@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod diff;
 pub mod eval;
 pub mod export;
+pub mod files;
 pub mod format;
 pub mod interpret;
 pub mod lint;

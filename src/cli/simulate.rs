@@ -84,11 +84,7 @@ fn parse_approval(s: &str) -> Result<(u32, Approval), String> {
         "deny" => Approval::Deny,
         d => {
             let dur = d.strip_prefix("after:").ok_or_else(usage)?;
-            let compiled = crate::compile(&format!("runbook x {{ level 1 {{ step wait {dur} }} }}"));
-            let ms = compiled
-                .plan
-                .and_then(|p| p.levels.first().and_then(|l| l.steps.first().map(|s| s.timeout_ms)))
-                .ok_or_else(usage)?;
+            let ms = crate::source::parse_prometheus_duration(dur).ok_or_else(usage)?;
             Approval::After(ms)
         }
     };

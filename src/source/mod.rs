@@ -21,6 +21,7 @@ pub use detect::Format;
 /// promtool's expanding notation, for `ripcord test`, whose input series are written in it.
 pub(crate) use expand::{ExpandError, Item, expand as expand_values};
 pub use prometheus::{HistoryPlan, fetch_history, history_plan};
+pub(crate) use promtool::parse_prometheus_duration;
 pub(crate) use series::valid_metric_name;
 pub use series::{MAX_SAMPLES, STALE_NAN, STALE_NAN_BITS, Series, SeriesSet, TimeBase, format_time, is_stale};
 

@@ -140,7 +140,7 @@ pub fn run_file(path: &Path) -> FileReport {
     };
     let runbook_path = resolve(path, &parsed.runbook);
     report.runbook_path = runbook_path.display().to_string();
-    let loaded = crate::cli::load_runbook(&runbook_path);
+    let loaded = crate::files::load_runbook(&runbook_path);
     if let Some(d) = loaded.error {
         let message = format!("cannot use the runbook `{}`: {}", parsed.runbook.trim(), d.message);
         report.problems.push(problem(
@@ -203,34 +203,10 @@ fn resolve(test_file: &Path, runbook: &str) -> PathBuf {
 /// Test files named on the command line, with directories expanded to the `*.test.yml` and `*.test.yaml`
 /// files below them (sorted).
 pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            match entry.file_type() {
-                Ok(kind) if kind.is_dir() => walk(&path, out),
-                Ok(_) => {
-                    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    if name.ends_with(".test.yml") || name.ends_with(".test.yaml") {
-                        out.push(path);
-                    }
-                }
-                Err(_) => {}
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found = Vec::new();
-            walk(p, &mut found);
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out
+    crate::files::expand_paths_matching(paths, |path| {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        name.ends_with(".test.yml") || name.ends_with(".test.yaml")
+    })
 }
 
 #[cfg(test)]

@@ -274,36 +274,10 @@ pub fn parse(text: &str) -> Result<Parsed, Diagnostic> {
     })
 }
 
-/// A duration as test files write them: `0`, or whole numbers with units `w d h m s ms`, largest first
-/// (`90s`, `1m30s`, `250ms`). Milliseconds.
+/// A duration as test files write them, which is how promtool writes them: `0`, or whole numbers with units
+/// `y w d h m s ms`, largest first (`90s`, `1m30s`, `250ms`). Milliseconds.
 pub fn parse_duration(s: &str) -> Option<u64> {
-    let s = s.trim();
-    if s == "0" {
-        return Some(0);
-    }
-    const UNITS: [(&str, u64); 6] =
-        [("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
-    let mut rest = s;
-    let mut next = 0;
-    let mut total: u64 = 0;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        let n: u64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let (index, (unit, size)) = UNITS
-            .iter()
-            .enumerate()
-            .skip(next)
-            .filter(|(_, (u, _))| rest.starts_with(u))
-            .max_by_key(|(_, (u, _))| u.len())?;
-        rest = &rest[unit.len()..];
-        next = index + 1;
-        total = total.checked_add(n.checked_mul(*size)?)?;
-    }
-    (!s.is_empty()).then_some(total)
+    crate::source::parse_prometheus_duration(s)
 }
 
 /// Collects the problems of one file; each check adds to it and carries on, so that one run reports them all.

@@ -114,25 +114,7 @@ fn log(msg: &str) {
 
 /// Every `*.runbook` under `roots` (files given by name are taken whatever they are called).
 pub fn discover(roots: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for root in roots {
-        if root.is_dir() {
-            let mut stack = vec![root.clone()];
-            while let Some(dir) = stack.pop() {
-                let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-                for e in entries.flatten() {
-                    let p = e.path();
-                    if p.is_dir() {
-                        stack.push(p);
-                    } else if p.extension().is_some_and(|x| x == "runbook") {
-                        out.push(p);
-                    }
-                }
-            }
-        } else if root.is_file() {
-            out.push(root.clone());
-        }
-    }
+    let mut out: Vec<PathBuf> = crate::files::expand_paths(roots).into_iter().filter(|p| p.is_file()).collect();
     out.sort();
     out.dedup();
     out

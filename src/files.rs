@@ -1,0 +1,107 @@
+//! Runbook files on disk: reading one (the size limit, UTF-8, the byte-order mark) and finding files under
+//! the paths a command is given. Shared by the CLI, `ripcord test` and `watch`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::span::Span;
+use crate::syntax::MAX_FILE_BYTES;
+
+/// A file as read, with what went wrong reading it (if anything).
+pub struct LoadedFile {
+    pub path: String,
+    /// The text after the byte-order mark; empty when the file could not be read.
+    pub text: String,
+    pub error: Option<Diagnostic>,
+}
+
+/// Reads one runbook file. Never reads more than the limit plus one byte, so a huge file costs nothing.
+pub fn load_runbook(path: &Path) -> LoadedFile {
+    let display = path.display().to_string();
+    let fail = |code: Code, message: String, help: &str| LoadedFile {
+        path: display.clone(),
+        text: String::new(),
+        error: Some(Diagnostic::new(code, Span::new(0, 0), message).label("here").help(help.to_string())),
+    };
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            return fail(Code::Unreadable, format!("cannot read `{display}`: {e}"), "check the path and permissions");
+        }
+    };
+    let mut bytes = Vec::new();
+    if let Err(e) = file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes) {
+        return fail(Code::Unreadable, format!("cannot read `{display}`: {e}"), "check the path and permissions");
+    }
+    if bytes.len() > MAX_FILE_BYTES {
+        return fail(
+            Code::FileTooLarge,
+            format!("`{display}` is larger than 8 MiB"),
+            "split the runbook; no runbook needs megabytes of text",
+        );
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            let text = crate::source_text(&text).to_string();
+            LoadedFile { path: display, text, error: None }
+        }
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            LoadedFile {
+                path: display,
+                error: Some(
+                    Diagnostic::new(Code::NotUtf8, Span::new(offset, offset + 1), "file is not valid UTF-8")
+                        .label("invalid byte here")
+                        .help("save the runbook as UTF-8"),
+                ),
+                text,
+            }
+        }
+    }
+}
+
+/// Whether a path names a runbook (`*.runbook`).
+pub fn is_runbook(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "runbook")
+}
+
+/// Files named on the command line, with directories expanded to the `.runbook` files below them (sorted).
+pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    expand_paths_matching(paths, is_runbook)
+}
+
+/// Paths as given, with each directory replaced by the files below it (recursively, sorted) that `matches`
+/// accepts. A named file is kept whatever its name, so that a missing one is reported by whoever reads it.
+pub fn expand_paths_matching(paths: &[PathBuf], matches: fn(&Path) -> bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            walk(p, matches, &mut found);
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+fn walk(dir: &Path, matches: fn(&Path) -> bool, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            walk(&path, matches, out);
+        } else if matches(&path) {
+            out.push(path);
+        }
+    }
+}
