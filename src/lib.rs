@@ -19,6 +19,7 @@ pub mod format;
 pub mod interpret;
 pub mod lint;
 pub mod plan;
+pub mod runs;
 pub mod simulate;
 pub mod source;
 pub mod span;

@@ -5,8 +5,7 @@
 use clap::Args;
 
 use super::run::StateArgs;
-use crate::interpret::journal::Event;
-use crate::interpret::state::{self, Decision};
+use crate::runs::{Decision, Event, RunStore, StoredRun};
 
 #[derive(Args, Debug)]
 pub struct DecideArgs {
@@ -20,16 +19,7 @@ pub struct DecideArgs {
 }
 
 pub fn run(args: &DecideArgs, approved: bool) -> u8 {
-    let state = args.state.state();
-    let records = match state::load_run(&state, &args.run_id) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
-        }
-    };
-    let Some(summary) = state::summarize(&state, &records) else {
-        eprintln!("error: the journal of `{}` has no start record", args.run_id);
+    let Some((state, StoredRun { records, summary, .. })) = args.state.open_run(&args.run_id) else {
         return 1;
     };
     // The level it waits for: the last `waiting_approval` with no decision after it.
@@ -50,7 +40,7 @@ pub fn run(args: &DecideArgs, approved: bool) -> u8 {
         return 1;
     }
     let decision = Decision { approved, operator: args.operator.clone(), level };
-    if let Err(e) = state::write_decision(&state, &args.run_id, &decision) {
+    if let Err(e) = state.write_decision(&args.run_id, &decision) {
         eprintln!("error: {e}");
         return 1;
     }

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::input::compile_file;
-use crate::interpret::{self, Context, Outcome, RunStatus, state::StateDir};
+use crate::interpret::{self, Context, Outcome, RunStatus};
+use crate::runs::{self, StateDir, StoredRun};
 
 #[derive(Args, Debug, Clone)]
 pub struct StateArgs {
@@ -20,6 +21,18 @@ pub struct StateArgs {
 impl StateArgs {
     pub fn state(&self) -> StateDir {
         StateDir::new(self.state_dir.clone())
+    }
+
+    /// The state dir and the run `run_id` in it (`runs::open_run`); `None` once the error is printed.
+    pub fn open_run(&self, run_id: &str) -> Option<(StateDir, StoredRun)> {
+        let state = self.state();
+        match runs::open_run(&state, run_id) {
+            Ok(run) => Some((state, run)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                None
+            }
+        }
     }
 }
 
@@ -90,7 +103,7 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     let state_dir = std::path::absolute(&args.state.state_dir).unwrap_or_else(|_| args.state.state_dir.clone());
     let ctx = Context {
-        run_id: interpret::state::new_run_id(&plan.runbook),
+        run_id: runs::new_run_id(&plan.runbook),
         runbook_path: file.path.clone(),
         operator: args.operator.clone(),
         reason: args.reason.clone(),
@@ -124,7 +137,7 @@ pub fn finish(result: Result<Outcome, String>, format: Format) -> u8 {
                 "level": outcome.level,
                 "status": outcome.status.word(),
                 "reason": reason,
-                "journal": outcome.journal.display().to_string(),
+                "journal": outcome.journal,
             });
             println!("{doc}");
         }
@@ -134,7 +147,7 @@ pub fn finish(result: Result<Outcome, String>, format: Format) -> u8 {
                 outcome.run_id,
                 outcome.status.word(),
                 reason.map(|r| format!(": {r}")).unwrap_or_default(),
-                outcome.journal.display()
+                outcome.journal
             );
         }
     }

@@ -6,8 +6,7 @@ use clap::Args;
 
 use super::run::StateArgs;
 use crate::actions::files;
-use crate::interpret::journal::{Event, Journal};
-use crate::interpret::state::{self, RunbookLock};
+use crate::runs::{Event, RunStore, StoredRun};
 
 #[derive(Args, Debug)]
 pub struct UndoArgs {
@@ -21,19 +20,10 @@ pub struct UndoArgs {
 }
 
 pub fn run(args: &UndoArgs) -> u8 {
-    let state = args.state.state();
-    let records = match state::load_run(&state, &args.run_id) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
-        }
-    };
-    let Some(Event::Start { plan, .. }) = records.first().map(|r| &r.event) else {
-        eprintln!("error: the journal of `{}` has no start record", args.run_id);
+    let Some((state, StoredRun { records, plan, .. })) = args.state.open_run(&args.run_id) else {
         return 1;
     };
-    let _lock = match RunbookLock::acquire(&state, &plan.runbook, &args.run_id) {
+    let _lock = match state.lock_runbook(&plan.runbook, &args.run_id) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}; undo waits until no run of it is going");
@@ -52,11 +42,10 @@ pub fn run(args: &UndoArgs) -> u8 {
         println!("run {} replaced no file; nothing to undo", args.run_id);
         return 0;
     }
-    let path = state.journal(&args.run_id);
-    let mut journal = match Journal::reopen(&path) {
+    let mut journal = match state.reopen_run(&args.run_id) {
         Ok(j) => j,
         Err(e) => {
-            eprintln!("error: cannot open the journal `{}`: {e}", path.display());
+            eprintln!("error: {e}");
             return 1;
         }
     };

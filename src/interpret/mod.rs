@@ -11,9 +11,7 @@
 //! that started but has no end record runs again.
 
 pub mod dry;
-pub mod journal;
 mod progress;
-pub mod state;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
@@ -29,9 +27,8 @@ use crate::actions::{self, Redactor, files, shell_quote};
 use crate::plan::{
     Action, ChannelKind, Level, OnFailure, Plan, RestoreSource, Step, Template, Variable, format_duration,
 };
-use journal::{Event, Journal, Record, StepOutcome};
+use crate::runs::{self, Event, Record, RunJournal, RunStore, StateDir, StepOutcome, now_ms};
 use progress::{Progress, StepBar};
-use state::{RunbookLock, StateDir};
 
 /// Output kept per stream in the journal.
 const TAIL_BYTES: usize = 4096;
@@ -89,18 +86,26 @@ impl Interrupter {
     }
 }
 
-/// Who runs what, where, and why.
+/// Who runs what, where, and why; `state` is the store the run is kept in.
 #[derive(Clone, Debug)]
-pub struct Context {
+pub struct Context<S = StateDir> {
     pub run_id: String,
     pub runbook_path: String,
     pub operator: String,
     pub reason: String,
     /// Shell steps run here: the runbook's directory.
     pub workdir: PathBuf,
-    pub state: StateDir,
+    pub state: S,
     pub prometheus: Option<String>,
     pub yes: bool,
+}
+
+impl<S: RunStore + 'static> Context<S> {
+    /// The same context over a store the interpreter holds without knowing its type.
+    fn boxed(self) -> Context<Box<dyn RunStore>> {
+        let Context { run_id, runbook_path, operator, reason, workdir, state, prometheus, yes } = self;
+        Context { run_id, runbook_path, operator, reason, workdir, state: Box::new(state), prometheus, yes }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,7 +132,8 @@ pub struct Outcome {
     pub runbook: String,
     pub level: u32,
     pub status: RunStatus,
-    pub journal: PathBuf,
+    /// Where the journal is (see [`RunStore::journal_location`]).
+    pub journal: String,
 }
 
 type Key = (u32, u32, String);
@@ -221,9 +227,9 @@ enum StepResult {
 
 struct Interpreter {
     plan: Plan,
-    ctx: Context,
+    ctx: Context<Box<dyn RunStore>>,
     redactor: Redactor,
-    journal: Mutex<Journal>,
+    journal: Mutex<Box<dyn RunJournal>>,
     client: OnceLock<Result<reqwest::Client, String>>,
     interrupt: watch::Receiver<Option<&'static str>>,
     /// Set when the caller stops the run itself (see [`Interrupter`]); `None` under the run's own signal handler.
@@ -486,7 +492,7 @@ impl Interpreter {
             id = self.ctx.run_id
         ));
         loop {
-            if let Some(d) = state::read_decision(&self.ctx.state, &self.ctx.run_id, n) {
+            if let Some(d) = self.ctx.state.read_decision(&self.ctx.run_id, n) {
                 let via = if d.approved { "approve" } else { "deny" };
                 return Ok(decided(d.approved, d.operator, via));
             }
@@ -739,7 +745,7 @@ impl Interpreter {
                         Ok(c) => c,
                         Err(e) => return Exec::failed(e),
                     };
-                    match actions::prom::holds(client, &base, &self.plan, condition, journal::now_ms(), timeout).await {
+                    match actions::prom::holds(client, &base, &self.plan, condition, now_ms(), timeout).await {
                         Ok(true) => Exec::ok(),
                         Ok(false) => Exec::failed(format!("`{condition_text}` does not hold")),
                         Err(e) => Exec::failed(e),
@@ -942,8 +948,8 @@ fn listen_for_signals(tx: watch::Sender<Option<&'static str>>) -> Result<(), Str
 
 fn drive(
     plan: Plan,
-    ctx: Context,
-    journal: Journal,
+    ctx: Context<Box<dyn RunStore>>,
+    journal: Box<dyn RunJournal>,
     prior: Prior,
     first: u32,
     log_to_stdout: bool,
@@ -987,27 +993,33 @@ fn drive(
 }
 
 /// Starts a new run of `level`. Refuses when the runbook is running or the level is cooling down.
-pub fn start(plan: Plan, ctx: Context, level: u32, log_to_stdout: bool) -> Result<Outcome, String> {
+pub fn start<S: RunStore + 'static>(
+    plan: Plan,
+    ctx: Context<S>,
+    level: u32,
+    log_to_stdout: bool,
+) -> Result<Outcome, String> {
     start_with(plan, ctx, level, log_to_stdout, None)
 }
 
 /// [`start`], stopped by `interrupter` instead of the run's own SIGINT/SIGTERM handler when one is given.
-pub fn start_with(
+pub fn start_with<S: RunStore + 'static>(
     plan: Plan,
-    ctx: Context,
+    ctx: Context<S>,
     level: u32,
     log_to_stdout: bool,
     interrupter: Option<Interrupter>,
 ) -> Result<Outcome, String> {
-    let state = ctx.state.clone();
-    state.create_dirs().map_err(|e| format!("cannot create the state dir `{}`: {e}", state.root.display()))?;
-    let _lock = RunbookLock::acquire(&state, &plan.runbook, &ctx.run_id)?;
+    let ctx = ctx.boxed();
+    let store = ctx.state.as_ref();
+    store.prepare()?;
+    let _lock = store.lock_runbook(&plan.runbook, &ctx.run_id)?;
     let lvl = plan.level(level).ok_or_else(|| format!("level {level} is not in the plan"))?;
     if lvl.cooldown_ms > 0
-        && let Some(end) = state::last_level_end(&state, &plan.runbook, level)
+        && let Some(end) = runs::last_level_end(store, &plan.runbook, level)
     {
         let until = end + lvl.cooldown_ms as i64;
-        let now = journal::now_ms();
+        let now = now_ms();
         if now < until {
             return Err(format!(
                 "level {level} of `{}` ran {} ago and is cooling down for another {} (`cooldown {}`); \
@@ -1019,9 +1031,8 @@ pub fn start_with(
             ));
         }
     }
-    let path = state.journal(&ctx.run_id);
-    let mut journal =
-        Journal::create(&path).map_err(|e| format!("cannot create the journal `{}`: {e}", path.display()))?;
+    let location = store.journal_location(&ctx.run_id);
+    let mut journal = store.create_run(&ctx.run_id)?;
     journal
         .append(Event::Start {
             run_id: ctx.run_id.clone(),
@@ -1038,23 +1049,21 @@ pub fn start_with(
             pid: std::process::id(),
             version: env!("CARGO_PKG_VERSION").into(),
         })
-        .map_err(|e| format!("cannot write the journal `{}`: {e}", path.display()))?;
+        .map_err(|e| format!("cannot write the journal `{location}`: {e}"))?;
     let (run_id, runbook) = (ctx.run_id.clone(), plan.runbook.clone());
     let status = drive(plan, ctx, journal, Prior::default(), level, log_to_stdout, interrupter)?;
-    Ok(Outcome { run_id, runbook, level, status, journal: path })
+    Ok(Outcome { run_id, runbook, level, status, journal: location })
 }
 
 /// Continues an interrupted run with the plan it started with.
-pub fn resume(
-    state: &StateDir,
+pub fn resume<S: RunStore + Clone + 'static>(
+    store: &S,
     run_id: &str,
     yes: bool,
     prometheus: Option<String>,
     log_to_stdout: bool,
 ) -> Result<Outcome, String> {
-    let records = state::load_run(state, run_id)?;
-    let summary =
-        state::summarize(state, &records).ok_or_else(|| format!("the journal of `{run_id}` has no start record"))?;
+    let runs::StoredRun { records, summary, .. } = runs::open_run(store, run_id)?;
     if summary.status != "interrupted" {
         return Err(format!("run `{run_id}` is {}; only an interrupted run can be resumed", summary.status));
     }
@@ -1068,18 +1077,17 @@ pub fn resume(
     else {
         return Err(format!("the journal of `{run_id}` has no start record"));
     };
-    let _lock = RunbookLock::acquire(state, &plan.runbook, run_id)?;
+    let _lock = store.lock_runbook(&plan.runbook, run_id)?;
     // Re-read under the lock: the run may have been resumed by someone else meanwhile.
-    let records = state::load_run(state, run_id)?;
+    let records = runs::load_run(store, run_id)?;
     if records.iter().any(|r| matches!(r.event, Event::End { .. })) {
         return Err(format!("run `{run_id}` has already ended"));
     }
-    let path = state.journal(run_id);
-    let mut journal =
-        Journal::reopen(&path).map_err(|e| format!("cannot open the journal `{}`: {e}", path.display()))?;
+    let location = store.journal_location(run_id);
+    let mut journal = store.reopen_run(run_id)?;
     journal
         .append(Event::Resume { pid: std::process::id(), yes })
-        .map_err(|e| format!("cannot write the journal `{}`: {e}", path.display()))?;
+        .map_err(|e| format!("cannot write the journal `{location}`: {e}"))?;
     let prior = Prior::from_records(&records);
     let ctx = Context {
         run_id: run_id.to_string(),
@@ -1087,11 +1095,11 @@ pub fn resume(
         operator,
         reason,
         workdir: PathBuf::from(workdir),
-        state: state.clone(),
+        state: store.clone(),
         prometheus: prometheus.or(was_prom),
         yes: yes || was_yes,
     };
     let runbook = plan.runbook.clone();
-    let status = drive(*plan, ctx, journal, prior, level, log_to_stdout, None)?;
-    Ok(Outcome { run_id: run_id.to_string(), runbook, level, status, journal: path })
+    let status = drive(*plan, ctx.boxed(), journal, prior, level, log_to_stdout, None)?;
+    Ok(Outcome { run_id: run_id.to_string(), runbook, level, status, journal: location })
 }

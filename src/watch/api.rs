@@ -13,8 +13,7 @@ use serde_json::{Value, json};
 
 use super::engine::{Shared, StartResult, lock};
 use crate::eval::TriggerState;
-use crate::interpret::journal::{Event, Record};
-use crate::interpret::state::{self, Decision, RunSummary};
+use crate::runs::{self as state, Decision, Event, Record, RunStore, RunSummary};
 
 type S = State<Arc<Shared>>;
 
@@ -171,7 +170,7 @@ async fn decide(s: Arc<Shared>, headers: HeaderMap, id: String, body: String, ap
         return error(StatusCode::CONFLICT, &format!("run `{id}` is {}, not waiting for approval", summary.status));
     }
     let decision = Decision { approved, operator, level: summary.current_level };
-    match state::write_decision(&s.state, &id, &decision) {
+    match s.state.write_decision(&id, &decision) {
         Ok(()) => Json(json!({ "id": id, "level": decision.level, "approved": approved })).into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e),
     }

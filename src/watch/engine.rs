@@ -14,10 +14,9 @@ use super::metrics::{Metrics, labels};
 use super::prom::{self, Want};
 use crate::diagnostic::render_plain;
 use crate::eval::{CompiledCondition, TriggerMachine, TriggerState};
-use crate::interpret::journal::now_ms;
-use crate::interpret::state::{self, StateDir};
 use crate::interpret::{self, Context};
 use crate::plan::{Plan, Target, Trigger, Variable};
+use crate::runs::{self as state, RunStore, StateDir, now_ms};
 use crate::source::SeriesSet;
 
 /// Prometheus queries in flight at once during one evaluation.
@@ -237,7 +236,7 @@ impl Shared {
         if active.contains(runbook) {
             return StartResult::Busy(format!("runbook `{runbook}` is already running"));
         }
-        if let Some(holder) = state::lock_holder(&self.state, runbook) {
+        if let Some(holder) = self.state.lock_holder(runbook) {
             return StartResult::Busy(format!("runbook `{runbook}` is already running (run {holder})"));
         }
         if lvl.cooldown_ms > 0
@@ -423,7 +422,7 @@ impl Shared {
     fn observe_step_durations(&self, runbook: &str, run_id: &str, kinds: &BTreeMap<String, &'static str>) {
         let Ok(records) = state::load_run(&self.state, run_id) else { return };
         for r in records {
-            if let crate::interpret::journal::Event::StepEnd { step, outcome, duration_ms, .. } = r.event {
+            if let crate::runs::Event::StepEnd { step, outcome, duration_ms, .. } = r.event {
                 let kind = kinds.get(&step).copied().unwrap_or("step");
                 let outcome = serde_json::to_value(outcome).ok().and_then(|v| v.as_str().map(str::to_string));
                 let outcome = outcome.unwrap_or_default();

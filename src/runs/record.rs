@@ -1,11 +1,9 @@
-//! The run journal: one JSON Lines file per run, `<state-dir>/runs/<run-id>.jsonl`, appended and fsynced
+//! The records of a run's journal and their text: one JSON object per line (JSON Lines), appended durably
 //! record by record (before each step starts and after it ends). The first record holds the plan, so that a
 //! resume runs the plan version the run started with. A line cut off by a crash (no newline) is ignored
-//! when reading and cut away before a resume appends.
+//! when reading and cut away before a resume appends. Every [`RunStore`](super::RunStore) keeps this text.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::io;
 
 use serde::{Deserialize, Serialize};
 
@@ -147,63 +145,17 @@ pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-/// Whether journal writes are fsynced. `RIPCORD_JOURNAL_FSYNC=0` turns it off, for measuring what the
-/// fsyncs cost (benches/run_overhead.sh) and nothing else: without them a crash can lose records.
-fn fsync_enabled() -> bool {
-    std::env::var_os("RIPCORD_JOURNAL_FSYNC").is_none_or(|v| v != "0")
+/// One journal line for `event`, stamped now: the record's JSON and a newline. Every store writes this
+/// text, so journals read the same whichever store kept them.
+pub fn encode(event: Event) -> io::Result<String> {
+    let record = Record { t_ms: now_ms(), event };
+    let mut line = serde_json::to_string(&record).map_err(io::Error::other)?;
+    line.push('\n');
+    Ok(line)
 }
 
-pub struct Journal {
-    file: File,
-    pub path: PathBuf,
-    fsync: bool,
-}
-
-impl Journal {
-    /// Creates a new journal (refusing to overwrite one) and fsyncs its directory so the file survives.
-    pub fn create(path: &Path) -> io::Result<Journal> {
-        let file = OpenOptions::new().append(true).create_new(true).open(path)?;
-        let fsync = fsync_enabled();
-        if fsync && let Some(dir) = path.parent() {
-            File::open(dir)?.sync_all()?;
-        }
-        Ok(Journal { file, path: path.to_path_buf(), fsync })
-    }
-
-    /// Opens an existing journal to append, cutting away a last line a crash left without its newline.
-    pub fn reopen(path: &Path) -> io::Result<Journal> {
-        let mut file = OpenOptions::new().read(true).write(true).open(path)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
-        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        if keep < bytes.len() {
-            file.set_len(keep as u64)?;
-            file.sync_all()?;
-        }
-        file.seek(SeekFrom::End(0))?;
-        Ok(Journal { file, path: path.to_path_buf(), fsync: fsync_enabled() })
-    }
-
-    pub fn append(&mut self, event: Event) -> io::Result<()> {
-        let record = Record { t_ms: now_ms(), event };
-        let mut line = serde_json::to_string(&record).map_err(io::Error::other)?;
-        line.push('\n');
-        // One write per record: a crash leaves whole lines and at most one cut-off last line.
-        self.file.write_all(line.as_bytes())?;
-        if self.fsync {
-            self.file.sync_data()?;
-        }
-        Ok(())
-    }
-}
-
-/// Reads a journal. Lines that do not parse are skipped only if last and unterminated (a crash mid-write);
-/// anywhere else they are an error.
-pub fn read(path: &Path) -> Result<Vec<Record>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
-    parse(&text).map_err(|e| format!("`{}`: {e}", path.display()))
-}
-
+/// Reads a journal's text. Lines that do not parse are skipped only if last and unterminated (a crash
+/// mid-write); anywhere else they are an error.
 pub fn parse(text: &str) -> Result<Vec<Record>, String> {
     let mut out = Vec::new();
     let complete = text.ends_with('\n');

@@ -1,0 +1,230 @@
+//! The run store in a directory on disk: the state dir (`--state-dir`, `RIPCORD_STATE_DIR`, default
+//! `.ripcord/`):
+//!
+//! ```text
+//! runs/<run-id>.jsonl          the journal of each run
+//! locks/<runbook>.lock         one lock per runbook (flock via std File::try_lock); holds the run id
+//! approvals/<run-id>-L<n>.json an approval or denial written by `ripcord approve|deny`
+//! snapshots/<digest>/...       `snapshot` copies, newest last by name
+//! kept/<run-id>/<step-id>      what each `restore` replaced, byte for byte, for `ripcord undo`
+//! ```
+//!
+//! Journals are appended one whole line per write and fsynced after each (the journal file's directory
+//! too, when it is created); approvals are written to a temporary file and renamed into place.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use super::record::{self, Event, Record};
+use super::{Decision, RunJournal, RunStore, RunbookLock};
+
+#[derive(Clone, Debug)]
+pub struct StateDir {
+    pub root: PathBuf,
+}
+
+impl StateDir {
+    pub fn new(root: impl Into<PathBuf>) -> StateDir {
+        StateDir { root: root.into() }
+    }
+    pub fn runs(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+    pub fn journal(&self, run_id: &str) -> PathBuf {
+        self.runs().join(format!("{run_id}.jsonl"))
+    }
+    pub fn locks(&self) -> PathBuf {
+        self.root.join("locks")
+    }
+    fn lock_file(&self, runbook: &str) -> PathBuf {
+        self.locks().join(format!("{runbook}.lock"))
+    }
+    pub fn approvals(&self) -> PathBuf {
+        self.root.join("approvals")
+    }
+    pub fn approval(&self, run_id: &str, level: u32) -> PathBuf {
+        self.approvals().join(format!("{run_id}-L{level}.json"))
+    }
+
+    pub fn create_dirs(&self) -> io::Result<()> {
+        for d in [self.runs(), self.locks(), self.approvals()] {
+            fs::create_dir_all(d)?;
+        }
+        Ok(())
+    }
+}
+
+impl RunStore for StateDir {
+    fn location(&self) -> String {
+        self.root.display().to_string()
+    }
+
+    fn prepare(&self) -> Result<(), String> {
+        self.create_dirs().map_err(|e| format!("cannot create the state dir `{}`: {e}", self.root.display()))
+    }
+
+    fn journal_location(&self, run_id: &str) -> String {
+        self.journal(run_id).display().to_string()
+    }
+
+    fn create_run(&self, run_id: &str) -> Result<Box<dyn RunJournal>, String> {
+        let path = self.journal(run_id);
+        let journal =
+            JournalFile::create(&path).map_err(|e| format!("cannot create the journal `{}`: {e}", path.display()))?;
+        Ok(Box::new(journal))
+    }
+
+    fn reopen_run(&self, run_id: &str) -> Result<Box<dyn RunJournal>, String> {
+        let path = self.journal(run_id);
+        let journal =
+            JournalFile::reopen(&path).map_err(|e| format!("cannot open the journal `{}`: {e}", path.display()))?;
+        Ok(Box::new(journal))
+    }
+
+    fn read_run(&self, run_id: &str) -> Result<Vec<Record>, String> {
+        let path = self.journal(run_id);
+        if !path.exists() {
+            return Err(format!("no run `{run_id}` in `{}` (see `ripcord runs`)", self.root.display()));
+        }
+        read_journal(&path)
+    }
+
+    fn list_runs(&self) -> Vec<Vec<Record>> {
+        let Ok(entries) = fs::read_dir(self.runs()) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|path| path.extension().is_some_and(|x| x == "jsonl"))
+            .filter_map(|path| read_journal(&path).ok())
+            .collect()
+    }
+
+    fn lock_runbook(&self, runbook: &str, run_id: &str) -> Result<RunbookLock, String> {
+        let path = self.lock_file(runbook);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| format!("cannot open the lock `{}`: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                return Err(format!(
+                    "runbook `{runbook}` is already running{}; one run per runbook at a time (see `ripcord runs`)",
+                    if holder.is_empty() { String::new() } else { format!(" (run {holder})") }
+                ));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(format!("cannot lock `{}`: {e}", path.display())),
+        }
+        file.set_len(0).map_err(|e| format!("cannot write the lock: {e}"))?;
+        file.write_all(run_id.as_bytes()).map_err(|e| format!("cannot write the lock: {e}"))?;
+        Ok(RunbookLock::new(file))
+    }
+
+    fn lock_holder(&self, runbook: &str) -> Option<String> {
+        let mut file = File::open(self.lock_file(runbook)).ok()?;
+        match file.try_lock_shared() {
+            Ok(()) => None,
+            Err(_) => {
+                let mut s = String::new();
+                file.read_to_string(&mut s).ok()?;
+                Some(s.trim().to_string())
+            }
+        }
+    }
+
+    fn write_decision(&self, run_id: &str, decision: &Decision) -> Result<(), String> {
+        let dir = self.approvals();
+        fs::create_dir_all(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        let path = self.approval(run_id, decision.level);
+        let tmp = dir.join(format!(".{run_id}-L{}.{}.tmp", decision.level, std::process::id()));
+        let body = serde_json::to_string(decision).map_err(|e| e.to_string())?;
+        let write = || -> io::Result<()> {
+            let mut f = File::create(&tmp)?;
+            f.write_all(body.as_bytes())?;
+            f.sync_all()?;
+            fs::rename(&tmp, &path)?;
+            File::open(&dir)?.sync_all()
+        };
+        write().map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            format!("cannot write `{}`: {e}", path.display())
+        })
+    }
+
+    fn read_decision(&self, run_id: &str, level: u32) -> Option<Decision> {
+        let text = fs::read_to_string(self.approval(run_id, level)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    fn snapshots(&self) -> PathBuf {
+        self.root.join("snapshots")
+    }
+
+    fn kept(&self, run_id: &str) -> PathBuf {
+        self.root.join("kept").join(run_id)
+    }
+}
+
+/// Whether journal writes are fsynced. `RIPCORD_JOURNAL_FSYNC=0` turns it off, for measuring what the
+/// fsyncs cost (benches/run_overhead.sh) and nothing else: without them a crash can lose records.
+fn fsync_enabled() -> bool {
+    std::env::var_os("RIPCORD_JOURNAL_FSYNC").is_none_or(|v| v != "0")
+}
+
+/// `runs/<run-id>.jsonl`, open for appending.
+struct JournalFile {
+    file: File,
+    fsync: bool,
+}
+
+impl JournalFile {
+    /// Creates a new journal (refusing to overwrite one) and fsyncs its directory so the file survives.
+    fn create(path: &Path) -> io::Result<JournalFile> {
+        let file = OpenOptions::new().append(true).create_new(true).open(path)?;
+        let fsync = fsync_enabled();
+        if fsync && let Some(dir) = path.parent() {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(JournalFile { file, fsync })
+    }
+
+    /// Opens an existing journal to append, cutting away a last line a crash left without its newline.
+    fn reopen(path: &Path) -> io::Result<JournalFile> {
+        let mut file = OpenOptions::new().read(true).write(true).open(path)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)?;
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        if keep < bytes.len() {
+            file.set_len(keep as u64)?;
+            file.sync_all()?;
+        }
+        file.seek(SeekFrom::End(0))?;
+        Ok(JournalFile { file, fsync: fsync_enabled() })
+    }
+}
+
+impl RunJournal for JournalFile {
+    fn append(&mut self, event: Event) -> io::Result<()> {
+        let line = record::encode(event)?;
+        // One write per record: a crash leaves whole lines and at most one cut-off last line.
+        self.file.write_all(line.as_bytes())?;
+        if self.fsync {
+            self.file.sync_data()?;
+        }
+        Ok(())
+    }
+}
+
+fn read_journal(path: &Path) -> Result<Vec<Record>, String> {
+    let text = fs::read_to_string(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    record::parse(&text).map_err(|e| format!("`{}`: {e}", path.display()))
+}

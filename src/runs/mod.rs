@@ -1,0 +1,128 @@
+//! The run store: where runs are kept once they start. Each run is a journal of [`Record`]s (`record.rs`);
+//! beside the journals, the store keeps one lock per runbook (one run of a runbook at a time), the approval
+//! decisions `ripcord approve|deny` leave for a waiting run, and the file copies that `snapshot` steps take and
+//! `ripcord undo` puts back.
+//!
+//! [`RunStore`] is what a store must do; [`StateDir`] (`local.rs`) keeps everything in a directory on disk.
+//! What does not depend on where runs are kept sits beside the trait: run ids, run lookup ([`load_run`],
+//! [`open_run`]), the summary `ripcord runs` lists (`summary.rs`), and runs in words and as a Markdown report
+//! (`report.rs`). The interpreter, the `runs`, `report`, `resume`, `approve`, `deny` and `undo` commands and
+//! `watch` reach runs only through this module; it knows nothing of them.
+
+mod local;
+pub mod record;
+pub mod report;
+mod summary;
+
+use std::io;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::plan::Plan;
+pub use local::StateDir;
+pub use record::{Event, Record, StepOutcome, now_ms};
+pub use summary::{RunSummary, all_runs, last_level_end, summarize};
+
+/// Where runs are kept. Every method that fails says why in a sentence (it names the store's files or rows).
+///
+/// INVARIANT: [`RunJournal::append`] returns only once the record is durable (unless the store was told
+/// otherwise for measurement): the interpreter relies on it to never run a finished step again.
+pub trait RunStore: std::fmt::Debug + Send + Sync {
+    /// Where the store is, for messages (`no run ... in LOCATION`).
+    fn location(&self) -> String;
+    /// Makes the store ready to take runs.
+    fn prepare(&self) -> Result<(), String>;
+    /// Where the journal of `run_id` is, for people to find it.
+    fn journal_location(&self, run_id: &str) -> String;
+    /// A new, empty journal for `run_id`; refuses a run id that is already taken.
+    fn create_run(&self, run_id: &str) -> Result<Box<dyn RunJournal>, String>;
+    /// The journal of an existing run, to append to; a last record a crash cut off is dropped first.
+    fn reopen_run(&self, run_id: &str) -> Result<Box<dyn RunJournal>, String>;
+    /// The records of `run_id` (a valid id: see [`load_run`]); an error if there is no such run.
+    fn read_run(&self, run_id: &str) -> Result<Vec<Record>, String>;
+    /// The records of every run that can be read, in no particular order.
+    fn list_runs(&self) -> Vec<Vec<Record>>;
+    /// Takes the lock that keeps `runbook` to one run at a time, for `run_id`; refuses while another holds it.
+    fn lock_runbook(&self, runbook: &str, run_id: &str) -> Result<RunbookLock, String>;
+    /// The run holding `runbook`'s lock right now, if any.
+    fn lock_holder(&self, runbook: &str) -> Option<String>;
+    /// Leaves an approval or denial for the run waiting on `decision.level`.
+    fn write_decision(&self, run_id: &str, decision: &Decision) -> Result<(), String>;
+    /// The decision left for `level` of `run_id`, if any.
+    fn read_decision(&self, run_id: &str, level: u32) -> Option<Decision>;
+    /// The directory `snapshot` steps copy files into (and `restore ... from snapshot` reads).
+    fn snapshots(&self) -> PathBuf;
+    /// The directory where `restore` steps of `run_id` keep what they replaced, for `ripcord undo`.
+    fn kept(&self, run_id: &str) -> PathBuf;
+}
+
+/// One run's journal, open for appending.
+pub trait RunJournal: Send {
+    /// Appends one record, stamped now, durably (see [`RunStore`]).
+    fn append(&mut self, event: Event) -> io::Result<()>;
+}
+
+/// A runbook's lock, held until dropped (or until the process dies).
+pub struct RunbookLock {
+    _held: Box<dyn Send>,
+}
+
+impl RunbookLock {
+    /// A lock that `held` keeps for as long as it lives.
+    pub fn new(held: impl Send + 'static) -> RunbookLock {
+        RunbookLock { _held: Box::new(held) }
+    }
+}
+
+/// What `ripcord approve` / `deny` leaves for the waiting run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Decision {
+    pub approved: bool,
+    pub operator: String,
+    pub level: u32,
+}
+
+/// A run id names files: letters, digits, `-`, `_` and `.` only, not starting with `.`.
+pub fn valid_run_id(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('.')
+        && id.len() <= 200
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// `<runbook>-<UTC time>-<4 hex digits>`, e.g. `db_failover-20250301T120000Z-3fa2`.
+pub fn new_run_id(runbook: &str) -> String {
+    let now = std::time::SystemTime::now();
+    let stamp = humantime::format_rfc3339_seconds(now).to_string().replace(['-', ':'], "");
+    let nanos = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let salt = (nanos ^ std::process::id().wrapping_mul(2_654_435_761)) & 0xffff;
+    format!("{runbook}-{stamp}-{salt:04x}")
+}
+
+/// The records of the run `run_id`, after checking that it is a run id at all.
+pub fn load_run(store: &dyn RunStore, run_id: &str) -> Result<Vec<Record>, String> {
+    if !valid_run_id(run_id) {
+        return Err(format!("`{run_id}` is not a run id (see `ripcord runs`)"));
+    }
+    store.read_run(run_id)
+}
+
+/// A run read back whole: its records, its summary and the plan it started with.
+pub struct StoredRun {
+    pub records: Vec<Record>,
+    pub summary: RunSummary,
+    pub plan: Plan,
+}
+
+/// Looks `run_id` up: [`load_run`], then its start record. Every command that acts on one run starts here.
+pub fn open_run(store: &dyn RunStore, run_id: &str) -> Result<StoredRun, String> {
+    let records = load_run(store, run_id)?;
+    let no_start = || format!("the journal of `{run_id}` has no start record");
+    let summary = summarize(store, &records).ok_or_else(no_start)?;
+    let Some(Event::Start { plan, .. }) = records.first().map(|r| &r.event) else {
+        return Err(no_start());
+    };
+    let plan = (**plan).clone();
+    Ok(StoredRun { records, summary, plan })
+}

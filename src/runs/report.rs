@@ -1,0 +1,197 @@
+//! Runs in words: one journal record as a sentence (`ripcord runs show`), and a whole run as Markdown for a
+//! post-incident review (`ripcord report`): who and why, the timeline, what ran, the time each level took
+//! against its deadline, and the outcome.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::StoredRun;
+use super::record::{Event, Record, StepOutcome};
+use crate::plan::format_duration;
+
+/// What a step's end record adds after its outcome: `, exit 1, HTTP 503: detail`, each part when present.
+fn end_details(exit_code: Option<i32>, status: Option<u16>, detail: &str) -> String {
+    let mut s = String::new();
+    if let Some(c) = exit_code {
+        s.push_str(&format!(", exit {c}"));
+    }
+    if let Some(c) = status {
+        s.push_str(&format!(", HTTP {c}"));
+    }
+    if !detail.is_empty() {
+        s.push_str(&format!(": {detail}"));
+    }
+    s
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The Markdown report of a run (`ripcord report`); `None` when its journal has no start record.
+pub fn render(run: &StoredRun) -> Option<String> {
+    let (summary, records) = (&run.summary, &run.records);
+    let Some(Event::Start { runbook_path, plan_hash, .. }) = records.first().map(|r| &r.event) else {
+        return None;
+    };
+    let t0 = summary.started_ms;
+    let mut md = String::new();
+    let _ = writeln!(md, "# Run {}: `{}` level {}\n", summary.id, summary.runbook, summary.level);
+    let _ = writeln!(md, "| | |\n| --- | --- |");
+    let _ = writeln!(md, "| runbook | `{}` ({}) |", summary.runbook, cell(runbook_path));
+    let _ = writeln!(md, "| operator | {} |", cell(&summary.operator));
+    let _ = writeln!(md, "| reason | {} |", cell(&summary.reason));
+    let _ = writeln!(md, "| started | {} |", time(t0));
+    if let Some(end) = summary.ended_ms {
+        let _ =
+            writeln!(md, "| ended | {} ({} after the start) |", time(end), format_duration((end - t0).max(0) as u64));
+    }
+    let _ = writeln!(md, "| outcome | **{}** |", summary.status);
+    let _ = writeln!(md, "| plan sha256 | `{plan_hash}` |\n");
+
+    let _ = writeln!(md, "## Levels against their deadlines\n");
+    let _ = writeln!(
+        md,
+        "| level | first step | last record | took | deadline | within? |\n| --- | --- | --- | --- | --- | --- |"
+    );
+    let mut spans: BTreeMap<u32, (i64, i64)> = BTreeMap::new();
+    for r in records {
+        let level = match &r.event {
+            Event::StepStart { level, .. } | Event::StepEnd { level, .. } | Event::LevelEnd { level, .. } => *level,
+            _ => continue,
+        };
+        let is_start = matches!(r.event, Event::StepStart { .. });
+        let e = spans.entry(level).or_insert((i64::MAX, r.t_ms));
+        if is_start {
+            e.0 = e.0.min(r.t_ms);
+        }
+        e.1 = e.1.max(r.t_ms);
+    }
+    for (level, (first, last)) in &spans {
+        if *first == i64::MAX {
+            continue;
+        }
+        let took = (last - first).max(0) as u64;
+        let deadline = run.plan.level(*level).and_then(|l| l.deadline_ms);
+        let _ = writeln!(
+            md,
+            "| {level} | {} | {} | {} | {} | {} |",
+            time(*first),
+            time(*last),
+            format_duration(took),
+            deadline.map(format_duration).unwrap_or_else(|| "none".into()),
+            match deadline {
+                Some(d) if took <= d => format!("yes ({} to spare)", format_duration(d - took)),
+                Some(d) => format!("**no** ({} over)", format_duration(took - d)),
+                None => "-".into(),
+            }
+        );
+    }
+
+    let _ = writeln!(md, "\n## What ran\n");
+    let _ = writeln!(md, "| step | kind | what | outcome | took | tries |\n| --- | --- | --- | --- | --- | --- |");
+    let mut details: BTreeMap<(u32, u32, String), (String, String)> = BTreeMap::new();
+    for r in records {
+        if let Event::StepStart { level, attempt, step, kind, detail, .. } = &r.event {
+            details.insert((*level, *attempt, step.clone()), (kind.clone(), detail.clone()));
+        }
+    }
+    for r in records {
+        if let Event::StepEnd { level, attempt, step, outcome, duration_ms, tries, detail, exit_code, status, .. } =
+            &r.event
+        {
+            let (kind, what) = details.get(&(*level, *attempt, step.clone())).cloned().unwrap_or_default();
+            let word = if *outcome == StepOutcome::Ok { "ok" } else { "**failed**" };
+            let out = format!("{word}{}", end_details(*exit_code, *status, detail));
+            let attempt_note = if *attempt > 1 { format!(" (attempt {attempt})") } else { String::new() };
+            let _ = writeln!(
+                md,
+                "| {step}{attempt_note} | {kind} | `{}` | {} | {} | {tries} |",
+                cell(&what).replace('`', "'"),
+                cell(&out),
+                format_duration(*duration_ms)
+            );
+        }
+    }
+
+    let _ = writeln!(md, "\n## Timeline\n");
+    let _ = writeln!(md, "| at | after | event |\n| --- | --- | --- |");
+    for r in records {
+        let _ = writeln!(
+            md,
+            "| {} | +{} | {} |",
+            time(r.t_ms),
+            format_duration((r.t_ms - t0).max(0) as u64),
+            cell(&describe(r))
+        );
+    }
+    let _ = writeln!(md, "\n## Outcome\n");
+    let end = records.iter().rev().find_map(|r| match &r.event {
+        Event::End { status, reason } => Some(format!("The run **{status}**: {reason}.")),
+        _ => None,
+    });
+    let _ = writeln!(md, "{}", end.unwrap_or_else(|| format!("The run has not ended: it is **{}**.", summary.status)));
+    Some(md)
+}
+
+/// A record's time, RFC 3339 in UTC with milliseconds.
+pub fn time(t_ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(t_ms.max(0) as u64);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// One journal record in words, as `ripcord runs show` prints it and the report's timeline lists it.
+pub fn describe(r: &Record) -> String {
+    match &r.event {
+        Event::Start { runbook, level, operator, reason, plan_hash, runbook_path, yes, .. } => format!(
+            "started level {level} of `{runbook}` ({runbook_path}) by {operator}: {reason}{}; plan sha256 {}",
+            if *yes { " (--yes)" } else { "" },
+            &plan_hash[..plan_hash.len().min(16)]
+        ),
+        Event::Resume { pid, .. } => format!("resumed (pid {pid})"),
+        Event::LevelStart { level, attempt } => format!("level {level} attempt {attempt} started"),
+        Event::WaitingApproval { level } => format!("level {level} waiting for approval"),
+        Event::Approval { level, approved, operator, via } => {
+            format!("level {level} {} by {operator} ({via})", if *approved { "approved" } else { "denied" })
+        }
+        Event::StepStart { step, kind, detail, rerun, .. } => {
+            format!("{step} {kind} started{}: {detail}", if *rerun { " again (after an interruption)" } else { "" })
+        }
+        Event::StepRetry { step, try_, error, backoff_ms, .. } => {
+            format!("{step} try {try_} failed: {error}; retry in {}", format_duration(*backoff_ms))
+        }
+        Event::StepEnd { step, outcome, duration_ms, tries, exit_code, status, detail, files, .. } => {
+            let mut s = format!(
+                "{step} {} in {}",
+                if *outcome == StepOutcome::Ok { "ok" } else { "FAILED" },
+                format_duration(*duration_ms)
+            );
+            if *tries > 1 {
+                s.push_str(&format!(" after {tries} tries"));
+            }
+            s.push_str(&end_details(*exit_code, *status, detail));
+            for f in files {
+                s.push_str(&format!(
+                    "\n    {} {} sha256 {}",
+                    f.role,
+                    f.path,
+                    f.sha256.as_deref().unwrap_or("(none: did not exist)")
+                ));
+            }
+            s
+        }
+        Event::Notify { step, channel, message, .. } => format!("{step} notify {channel}: {message}"),
+        Event::LevelEnd { level, attempt, outcome, reason } => {
+            format!("level {level} attempt {attempt} {outcome}: {reason}")
+        }
+        Event::Escalate { from, to, reason } => format!("escalated from level {from} to level {to}: {reason}"),
+        Event::Interrupted { signal, steps } => {
+            format!(
+                "interrupted by {signal}{}",
+                if steps.is_empty() { String::new() } else { format!(" during {}", steps.join(", ")) }
+            )
+        }
+        Event::End { status, reason } => format!("ended: {status} ({reason})"),
+        Event::Undo { path, result, operator } => format!("undo by {operator}: {path}: {result}"),
+    }
+}
