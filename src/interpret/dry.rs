@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::actions::{files, shell_quote};
-use crate::plan::{Action, ChannelKind, OnFailure, Plan, RestoreSource, Step, Template, Variable, format_duration};
+use crate::plan::{Action, Bindings, ChannelKind, OnFailure, Plan, RestoreSource, Step, Template, format_duration};
 
 pub struct DryRun<'a> {
     pub plan: &'a Plan,
@@ -20,21 +20,18 @@ pub struct DryRun<'a> {
 }
 
 impl DryRun<'_> {
-    fn var(&self, v: &Variable) -> Option<String> {
-        Some(match v {
-            Variable::Runbook => self.plan.runbook.clone(),
-            Variable::Level => self.level.to_string(),
-            Variable::Trigger => "manual".into(),
-            Variable::Value => String::new(),
-            Variable::RunId => self.run_id.into(),
-            Variable::Operator => self.operator.into(),
-            Variable::Reason => self.reason.into(),
-            Variable::Env(n) => std::env::var(n).ok()?,
-        })
+    /// The variables as the run would bind them: the operator who started it, not yet an approver.
+    fn bindings(&self) -> Bindings {
+        Bindings::manual_run(&self.plan.runbook, self.level, self.run_id, self.operator, self.reason)
     }
 
     fn render(&self, t: &Template) -> String {
-        t.render(|v| self.var(v))
+        self.bindings().render(t)
+    }
+
+    /// A shell command: every interpolated value is one shell-quoted word.
+    fn render_shell(&self, t: &Template) -> String {
+        self.bindings().render_quoted(t, shell_quote)
     }
 
     pub fn render_all(&self) -> String {
@@ -87,13 +84,13 @@ impl DryRun<'_> {
         };
         let line = match &step.action {
             Action::Shell { command } => {
-                format!("{id} shell: {}{retry}", command.render(|v| self.var(v).map(|s| shell_quote(&s))))
+                format!("{id} shell: {}{retry}", self.render_shell(command))
             }
             Action::VerifyShell { command, every_ms } => format!(
                 "{id} verify shell (every {}, within {}): {}",
                 format_duration(*every_ms),
                 format_duration(step.timeout_ms),
-                command.render(|v| self.var(v).map(|s| shell_quote(&s)))
+                self.render_shell(command)
             ),
             Action::Http { method, url, headers, body, expect } => {
                 let mut s = format!("{id} http: {method} {} expect {expect}{retry}", self.render(url));

@@ -40,7 +40,6 @@ pub mod registry;
 mod rule;
 mod rules;
 mod suppress;
-mod timing;
 
 pub use config::{Config, ConfigError, Setting};
 pub use context::{AstStep, Context, LevelRef, StepRef, TriggerRef};

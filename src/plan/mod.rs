@@ -9,10 +9,11 @@ mod condition;
 mod mermaid;
 mod template;
 mod text;
+pub mod timing;
 
 pub use condition::{ArithOp, CmpOp, Condition, Value, WindowFunc};
 pub use mermaid::render_mermaid;
-pub use template::{Template, TemplatePart, Variable};
+pub use template::{Bindings, Template, TemplatePart, Variable};
 pub use text::render_text;
 
 use serde::{Deserialize, Serialize};

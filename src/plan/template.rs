@@ -1,5 +1,6 @@
 //! Strings with `${...}` interpolation, parsed into parts at compile time so that the interpreter never
-//! parses text and every variable is known to exist.
+//! parses text and every variable is known to exist; and [`Bindings`], the values the variables take when
+//! a template is filled in (by the interpreter, `run --dry-run` and `watch`).
 
 use std::fmt;
 
@@ -75,6 +76,69 @@ impl Template {
             }
         }
         out
+    }
+}
+
+/// The values of the `${...}` variables for one rendering. A variable left `None` renders as the empty
+/// string; `${env.NAME}` always reads the process environment (empty when unset).
+///
+/// A run started by hand binds everything but `value` ([`Bindings::manual_run`]); a trigger's notification
+/// binds what it knows and leaves the rest `None`:
+///
+/// ```
+/// # use ripcord::plan::{Bindings, Template};
+/// let b = Bindings { trigger: Some("high_errors".into()), value: Some("0.2".into()), ..Bindings::default() };
+/// assert_eq!(b.render(&Template::literal("no variables")), "no variables");
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bindings {
+    pub runbook: Option<String>,
+    pub level: Option<u32>,
+    pub trigger: Option<String>,
+    pub value: Option<String>,
+    pub run_id: Option<String>,
+    pub operator: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl Bindings {
+    /// A run started by hand (`ripcord run`, the API, or a trigger through the interpreter): `${trigger}` is
+    /// `manual` and `${value}` the empty string.
+    pub fn manual_run(runbook: &str, level: u32, run_id: &str, operator: &str, reason: &str) -> Bindings {
+        Bindings {
+            runbook: Some(runbook.to_string()),
+            level: Some(level),
+            trigger: Some("manual".to_string()),
+            value: Some(String::new()),
+            run_id: Some(run_id.to_string()),
+            operator: Some(operator.to_string()),
+            reason: Some(reason.to_string()),
+        }
+    }
+
+    /// The value of `variable`, if it has one.
+    pub fn get(&self, variable: &Variable) -> Option<String> {
+        match variable {
+            Variable::Runbook => self.runbook.clone(),
+            Variable::Level => self.level.map(|l| l.to_string()),
+            Variable::Trigger => self.trigger.clone(),
+            Variable::Value => self.value.clone(),
+            Variable::RunId => self.run_id.clone(),
+            Variable::Operator => self.operator.clone(),
+            Variable::Reason => self.reason.clone(),
+            Variable::Env(name) => std::env::var(name).ok(),
+        }
+    }
+
+    /// The template with its variables filled in.
+    pub fn render(&self, template: &Template) -> String {
+        template.render(|v| self.get(v))
+    }
+
+    /// The template with every bound value passed through `quote` (a variable with no value stays empty,
+    /// unquoted), e.g. to make each value one shell word.
+    pub fn render_quoted(&self, template: &Template, quote: impl Fn(&str) -> String) -> String {
+        template.render(|v| self.get(v).map(|s| quote(&s)))
     }
 }
 

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::plan::timing::retry_wait_ms;
 use crate::plan::{Action, Condition, Level, OnFailure, Plan, Step};
 
 /// Answers "does this condition hold at this time?" over the recorded series.
@@ -431,7 +432,7 @@ impl Player<'_> {
                 // Every attempt fails at once; retries wait backoff, doubling each time.
                 let mut end = t;
                 for retry in 0..step.retries {
-                    end += (step.backoff_ms as i64).saturating_mul(1 << retry.min(30));
+                    end += i64::try_from(retry_wait_ms(step.backoff_ms, retry)).unwrap_or(i64::MAX);
                 }
                 let tries = step.retries + 1;
                 (

@@ -1,7 +1,7 @@
 use crate::lint::context::LevelOption;
-use crate::lint::timing::{sequence_ms, worst_case_ms};
 use crate::lint::{Context, Violation};
 use crate::plan::format_duration;
+use crate::plan::timing::{sequence_ms, worst_case_ms};
 
 rule! {
     /// ## What it does

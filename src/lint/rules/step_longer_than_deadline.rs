@@ -1,5 +1,5 @@
-use crate::lint::timing::one_try_ms;
 use crate::lint::{Context, Violation};
+use crate::plan::timing::one_try_ms;
 use crate::plan::{Action, format_duration};
 
 rule! {

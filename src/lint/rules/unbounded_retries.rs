@@ -1,6 +1,9 @@
-use crate::lint::timing::{MAX_SANE_RETRIES, one_try_ms, worst_case_ms};
 use crate::lint::{Context, Violation};
 use crate::plan::format_duration;
+use crate::plan::timing::{one_try_ms, worst_case_ms};
+
+/// The most retries a step should need; beyond this, retrying stands in for a fix.
+const MAX_SANE_RETRIES: u32 = 10;
 
 rule! {
     /// ## What it does
