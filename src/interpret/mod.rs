@@ -9,9 +9,8 @@
 //!
 //! Resume replays the journal: a step with an end record is not run again (its outcome is reused), a step
 //! that started but has no end record runs again.
-
 //!
-//! The files: this one starts and drives a run (the [`Context`] it runs in, the [`Interpreter`] it shares);
+//! The files: this one starts and drives a run (the [`Context`] it runs in, the `Interpreter` every part works on);
 //! `level.rs` runs levels (approval, attempts, deadline, escalation); `step.rs` runs one step with its
 //! retries and journals it; `action.rs` does what a step says (shell, HTTP, verify, files, notify);
 //! `resume.rs` continues an interrupted run from what its journal says was done; `interrupt.rs` stops runs

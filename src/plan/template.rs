@@ -86,9 +86,19 @@ impl Template {
 /// binds what it knows and leaves the rest `None`:
 ///
 /// ```
-/// # use ripcord::plan::{Bindings, Template};
+/// use ripcord::plan::{Bindings, Template, TemplatePart, Variable};
+/// let message = Template {
+///     parts: vec![
+///         TemplatePart::Var(Variable::Trigger),
+///         TemplatePart::Text(" at ".into()),
+///         TemplatePart::Var(Variable::Value),
+///         TemplatePart::Text(" (run ".into()),
+///         TemplatePart::Var(Variable::RunId),
+///         TemplatePart::Text(")".into()),
+///     ],
+/// };
 /// let b = Bindings { trigger: Some("high_errors".into()), value: Some("0.2".into()), ..Bindings::default() };
-/// assert_eq!(b.render(&Template::literal("no variables")), "no variables");
+/// assert_eq!(b.render(&message), "high_errors at 0.2 (run )");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Bindings {
