@@ -158,7 +158,7 @@ mod tests {
     fn answers_are_read_within_the_cap_and_refused_beyond_it() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let client = reqwest::Client::new();
+            let client = crate::net::client().unwrap();
             let q = RangeQuery { promql: "x", start_ms: 0, end_ms: 1000, step_ms: 1000 };
             let base = serve_once(ANSWER).await;
             let limits = Limits { timeout: Duration::from_secs(5), max_bytes: Some(ANSWER.len() as u64) };
