@@ -1,14 +1,13 @@
 //! `verify CONDITION` on live metrics: each metric the condition reads is fetched from Prometheus (through
-//! `crate::prometheus`, over the window the condition needs, at the plan's evaluation interval) into a
-//! `SeriesSet`, and the condition is evaluated with the crate's own `eval` module, so that a live verify
-//! means what the simulator means.
+//! `crate::prometheus`, over the window the condition needs plus the lookback, at the plan's evaluation
+//! interval) and the condition is evaluated with the crate's own `eval` module, so that a live verify means
+//! what the simulator means.
 
 use std::time::Duration;
 
-use crate::eval::{CompiledCondition, LOOKBACK_MS, Reads, declared_query};
-use crate::plan::{Condition, Plan};
-use crate::prometheus::{Limits, RangeQuery, query_range};
-use crate::source::SeriesSet;
+use crate::eval::{CompiledCondition, Series, SeriesSet};
+use crate::plan::{Condition, Plan, Reads};
+use crate::prometheus::{LOOKBACK_MS, Limits, RangeQuery, query_range};
 
 /// Evaluates `condition` at `now_ms` on metrics fetched from the Prometheus at `base`.
 pub async fn holds(
@@ -25,11 +24,12 @@ pub async fn holds(
     let limits = Limits::timeout(timeout);
     let mut set = SeriesSet::default();
     for name in &reads.metrics {
-        let promql = declared_query(plan, name)
+        let promql = plan
+            .declared_query(name)
             .ok_or_else(|| format!("metric `{name}` has no `promql` query, so it cannot be read from Prometheus"))?;
         let query = RangeQuery::ending_at(promql, now_ms, back_ms, step_ms);
-        let series = query_range(client, base, &query, &limits).await.map_err(|e| format!("metric `{name}`: {e}"))?;
-        set.series.insert(name.clone(), series);
+        let samples = query_range(client, base, &query, &limits).await.map_err(|e| format!("metric `{name}`: {e}"))?;
+        set.series.insert(name.clone(), Series::from(samples));
     }
     Ok(CompiledCondition::compile(condition, &set).eval_at(now_ms))
 }

@@ -214,7 +214,7 @@ fn history(
         let _ = writeln!(stderr, "error: `--end` is before `--start`");
         return None;
     }
-    let want = match crate::prometheus::history_plan(plan) {
+    let want = match crate::source::history_plan(plan) {
         Ok(w) => w,
         Err(undeclared) => {
             for m in &undeclared {
@@ -231,7 +231,7 @@ fn history(
         }
     };
     let base = if start.seconds && end.seconds { TimeBase::Seconds } else { TimeBase::Rfc3339 };
-    match crate::prometheus::fetch_history(url, &want, start.ms, end.ms, base) {
+    match crate::source::fetch_history(url, &want, start.ms, end.ms, base) {
         Ok(s) => Some(s),
         Err(e) => {
             let _ = writeln!(stderr, "error: {e}");

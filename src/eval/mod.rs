@@ -7,13 +7,11 @@
 //! - `compiled`: a plan [`Condition`](crate::plan::Condition) compiled against a [`SeriesSet`](crate::source::SeriesSet).
 //! - `trigger`: the [`TriggerMachine`] (Prometheus 2.42's alerting-rule semantics: `for`, `keep firing for`).
 //! - `timeline`: every trigger of a plan run over a series set.
-//! - `reads`: which metrics conditions (or a whole plan) read, and how far back.
 //!
 //! INVARIANT: nothing here does I/O or reads a clock; time is always an argument, in ms since the epoch.
 
 mod compiled;
 mod lookup;
-mod reads;
 mod timeline;
 mod trigger;
 mod window;
@@ -21,9 +19,10 @@ mod window;
 #[cfg(test)]
 mod tests;
 
+/// The series conditions are evaluated over, for callers that build them from elsewhere (a live `verify`).
+pub use crate::source::{Series, SeriesSet};
 pub use compiled::{CompiledCondition, value_at};
 pub use lookup::{Cursor, LOOKBACK_MS, instant_at, range_at};
-pub use reads::{Reads, declared_query};
 pub use timeline::{TransitionRecord, evaluate_triggers, evaluation_times, run_trigger};
 pub use trigger::{Transition, TriggerMachine, TriggerState, TriggerTimers};
 pub use window::{WindowArgs, apply as apply_window};

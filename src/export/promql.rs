@@ -85,7 +85,8 @@ impl<'p> Translator<'p> {
     }
 
     fn query(&self, metric: &str) -> Result<&'p str, Unexpressible> {
-        crate::eval::declared_query(self.plan, metric)
+        self.plan
+            .declared_query(metric)
             .map(str::trim)
             .ok_or_else(|| Unexpressible::UndeclaredMetric(metric.to_string()))
     }

@@ -7,11 +7,13 @@
 
 mod condition;
 mod mermaid;
+mod reads;
 mod template;
 mod text;
 
 pub use condition::{ArithOp, CmpOp, Condition, Value, WindowFunc};
 pub use mermaid::render_mermaid;
+pub use reads::Reads;
 pub use template::{Template, TemplatePart, Variable};
 pub use text::render_text;
 

@@ -6,8 +6,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::matrix::parse_matrix;
-use crate::source::Series;
+use super::matrix::{Samples, parse_matrix};
 
 /// Prometheus refuses more than 11,000 points per series in one answer; ask for fewer than that.
 pub const MAX_POINTS_PER_REQUEST: u64 = 10_000;
@@ -78,7 +77,7 @@ pub async fn query_range(
     base: &str,
     query: &RangeQuery<'_>,
     limits: &Limits,
-) -> Result<Series, QueryError> {
+) -> Result<Samples, QueryError> {
     let secs = |ms: i64| format!("{:.3}", ms as f64 / 1000.0);
     let url = format!("{}/api/v1/query_range", base.trim_end_matches('/'));
     let url = reqwest::Url::parse_with_params(

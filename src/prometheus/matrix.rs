@@ -1,10 +1,15 @@
 //! Reading a `/api/v1/query_range` answer: a matrix of at most one series (a query for a condition must give
 //! one value), into time-ordered samples.
 
-use crate::source::Series;
+/// The points of one series, in strictly increasing time order (ms since the epoch).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Samples {
+    pub t_ms: Vec<i64>,
+    pub v: Vec<f64>,
+}
 
 /// Reads a `query_range` answer holding at most one series. The `Err` says what is wrong with the answer.
-pub fn parse_matrix(body: &str) -> Result<Series, String> {
+pub fn parse_matrix(body: &str) -> Result<Samples, String> {
     let doc: serde_json::Value = serde_json::from_str(body).map_err(|e| format!("not JSON ({e})"))?;
     if doc.get("status").and_then(|s| s.as_str()) != Some("success") {
         let err = doc.get("error").and_then(|e| e.as_str()).unwrap_or("no error message");
@@ -20,7 +25,7 @@ pub fn parse_matrix(body: &str) -> Result<Series, String> {
             result.len()
         ));
     }
-    let mut series = Series::default();
+    let mut series = Samples::default();
     let Some(first) = result.first() else {
         return Ok(series);
     };

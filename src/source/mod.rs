@@ -1,6 +1,7 @@
 //! Metric sources. Today: recorded series files for `ripcord simulate`, in three formats (CSV, JSON Lines,
-//! promtool unit-test YAML), read into one [`SeriesSet`] of time-ordered samples per metric name. History
-//! from a live Prometheus (`simulate --from-prometheus`) is fetched by `crate::prometheus` into the same type.
+//! promtool unit-test YAML), read into one [`SeriesSet`] of time-ordered samples per metric name; and history
+//! from a live Prometheus for `simulate --from-prometheus` (`prometheus.rs`, over the `crate::prometheus`
+//! client).
 //!
 //! Readers never panic on bad input: every problem is a [`Diagnostic`] (codes RC401-RC405) whose span is a
 //! byte range of the series file's text. The caller caps files at 64 MiB; readers cap the samples a file
@@ -10,6 +11,7 @@ mod csv_file;
 mod detect;
 mod expand;
 mod jsonl;
+mod prometheus;
 mod promtool;
 mod series;
 mod time;
@@ -20,6 +22,7 @@ mod tests;
 pub use detect::Format;
 /// promtool's expanding notation, for `ripcord test`, whose input series are written in it.
 pub(crate) use expand::{ExpandError, Item, expand as expand_values};
+pub use prometheus::{HistoryPlan, fetch_history, history_plan};
 pub(crate) use promtool::parse_prometheus_duration;
 pub(crate) use series::valid_metric_name;
 pub use series::{MAX_SAMPLES, STALE_NAN, STALE_NAN_BITS, Series, SeriesSet, TimeBase, format_time, is_stale};

@@ -10,8 +10,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::eval::{Reads, declared_query};
-use crate::plan::Plan;
+use crate::plan::{Plan, Reads};
 use crate::prometheus::{Limits, MAX_POINTS_PER_REQUEST, QueryError, RangeQuery, query_range};
 use crate::source::Series;
 
@@ -28,7 +27,7 @@ pub fn collect(plan: &Plan, spans: &mut BTreeMap<String, QuerySpan>) {
     for t in &plan.triggers {
         let reads = Reads::of(&t.condition);
         for name in &reads.metrics {
-            let Some(promql) = declared_query(plan, name) else { continue };
+            let Some(promql) = plan.declared_query(name) else { continue };
             let span = spans.entry(promql.to_string()).or_insert(QuerySpan { back_ms: reads.back_ms, step_ms: step });
             span.back_ms = span.back_ms.max(reads.back_ms);
             span.step_ms = span.step_ms.min(step);
@@ -51,7 +50,10 @@ pub async fn fetch(
         step = span.back_ms.div_ceil(MAX_POINTS_PER_REQUEST);
     }
     let query = RangeQuery::ending_at(promql, t_ms, span.back_ms, step);
-    query_range(client, base, &query, &Limits::timeout(timeout)).await.map_err(|e| failure_text(promql, &e))
+    query_range(client, base, &query, &Limits::timeout(timeout))
+        .await
+        .map(Series::from)
+        .map_err(|e| failure_text(promql, &e))
 }
 
 /// How a failed query reads in the engine's log.

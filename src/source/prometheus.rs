@@ -5,10 +5,15 @@
 
 use std::time::Duration;
 
-use super::client::{Limits, MAX_POINTS_PER_REQUEST, RangeQuery, query_range};
-use crate::eval::{LOOKBACK_MS, Reads, declared_query};
+use super::series::{Series, SeriesSet, TimeBase};
 use crate::plan::Plan;
-use crate::source::{Series, SeriesSet, TimeBase};
+use crate::prometheus::{LOOKBACK_MS, Limits, MAX_POINTS_PER_REQUEST, RangeQuery, Samples, query_range};
+
+impl From<Samples> for Series {
+    fn from(s: Samples) -> Series {
+        Series { t_ms: s.t_ms, v: s.v }
+    }
+}
 
 /// How long one `query_range` request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -25,11 +30,11 @@ pub struct HistoryPlan {
 /// The metrics the triggers and verify conditions read, with their declared queries, and how far back the
 /// fetch must reach (longest window + offset, plus the 5-minute lookback).
 pub fn history_plan(plan: &Plan) -> Result<HistoryPlan, Vec<String>> {
-    let reads = Reads::of_plan(plan);
+    let reads = plan.reads();
     let mut queries = Vec::new();
     let mut undeclared = Vec::new();
     for name in reads.metrics {
-        match declared_query(plan, &name) {
+        match plan.declared_query(&name) {
             Some(q) => queries.push((name, q.to_string())),
             None => undeclared.push(name),
         }

@@ -1,10 +1,10 @@
-//! What conditions read: the metric names and how far back they look (longest window plus offset). The one
-//! answer to "which metrics does this plan read", for the Prometheus fetches (`verify`, `simulate
-//! --from-prometheus`, `watch`) and for the export's query lookup.
+//! What conditions read: the metric names and how far back they look (longest window plus offset), and the
+//! query a metric is declared with. The one answer to "which metrics does this plan read", for the
+//! Prometheus fetches (`verify`, `simulate --from-prometheus`, `watch`) and the export.
 
 use std::collections::BTreeSet;
 
-use crate::plan::{Action, Condition, Plan, Value};
+use super::{Action, Condition, Plan, Value};
 
 /// The metrics some conditions read, and how far back from the evaluation time they look, in ms (the
 /// longest `window + offset`; Prometheus's lookback is not included).
@@ -19,20 +19,6 @@ impl Reads {
     pub fn of(condition: &Condition) -> Reads {
         let mut reads = Reads::default();
         reads.add(condition);
-        reads
-    }
-
-    /// What a plan reads: its triggers' conditions and its `verify CONDITION` steps'.
-    pub fn of_plan(plan: &Plan) -> Reads {
-        let mut reads = Reads::default();
-        for t in &plan.triggers {
-            reads.add(&t.condition);
-        }
-        for s in plan.all_steps() {
-            if let Action::VerifyCondition { condition, .. } = &s.action {
-                reads.add(condition);
-            }
-        }
         reads
     }
 
@@ -71,24 +57,39 @@ impl Reads {
     }
 }
 
-/// The PromQL query `metric` is declared with in `plan` (`metric NAME = promql "..."`), as written.
-pub fn declared_query<'p>(plan: &'p Plan, metric: &str) -> Option<&'p str> {
-    plan.metrics.iter().find(|m| m.name == metric).and_then(|m| m.promql.as_deref())
+impl Plan {
+    /// What the plan reads: its triggers' conditions and its `verify CONDITION` steps'.
+    pub fn reads(&self) -> Reads {
+        let mut reads = Reads::default();
+        for t in &self.triggers {
+            reads.add(&t.condition);
+        }
+        for s in self.all_steps() {
+            if let Action::VerifyCondition { condition, .. } = &s.action {
+                reads.add(condition);
+            }
+        }
+        reads
+    }
+
+    /// The PromQL query `metric` is declared with (`metric NAME = promql "..."`), as written.
+    pub fn declared_query(&self, metric: &str) -> Option<&str> {
+        self.metrics.iter().find(|m| m.name == metric).and_then(|m| m.promql.as_deref())
+    }
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
 mod tests {
-    use super::*;
 
     #[test]
     fn a_plan_reads_its_triggers_and_verify_steps() {
         let text = "runbook a {\n  metric e = promql \"x\"\n  trigger t: avg_over(e, 10m) offset 5m > 1 -> level 1\n  level 1 {\n    step verify f > 1 within 1m\n  }\n}\n";
         let plan = crate::compile(text).plan.unwrap();
-        let reads = Reads::of_plan(&plan);
+        let reads = plan.reads();
         assert_eq!(reads.metrics.into_iter().collect::<Vec<_>>(), vec!["e".to_string(), "f".to_string()]);
         assert_eq!(reads.back_ms, 15 * 60 * 1000);
-        assert_eq!(declared_query(&plan, "e"), Some("x"));
-        assert_eq!(declared_query(&plan, "f"), None);
+        assert_eq!(plan.declared_query("e"), Some("x"));
+        assert_eq!(plan.declared_query("f"), None);
     }
 }
