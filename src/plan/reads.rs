@@ -81,7 +81,6 @@ impl Plan {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
 mod tests {
-
     #[test]
     fn a_plan_reads_its_triggers_and_verify_steps() {
         let text = "runbook a {\n  metric e = promql \"x\"\n  trigger t: avg_over(e, 10m) offset 5m > 1 -> level 1\n  level 1 {\n    step verify f > 1 within 1m\n  }\n}\n";
