@@ -7,8 +7,9 @@
 
 use crate::source::is_stale;
 
-/// Prometheus's default lookback delta (`--query.lookback-delta`), 5 minutes.
-pub const LOOKBACK_MS: i64 = 300_000;
+/// Prometheus's default lookback delta (`--query.lookback-delta`), 5 minutes: the one definition is the
+/// Prometheus client's, so that what is fetched and what is evaluated agree.
+pub use crate::prometheus::LOOKBACK_MS;
 
 /// The instant value of samples `(t, v)` at `at`, or `None` if the series has no value then.
 pub fn instant_at(t: &[i64], v: &[f64], at: i64) -> Option<f64> {

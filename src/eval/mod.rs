@@ -19,6 +19,8 @@ mod window;
 #[cfg(test)]
 mod tests;
 
+/// The series conditions are evaluated over, for callers that build them from elsewhere (a live `verify`).
+pub use crate::source::{Series, SeriesSet};
 pub use compiled::{CompiledCondition, value_at};
 pub use lookup::{Cursor, LOOKBACK_MS, instant_at, range_at};
 pub use timeline::{TransitionRecord, evaluate_triggers, evaluation_times, run_trigger};

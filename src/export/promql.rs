@@ -86,10 +86,7 @@ impl<'p> Translator<'p> {
 
     fn query(&self, metric: &str) -> Result<&'p str, Unexpressible> {
         self.plan
-            .metrics
-            .iter()
-            .find(|m| m.name == metric)
-            .and_then(|m| m.promql.as_deref())
+            .declared_query(metric)
             .map(str::trim)
             .ok_or_else(|| Unexpressible::UndeclaredMetric(metric.to_string()))
     }

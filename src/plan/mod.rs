@@ -7,12 +7,14 @@
 
 mod condition;
 mod mermaid;
+mod reads;
 mod template;
 mod text;
 pub mod timing;
 
 pub use condition::{ArithOp, CmpOp, Condition, Value, WindowFunc};
 pub use mermaid::render_mermaid;
+pub use reads::Reads;
 pub use template::{Bindings, Template, TemplatePart, Variable};
 pub use text::render_text;
 

@@ -1,5 +1,7 @@
 //! Metric sources. Today: recorded series files for `ripcord simulate`, in three formats (CSV, JSON Lines,
-//! promtool unit-test YAML), read into one [`SeriesSet`] of time-ordered samples per metric name.
+//! promtool unit-test YAML), read into one [`SeriesSet`] of time-ordered samples per metric name; and history
+//! from a live Prometheus for `simulate --from-prometheus` (`prometheus.rs`, over the `crate::prometheus`
+//! client).
 //!
 //! Readers never panic on bad input: every problem is a [`Diagnostic`] (codes RC401-RC405) whose span is a
 //! byte range of the series file's text. The caller caps files at 64 MiB; readers cap the samples a file

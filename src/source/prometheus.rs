@@ -3,17 +3,17 @@
 //! runbook's evaluation interval as the step. Each point is the query evaluated at that time, so windows over
 //! these points behave like a PromQL subquery `f((QUERY)[W:STEP])` (docs/simulation.md).
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::series::{Series, SeriesSet, TimeBase};
-use crate::plan::{Action, Plan};
+use crate::plan::Plan;
+use crate::prometheus::{LOOKBACK_MS, Limits, MAX_POINTS_PER_REQUEST, RangeQuery, Samples, query_range};
 
-/// Prometheus refuses more than 11,000 points per series in one answer; ask in chunks below that.
-const MAX_POINTS_PER_REQUEST: i64 = 10_000;
-
-/// Prometheus's lookback: a metric's value at `t` is its newest sample in `[t - 5m, t]`.
-const LOOKBACK_MS: u64 = 5 * 60 * 1000;
+impl From<Samples> for Series {
+    fn from(s: Samples) -> Series {
+        Series { t_ms: s.t_ms, v: s.v }
+    }
+}
 
 /// How long one `query_range` request may take.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -30,35 +30,23 @@ pub struct HistoryPlan {
 /// The metrics the triggers and verify conditions read, with their declared queries, and how far back the
 /// fetch must reach (longest window + offset, plus the 5-minute lookback).
 pub fn history_plan(plan: &Plan) -> Result<HistoryPlan, Vec<String>> {
-    let mut conditions = Vec::new();
-    for t in &plan.triggers {
-        conditions.push(&t.condition);
-    }
-    let steps = plan.all_steps();
-    for s in &steps {
-        if let Action::VerifyCondition { condition, .. } = &s.action {
-            conditions.push(condition);
-        }
-    }
-    let mut names = BTreeSet::new();
-    let mut back = 0u64;
-    for c in conditions {
-        let (n, b) = crate::actions::prom::needs(c);
-        names.extend(n);
-        back = back.max(b);
-    }
+    let reads = plan.reads();
     let mut queries = Vec::new();
     let mut undeclared = Vec::new();
-    for name in names {
-        match plan.metrics.iter().find(|m| m.name == name).and_then(|m| m.promql.clone()) {
-            Some(q) => queries.push((name, q)),
+    for name in reads.metrics {
+        match plan.declared_query(&name) {
+            Some(q) => queries.push((name, q.to_string())),
             None => undeclared.push(name),
         }
     }
     if !undeclared.is_empty() {
         return Err(undeclared);
     }
-    Ok(HistoryPlan { queries, back_ms: back.saturating_add(LOOKBACK_MS), step_ms: plan.evaluation_interval_ms.max(1) })
+    Ok(HistoryPlan {
+        queries,
+        back_ms: reads.back_ms.saturating_add(LOOKBACK_MS.unsigned_abs()),
+        step_ms: plan.evaluation_interval_ms.max(1),
+    })
 }
 
 /// Fetches every query of `want` over `[start - back, end]` at its step, on a grid that passes through
@@ -79,15 +67,18 @@ pub fn fetch_history(
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
-    let client = crate::actions::http::client()?;
+    let client = crate::net::client()?;
+    let limits = Limits::timeout(REQUEST_TIMEOUT);
+    let chunk_points = i64::try_from(MAX_POINTS_PER_REQUEST).unwrap_or(i64::MAX) - 1;
     let mut set = SeriesSet { series: Default::default(), time_base: base };
     for (name, promql) in &want.queries {
         let mut series = Series::default();
         let mut chunk_start = from;
         while chunk_start <= end {
-            let chunk_end = chunk_start.saturating_add((MAX_POINTS_PER_REQUEST - 1).saturating_mul(step)).min(end);
+            let chunk_end = chunk_start.saturating_add(chunk_points.saturating_mul(step)).min(end);
+            let query = RangeQuery { promql, start_ms: chunk_start, end_ms: chunk_end, step_ms: step.unsigned_abs() };
             let part = runtime
-                .block_on(query_range(&client, base_url, promql, chunk_start, chunk_end, step))
+                .block_on(query_range(&client, base_url, &query, &limits))
                 .map_err(|e| format!("metric `{name}` (`{promql}`): {e}"))?;
             for (t, v) in part.t_ms.into_iter().zip(part.v) {
                 if series.t_ms.last().is_none_or(|&last| t > last) {
@@ -100,33 +91,6 @@ pub fn fetch_history(
         set.series.insert(name.clone(), series);
     }
     Ok(set)
-}
-
-async fn query_range(
-    client: &reqwest::Client,
-    base: &str,
-    promql: &str,
-    start_ms: i64,
-    end_ms: i64,
-    step_ms: i64,
-) -> Result<Series, String> {
-    let secs = |ms: i64| format!("{:.3}", ms as f64 / 1000.0);
-    let url = format!("{}/api/v1/query_range", base.trim_end_matches('/'));
-    let url = reqwest::Url::parse_with_params(
-        &url,
-        &[("query", promql.to_string()), ("start", secs(start_ms)), ("end", secs(end_ms)), ("step", secs(step_ms))],
-    )
-    .map_err(|e| format!("`{base}` is not a URL: {e}"))?;
-    let resp = client
-        .get(url)
-        .timeout(REQUEST_TIMEOUT)
-        .send()
-        .await
-        .map_err(|e| format!("Prometheus at {base}: {}", crate::actions::http::describe(&e)))?;
-    let status = resp.status().as_u16();
-    let body =
-        resp.text().await.map_err(|e| format!("Prometheus at {base}: {}", crate::actions::http::describe(&e)))?;
-    crate::actions::prom::parse_matrix(&body).map_err(|e| format!("Prometheus at {base} answered {status}: {e}"))
 }
 
 #[cfg(test)]

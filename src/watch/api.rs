@@ -11,13 +11,15 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::engine::{Shared, StartResult, lock};
+use super::state::{StartResult, WatchState, lock};
 use crate::eval::TriggerState;
-use crate::runs::{self as state, Decision, Event, Record, RunStore, RunSummary};
+use crate::runs::{self, Decision, Event, Record, RunStore, RunSummary};
 
-type S = State<Arc<Shared>>;
+/// The handlers' view of the live state.
+type Live = State<Arc<WatchState>>;
 
-pub fn router(shared: Arc<Shared>) -> Router {
+/// Every route of the API and the status page.
+pub fn router(live: Arc<WatchState>) -> Router {
     Router::new()
         .route("/", get(page))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -28,7 +30,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/runs/{id}/approve", post(approve))
         .route("/api/runs/{id}/deny", post(deny))
         .route("/api/alertmanager", post(alertmanager))
-        .with_state(shared)
+        .with_state(live)
 }
 
 fn error(code: StatusCode, msg: &str) -> Response {
@@ -36,12 +38,12 @@ fn error(code: StatusCode, msg: &str) -> Response {
 }
 
 /// Constant-time equality (the length is not secret).
-fn same(a: &[u8], b: &[u8]) -> bool {
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// `Err` carries the response's status and message.
-fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), (StatusCode, &'static str)> {
+fn authorize(live: &WatchState, headers: &HeaderMap) -> Result<(), (StatusCode, &'static str)> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -50,14 +52,14 @@ fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), (StatusCode, &'
     let Some(given) = given else {
         return Err((StatusCode::UNAUTHORIZED, "missing `Authorization: Bearer TOKEN`"));
     };
-    match &shared.token {
-        Some(token) if same(token.as_bytes(), given.as_bytes()) => Ok(()),
+    match &live.token {
+        Some(token) if constant_time_eq(token.as_bytes(), given.as_bytes()) => Ok(()),
         Some(_) => Err((StatusCode::FORBIDDEN, "wrong token")),
         None => Err((StatusCode::FORBIDDEN, "watch was started without --token-file; POSTs are refused")),
     }
 }
 
-async fn metrics(State(s): S) -> Response {
+async fn metrics(State(s): Live) -> Response {
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.metrics.render())
         .into_response()
 }
@@ -66,7 +68,7 @@ fn state_word(s: TriggerState) -> &'static str {
     s.as_str()
 }
 
-fn status_doc(s: &Shared) -> Value {
+fn status_doc(s: &WatchState) -> Value {
     let runbooks: Vec<Value> = lock(&s.runbooks)
         .values()
         .map(|l| {
@@ -89,24 +91,24 @@ fn status_doc(s: &Shared) -> Value {
             })
         })
         .collect();
-    let runs: Vec<Value> = state::all_runs(&s.state)
+    let runs: Vec<Value> = runs::all_runs(&s.state_dir)
         .iter()
         .map(|(r, _)| json!({ "id": r.id, "runbook": r.runbook, "level": r.current_level, "status": r.status }))
         .collect();
     json!({ "runbooks": runbooks, "runs": runs })
 }
 
-async fn status(State(s): S) -> Json<Value> {
+async fn status(State(s): Live) -> Json<Value> {
     Json(status_doc(&s))
 }
 
-async fn runs(State(s): S) -> Json<Vec<RunSummary>> {
-    Json(state::all_runs(&s.state).into_iter().map(|(r, _)| r).collect())
+async fn runs(State(s): Live) -> Json<Vec<RunSummary>> {
+    Json(runs::all_runs(&s.state_dir).into_iter().map(|(r, _)| r).collect())
 }
 
-async fn run(State(s): S, Path(id): Path<String>) -> Response {
-    match state::load_run(&s.state, &id) {
-        Ok(records) => match state::summarize(&s.state, &records) {
+async fn run(State(s): Live, Path(id): Path<String>) -> Response {
+    match runs::load_run(&s.state_dir, &id) {
+        Ok(records) => match runs::summarize(&s.state_dir, &records) {
             Some(summary) => Json(json!({ "run": summary, "records": records })).into_response(),
             None => error(StatusCode::NOT_FOUND, "the journal has no start record"),
         },
@@ -122,7 +124,7 @@ fn field<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
     v.get(name).and_then(Value::as_str)
 }
 
-async fn start_run(State(s): S, headers: HeaderMap, body: String) -> Response {
+async fn start_run(State(s): Live, headers: HeaderMap, body: String) -> Response {
     if let Err((code, msg)) = authorize(&s, &headers) {
         return error(code, msg);
     }
@@ -151,7 +153,7 @@ async fn start_run(State(s): S, headers: HeaderMap, body: String) -> Response {
     }
 }
 
-async fn decide(s: Arc<Shared>, headers: HeaderMap, id: String, body: String, approved: bool) -> Response {
+async fn decide(s: Arc<WatchState>, headers: HeaderMap, id: String, body: String, approved: bool) -> Response {
     if let Err((code, msg)) = authorize(&s, &headers) {
         return error(code, msg);
     }
@@ -159,34 +161,34 @@ async fn decide(s: Arc<Shared>, headers: HeaderMap, id: String, body: String, ap
         .ok()
         .and_then(|v| field(&v, "operator").map(str::to_string))
         .unwrap_or_else(|| "api".to_string());
-    let records = match state::load_run(&s.state, &id) {
+    let records = match runs::load_run(&s.state_dir, &id) {
         Ok(r) => r,
         Err(e) => return error(StatusCode::NOT_FOUND, &e),
     };
-    let Some(summary) = state::summarize(&s.state, &records) else {
+    let Some(summary) = runs::summarize(&s.state_dir, &records) else {
         return error(StatusCode::NOT_FOUND, "the journal has no start record");
     };
     if summary.status != "waiting_approval" {
         return error(StatusCode::CONFLICT, &format!("run `{id}` is {}, not waiting for approval", summary.status));
     }
     let decision = Decision { approved, operator, level: summary.current_level };
-    match s.state.write_decision(&id, &decision) {
+    match s.state_dir.write_decision(&id, &decision) {
         Ok(()) => Json(json!({ "id": id, "level": decision.level, "approved": approved })).into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e),
     }
 }
 
-async fn approve(State(s): S, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+async fn approve(State(s): Live, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
     decide(s, headers, id, body, true).await
 }
 
-async fn deny(State(s): S, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+async fn deny(State(s): Live, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
     decide(s, headers, id, body, false).await
 }
 
 /// Alertmanager webhook (v4): firing alerts labelled `ripcord_runbook` and `ripcord_level` start that level,
 /// once per fingerprint. Absent fields are tolerated.
-async fn alertmanager(State(s): S, headers: HeaderMap, body: String) -> Response {
+async fn alertmanager(State(s): Live, headers: HeaderMap, body: String) -> Response {
     if let Err((code, msg)) = authorize(&s, &headers) {
         return error(code, msg);
     }
@@ -205,7 +207,7 @@ async fn alertmanager(State(s): S, headers: HeaderMap, body: String) -> Response
     Json(json!({ "alerts": results })).into_response()
 }
 
-fn one_alert(s: &Arc<Shared>, a: &Value, group_status: &str) -> Value {
+fn one_alert(s: &Arc<WatchState>, a: &Value, group_status: &str) -> Value {
     let labels = a.get("labels");
     let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
     let runbook = label("ripcord_runbook").unwrap_or_default().to_string();
@@ -224,7 +226,7 @@ fn one_alert(s: &Arc<Shared>, a: &Value, group_status: &str) -> Value {
     if runbook.is_empty() {
         return answer("unknown runbook", "the alert has no `ripcord_runbook` label");
     }
-    if lock(&s.fingerprints).contains(&fingerprint) {
+    if lock(&s.alert_fingerprints).contains(&fingerprint) {
         return answer("duplicate", "an alert with this fingerprint already started a run");
     }
     let summary = a.get("annotations").and_then(|n| n.get("summary")).and_then(Value::as_str).unwrap_or("");
@@ -235,18 +237,18 @@ fn one_alert(s: &Arc<Shared>, a: &Value, group_status: &str) -> Value {
     let result = s.start_level(&runbook, level, "alertmanager", &reason);
     match &result {
         StartResult::Started(id) => {
-            lock(&s.fingerprints).insert(fingerprint.clone());
+            lock(&s.alert_fingerprints).insert(fingerprint.clone());
             json!({ "fingerprint": fingerprint, "runbook": runbook, "level": level, "result": "started", "id": id })
         }
         StartResult::Cooldown(m) | StartResult::Busy(m) | StartResult::Unknown(m) => answer(result.word(), m),
     }
 }
 
-fn esc(s: &str) -> String {
+fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn when(ms: Option<i64>) -> String {
+fn format_time(ms: Option<i64>) -> String {
     ms.map(|t| {
         let d = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(t).unwrap_or(0));
         humantime::format_rfc3339_seconds(d).to_string()
@@ -259,11 +261,14 @@ fn steps_of(records: &[Record]) -> String {
     for r in records {
         match &r.event {
             Event::StepStart { step, .. } => {
-                out.push_str(&format!("<li>{} started {}</li>", esc(step), when(Some(r.t_ms))))
+                out.push_str(&format!("<li>{} started {}</li>", escape_html(step), format_time(Some(r.t_ms))))
             }
-            Event::StepEnd { step, outcome, .. } => {
-                out.push_str(&format!("<li>{} ended {:?} {}</li>", esc(step), outcome, when(Some(r.t_ms))))
-            }
+            Event::StepEnd { step, outcome, .. } => out.push_str(&format!(
+                "<li>{} ended {:?} {}</li>",
+                escape_html(step),
+                outcome,
+                format_time(Some(r.t_ms))
+            )),
             _ => {}
         }
     }
@@ -271,7 +276,7 @@ fn steps_of(records: &[Record]) -> String {
 }
 
 /// The status page: server-rendered, refreshing itself every 5 seconds.
-async fn page(State(s): S) -> Html<String> {
+async fn page(State(s): Live) -> Html<String> {
     let mut h = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\">\
          <title>ripcord watch</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}\
@@ -279,32 +284,36 @@ async fn page(State(s): S) -> Html<String> {
          .err{color:#b00;white-space:pre-wrap}</style></head><body><h1>ripcord watch</h1><h2>Runbooks</h2>",
     );
     for l in lock(&s.runbooks).values() {
-        h.push_str(&format!("<h3>{} <small>{}</small></h3>", esc(&l.name()), esc(&l.path.display().to_string())));
+        h.push_str(&format!(
+            "<h3>{} <small>{}</small></h3>",
+            escape_html(&l.name()),
+            escape_html(&l.path.display().to_string())
+        ));
         if let Some(e) = &l.last_reload.error {
-            h.push_str(&format!("<p class=\"err\">last reload failed: {}</p>", esc(e)));
+            h.push_str(&format!("<p class=\"err\">last reload failed: {}</p>", escape_html(e)));
         }
         h.push_str("<table><tr><th>trigger</th><th>state</th><th>since</th></tr>");
         for t in &l.triggers {
             let st = t.machine.state().as_str();
             h.push_str(&format!(
                 "<tr><td>{}</td><td class=\"{st}\">{st}</td><td>{}</td></tr>",
-                esc(&t.trigger.name),
-                when(t.since_ms)
+                escape_html(&t.trigger.name),
+                format_time(t.since_ms)
             ));
         }
         h.push_str("</table>");
     }
     h.push_str("<h2>Runs</h2><table><tr><th>id</th><th>runbook</th><th>level</th><th>status</th><th>started</th><th>steps</th></tr>");
-    let mut all = state::all_runs(&s.state);
+    let mut all = runs::all_runs(&s.state_dir);
     all.reverse();
     for (r, records) in all.iter().take(20) {
         h.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><ul>{}</ul></td></tr>",
-            esc(&r.id),
-            esc(&r.runbook),
+            escape_html(&r.id),
+            escape_html(&r.runbook),
             r.current_level,
-            esc(&r.status),
-            when(Some(r.started_ms)),
+            escape_html(&r.status),
+            format_time(Some(r.started_ms)),
             steps_of(records)
         ));
     }
@@ -318,14 +327,14 @@ mod tests {
 
     #[test]
     fn constant_time_compare() {
-        assert!(same(b"abc", b"abc"));
-        assert!(!same(b"abc", b"abd"));
-        assert!(!same(b"abc", b"abcd"));
-        assert!(same(b"", b""));
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(constant_time_eq(b"", b""));
     }
 
     #[test]
     fn escapes_html() {
-        assert_eq!(esc("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
+        assert_eq!(escape_html("<a href=\"x\">&</a>"), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
     }
 }

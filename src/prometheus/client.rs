@@ -1,0 +1,172 @@
+//! `/api/v1/query_range`: one request, one answer read as a matrix of at most one series.
+//!
+//! The request is `GET {base}/api/v1/query_range?query=..&start=..&end=..&step=..` (times in seconds with
+//! millisecond precision). Prometheus puts the points at `start + k * step`.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::matrix::{Samples, parse_matrix};
+
+/// Prometheus refuses more than 11,000 points per series in one answer; ask for fewer than that.
+pub const MAX_POINTS_PER_REQUEST: u64 = 10_000;
+
+/// One range query: `promql` evaluated at `start_ms, start_ms + step_ms, ...` up to `end_ms`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RangeQuery<'q> {
+    pub promql: &'q str,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub step_ms: u64,
+}
+
+impl<'q> RangeQuery<'q> {
+    /// The span reaching at least `back_ms` before `end_ms`, made a whole number of steps so that the last
+    /// point falls exactly at `end_ms` (otherwise a condition would read a value up to one step old).
+    pub fn ending_at(promql: &'q str, end_ms: i64, back_ms: u64, step_ms: u64) -> RangeQuery<'q> {
+        let step_ms = step_ms.max(1);
+        let span = i64::try_from(back_ms.div_ceil(step_ms).saturating_mul(step_ms)).unwrap_or(i64::MAX / 2);
+        RangeQuery { promql, start_ms: end_ms.saturating_sub(span), end_ms, step_ms }
+    }
+}
+
+/// How long a request may take and how large its answer may be.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub timeout: Duration,
+    /// The largest answer read, in bytes; `None` reads any size.
+    pub max_bytes: Option<u64>,
+}
+
+impl Limits {
+    /// A timeout and no cap on the answer's size.
+    pub fn timeout(timeout: Duration) -> Limits {
+        Limits { timeout, max_bytes: None }
+    }
+}
+
+/// Why a query gave no series.
+#[derive(Debug)]
+pub enum QueryError {
+    /// The base URL cannot make a request URL.
+    BadUrl { base: String, reason: String },
+    /// No answer: could not connect, timed out, the connection broke.
+    Transport { base: String, error: reqwest::Error },
+    /// An answer that is not a usable matrix (an error status, not JSON, more than one series, too large).
+    Answer { base: String, status: u16, problem: String },
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QueryError::BadUrl { base, reason } => write!(f, "`{base}` is not a URL: {reason}"),
+            QueryError::Transport { base, error } => write!(f, "Prometheus at {base}: {}", crate::net::describe(error)),
+            QueryError::Answer { base, status, problem } => {
+                write!(f, "Prometheus at {base} answered {status}: {problem}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+/// Asks the Prometheus at `base` for `query`; exactly one series or none, else an error (with a hint to
+/// aggregate when the query gives several).
+pub async fn query_range(
+    client: &reqwest::Client,
+    base: &str,
+    query: &RangeQuery<'_>,
+    limits: &Limits,
+) -> Result<Samples, QueryError> {
+    let secs = |ms: i64| format!("{:.3}", ms as f64 / 1000.0);
+    let url = format!("{}/api/v1/query_range", base.trim_end_matches('/'));
+    let url = reqwest::Url::parse_with_params(
+        &url,
+        &[
+            ("query", query.promql.to_string()),
+            ("start", secs(query.start_ms)),
+            ("end", secs(query.end_ms)),
+            ("step", format!("{:.3}", query.step_ms as f64 / 1000.0)),
+        ],
+    )
+    .map_err(|e| QueryError::BadUrl { base: base.to_string(), reason: e.to_string() })?;
+    let transport = |error| QueryError::Transport { base: base.to_string(), error };
+    let resp = client.get(url).timeout(limits.timeout).send().await.map_err(transport)?;
+    let status = resp.status().as_u16();
+    let answer = |problem| QueryError::Answer { base: base.to_string(), status, problem };
+    let body = match limits.max_bytes {
+        None => resp.text().await.map_err(transport)?,
+        Some(max) => read_capped(resp, max).await.map_err(transport)?.ok_or_else(|| answer(too_large(max)))?,
+    };
+    parse_matrix(&body).map_err(answer)
+}
+
+fn too_large(max: u64) -> String {
+    format!("the answer is larger than {max} bytes; narrow the query or the span")
+}
+
+/// The body as text, or `None` as soon as it is known to exceed `max` bytes (nothing more is read).
+async fn read_capped(mut resp: reqwest::Response, max: u64) -> Result<Option<String>, reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        if (bytes.len() + chunk.len()) as u64 > max {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn a_span_ending_at_t_is_whole_steps() {
+        let q = RangeQuery::ending_at("x", 100_000, 25_000, 10_000);
+        assert_eq!((q.start_ms, q.end_ms, q.step_ms), (70_000, 100_000, 10_000));
+    }
+
+    /// Serves `body` once on a local port; the base URL.
+    async fn serve_once(body: &'static str) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(body.as_bytes()).await;
+        });
+        format!("http://{addr}")
+    }
+
+    const ANSWER: &str =
+        r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"2"]]}]}}"#;
+
+    #[test]
+    fn answers_are_read_within_the_cap_and_refused_beyond_it() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let client = crate::net::client().unwrap();
+            let q = RangeQuery { promql: "x", start_ms: 0, end_ms: 1000, step_ms: 1000 };
+            let base = serve_once(ANSWER).await;
+            let limits = Limits { timeout: Duration::from_secs(5), max_bytes: Some(ANSWER.len() as u64) };
+            let s = query_range(&client, &base, &q, &limits).await.unwrap();
+            assert_eq!(s.t_ms, vec![1000]);
+            let base = serve_once(ANSWER).await;
+            let limits = Limits { max_bytes: Some(10), ..limits };
+            let e = query_range(&client, &base, &q, &limits).await.unwrap_err();
+            assert!(e.to_string().contains("answered 200: the answer is larger than 10 bytes"), "{e}");
+        });
+    }
+}

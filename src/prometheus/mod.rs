@@ -1,0 +1,21 @@
+//! The one Prometheus HTTP client: `/api/v1/query_range` asked over a span at a step, with a timeout (and an
+//! optional cap on the answer's size), its matrix answer read into [`Samples`], its failures as
+//! [`QueryError`]; and Prometheus's lookback, which `eval` follows too. Used by `verify CONDITION` steps
+//! (`actions::prom`), `simulate --from-prometheus` (`source::prometheus`) and `watch` (`watch::queries`),
+//! which turn the samples into their series.
+//!
+//! - `client`: [`query_range`], [`RangeQuery`], [`Limits`], [`QueryError`].
+//! - `matrix`: reading a `query_range` answer ([`parse_matrix`], [`Samples`]).
+//!
+//! INVARIANT: nothing here imports anything of the crate but `net`: this module sits below `source`,
+//! `eval`, `actions`, `watch`, `cli` and `interpret`, which all may use it.
+
+mod client;
+mod matrix;
+
+pub use client::{Limits, MAX_POINTS_PER_REQUEST, QueryError, RangeQuery, query_range};
+pub use matrix::{Samples, parse_matrix};
+
+/// Prometheus's default lookback delta (`--query.lookback-delta`), 5 minutes: an instant value at `t` is
+/// the newest sample in `[t - 5m, t]`. A fetch reaches this far before the earliest time a condition reads.
+pub const LOOKBACK_MS: i64 = 300_000;

@@ -1,0 +1,245 @@
+//! Hot reload: finding the runbook files under the given paths, reading them (through the capped reader in
+//! `crate::files`), compiling them off to the side, and putting a version live only when it compiles. A
+//! directory watch (notify, debounced) rescans after each batch of file events.
+//!
+//! INVARIANT: a reload never replaces a live plan with a broken one, nor a readable file's plan with
+//! nothing because the file became unreadable: the previous version stays live, and the failure is logged
+//! and kept in the runbook's `last_reload` (shown by `/api/status`).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::state::{LiveTrigger, ReloadStatus, WatchState, WatchedRunbook, lock, log};
+use crate::diagnostic::render_plain;
+use crate::eval::TriggerMachine;
+use crate::runs::now_ms;
+use crate::plan::{Plan, Trigger};
+
+/// Every `*.runbook` under `roots` (files given by name are taken whatever they are called).
+pub fn discover(roots: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = crate::files::expand_paths(roots).into_iter().filter(|p| p.is_file()).collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A runbook file as read: its text (`None` when it could not be read at all) and its plan, or the reason
+/// there is none (read or compile errors, rendered as plain text).
+struct ReadRunbook {
+    text: Option<String>,
+    plan: Result<Plan, String>,
+}
+
+/// Reads and compiles one runbook file.
+fn read_runbook(path: &Path) -> ReadRunbook {
+    let file = crate::files::load_runbook(path);
+    let shown = path.display().to_string();
+    match file.error {
+        Some(d) => {
+            let error = render_plain(&shown, &file.text, &d).trim_end().to_string();
+            let text = (!file.text.is_empty()).then_some(file.text);
+            ReadRunbook { text, plan: Err(error) }
+        }
+        None => {
+            let plan = compile_text(path, &file.text);
+            ReadRunbook { text: Some(file.text), plan }
+        }
+    }
+}
+
+/// Compiles a runbook's text: the plan, or the errors rendered as plain text.
+fn compile_text(path: &Path, text: &str) -> Result<Plan, String> {
+    let compiled = crate::compile(crate::source_text(text));
+    match compiled.plan {
+        Some(p) => Ok(p),
+        None => {
+            let shown = path.display().to_string();
+            let errors: Vec<String> = compiled
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| render_plain(&shown, text, d).trim_end().to_string())
+                .collect();
+            Err(if errors.is_empty() { "the runbook has errors".into() } else { errors.join("\n") })
+        }
+    }
+}
+
+/// Whether a reloaded trigger keeps its timers: same name, condition, hold and `keep firing for`.
+fn same_trigger(a: &Trigger, b: &Trigger) -> bool {
+    a.name == b.name && a.condition == b.condition && a.hold == b.hold && a.keep_firing_for_ms == b.keep_firing_for_ms
+}
+
+/// The triggers of `plan` with fresh state machines, except those unchanged from `old`, which keep theirs.
+fn live_triggers(plan: &Plan, old: &[LiveTrigger]) -> Vec<LiveTrigger> {
+    plan.triggers
+        .iter()
+        .map(|t| {
+            let mut machine = TriggerMachine::new(t);
+            let mut since_ms = None;
+            if let Some(prev) = old.iter().find(|o| same_trigger(&o.trigger, t)) {
+                machine.carry_over(prev.machine.timers());
+                since_ms = prev.since_ms;
+            }
+            LiveTrigger { trigger: t.clone(), machine, since_ms }
+        })
+        .collect()
+}
+
+impl WatchState {
+    /// Brings the watched set in line with the files: new files load, changed ones compile off to the side
+    /// and go live only when valid, deleted ones are dropped.
+    pub fn rescan(&self) {
+        let files = discover(&self.roots);
+        let now = now_ms();
+        let mut books = lock(&self.runbooks);
+        books.retain(|path, l| {
+            let keep = files.contains(path);
+            if !keep {
+                log(&format!("`{}` was removed; runbook `{}` is no longer watched", path.display(), l.name()));
+            }
+            keep
+        });
+        for path in files {
+            let read = read_runbook(&path);
+            match books.get_mut(&path) {
+                Some(l) if l.text == read.text => {}
+                Some(l) => self.reload(l, read, now),
+                None => {
+                    let l = self.first_load(path.clone(), read, now);
+                    books.insert(path, l);
+                }
+            }
+        }
+    }
+
+    /// A changed file of a watched runbook: the new version goes live if it compiles, else the old stays.
+    fn reload(&self, l: &mut WatchedRunbook, read: ReadRunbook, now: i64) {
+        l.text = read.text;
+        match read.plan {
+            Ok(plan) => {
+                l.triggers = live_triggers(&plan, &l.triggers);
+                l.plan = Some(Arc::new(plan));
+                l.last_reload = ReloadStatus { ok: true, at: now, error: None };
+                self.metrics.reloads.inc();
+                log(&format!("reloaded `{}`", l.path.display()));
+            }
+            Err(e) => {
+                log(&format!("`{}` has errors; the previous version stays live:\n{e}", l.path.display()));
+                l.last_reload = ReloadStatus { ok: false, at: now, error: Some(e) };
+                self.metrics.reload_failures.inc();
+            }
+        }
+    }
+
+    /// A file seen for the first time: watched from now on, live only if it compiles.
+    fn first_load(&self, path: PathBuf, read: ReadRunbook, now: i64) -> WatchedRunbook {
+        let (plan, last_reload) = match read.plan {
+            Ok(p) => (Some(Arc::new(p)), ReloadStatus { ok: true, at: now, error: None }),
+            Err(e) => {
+                log(&format!("`{}` has errors; it is not watched until fixed:\n{e}", path.display()));
+                (None, ReloadStatus { ok: false, at: now, error: Some(e) })
+            }
+        };
+        let triggers = plan.as_ref().map(|p| live_triggers(p, &[])).unwrap_or_default();
+        WatchedRunbook { path, text: read.text, plan, triggers, last_reload, next_due_ms: now }
+    }
+}
+
+/// The directories to watch for `roots`: a directory given is watched recursively; for a file given by
+/// name, its directory alone (never the file: an editor's rename-over would leave a file watch deaf).
+fn watched_dirs(roots: &[PathBuf]) -> Vec<(PathBuf, notify::RecursiveMode)> {
+    use notify::RecursiveMode;
+    let mut dirs: Vec<(PathBuf, RecursiveMode)> = Vec::new();
+    for root in roots {
+        let abs = std::path::absolute(root).unwrap_or_else(|_| root.clone());
+        let entry = if abs.is_dir() {
+            (abs, RecursiveMode::Recursive)
+        } else {
+            (abs.parent().map(PathBuf::from).unwrap_or(abs), RecursiveMode::NonRecursive)
+        };
+        if !dirs.iter().any(|(d, m)| *d == entry.0 && *m == entry.1) {
+            dirs.push(entry);
+        }
+    }
+    dirs
+}
+
+/// Watches the directories of the state's roots and rescans after each debounced batch of events that
+/// touches a `*.runbook` file. Dropping the value returned stops the watch.
+pub fn start_file_watcher(state: Arc<WatchState>, debounce: Duration) -> Result<impl Drop, String> {
+    use notify_debouncer_full::new_debouncer;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut debouncer = new_debouncer(debounce, None, tx).map_err(|e| format!("cannot watch files: {e}"))?;
+    for (dir, mode) in watched_dirs(&state.roots) {
+        debouncer.watch(&dir, mode).map_err(|e| format!("cannot watch `{}`: {e}", dir.display()))?;
+    }
+    std::thread::spawn(move || {
+        for batch in rx {
+            if state.stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            let relevant = match batch {
+                Ok(events) => events.iter().any(|e| e.paths.iter().any(|p| crate::files::is_runbook(p))),
+                Err(errors) => {
+                    log(&format!("file watch errors: {errors:?}"));
+                    true
+                }
+            };
+            if relevant {
+                state.rescan();
+            }
+        }
+    });
+    Ok(debouncer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::TriggerState;
+
+    fn plan(text: &str) -> Plan {
+        crate::compile(text).plan.expect("compiles")
+    }
+
+    const V1: &str = "runbook r {\n  metric e = promql \"x\"\n  trigger a: e > 1 for 1m -> level 1\n  trigger b: e > 2 for 1m -> level 1\n  level 1 {\n    step shell \"true\"\n  }\n}\n";
+
+    #[test]
+    fn reload_keeps_timers_of_unchanged_triggers_only() {
+        let old_plan = plan(V1);
+        let mut old = live_triggers(&old_plan, &[]);
+        for t in &mut old {
+            t.machine.observe(1000, Some(true));
+            t.since_ms = Some(1000);
+        }
+        let new_plan = plan(&V1.replace("e > 2 for 1m", "e > 2 for 2m"));
+        let new = live_triggers(&new_plan, &old);
+        assert_eq!(new[0].machine.state(), TriggerState::Pending);
+        assert_eq!(new[0].machine.active_since(), Some(1000));
+        assert_eq!(new[0].since_ms, Some(1000));
+        assert_eq!(new[1].machine.state(), TriggerState::Inactive);
+        assert_eq!(new[1].since_ms, None);
+    }
+
+    #[test]
+    fn compile_errors_are_rendered() {
+        let e = compile_text(Path::new("r.runbook"), "runbook r {\n  trigger t: nope >\n}\n").expect_err("broken");
+        assert!(e.contains("r.runbook"), "{e}");
+    }
+
+    #[test]
+    fn an_unreadable_file_is_reported_not_skipped() {
+        let dir = std::env::temp_dir().join(format!("ripcord-watch-reload-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join("big.runbook");
+        let _ = std::fs::write(&path, vec![b'#'; crate::syntax::MAX_FILE_BYTES + 1]);
+        let read = read_runbook(&path);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(read.text, None);
+        let e = read.plan.expect_err("too large");
+        assert!(e.contains("larger than 8 MiB"), "{e}");
+    }
+}

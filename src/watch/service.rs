@@ -1,0 +1,163 @@
+//! The engine's life: start-up (state dir, first scan, file watcher, HTTP server), the evaluation loop, and
+//! shutdown on SIGTERM (drain: running steps may finish within the grace) or SIGINT (interrupt).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::reload::start_file_watcher;
+use super::state::{WatchState, lock, log};
+use crate::runs::{self, StateDir, now_ms};
+
+/// What `ripcord watch` was asked to do.
+pub struct Options {
+    pub paths: Vec<PathBuf>,
+    pub prometheus: String,
+    pub listen: SocketAddr,
+    pub state_dir: PathBuf,
+    pub token: Option<String>,
+    pub query_timeout: Duration,
+    pub grace: Duration,
+    pub debounce: Duration,
+}
+
+/// Runs `watch` until SIGTERM or SIGINT; the exit code.
+pub fn run(opts: Options) -> u8 {
+    let Ok(rt) = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() else {
+        eprintln!("error: cannot start the runtime");
+        return 1;
+    };
+    match rt.block_on(serve(opts)) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+/// The state dir, created, with the interrupted runs it holds logged.
+fn open_state_dir(dir: &std::path::Path) -> Result<StateDir, String> {
+    let state_dir = StateDir::new(std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()));
+    state_dir.create_dirs().map_err(|e| format!("cannot create the state dir `{}`: {e}", state_dir.root.display()))?;
+    for (summary, _) in runs::all_runs(&state_dir) {
+        if summary.status == "interrupted" {
+            log(&format!(
+                "run {} of `{}` (level {}) was interrupted; it is left for `ripcord resume {}`",
+                summary.id, summary.runbook, summary.current_level, summary.id
+            ));
+        }
+    }
+    Ok(state_dir)
+}
+
+async fn serve(opts: Options) -> Result<(), String> {
+    if !opts.listen.ip().is_loopback() && opts.token.is_none() {
+        return Err(format!(
+            "refusing to listen on {} (beyond loopback) without --token-file: every POST needs a bearer token",
+            opts.listen
+        ));
+    }
+    crate::net::install_crypto();
+    let state_dir = open_state_dir(&opts.state_dir)?;
+    let live = Arc::new(WatchState::new(opts.paths.clone(), state_dir, opts.prometheus.clone(), opts.token.clone()));
+    live.rescan();
+    if lock(&live.runbooks).is_empty() {
+        return Err("no `*.runbook` file under the given paths".into());
+    }
+    let _file_watcher = start_file_watcher(Arc::clone(&live), opts.debounce)?;
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", opts.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    log(&format!("listening on http://{addr}"));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let app = super::api::router(Arc::clone(&live));
+    let mut http_stop = stop_rx.clone();
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await;
+    });
+    let evaluator = tokio::spawn(evaluation_loop(Arc::clone(&live), stop_rx.clone(), opts.query_timeout));
+    let signal = wait_for_signal().await?;
+    live.stopping.store(true, Ordering::SeqCst);
+    if signal == "SIGTERM" {
+        // Running steps end on their own within the grace; no new step starts.
+        log("stopping (SIGTERM): no more evaluations; running steps may end within the grace period");
+        live.interrupter.drain(signal);
+    } else {
+        log(&format!("stopping ({signal}): no more evaluations; running steps are interrupted"));
+        live.interrupter.interrupt(signal);
+    }
+    let _ = stop_tx.send(true);
+    let _ = evaluator.await;
+    wait_for_runs(&live, signal, opts.grace).await;
+    let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
+    log("stopped");
+    Ok(())
+}
+
+/// Evaluates the runbooks as they fall due, until `stop` turns true.
+async fn evaluation_loop(live: Arc<WatchState>, mut stop: tokio::sync::watch::Receiver<bool>, timeout: Duration) {
+    let client = reqwest::Client::new();
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        let now = now_ms();
+        let wait = match live.next_due() {
+            Some(due) if due <= now => {
+                live.evaluate_due(&client, now, timeout).await;
+                continue;
+            }
+            Some(due) => Duration::from_millis(u64::try_from(due - now).unwrap_or(0).min(250)),
+            None => Duration::from_millis(250),
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Waits for the runs this process started to end within `grace`; then interrupts those still running
+/// and gives them a moment to journal it.
+async fn wait_for_runs(live: &WatchState, signal: &'static str, grace: Duration) {
+    let deadline = Instant::now() + grace;
+    let threads: Vec<_> = std::mem::take(&mut *lock(&live.run_threads));
+    while threads.iter().any(|t| !t.is_finished()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if threads.iter().any(|t| !t.is_finished()) {
+        log("the grace period is over: interrupting the steps still running (`ripcord resume` continues them)");
+        live.interrupter.interrupt(signal);
+        // Long enough for a shell step's process group to be ended and `interrupted` to be journalled.
+        let journalled = Instant::now() + Duration::from_secs(5);
+        while threads.iter().any(|t| !t.is_finished()) && Instant::now() < journalled {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    for t in threads {
+        if t.is_finished() {
+            let _ = t.join();
+        } else {
+            log("a run did not journal its interruption in time; its journal shows where it stopped");
+        }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM; its name.
+async fn wait_for_signal() -> Result<&'static str, String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| format!("cannot listen for SIGINT: {e}"))?;
+    let mut term = signal(SignalKind::terminate()).map_err(|e| format!("cannot listen for SIGTERM: {e}"))?;
+    Ok(tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+    })
+}

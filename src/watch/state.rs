@@ -1,0 +1,136 @@
+//! The live state `watch` shares between its parts: the watched runbooks with their trigger machines, the
+//! runs it started, the counters of `/metrics`. Reload (`reload`), evaluation (`evaluate`) and the HTTP API
+//! (`api`) all work on one [`WatchState`] behind an `Arc`; this module holds the data and nothing else.
+//!
+//! INVARIANT: no lock is held across an `.await` or while a run is started; every lock is taken through
+//! [`lock`], which survives a poisoned mutex (a panicking run thread must not stop the engine).
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+
+use super::metrics::Metrics;
+use crate::eval::TriggerMachine;
+use crate::interpret;
+use crate::runs::StateDir;
+use crate::plan::{Plan, Trigger};
+
+/// Locks `m`, taking the data even if a thread panicked while holding it.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Writes one line of the engine's log (stderr).
+pub(super) fn log(msg: &str) {
+    eprintln!("watch: {msg}");
+}
+
+/// How the last (re)load of a runbook file went, as `/api/status` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReloadStatus {
+    pub ok: bool,
+    pub at: i64,
+    pub error: Option<String>,
+}
+
+/// A trigger of a watched runbook with its state machine.
+pub struct LiveTrigger {
+    pub trigger: Trigger,
+    pub machine: TriggerMachine,
+    /// When the trigger entered its current state (`None` while inactive).
+    pub since_ms: Option<i64>,
+}
+
+/// One runbook file under watch: the version live (if any has compiled) and how its last reload went.
+pub struct WatchedRunbook {
+    pub path: PathBuf,
+    /// The text last read; `None` when the file could not be read.
+    pub text: Option<String>,
+    /// The plan live; `None` until a version of the file compiles.
+    pub plan: Option<Arc<Plan>>,
+    pub triggers: Vec<LiveTrigger>,
+    pub last_reload: ReloadStatus,
+    /// When the runbook's triggers are next evaluated.
+    pub next_due_ms: i64,
+}
+
+impl WatchedRunbook {
+    /// The runbook's name, or the file's stem while no version has compiled.
+    pub fn name(&self) -> String {
+        match &self.plan {
+            Some(p) => p.runbook.clone(),
+            None => self.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        }
+    }
+}
+
+/// What happened to a request to start a level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartResult {
+    Started(String),
+    Cooldown(String),
+    Busy(String),
+    Unknown(String),
+}
+
+impl StartResult {
+    pub fn word(&self) -> &'static str {
+        match self {
+            StartResult::Started(_) => "started",
+            StartResult::Cooldown(_) => "cooldown",
+            StartResult::Busy(_) => "busy",
+            StartResult::Unknown(_) => "unknown runbook",
+        }
+    }
+}
+
+/// Everything the engine's parts share.
+pub struct WatchState {
+    /// The watched runbook files, by path.
+    pub runbooks: Mutex<BTreeMap<PathBuf, WatchedRunbook>>,
+    pub metrics: Metrics,
+    /// Journals, locks, approvals (the same directory as `ripcord run`'s).
+    pub state_dir: StateDir,
+    /// The Prometheus base URL.
+    pub prometheus: String,
+    /// The bearer token every POST must carry (`None`: POSTs are refused).
+    pub token: Option<String>,
+    /// Alertmanager fingerprints that already started a run.
+    pub alert_fingerprints: Mutex<HashSet<String>>,
+    /// Runbooks with a run this process started that has not ended yet.
+    pub running: Mutex<HashSet<String>>,
+    /// The threads of the runs this process started.
+    pub run_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    pub stopping: AtomicBool,
+    /// The paths given on the command line (files and directories).
+    pub roots: Vec<PathBuf>,
+    /// Stops the runs this process started (SIGTERM drains them, the grace's end interrupts them).
+    pub interrupter: interpret::Interrupter,
+}
+
+impl WatchState {
+    /// A state with no runbook loaded yet.
+    pub fn new(roots: Vec<PathBuf>, state_dir: StateDir, prometheus: String, token: Option<String>) -> WatchState {
+        WatchState {
+            runbooks: Mutex::new(BTreeMap::new()),
+            metrics: Metrics::new(),
+            state_dir,
+            prometheus,
+            token,
+            alert_fingerprints: Mutex::new(HashSet::new()),
+            running: Mutex::new(HashSet::new()),
+            run_threads: Mutex::new(Vec::new()),
+            stopping: AtomicBool::new(false),
+            roots,
+            interrupter: interpret::Interrupter::new(),
+        }
+    }
+
+    /// The earliest time a compiled runbook is due for evaluation.
+    pub fn next_due(&self) -> Option<i64> {
+        lock(&self.runbooks).values().filter(|l| l.plan.is_some()).map(|l| l.next_due_ms).min()
+    }
+}
