@@ -10,6 +10,7 @@ pub mod actions;
 pub mod analyze;
 pub mod ast;
 pub mod cli;
+pub mod compile;
 pub mod diagnostic;
 pub mod diff;
 pub mod eval;
@@ -26,7 +27,7 @@ pub mod syntax;
 pub mod testing;
 pub mod watch;
 
-pub use analyze::{Compiled, compile};
+pub use compile::{Compiled, compile};
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use plan::Plan;
 

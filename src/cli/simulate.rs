@@ -1,7 +1,7 @@
 //! `ripcord simulate RUNBOOK --series FILE`: replay recorded metrics through the runbook's triggers and
 //! levels, with no side effects, and print what would have happened.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -160,7 +160,7 @@ fn series_file(
     color: bool,
 ) -> Option<SeriesSet> {
     let series_path = path.display().to_string();
-    let series_text = match read_capped(path) {
+    let series_text = match read_series_file(path) {
         Ok(t) => t,
         Err(d) => {
             let _ = write!(stderr, "{}", render_human(&series_path, "", &d, color));
@@ -179,8 +179,8 @@ fn series_file(
         let have: Vec<&str> = series.series.keys().map(String::as_str).collect();
         for m in &missing {
             let span = find_word(&file.text, m);
-            let help = match crate::analyze::closest(m, have.iter().copied()) {
-                Some(c) => format!("did you mean `{c}`? `{series_path}` has {}", have.join(", ")),
+            let help = match crate::diagnostic::did_you_mean(m, have.iter().copied()) {
+                Some(suggestion) => format!("{suggestion} `{series_path}` has {}", have.join(", ")),
                 None => format!(
                     "`{series_path}` has {}; add samples named `{m}`",
                     if have.is_empty() { "no series".to_string() } else { have.join(", ") }
@@ -240,20 +240,18 @@ fn history(
     }
 }
 
-fn read_capped(path: &std::path::Path) -> Result<String, Diagnostic> {
+/// Reads a series file: at most [`MAX_SERIES_BYTES`], UTF-8.
+fn read_series_file(path: &std::path::Path) -> Result<String, Diagnostic> {
+    use crate::files::ReadError;
     let display = path.display();
     let fail = |m: String| {
         Diagnostic::new(Code::SeriesSyntax, Span::new(0, 0), m).help("give a CSV, JSON Lines or promtool YAML file")
     };
-    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read `{display}`: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SERIES_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(format!("cannot read `{display}`: {e}")))?;
-    if bytes.len() as u64 > MAX_SERIES_BYTES {
-        return Err(fail(format!("`{display}` is larger than 64 MiB")));
-    }
-    String::from_utf8(bytes).map_err(|_| fail(format!("`{display}` is not UTF-8 text")))
+    crate::files::read_capped(path, MAX_SERIES_BYTES).map_err(|e| match e {
+        ReadError::Io(e) => fail(format!("cannot read `{display}`: {e}")),
+        ReadError::TooLarge => fail(format!("`{display}` is larger than 64 MiB")),
+        ReadError::NotUtf8 { .. } => fail(format!("`{display}` is not UTF-8 text")),
+    })
 }
 
 /// Where `word` is first read in a condition (skipping its `metric` declaration), for pointing at it.

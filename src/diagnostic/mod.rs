@@ -1,11 +1,13 @@
 //! Diagnostics: one type for every problem ripcord reports about user input, a registry of stable codes,
-//! and the renderers (miette for people, JSON for tools).
+//! the renderers (miette for people, JSON for tools), and the "did you mean" help for a mistyped name.
 
 mod codes;
 mod render;
+mod suggest;
 
 pub use codes::Code;
 pub use render::{Rendered, json_entry, render_human, render_plain};
+pub use suggest::did_you_mean;
 
 use crate::span::Span;
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::eval::TriggerState;
 use crate::plan::Plan;
 use crate::simulate::{Approval, RunOptions, RunOutcome};
@@ -338,8 +338,8 @@ impl Checker<'_> {
             return Some(name.to_string());
         }
         let names: Vec<&str> = self.plan.triggers.iter().map(|t| t.name.as_str()).collect();
-        let help = match crate::analyze::closest(name, names.iter().copied()) {
-            Some(c) => format!("did you mean `{c}`?"),
+        let help = match did_you_mean(name, names.iter().copied()) {
+            Some(suggestion) => suggestion,
             None if names.is_empty() => "the runbook has no triggers".to_string(),
             None => format!("the runbook's triggers are {}", names.join(", ")),
         };
@@ -376,8 +376,8 @@ impl Checker<'_> {
         if ids.contains(&id) {
             return Some(id.to_string());
         }
-        let help = match crate::analyze::closest(id, ids.iter().copied()) {
-            Some(c) => format!("did you mean `{c}`? `ripcord plan` lists every step id"),
+        let help = match did_you_mean(id, ids.iter().copied()) {
+            Some(suggestion) => format!("{suggestion} `ripcord plan` lists every step id"),
             None => "`ripcord plan` lists every step id (L1.S1, L3.S3.1, ...)".to_string(),
         };
         self.error(Code::SimulationArgument, span_of(s, self.text), format!("no step has the id `{id}`"), help);
@@ -422,8 +422,8 @@ impl Checker<'_> {
                         Code::SeriesValue,
                         span_of(o, self.text),
                         format!("`{other}` is not a run outcome"),
-                        match crate::analyze::closest(other, ["succeeded", "failed", "escalated"]) {
-                            Some(c) => format!("did you mean `{c}`? a run is `succeeded`, `failed` or `escalated`"),
+                        match did_you_mean(other, ["succeeded", "failed", "escalated"]) {
+                            Some(suggestion) => format!("{suggestion} a run is `succeeded`, `failed` or `escalated`"),
                             None => "a run's outcome is `succeeded`, `failed` or `escalated`".to_string(),
                         },
                     );
@@ -512,8 +512,8 @@ impl Checker<'_> {
                         Code::SeriesValue,
                         span_of(state, self.text),
                         format!("`{other}` is not a trigger state"),
-                        match crate::analyze::closest(other, ["inactive", "pending", "firing"]) {
-                            Some(c) => format!("did you mean `{c}`? a trigger is `inactive`, `pending` or `firing`"),
+                        match did_you_mean(other, ["inactive", "pending", "firing"]) {
+                            Some(suggestion) => format!("{suggestion} a trigger is `inactive`, `pending` or `firing`"),
                             None => "a trigger is `inactive`, `pending` or `firing`".to_string(),
                         },
                     );
@@ -696,8 +696,8 @@ impl Checker<'_> {
                 let mut known: Vec<&str> = read.iter().map(String::as_str).collect();
                 known.sort_unstable();
                 known.dedup();
-                let help = match crate::analyze::closest(metric, known.iter().copied()) {
-                    Some(c) => format!("did you mean `{c}`?"),
+                let help = match did_you_mean(metric, known.iter().copied()) {
+                    Some(suggestion) => suggestion,
                     None if known.is_empty() => "the runbook reads no metrics".to_string(),
                     None => format!("the runbook reads {}", known.join(", ")),
                 };
