@@ -4,14 +4,14 @@
 //! their scheme, and nothing is read from the file system or the network.
 
 mod condition;
-mod files;
 mod level;
 mod quantity;
+mod roots;
 mod step;
 mod text;
 mod trigger;
 
-pub use files::normalize;
+pub use roots::normalize;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

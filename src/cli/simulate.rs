@@ -149,14 +149,12 @@ pub fn run(args: &SimulateArgs) -> u8 {
     0
 }
 
-type Stderr<'a> = std::io::StderrLock<'a>;
-
 /// Reads and checks a series file; `None` after printing why it cannot be used.
 fn series_file(
     file: &LoadedFile,
     plan: &crate::plan::Plan,
     path: &std::path::Path,
-    stderr: &mut Stderr<'_>,
+    stderr: &mut std::io::StderrLock<'_>,
     color: bool,
 ) -> Option<SeriesSet> {
     let series_path = path.display().to_string();
@@ -203,7 +201,7 @@ fn history(
     plan: &crate::plan::Plan,
     url: &str,
     args: &SimulateArgs,
-    stderr: &mut Stderr<'_>,
+    stderr: &mut std::io::StderrLock<'_>,
     color: bool,
 ) -> Option<SeriesSet> {
     let (Some(start), Some(end)) = (args.start, args.end) else {
