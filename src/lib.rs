@@ -26,6 +26,7 @@ pub mod span;
 pub mod syntax;
 pub mod testing;
 pub mod watch;
+mod yaml;
 
 pub use compile::{Compiled, compile};
 pub use diagnostic::{Code, Diagnostic, Severity};

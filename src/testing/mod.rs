@@ -2,7 +2,8 @@
 //! what-if options (failed steps, approval decisions) and expectations about trigger states and level runs,
 //! checked against the simulation. docs/testing.md is the reference for the format.
 //!
-//! - `spec`: the file's YAML shape and its checked form; every problem is a diagnostic with a span.
+//! - `schema`: the file's YAML shape; `spec`: its checked form, with the checks of a test's inputs in
+//!   `inputs` and of each kind of expectation in `expect/`. Every problem is a diagnostic with a span.
 //! - `check`: expectations against a [`Simulation`](crate::simulate::Simulation).
 //! - `report`: text for people, JUnit XML for CI.
 //!
@@ -10,7 +11,10 @@
 //! else.
 
 mod check;
+mod expect;
+mod inputs;
 mod report;
+mod schema;
 mod spec;
 
 pub use check::{Failure, clock, parse_clock, ran_steps, timeline_slice};

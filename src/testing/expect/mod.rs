@@ -1,0 +1,88 @@
+//! One expectation of a test, checked against the plan into an [`Expect`]: the shape common to every kind
+//! (exactly one kind; `at` or a `from`/`to` window) here, and one file per kind of expectation:
+//! `trigger` (states, `no_firing`), `run` (`run`, `runs`, `no_run`), `step` (step ids).
+
+mod run;
+mod step;
+mod trigger;
+
+use serde_saphyr::Spanned;
+
+use super::schema::ExpectYaml;
+use super::spec::{Checker, Expect, Window};
+use crate::diagnostic::Code;
+use crate::span::Span;
+use crate::yaml::span_of;
+
+impl Checker<'_> {
+    pub(super) fn expectation(&mut self, e: &Spanned<ExpectYaml>) -> Option<Expect> {
+        let y = &e.value;
+        let span = span_of(e, self.text);
+        let kinds: Vec<&str> = [
+            (y.state.is_some(), "state"),
+            (y.run.is_some(), "run"),
+            (y.runs.is_some(), "runs"),
+            (y.no_run.is_some(), "no_run"),
+            (y.no_firing.is_some(), "no_firing"),
+        ]
+        .into_iter()
+        .filter_map(|(present, k)| present.then_some(k))
+        .collect();
+        let kinds_help = "an expectation is one of `{at, trigger, state}`, `{at, run: {...}}`, `{runs: [...]}`, \
+                          `{no_run: LEVEL|any}` or `{no_firing: TRIGGER|any}`; `from` and `to` bound a window";
+        if kinds.len() != 1 {
+            let message = if kinds.is_empty() {
+                "this expectation checks nothing".to_string()
+            } else {
+                format!(
+                    "this expectation mixes {}",
+                    kinds.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and ")
+                )
+            };
+            self.error(Code::SeriesSyntax, Span::new(span.start, span.start), message, kinds_help);
+            return None;
+        }
+        if y.at.is_some() && (y.from.is_some() || y.to.is_some()) {
+            self.error(
+                Code::SeriesSyntax,
+                Span::new(span.start, span.start),
+                "`at` and `from`/`to` cannot be used together",
+                "`at` checks one moment; `from` and `to` check every moment of a window",
+            );
+            return None;
+        }
+        if y.trigger.is_some() && y.state.is_none() {
+            let t = y.trigger.as_ref().map_or(span, |t| span_of(t, self.text));
+            self.error(
+                Code::SeriesSyntax,
+                t,
+                "`trigger` needs a `state`",
+                "write `{at: 2m, trigger: NAME, state: firing}`; for a run started by a trigger, put `trigger` inside `run`",
+            );
+            return None;
+        }
+        // A bad time is reported, and the rest of the expectation is still checked.
+        let window = match &y.at {
+            Some(a) => {
+                self.time(a, "`at`, a time since the start of the input").map(|t| Window { from_ms: t, to_ms: Some(t) })
+            }
+            None => self.window(&y.from, &y.to),
+        };
+        if let Some(state) = &y.state {
+            return self.state_expectation(y, state, window);
+        }
+        if let Some(run) = &y.run {
+            return self.run_expectation(y, run, window);
+        }
+        if let Some(runs) = &y.runs {
+            return self.runs_expectation(y, runs, span, window);
+        }
+        if let Some(no_run) = &y.no_run {
+            return self.no_run_expectation(no_run, window);
+        }
+        if let Some(no_firing) = &y.no_firing {
+            return self.no_firing_expectation(no_firing, window);
+        }
+        None
+    }
+}
