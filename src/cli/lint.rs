@@ -75,7 +75,7 @@ pub fn run(args: &LintArgs) -> u8 {
     };
     let files = lint_files(&expand_paths(&args.paths), &config);
     let out = match args.format {
-        Format::Text => render_text(&files, stdout_color()),
+        Format::Text => render_text(&files, super::stdout_color()),
         Format::Json => render_json(&files),
         Format::Sarif => render_sarif(&files),
         Format::Github => render_github(&files),
@@ -148,10 +148,4 @@ fn lint_file(path: &Path, config: &Config) -> Linted {
         None => lint_source(&file.text, config),
     };
     Linted { path: file.path, text: file.text, findings }
-}
-
-/// Whether stdout should get colour: a terminal, and NO_COLOR unset or empty.
-fn stdout_color() -> bool {
-    use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }

@@ -4,8 +4,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
+use super::TextOrJson;
 use super::input::{LoadedFile, compile_file};
 use crate::diagnostic::{Code, Diagnostic, render_human};
 use crate::simulate::{Approval, RunOptions, SimulateOptions};
@@ -32,8 +33,8 @@ pub struct SimulateArgs {
     /// Last evaluation time, inclusive; defaults to the last sample's time.
     #[arg(long, value_parser = parse_time_arg)]
     pub end: Option<TimeArg>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
     /// Write an SVG chart of the metrics, trigger states and runs to this file.
     #[arg(long, value_name = "OUT.svg")]
     pub chart: Option<PathBuf>,
@@ -43,12 +44,6 @@ pub struct SimulateArgs {
     /// Decide a level's approval: `LEVEL=after:DURATION` or `LEVEL=deny` (default: approved at once).
     #[arg(long, value_name = "LEVEL=after:D|deny", value_parser = parse_approval)]
     pub approve: Vec<(u32, Approval)>,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
 }
 
 /// A time given on the command line, and whether it was written as seconds.
@@ -126,8 +121,8 @@ pub fn run(args: &SimulateArgs) -> u8 {
     }
     let sim = crate::simulate::simulate(&plan, &series, &SimulateOptions { start_ms: start, end_ms: end, run });
     let out = match args.format {
-        Format::Text => crate::simulate::to_text(&sim),
-        Format::Json => crate::simulate::to_json(&sim),
+        TextOrJson::Text => crate::simulate::to_text(&sim),
+        TextOrJson::Json => crate::simulate::to_json(&sim),
     };
     if let Some(path) = &args.chart {
         match crate::simulate::render_svg(&sim, &plan, &series) {

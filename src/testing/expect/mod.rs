@@ -10,11 +10,40 @@ use serde_saphyr::Spanned;
 
 use super::schema::ExpectYaml;
 use super::spec::{Checker, Expect, Window};
-use crate::diagnostic::Code;
+use crate::diagnostic::{Code, did_you_mean};
 use crate::span::Span;
 use crate::yaml::span_of;
 
+/// How [`Checker::one_of`] words a value that is none of the choices.
+pub(super) struct Wording {
+    /// What the value is not: `a run outcome`.
+    pub not_a: &'static str,
+    /// The sentence after a suggestion.
+    pub after_suggestion: &'static str,
+    /// The help when nothing is close.
+    pub otherwise: &'static str,
+}
+
 impl Checker<'_> {
+    /// The choice a value names (trimmed), or `None` after reporting it, with a suggestion when one is close.
+    pub(super) fn one_of<T: Copy>(
+        &mut self,
+        s: &Spanned<String>,
+        choices: &[(&str, T)],
+        wording: Wording,
+    ) -> Option<T> {
+        let value = s.value.trim();
+        if let Some((_, choice)) = choices.iter().find(|(name, _)| *name == value) {
+            return Some(*choice);
+        }
+        let help = match did_you_mean(value, choices.iter().map(|(name, _)| *name)) {
+            Some(suggestion) => format!("{suggestion} {}", wording.after_suggestion),
+            None => wording.otherwise.to_string(),
+        };
+        self.error(Code::SeriesValue, span_of(s, self.text), format!("`{value}` is not {}", wording.not_a), help);
+        None
+    }
+
     pub(super) fn expectation(&mut self, e: &Spanned<ExpectYaml>) -> Option<Expect> {
         let y = &e.value;
         let span = span_of(e, self.text);

@@ -4,7 +4,8 @@
 use serde_saphyr::Spanned;
 
 use super::super::schema::{ExpectYaml, RunYaml};
-use crate::diagnostic::{Code, did_you_mean};
+use super::Wording;
+use crate::diagnostic::Code;
 use crate::simulate::RunOutcome;
 use crate::span::Span;
 use crate::testing::spec::{Checker, Expect, RunMatcher, Window};
@@ -45,23 +46,19 @@ impl Checker<'_> {
         let steps = self.steps(&r.steps)?;
         let failed = self.steps(&r.failed)?;
         let outcome = match &r.outcome {
-            Some(o) => Some(match o.value.trim() {
-                "succeeded" => RunOutcome::Succeeded,
-                "failed" => RunOutcome::Failed,
-                "escalated" => RunOutcome::Escalated,
-                other => {
-                    self.error(
-                        Code::SeriesValue,
-                        span_of(o, self.text),
-                        format!("`{other}` is not a run outcome"),
-                        match did_you_mean(other, ["succeeded", "failed", "escalated"]) {
-                            Some(suggestion) => format!("{suggestion} a run is `succeeded`, `failed` or `escalated`"),
-                            None => "a run's outcome is `succeeded`, `failed` or `escalated`".to_string(),
-                        },
-                    );
-                    return None;
-                }
-            }),
+            Some(o) => Some(self.one_of(
+                o,
+                &[
+                    ("succeeded", RunOutcome::Succeeded),
+                    ("failed", RunOutcome::Failed),
+                    ("escalated", RunOutcome::Escalated),
+                ],
+                Wording {
+                    not_a: "a run outcome",
+                    after_suggestion: "a run is `succeeded`, `failed` or `escalated`",
+                    otherwise: "a run's outcome is `succeeded`, `failed` or `escalated`",
+                },
+            )?),
             None => None,
         };
         let escalated_to = match &r.escalated_to {

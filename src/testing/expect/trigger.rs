@@ -4,6 +4,7 @@
 use serde_saphyr::Spanned;
 
 use super::super::schema::ExpectYaml;
+use super::Wording;
 use crate::diagnostic::{Code, did_you_mean};
 use crate::eval::TriggerState;
 use crate::testing::spec::{Checker, Expect, Window};
@@ -47,23 +48,19 @@ impl Checker<'_> {
             return None;
         };
         let name = self.trigger_name(trigger);
-        let st = match state.value.trim() {
-            "inactive" => Some(TriggerState::Inactive),
-            "pending" => Some(TriggerState::Pending),
-            "firing" => Some(TriggerState::Firing),
-            other => {
-                self.error(
-                    Code::SeriesValue,
-                    span_of(state, self.text),
-                    format!("`{other}` is not a trigger state"),
-                    match did_you_mean(other, ["inactive", "pending", "firing"]) {
-                        Some(suggestion) => format!("{suggestion} a trigger is `inactive`, `pending` or `firing`"),
-                        None => "a trigger is `inactive`, `pending` or `firing`".to_string(),
-                    },
-                );
-                None
-            }
-        };
+        let st = self.one_of(
+            state,
+            &[
+                ("inactive", TriggerState::Inactive),
+                ("pending", TriggerState::Pending),
+                ("firing", TriggerState::Firing),
+            ],
+            Wording {
+                not_a: "a trigger state",
+                after_suggestion: "a trigger is `inactive`, `pending` or `firing`",
+                otherwise: "a trigger is `inactive`, `pending` or `firing`",
+            },
+        );
         if y.at.is_none() && y.from.is_none() && y.to.is_none() {
             self.error(
                 Code::SeriesSyntax,
