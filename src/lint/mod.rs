@@ -5,8 +5,9 @@
 //!
 //! The stages, in the order `lint_source` runs them:
 //!
-//! 1. Parse and analyse (`syntax`, `analyze`). A file with a compile error gets its compile diagnostics as
-//!    findings and no lint rules: rules read the `Plan`, and there is none.
+//! 1. Parse and analyse with the compile driver (`crate::compile::compile_tree`, on its stack). A file with a
+//!    compile error gets its compile diagnostics as findings and no lint rules: rules read the `Plan`, and
+//!    there is none.
 //! 2. Run every enabled rule (`registry::RULES`, one file per rule in `rules/`) over a [`Context`] that pairs
 //!    each plan item with its syntax node, so that a finding points at the text the author wrote.
 //! 3. Apply the configuration (`ripcord.toml`, [`Config`]): a rule may be turned off or its severity changed.
