@@ -178,39 +178,39 @@ impl Checker<'_> {
     }
 
     fn case(&mut self, t: &Spanned<TestYaml>, file_interval: Option<u64>) -> Option<Case> {
-        let y = &t.value;
-        let interval_ms = match &y.interval {
+        let test = &t.value;
+        let interval_ms = match &test.interval {
             Some(i) => self.duration(i, "the spacing of input samples")?,
             None => file_interval.unwrap_or(self.plan.evaluation_interval_ms),
         };
         if interval_ms == 0 {
-            let span = y.interval.as_ref().map_or(span_of(t, self.text), |i| span_of(i, self.text));
+            let span = test.interval.as_ref().map_or(span_of(t, self.text), |i| span_of(i, self.text));
             self.error(Code::SeriesTime, span, "the input interval must be longer than 0", "write `interval: 15s`");
             return None;
         }
         let before = self.problems.len();
-        let series = self.series(&y.input_series, interval_ms);
+        let series = self.series(&test.input_series, interval_ms);
         let mut fail = std::collections::BTreeSet::new();
-        for f in &y.fail {
+        for f in &test.fail {
             if let Some(id) = self.step_id(f) {
                 fail.insert(id);
             }
         }
-        let approvals = self.approvals(&y.approve);
-        let end = match &y.end {
+        let approvals = self.approvals(&test.approve);
+        let end = match &test.end {
             Some(e) => self.time(e, "the last evaluation"),
             None => Some(0),
         };
         let mut expectations = Vec::new();
-        if y.expect.value.is_empty() {
+        if test.expect.value.is_empty() {
             self.error(
                 Code::SeriesSyntax,
-                span_of(&y.expect, self.text),
-                format!("test `{}` expects nothing", y.name.value),
+                span_of(&test.expect, self.text),
+                format!("test `{}` expects nothing", test.name.value),
                 "add at least one expectation under `expect:`",
             );
         }
-        for e in &y.expect.value {
+        for e in &test.expect.value {
             if let Some(expect) = self.expectation(e) {
                 expectations.push(Expectation { line: line_of(e), expect });
             }
@@ -222,7 +222,7 @@ impl Checker<'_> {
         // expectation names, whichever is later.
         let last_sample = series.time_range().map_or(0, |(_, last)| last);
         let named = expectations.iter().map(|e| latest_time(&e.expect)).max().unwrap_or(0);
-        let end_ms = match (&y.end, end) {
+        let end_ms = match (&test.end, end) {
             (Some(_), Some(end)) => end,
             _ => last_sample.max(named),
         };
@@ -231,13 +231,13 @@ impl Checker<'_> {
             self.error(
                 Code::SeriesTime,
                 span_of(t, self.text),
-                format!("test `{}` runs past {MAX_EVALUATIONS} evaluations", y.name.value),
+                format!("test `{}` runs past {MAX_EVALUATIONS} evaluations", test.name.value),
                 "test a shorter period: the latest sample or time named sets how long the test runs",
             );
             return None;
         }
         Some(Case {
-            name: y.name.value.clone(),
+            name: test.name.value.clone(),
             line: line_of(t),
             series,
             interval_ms,
@@ -250,11 +250,11 @@ impl Checker<'_> {
 
 /// The latest time an expectation names (0 if none).
 fn latest_time(e: &Expect) -> i64 {
-    let w = |w: &Window| w.to_ms.unwrap_or(w.from_ms);
+    let end = |w: &Window| w.to_ms.unwrap_or(w.from_ms);
     match e {
-        Expect::State { window, .. } | Expect::NoRun { window, .. } | Expect::NoFiring { window, .. } => w(window),
-        Expect::Run { run, window } => w(window).max(run.at_ms.unwrap_or(0)),
-        Expect::Runs { runs, window } => runs.iter().filter_map(|r| r.at_ms).max().unwrap_or(0).max(w(window)),
+        Expect::State { window, .. } | Expect::NoRun { window, .. } | Expect::NoFiring { window, .. } => end(window),
+        Expect::Run { run, window } => end(window).max(run.at_ms.unwrap_or(0)),
+        Expect::Runs { runs, window } => runs.iter().filter_map(|r| r.at_ms).max().unwrap_or(0).max(end(window)),
     }
 }
 

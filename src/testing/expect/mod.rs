@@ -45,14 +45,14 @@ impl Checker<'_> {
     }
 
     pub(super) fn expectation(&mut self, e: &Spanned<ExpectYaml>) -> Option<Expect> {
-        let y = &e.value;
+        let expect = &e.value;
         let span = span_of(e, self.text);
         let kinds: Vec<&str> = [
-            (y.state.is_some(), "state"),
-            (y.run.is_some(), "run"),
-            (y.runs.is_some(), "runs"),
-            (y.no_run.is_some(), "no_run"),
-            (y.no_firing.is_some(), "no_firing"),
+            (expect.state.is_some(), "state"),
+            (expect.run.is_some(), "run"),
+            (expect.runs.is_some(), "runs"),
+            (expect.no_run.is_some(), "no_run"),
+            (expect.no_firing.is_some(), "no_firing"),
         ]
         .into_iter()
         .filter_map(|(present, k)| present.then_some(k))
@@ -71,7 +71,7 @@ impl Checker<'_> {
             self.error(Code::SeriesSyntax, Span::new(span.start, span.start), message, kinds_help);
             return None;
         }
-        if y.at.is_some() && (y.from.is_some() || y.to.is_some()) {
+        if expect.at.is_some() && (expect.from.is_some() || expect.to.is_some()) {
             self.error(
                 Code::SeriesSyntax,
                 Span::new(span.start, span.start),
@@ -80,8 +80,8 @@ impl Checker<'_> {
             );
             return None;
         }
-        if y.trigger.is_some() && y.state.is_none() {
-            let t = y.trigger.as_ref().map_or(span, |t| span_of(t, self.text));
+        if expect.trigger.is_some() && expect.state.is_none() {
+            let t = expect.trigger.as_ref().map_or(span, |t| span_of(t, self.text));
             self.error(
                 Code::SeriesSyntax,
                 t,
@@ -91,25 +91,25 @@ impl Checker<'_> {
             return None;
         }
         // A bad time is reported, and the rest of the expectation is still checked.
-        let window = match &y.at {
+        let window = match &expect.at {
             Some(a) => {
                 self.time(a, "`at`, a time since the start of the input").map(|t| Window { from_ms: t, to_ms: Some(t) })
             }
-            None => self.window(&y.from, &y.to),
+            None => self.window(&expect.from, &expect.to),
         };
-        if let Some(state) = &y.state {
-            return self.state_expectation(y, state, window);
+        if let Some(state) = &expect.state {
+            return self.state_expectation(expect, state, window);
         }
-        if let Some(run) = &y.run {
-            return self.run_expectation(y, run, window);
+        if let Some(run) = &expect.run {
+            return self.run_expectation(expect, run, window);
         }
-        if let Some(runs) = &y.runs {
-            return self.runs_expectation(y, runs, span, window);
+        if let Some(runs) = &expect.runs {
+            return self.runs_expectation(expect, runs, span, window);
         }
-        if let Some(no_run) = &y.no_run {
+        if let Some(no_run) = &expect.no_run {
             return self.no_run_expectation(no_run, window);
         }
-        if let Some(no_firing) = &y.no_firing {
+        if let Some(no_firing) = &expect.no_firing {
             return self.no_firing_expectation(no_firing, window);
         }
         None

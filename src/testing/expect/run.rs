@@ -71,12 +71,12 @@ impl Checker<'_> {
     /// `{at, run: {...}}`: some run matching the matcher starts at that moment (or in the window).
     pub(super) fn run_expectation(
         &mut self,
-        y: &ExpectYaml,
+        expect: &ExpectYaml,
         run: &Spanned<RunYaml>,
         window: Option<Window>,
     ) -> Option<Expect> {
         let mut matcher = self.run_matcher(&run.value)?;
-        let window = match (matcher.at_ms, y.at.is_some()) {
+        let window = match (matcher.at_ms, expect.at.is_some()) {
             (Some(_), true) => {
                 self.error(
                     Code::SeriesSyntax,
@@ -86,10 +86,10 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            (Some(t), false) if y.from.is_none() && y.to.is_none() => Window { from_ms: t, to_ms: Some(t) },
+            (Some(t), false) if expect.from.is_none() && expect.to.is_none() => Window { from_ms: t, to_ms: Some(t) },
             _ => window?,
         };
-        if y.at.is_some() {
+        if expect.at.is_some() {
             matcher.at_ms = Some(window.from_ms);
         }
         Some(Expect::Run { run: matcher, window })
@@ -98,12 +98,12 @@ impl Checker<'_> {
     /// `{runs: [...]}`: the runs that start in the window are exactly these, in order.
     pub(super) fn runs_expectation(
         &mut self,
-        y: &ExpectYaml,
+        expect: &ExpectYaml,
         runs: &Spanned<Vec<Spanned<RunYaml>>>,
         span: Span,
         window: Option<Window>,
     ) -> Option<Expect> {
-        if y.at.is_some() {
+        if expect.at.is_some() {
             self.error(
                 Code::SeriesSyntax,
                 Span::new(span.start, span.start),

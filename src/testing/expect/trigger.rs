@@ -34,11 +34,11 @@ impl Checker<'_> {
     /// `{at, trigger, state}`, or `{from, to, trigger, state}` for every moment of a window.
     pub(super) fn state_expectation(
         &mut self,
-        y: &ExpectYaml,
+        expect: &ExpectYaml,
         state: &Spanned<String>,
         window: Option<Window>,
     ) -> Option<Expect> {
-        let Some(trigger) = &y.trigger else {
+        let Some(trigger) = &expect.trigger else {
             self.error(
                 Code::SeriesSyntax,
                 span_of(state, self.text),
@@ -48,7 +48,7 @@ impl Checker<'_> {
             return None;
         };
         let name = self.trigger_name(trigger);
-        let st = self.one_of(
+        let trigger_state = self.one_of(
             state,
             &[
                 ("inactive", TriggerState::Inactive),
@@ -61,7 +61,7 @@ impl Checker<'_> {
                 otherwise: "a trigger is `inactive`, `pending` or `firing`",
             },
         );
-        if y.at.is_none() && y.from.is_none() && y.to.is_none() {
+        if expect.at.is_none() && expect.from.is_none() && expect.to.is_none() {
             self.error(
                 Code::SeriesSyntax,
                 span_of(state, self.text),
@@ -70,7 +70,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        Some(Expect::State { trigger: name?, state: st?, window: window? })
+        Some(Expect::State { trigger: name?, state: trigger_state?, window: window? })
     }
 
     /// `{no_firing: TRIGGER|any}`: the trigger (any, if `any`) is not firing at any moment of the window.
