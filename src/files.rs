@@ -1,5 +1,6 @@
-//! Runbook files on disk: reading one (the size limit, UTF-8, the byte-order mark) and finding files under
-//! the paths a command is given. Shared by the CLI, `ripcord test` and `watch`.
+//! Files on disk: the one capped reader for text files (runbooks, test files, series files), reading a
+//! runbook (the size limit, UTF-8, the byte-order mark), and finding files under the paths a command is
+//! given. Shared by the CLI, `ripcord test` and `watch`.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -16,7 +17,33 @@ pub struct LoadedFile {
     pub error: Option<Diagnostic>,
 }
 
-/// Reads one runbook file. Never reads more than the limit plus one byte, so a huge file costs nothing.
+/// Why a file could not be read as text.
+#[derive(Debug)]
+pub enum ReadError {
+    /// Opening or reading failed.
+    Io(std::io::Error),
+    /// The file holds more than the limit.
+    TooLarge,
+    /// The bytes are not UTF-8: where the first bad byte is, and the text with bad bytes replaced.
+    NotUtf8 { valid_up_to: usize, lossy: String },
+}
+
+/// Reads a text file of at most `limit` bytes, as it is (a byte-order mark is kept). Never reads more than
+/// the limit plus one byte, so a huge file costs nothing. Each caller says what each failure means to it.
+pub fn read_capped(path: &Path, limit: u64) -> Result<String, ReadError> {
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge);
+    }
+    String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
+        valid_up_to: e.utf8_error().valid_up_to(),
+        lossy: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// Reads one runbook file (at most [`MAX_FILE_BYTES`]).
 pub fn load_runbook(path: &Path) -> LoadedFile {
     let display = path.display().to_string();
     let fail = |code: Code, message: String, help: &str| LoadedFile {
@@ -24,41 +51,28 @@ pub fn load_runbook(path: &Path) -> LoadedFile {
         text: String::new(),
         error: Some(Diagnostic::new(code, Span::new(0, 0), message).label("here").help(help.to_string())),
     };
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) => {
-            return fail(Code::Unreadable, format!("cannot read `{display}`: {e}"), "check the path and permissions");
-        }
-    };
-    let mut bytes = Vec::new();
-    if let Err(e) = file.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes) {
-        return fail(Code::Unreadable, format!("cannot read `{display}`: {e}"), "check the path and permissions");
-    }
-    if bytes.len() > MAX_FILE_BYTES {
-        return fail(
-            Code::FileTooLarge,
-            format!("`{display}` is larger than 8 MiB"),
-            "split the runbook; no runbook needs megabytes of text",
-        );
-    }
-    match String::from_utf8(bytes) {
+    match read_capped(path, MAX_FILE_BYTES as u64) {
         Ok(text) => {
             let text = crate::source_text(&text).to_string();
             LoadedFile { path: display, text, error: None }
         }
-        Err(e) => {
-            let offset = e.utf8_error().valid_up_to();
-            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            LoadedFile {
-                path: display,
-                error: Some(
-                    Diagnostic::new(Code::NotUtf8, Span::new(offset, offset + 1), "file is not valid UTF-8")
-                        .label("invalid byte here")
-                        .help("save the runbook as UTF-8"),
-                ),
-                text,
-            }
+        Err(ReadError::Io(e)) => {
+            fail(Code::Unreadable, format!("cannot read `{display}`: {e}"), "check the path and permissions")
         }
+        Err(ReadError::TooLarge) => fail(
+            Code::FileTooLarge,
+            format!("`{display}` is larger than 8 MiB"),
+            "split the runbook; no runbook needs megabytes of text",
+        ),
+        Err(ReadError::NotUtf8 { valid_up_to: offset, lossy }) => LoadedFile {
+            path: display,
+            error: Some(
+                Diagnostic::new(Code::NotUtf8, Span::new(offset, offset + 1), "file is not valid UTF-8")
+                    .label("invalid byte here")
+                    .help("save the runbook as UTF-8"),
+            ),
+            text: lossy,
+        },
     }
 }
 

@@ -10,6 +10,7 @@ pub mod actions;
 pub mod analyze;
 pub mod ast;
 pub mod cli;
+pub mod compile;
 pub mod diagnostic;
 pub mod diff;
 pub mod eval;
@@ -28,8 +29,9 @@ pub mod span;
 pub mod syntax;
 pub mod testing;
 pub mod watch;
+mod yaml;
 
-pub use analyze::{Compiled, compile};
+pub use compile::{Compiled, compile};
 pub use diagnostic::{Code, Diagnostic, Severity};
 pub use plan::Plan;
 

@@ -3,10 +3,13 @@
 //!
 //! INVARIANT: nothing here reads the plan's text or syntax; inputs are already-rendered strings and paths.
 
-pub mod files;
+pub mod file_steps;
 pub mod http;
 pub mod prom;
 pub mod shell;
+
+/// The file steps' former module name, which callers may still use.
+pub use file_steps as files;
 
 use sha2::{Digest, Sha256};
 

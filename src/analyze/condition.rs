@@ -2,9 +2,8 @@
 //! offsets. Produces the plan's `Condition` and `Value` trees.
 
 use super::Analyzer;
-use super::suggest::did_you_mean;
 use crate::ast::{BinOp, Expr, ExprKind, Quantity, QuantityValue, UnOp};
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::plan::{ArithOp, CmpOp, Condition, Value, WindowFunc};
 use crate::span::Span;
 
@@ -193,11 +192,8 @@ impl Analyzer<'_> {
             };
         }
         let Some(func) = WindowFunc::from_name(&name.name) else {
-            let help = did_you_mean(
-                &name.name,
-                ALL_FUNCTIONS.iter().copied(),
-                format!("the functions are {}", ALL_FUNCTIONS.join(", ")),
-            );
+            let help = did_you_mean(&name.name, ALL_FUNCTIONS.iter().copied())
+                .unwrap_or_else(|| format!("the functions are {}", ALL_FUNCTIONS.join(", ")));
             self.push(
                 Diagnostic::new(Code::UnknownFunction, name.span, format!("unknown function `{}`", name.name))
                     .label("not a function the language has")

@@ -4,80 +4,23 @@
 //! their scheme, and nothing is read from the file system or the network.
 
 mod condition;
-mod files;
 mod level;
 mod quantity;
+mod roots;
 mod step;
-mod suggest;
 mod text;
 mod trigger;
 
-pub use files::normalize;
-pub use suggest::closest;
+pub use roots::normalize;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::ast::{self, ItemKind, Runbook};
-use crate::diagnostic::{self, Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::plan::{self, Channel, ChannelKind, Escalation, Metric, OnFailure, Plan, defaults};
 use crate::span::Span;
 use text::Interp;
-
-/// The result of compiling one runbook: the plan when there were no errors, and every diagnostic.
-#[derive(Debug)]
-pub struct Compiled {
-    pub plan: Option<Plan>,
-    pub diagnostics: Vec<Diagnostic>,
-}
-
-impl Compiled {
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == Severity::Error)
-    }
-}
-
-/// Stack for compiling long expressions: analysis recurses once per operator of an expression (up to 1,000),
-/// and debug builds use large frames. The memory is only reserved; a runbook touches a few pages of it.
-const COMPILE_STACK_BYTES: usize = 256 * 1024 * 1024;
-
-/// Sources with at most this many operator characters compile on the caller's thread: their expressions
-/// cannot be deep enough to matter, and a new thread per call costs more than a small runbook's whole compile.
-const INLINE_OPERATOR_LIMIT: usize = 256;
-
-/// Text to plan: parse, analyse, compile. This is the library's main entry point.
-///
-/// A source with long expressions compiles on a thread of its own with a large stack, so that the answer for
-/// deep input is the same in every build and on every caller's thread.
-pub fn compile(text: &str) -> Compiled {
-    if crate::syntax::operator_count(text) <= INLINE_OPERATOR_LIMIT {
-        return compile_here(text);
-    }
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("ripcord-compile".to_string())
-            .stack_size(COMPILE_STACK_BYTES)
-            .spawn_scoped(scope, || compile_here(text))
-            .ok()
-            .and_then(|handle| handle.join().ok())
-            .unwrap_or_else(|| compile_here(text))
-    })
-}
-
-fn compile_here(text: &str) -> Compiled {
-    let (runbook, mut diagnostics) = crate::syntax::parse(text);
-    let plan = match runbook {
-        Some(runbook) if diagnostics.iter().all(|d| !d.is_error()) => {
-            let (plan, more) = analyze(&runbook, text);
-            diagnostics.extend(more);
-            plan
-        }
-        _ => None,
-    };
-    diagnostic::sort(&mut diagnostics);
-    let plan = if diagnostics.iter().any(|d| d.is_error()) { None } else { plan };
-    Compiled { plan, diagnostics }
-}
 
 /// Checks a parsed runbook; returns a plan when no error was found.
 pub fn analyze(runbook: &Runbook, text: &str) -> (Option<Plan>, Vec<Diagnostic>) {
@@ -118,11 +61,9 @@ impl<'t> Analyzer<'t> {
             return true;
         }
         let names: Vec<&str> = self.channels.keys().map(String::as_str).chain(["log"]).collect();
-        let help = suggest::did_you_mean(
-            &channel.name,
-            names.iter().copied(),
-            format!("declare it: `channel {} webhook \"https://...\"`, or use the built-in `log`", channel.name),
-        );
+        let help = did_you_mean(&channel.name, names.iter().copied()).unwrap_or_else(|| {
+            format!("declare it: `channel {} webhook \"https://...\"`, or use the built-in `log`", channel.name)
+        });
         self.push(
             Diagnostic::new(Code::UnknownChannel, channel.span, format!("unknown channel `{}`", channel.name))
                 .label("not declared")
@@ -265,12 +206,11 @@ impl<'t> Analyzer<'t> {
             if self.declared_metrics.contains_key(name) {
                 continue;
             }
-            if let Some(close) = closest(name, self.declared_metrics.keys().map(String::as_str)) {
-                let close = close.to_string();
+            if let Some(suggestion) = did_you_mean(name, self.declared_metrics.keys().map(String::as_str)) {
                 self.push(
                     Diagnostic::new(Code::MetricLooksMistyped, *span, format!("metric `{name}` is not declared"))
                         .label("undeclared metric")
-                        .help(format!("did you mean `{close}`? An undeclared metric has no live source")),
+                        .help(format!("{suggestion} An undeclared metric has no live source")),
                 );
             }
             if !undeclared.contains(name) {

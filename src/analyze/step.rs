@@ -3,10 +3,9 @@
 use std::collections::HashMap;
 
 use super::Analyzer;
-use super::suggest::did_you_mean;
 use super::text::Interp;
 use crate::ast::{self, Modifier, ModifierKind, RestoreFrom, StepKind, StepNode, VerifyProbe};
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::plan::{Action, RestoreSource, Step, Template, defaults};
 use crate::span::Span;
 
@@ -173,11 +172,8 @@ impl Analyzer<'_> {
                 )
             }
             StepKind::Unknown(name) => {
-                let help = did_you_mean(
-                    &name.name,
-                    STEP_KINDS.iter().copied(),
-                    format!("the step kinds are {}", STEP_KINDS.join(", ")),
-                );
+                let help = did_you_mean(&name.name, STEP_KINDS.iter().copied())
+                    .unwrap_or_else(|| format!("the step kinds are {}", STEP_KINDS.join(", ")));
                 self.push(
                     Diagnostic::new(Code::UnknownStepKind, name.span, format!("unknown step kind `{}`", name.name))
                         .label("not a step kind")
@@ -284,8 +280,8 @@ impl Analyzer<'_> {
 
     fn method(&mut self, method: &crate::ast::Ident) -> String {
         if !METHODS.contains(&method.name.as_str()) {
-            let help =
-                did_you_mean(&method.name, METHODS.iter().copied(), format!("the methods are {}", METHODS.join(", ")));
+            let help = did_you_mean(&method.name, METHODS.iter().copied())
+                .unwrap_or_else(|| format!("the methods are {}", METHODS.join(", ")));
             self.push(
                 Diagnostic::new(Code::UnknownMethod, method.span, format!("unknown HTTP method `{}`", method.name))
                     .label("not an HTTP method")

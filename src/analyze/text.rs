@@ -1,9 +1,8 @@
 //! Strings: escapes, interpolation variables, and where interpolation may appear.
 
 use super::Analyzer;
-use super::suggest::did_you_mean;
 use crate::ast::{Text, TextPart};
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic, did_you_mean};
 use crate::plan::{Template, TemplatePart, Variable};
 
 /// Which interpolations a string may hold.
@@ -34,14 +33,12 @@ impl Analyzer<'_> {
                 TextPart::Interpolation { path, span } => {
                     let Some(var) = Variable::parse(path) else {
                         let names = Variable::NAMES.iter().copied();
-                        let help = did_you_mean(
-                            path,
-                            names,
+                        let help = did_you_mean(path, names).unwrap_or_else(|| {
                             format!(
                                 "the variables are {}, and env.NAME",
                                 Variable::NAMES.iter().map(|n| format!("${{{n}}}")).collect::<Vec<_>>().join(" ")
-                            ),
-                        );
+                            )
+                        });
                         self.push(
                             Diagnostic::new(Code::UnknownVariable, *span, format!("unknown variable `{path}`"))
                                 .label("no such variable")

@@ -3,9 +3,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use serde::Serialize;
 
+use super::TextOrJson;
 use super::input::{expand_paths, load_runbook};
 use crate::diagnostic::{Diagnostic, Rendered, json_entry, render_human};
 use crate::span::LineIndex;
@@ -16,14 +17,8 @@ pub struct CheckArgs {
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     /// Output format: human-readable diagnostics on stderr, or JSON on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 #[derive(Serialize)]
@@ -44,18 +39,18 @@ pub fn run(args: &CheckArgs) -> u8 {
         };
         any_error |= diagnostics.iter().any(Diagnostic::is_error);
         match args.format {
-            Format::Json => {
+            TextOrJson::Json => {
                 let index = LineIndex::new(&file.text);
                 json.extend(diagnostics.iter().map(|d| json_entry(&file.path, &index, d)));
             }
-            Format::Text => {
+            TextOrJson::Text => {
                 for d in &diagnostics {
                     let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
                 }
             }
         }
     }
-    if args.format == Format::Json {
+    if args.format == TextOrJson::Json {
         let out = serde_json::to_string(&JsonOutput { diagnostics: json }).unwrap_or_default();
         println!("{out}");
     }

@@ -5,8 +5,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
+use super::TextOrJson;
 use super::snapshot::load_plan;
 use crate::diff::{diff_plans, render_json, render_text};
 
@@ -17,14 +18,8 @@ pub struct DiffArgs {
     /// The new version: a runbook, or a plan snapshot.
     pub new: PathBuf,
     /// One line per change, or `{"changes":[...]}` for tools.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 pub fn run(args: &DiffArgs) -> u8 {
@@ -35,8 +30,8 @@ pub fn run(args: &DiffArgs) -> u8 {
     };
     let changes = diff_plans(&old, &new);
     let out = match args.format {
-        Format::Text => render_text(&changes),
-        Format::Json => render_json(&changes),
+        TextOrJson::Text => render_text(&changes),
+        TextOrJson::Json => render_json(&changes),
     };
     if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
         return 2;

@@ -1,7 +1,8 @@
 //! `ripcord lint PATH...`: lint rules over every runbook under the paths (see docs/lints.md).
 //!
-//! Files are read and linted on one worker per core, each on a stack large enough for the deepest input the
-//! parser accepts; the output is rendered once, in the order of the paths, so it is the same on every run.
+//! Files are read and linted on one worker per core (a file with long expressions gets the compile driver's
+//! large stack, see `crate::compile`); the output is rendered once, in the order of the paths, so it is the
+//! same on every run.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use clap::{Args, ValueEnum};
 
 use super::input::{expand_paths, load_runbook};
 use crate::lint::output::{Linted, render_github, render_json, render_sarif, render_text};
-use crate::lint::{Config, Finding, LINT_STACK_BYTES, lint_on_this_thread};
+use crate::lint::{Config, Finding, lint_source};
 
 /// The configuration file read from the current directory when `--config` is not given.
 const DEFAULT_CONFIG: &str = "ripcord.toml";
@@ -53,11 +54,11 @@ pub fn run(args: &LintArgs) -> u8 {
             None => {
                 let names = crate::lint::RULES.iter().map(|e| e.rule.name);
                 let compile_code = crate::diagnostic::Code::ALL.iter().any(|c| c.as_str().eq_ignore_ascii_case(rule));
-                let hint = match crate::analyze::closest(rule, names) {
+                let hint = match crate::diagnostic::did_you_mean(rule, names) {
                     _ if compile_code => {
                         ": it is a compile diagnostic, explained in docs/language.md, section 10".to_string()
                     }
-                    Some(close) => format!("; did you mean `{close}`?"),
+                    Some(suggestion) => format!("; {suggestion}"),
                     None => "; docs/lints.md lists every rule".to_string(),
                 };
                 let _ = writeln!(stderr, "error: `{rule}` is not a lint rule{hint}");
@@ -74,7 +75,7 @@ pub fn run(args: &LintArgs) -> u8 {
     };
     let files = lint_files(&expand_paths(&args.paths), &config);
     let out = match args.format {
-        Format::Text => render_text(&files, stdout_color()),
+        Format::Text => render_text(&files, super::stdout_color()),
         Format::Json => render_json(&files),
         Format::Sarif => render_sarif(&files),
         Format::Github => render_github(&files),
@@ -129,25 +130,12 @@ pub fn lint_files(paths: &[PathBuf], config: &Config) -> Vec<Linted> {
     std::thread::scope(|scope| {
         let mut spawned = 0;
         for _ in 0..workers {
-            let ok = std::thread::Builder::new()
-                .name("ripcord-lint".to_string())
-                .stack_size(LINT_STACK_BYTES)
-                .spawn_scoped(scope, work)
-                .is_ok();
+            let ok = std::thread::Builder::new().name("ripcord-lint".to_string()).spawn_scoped(scope, work).is_ok();
             spawned += usize::from(ok);
         }
         if spawned == 0 {
-            // No thread could be started: lint here, on a fresh big stack per file.
-            for (i, path) in paths.iter().enumerate() {
-                let file = load_runbook(path);
-                let findings = match &file.error {
-                    Some(d) => vec![Finding::from_diagnostic(d)],
-                    None => crate::lint::lint_source(&file.text, config),
-                };
-                if let Ok(mut slot) = slots[i].lock() {
-                    *slot = Some(Linted { path: file.path, text: file.text, findings });
-                }
-            }
+            // No thread could be started: lint every file here.
+            work();
         }
     });
     slots.into_iter().filter_map(|s| s.into_inner().ok().flatten()).collect()
@@ -157,13 +145,7 @@ fn lint_file(path: &Path, config: &Config) -> Linted {
     let file = load_runbook(path);
     let findings = match &file.error {
         Some(d) => vec![Finding::from_diagnostic(d)],
-        None => lint_on_this_thread(&file.text, config),
+        None => lint_source(&file.text, config),
     };
     Linted { path: file.path, text: file.text, findings }
-}
-
-/// Whether stdout should get colour: a terminal, and NO_COLOR unset or empty.
-fn stdout_color() -> bool {
-    use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }

@@ -21,7 +21,7 @@ mod watch;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 pub use input::{LoadedFile, load_runbook};
 
@@ -98,8 +98,25 @@ pub fn run() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// `--format text|json`, for the commands that print text for people or JSON for tools.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum TextOrJson {
+    Text,
+    Json,
+}
+
 /// Whether stderr should get colour: a terminal, and NO_COLOR unset or empty.
 pub(crate) fn stderr_color() -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+    color_wanted(std::io::stderr().is_terminal())
+}
+
+/// Whether stdout should get colour: a terminal, and NO_COLOR unset or empty.
+pub(crate) fn stdout_color() -> bool {
+    use std::io::IsTerminal;
+    color_wanted(std::io::stdout().is_terminal())
+}
+
+fn color_wanted(is_terminal: bool) -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && is_terminal
 }

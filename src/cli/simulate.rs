@@ -1,11 +1,12 @@
 //! `ripcord simulate RUNBOOK --series FILE`: replay recorded metrics through the runbook's triggers and
 //! levels, with no side effects, and print what would have happened.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
+use super::TextOrJson;
 use super::input::{LoadedFile, compile_file};
 use crate::diagnostic::{Code, Diagnostic, render_human};
 use crate::simulate::{Approval, RunOptions, SimulateOptions};
@@ -32,8 +33,8 @@ pub struct SimulateArgs {
     /// Last evaluation time, inclusive; defaults to the last sample's time.
     #[arg(long, value_parser = parse_time_arg)]
     pub end: Option<TimeArg>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
     /// Write an SVG chart of the metrics, trigger states and runs to this file.
     #[arg(long, value_name = "OUT.svg")]
     pub chart: Option<PathBuf>,
@@ -43,12 +44,6 @@ pub struct SimulateArgs {
     /// Decide a level's approval: `LEVEL=after:DURATION` or `LEVEL=deny` (default: approved at once).
     #[arg(long, value_name = "LEVEL=after:D|deny", value_parser = parse_approval)]
     pub approve: Vec<(u32, Approval)>,
-}
-
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
 }
 
 /// A time given on the command line, and whether it was written as seconds.
@@ -126,8 +121,8 @@ pub fn run(args: &SimulateArgs) -> u8 {
     }
     let sim = crate::simulate::simulate(&plan, &series, &SimulateOptions { start_ms: start, end_ms: end, run });
     let out = match args.format {
-        Format::Text => crate::simulate::to_text(&sim),
-        Format::Json => crate::simulate::to_json(&sim),
+        TextOrJson::Text => crate::simulate::to_text(&sim),
+        TextOrJson::Json => crate::simulate::to_json(&sim),
     };
     if let Some(path) = &args.chart {
         match crate::simulate::render_svg(&sim, &plan, &series) {
@@ -149,18 +144,16 @@ pub fn run(args: &SimulateArgs) -> u8 {
     0
 }
 
-type Stderr<'a> = std::io::StderrLock<'a>;
-
 /// Reads and checks a series file; `None` after printing why it cannot be used.
 fn series_file(
     file: &LoadedFile,
     plan: &crate::plan::Plan,
     path: &std::path::Path,
-    stderr: &mut Stderr<'_>,
+    stderr: &mut std::io::StderrLock<'_>,
     color: bool,
 ) -> Option<SeriesSet> {
     let series_path = path.display().to_string();
-    let series_text = match read_capped(path) {
+    let series_text = match read_series_file(path) {
         Ok(t) => t,
         Err(d) => {
             let _ = write!(stderr, "{}", render_human(&series_path, "", &d, color));
@@ -179,8 +172,8 @@ fn series_file(
         let have: Vec<&str> = series.series.keys().map(String::as_str).collect();
         for m in &missing {
             let span = find_word(&file.text, m);
-            let help = match crate::analyze::closest(m, have.iter().copied()) {
-                Some(c) => format!("did you mean `{c}`? `{series_path}` has {}", have.join(", ")),
+            let help = match crate::diagnostic::did_you_mean(m, have.iter().copied()) {
+                Some(suggestion) => format!("{suggestion} `{series_path}` has {}", have.join(", ")),
                 None => format!(
                     "`{series_path}` has {}; add samples named `{m}`",
                     if have.is_empty() { "no series".to_string() } else { have.join(", ") }
@@ -203,7 +196,7 @@ fn history(
     plan: &crate::plan::Plan,
     url: &str,
     args: &SimulateArgs,
-    stderr: &mut Stderr<'_>,
+    stderr: &mut std::io::StderrLock<'_>,
     color: bool,
 ) -> Option<SeriesSet> {
     let (Some(start), Some(end)) = (args.start, args.end) else {
@@ -240,20 +233,18 @@ fn history(
     }
 }
 
-fn read_capped(path: &std::path::Path) -> Result<String, Diagnostic> {
+/// Reads a series file: at most [`MAX_SERIES_BYTES`], UTF-8.
+fn read_series_file(path: &std::path::Path) -> Result<String, Diagnostic> {
+    use crate::files::ReadError;
     let display = path.display();
     let fail = |m: String| {
         Diagnostic::new(Code::SeriesSyntax, Span::new(0, 0), m).help("give a CSV, JSON Lines or promtool YAML file")
     };
-    let file = std::fs::File::open(path).map_err(|e| fail(format!("cannot read `{display}`: {e}")))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SERIES_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| fail(format!("cannot read `{display}`: {e}")))?;
-    if bytes.len() as u64 > MAX_SERIES_BYTES {
-        return Err(fail(format!("`{display}` is larger than 64 MiB")));
-    }
-    String::from_utf8(bytes).map_err(|_| fail(format!("`{display}` is not UTF-8 text")))
+    crate::files::read_capped(path, MAX_SERIES_BYTES).map_err(|e| match e {
+        ReadError::Io(e) => fail(format!("cannot read `{display}`: {e}")),
+        ReadError::TooLarge => fail(format!("`{display}` is larger than 64 MiB")),
+        ReadError::NotUtf8 { .. } => fail(format!("`{display}` is not UTF-8 text")),
+    })
 }
 
 /// Where `word` is first read in a condition (skipping its `metric` declaration), for pointing at it.

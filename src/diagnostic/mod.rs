@@ -1,13 +1,40 @@
 //! Diagnostics: one type for every problem ripcord reports about user input, a registry of stable codes,
-//! and the renderers (miette for people, JSON for tools).
+//! the renderers (miette for people, JSON for tools), and the "did you mean" help for a mistyped name.
 
 mod codes;
 mod render;
+mod suggest;
 
 pub use codes::Code;
 pub use render::{Rendered, json_entry, render_human, render_plain};
+pub use suggest::did_you_mean;
 
 use crate::span::Span;
+
+/// The builder methods of a report that has a `label: Option<String>`, `related: Vec<(Span, String)>` and
+/// `help: Option<String>`: a [`Diagnostic`], and a lint rule's `Violation`.
+macro_rules! annotation_builders {
+    () => {
+        /// What the primary span shows.
+        pub fn label(mut self, label: impl Into<String>) -> Self {
+            self.label = Some(label.into());
+            self
+        }
+
+        /// A secondary span, such as the first definition of a duplicate.
+        pub fn related(mut self, span: $crate::span::Span, label: impl Into<String>) -> Self {
+            self.related.push((span, label.into()));
+            self
+        }
+
+        /// What to do about it.
+        pub fn help(mut self, help: impl Into<String>) -> Self {
+            self.help = Some(help.into());
+            self
+        }
+    };
+}
+pub(crate) use annotation_builders;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -44,20 +71,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
-        self
-    }
-
-    pub fn related(mut self, span: Span, label: impl Into<String>) -> Self {
-        self.related.push((span, label.into()));
-        self
-    }
-
-    pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
+    annotation_builders!();
 
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error

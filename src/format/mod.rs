@@ -1,6 +1,6 @@
 //! `ripcord fmt`: runbooks rewritten in one canonical layout (docs/formatting.md), comments kept.
 //!
-//! The pipeline: compile (a runbook with errors is never formatted), parse to the syntax tree, find the
+//! The pipeline: compile, keeping the syntax tree (a runbook with errors is never formatted), find the
 //! comments again (`comments`), attach them and the blank lines to nodes (`trivia`), print the tree
 //! (`printer`, `expr`, `literal`) into lines and align them (`layout`).
 //!
@@ -29,31 +29,19 @@ pub enum FormatError {
     Unsafe(String),
 }
 
-/// Stack for formatting: parsing and printing recurse once per operator of an expression (up to 1,000),
-/// as compiling does (see `analyze::compile`).
-const FORMAT_STACK_BYTES: usize = 256 * 1024 * 1024;
-
-/// The runbook `text` (without a byte-order mark) in canonical layout.
+/// The runbook `text` (without a byte-order mark) in canonical layout. Parsing and printing recurse once per
+/// operator of an expression, so the work runs on the compile driver's stack.
 pub fn format_source(text: &str) -> Result<String, FormatError> {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("ripcord-format".to_string())
-            .stack_size(FORMAT_STACK_BYTES)
-            .spawn_scoped(scope, || format_here(text))
-            .ok()
-            .and_then(|handle| handle.join().ok())
-            .unwrap_or_else(|| Err(FormatError::Unsafe("the formatter stopped unexpectedly".to_string())))
-    })
+    crate::compile::on_compile_stack(text, || format_here(text))
 }
 
 fn format_here(text: &str) -> Result<String, FormatError> {
-    let compiled = crate::compile(text);
+    let (runbook, compiled) = crate::compile::compile_tree(text);
     if compiled.has_errors() {
         return Err(FormatError::Invalid(compiled.diagnostics));
     }
-    let (runbook, diagnostics) = crate::syntax::parse(text);
     let Some(runbook) = runbook else {
-        return Err(FormatError::Invalid(diagnostics));
+        return Err(FormatError::Invalid(compiled.diagnostics));
     };
     let found = comments::scan(text);
     let trivia = trivia::attach(text, &runbook, &found);

@@ -50,8 +50,8 @@ impl Config {
         for (key, value) in &file.rules {
             let entry = registry::find(key).ok_or_else(|| {
                 let names = registry::RULES.iter().map(|e| e.rule.name);
-                let hint = match crate::analyze::closest(key, names) {
-                    Some(close) => format!("; did you mean `{close}`?"),
+                let hint = match crate::diagnostic::did_you_mean(key, names) {
+                    Some(suggestion) => format!("; {suggestion}"),
                     None => "; docs/lints.md lists every rule".to_string(),
                 };
                 ConfigError { message: format!("[rules] names `{key}`, which is not a lint rule{hint}") }

@@ -5,8 +5,9 @@
 //!
 //! The stages, in the order `lint_source` runs them:
 //!
-//! 1. Parse and analyse (`syntax`, `analyze`). A file with a compile error gets its compile diagnostics as
-//!    findings and no lint rules: rules read the `Plan`, and there is none.
+//! 1. Parse and analyse with the compile driver (`crate::compile::compile_tree`, on its stack). A file with a
+//!    compile error gets its compile diagnostics as findings and no lint rules: rules read the `Plan`, and
+//!    there is none.
 //! 2. Run every enabled rule (`registry::RULES`, one file per rule in `rules/`) over a [`Context`] that pairs
 //!    each plan item with its syntax node, so that a finding points at the text the author wrote.
 //! 3. Apply the configuration (`ripcord.toml`, [`Config`]): a rule may be turned off or its severity changed.
@@ -49,7 +50,7 @@ pub use rule::{DOC_SECTIONS, Rule, Violation};
 
 use std::borrow::Cow;
 
-use crate::diagnostic::{self, Code, Diagnostic, Severity};
+use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::span::Span;
 
 /// One problem `ripcord lint` reports: from a lint rule (`RC8xx`) or from compiling the file.
@@ -120,40 +121,17 @@ pub fn code_name(code: Code) -> String {
     out
 }
 
-/// Stack for linting one file: parsing and analysis recurse once per operator of an expression, as do the
-/// rules that read conditions. The memory is only reserved.
-pub const LINT_STACK_BYTES: usize = 256 * 1024 * 1024;
-
-/// Lints one runbook's text (byte-order mark already removed), on a thread with a stack large enough for
-/// the deepest input the parser accepts.
+/// Lints one runbook's text (byte-order mark already removed). Parsing, analysis and the rules that read
+/// conditions recurse once per operator of an expression, so the work runs on the compile driver's stack.
 pub fn lint_source(text: &str, config: &Config) -> Vec<Finding> {
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("ripcord-lint".to_string())
-            .stack_size(LINT_STACK_BYTES)
-            .spawn_scoped(scope, || lint_on_this_thread(text, config))
-            .ok()
-            .and_then(|handle| handle.join().ok())
-            .unwrap_or_else(|| lint_on_this_thread(text, config))
-    })
+    crate::compile::on_compile_stack(text, || lint_here(text, config))
 }
 
-/// [`lint_source`] on the caller's thread, for callers that already run on a large stack
-/// ([`LINT_STACK_BYTES`]), such as the command line's workers.
-pub fn lint_on_this_thread(text: &str, config: &Config) -> Vec<Finding> {
+fn lint_here(text: &str, config: &Config) -> Vec<Finding> {
     // Step one: the compiler, as `ripcord::compile` runs it, keeping the syntax tree for spans.
-    let (runbook, mut diagnostics) = crate::syntax::parse(text);
-    let plan = match &runbook {
-        Some(rb) if diagnostics.iter().all(|d| !d.is_error()) => {
-            let (plan, more) = crate::analyze::analyze(rb, text);
-            diagnostics.extend(more);
-            plan
-        }
-        _ => None,
-    };
-    diagnostic::sort(&mut diagnostics);
-    let mut findings: Vec<Finding> = diagnostics.iter().map(Finding::from_diagnostic).collect();
-    let (Some(runbook), Some(plan)) = (runbook, plan) else {
+    let (runbook, compiled) = crate::compile::compile_tree(text);
+    let mut findings: Vec<Finding> = compiled.diagnostics.iter().map(Finding::from_diagnostic).collect();
+    let (Some(runbook), Some(plan)) = (runbook, compiled.plan) else {
         return findings;
     };
 

@@ -74,20 +74,7 @@ impl Violation {
         Violation { span, message: message.into(), label: None, related: Vec::new(), help: None, severity: None }
     }
 
-    pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
-        self
-    }
-
-    pub fn related(mut self, span: Span, label: impl Into<String>) -> Self {
-        self.related.push((span, label.into()));
-        self
-    }
-
-    pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
+    crate::diagnostic::annotation_builders!();
 
     pub fn severity(mut self, severity: Severity) -> Self {
         self.severity = Some(severity);

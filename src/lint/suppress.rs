@@ -224,13 +224,10 @@ pub(super) fn apply(text: &str, raised: Vec<Finding>, config: &Config) -> Vec<Fi
                 ),
                 None => {
                     let names = registry::RULES.iter().map(|e| e.rule.name);
-                    let help = match crate::analyze::closest(&named.text, names) {
-                        Some(close) => format!("did you mean `{close}`?"),
-                        None => {
-                            "name a lint rule by code (RC801) or name (trigger-without-for); docs/lints.md lists them"
-                                .to_string()
-                        }
-                    };
+                    let help = crate::diagnostic::did_you_mean(&named.text, names).unwrap_or_else(|| {
+                        "name a lint rule by code (RC801) or name (trigger-without-for); docs/lints.md lists them"
+                            .to_string()
+                    });
                     (format!("`{}` is not a lint rule", named.text), help)
                 }
             };

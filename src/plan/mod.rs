@@ -2,7 +2,7 @@
 //! export). It holds only resolved facts: names are checked, defaults are filled in and marked, durations
 //! are milliseconds, conditions are typed trees, interpolations are parsed into parts.
 //!
-//! INVARIANT: a `Plan` is only built by `analyze::compile` from a runbook with no errors, so consumers never
+//! INVARIANT: a `Plan` is only built by `analyze::analyze` from a runbook with no errors, so consumers never
 //! re-check what analysis guarantees (every level a trigger or escalation names exists, no cycles, ...).
 
 mod condition;

@@ -76,8 +76,8 @@ pub fn check_options(plan: &Plan, options: &RunOptions) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for f in &options.fail {
         if !ids.contains(&f.as_str()) {
-            let help = match crate::analyze::closest(f, ids.iter().copied()) {
-                Some(c) => format!("did you mean `{c}`? `ripcord plan` lists every step id"),
+            let help = match crate::diagnostic::did_you_mean(f, ids.iter().copied()) {
+                Some(suggestion) => format!("{suggestion} `ripcord plan` lists every step id"),
                 None => "`ripcord plan` lists every step id (L1.S1, L3.S3.1, ...)".to_string(),
             };
             out.push(

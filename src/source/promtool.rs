@@ -11,6 +11,7 @@ use super::expand::{self, ExpandError, Item};
 use super::series::{Builder, SeriesSet, TimeBase, valid_metric_name};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::span::Span;
+use crate::yaml::Scalar;
 
 const DEFAULT_INTERVAL_MS: u64 = 60_000;
 
@@ -39,39 +40,6 @@ struct InputSeries {
     series: Spanned<String>,
     #[serde(default)]
     values: Option<Spanned<String>>,
-}
-
-/// Where a YAML scalar sits in the text, and how to find a byte of its value inside it.
-struct Scalar<'a> {
-    value: &'a str,
-    span: Span,
-    /// Offset of the value's first byte from `span.start`, when the value appears verbatim.
-    inner: Option<usize>,
-}
-
-impl<'a> Scalar<'a> {
-    fn new(text: &str, s: &'a Spanned<String>) -> Self {
-        let loc = s.referenced.span();
-        let (start, len) = match (loc.byte_offset(), loc.byte_len()) {
-            (Some(o), Some(l)) => (usize::try_from(o).unwrap_or(0), usize::try_from(l).unwrap_or(0)),
-            _ => (0, 0),
-        };
-        let span = Span::new(start.min(text.len()), start.saturating_add(len).min(text.len()));
-        let value = s.value.as_str();
-        let inner = [0, 1].into_iter().find(|&skip| {
-            let at = span.start + skip;
-            text.get(at..at + value.len()) == Some(value)
-        });
-        Scalar { value, span, inner }
-    }
-
-    /// The span of bytes `start..end` of the value, or the whole scalar if they cannot be placed.
-    fn part(&self, start: usize, end: usize) -> Span {
-        match self.inner {
-            Some(skip) => Span::new(self.span.start + skip + start, self.span.start + skip + end),
-            None => self.span,
-        }
-    }
 }
 
 pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
@@ -176,38 +144,10 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
 }
 
 fn yaml_error(text: &str, e: &serde_saphyr::Error) -> Diagnostic {
-    let at = e.location().map_or(0, |l| {
-        let by_line = offset_of(text, l.line(), l.column());
-        l.span().byte_offset().and_then(|o| usize::try_from(o).ok()).filter(|&o| o > 0).unwrap_or(by_line)
-    });
-    let at = crate::span::floor_char_boundary(text, at.min(text.len()));
-    let rendered = e.to_string();
-    let first = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid YAML").trim();
-    // The position is shown by the span; keep only the reason.
-    let reason = first.strip_prefix("error: ").unwrap_or(first);
-    let reason = match reason.strip_prefix("line ").and_then(|r| r.split_once(": ")) {
-        Some((_, rest)) => rest,
-        None => reason,
-    };
+    let (at, reason) = crate::yaml::error_at(text, e);
     Diagnostic::new(Code::SeriesSyntax, Span::new(at, at), format!("cannot read the YAML series file: {reason}"))
         .label("here")
         .help("a promtool unit-test file: `tests:` with `interval:` and `input_series:` of `series:` and `values:`")
-}
-
-/// The byte offset of a 1-based line and character column; the end of the text if past it.
-fn offset_of(text: &str, line: u64, column: u64) -> usize {
-    let line_start = if line <= 1 {
-        0
-    } else {
-        let skip = usize::try_from(line - 1).unwrap_or(usize::MAX);
-        text.match_indices('\n').nth(skip - 1).map_or(text.len(), |(i, _)| i + 1)
-    };
-    let column = usize::try_from(column.saturating_sub(1)).unwrap_or(usize::MAX);
-    let rest = &text[line_start..];
-    rest.char_indices()
-        .take_while(|&(_, c)| c != '\n')
-        .nth(column)
-        .map_or_else(|| line_start + rest.find('\n').unwrap_or(rest.len()), |(i, _)| line_start + i)
 }
 
 /// A Prometheus duration (`1m`, `1h30m`, `500ms`, `0`): whole numbers with units `y w d h m s ms`, largest

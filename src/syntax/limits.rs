@@ -134,8 +134,8 @@ fn check_line(out: &mut Vec<Diagnostic>, start: usize, end: usize, reported: &mu
     );
 }
 
-/// Operator characters (`+ - * / < > = !`) outside strings and comments: an upper bound on how deep an
-/// expression tree can get, counted in one pass over the bytes.
+/// Operators outside strings and comments, the characters `+ - * / < > = !` and the words `and`, `or`, `not`:
+/// an upper bound on how deep an expression tree can get, counted in one pass over the bytes.
 pub fn operator_count(text: &str) -> usize {
     let bytes = text.as_bytes();
     let mut count = 0;
@@ -160,11 +160,24 @@ pub fn operator_count(text: &str) -> usize {
                 }
             }
             b'+' | b'-' | b'*' | b'/' | b'<' | b'>' | b'=' | b'!' => count += 1,
+            c if is_word_byte(c) => {
+                let start = i;
+                while i + 1 < bytes.len() && is_word_byte(bytes[i + 1]) {
+                    i += 1;
+                }
+                if matches!(&bytes[start..=i], b"and" | b"or" | b"not") {
+                    count += 1;
+                }
+            }
             _ => {}
         }
         i += 1;
     }
     count
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
 }
 
 #[cfg(test)]
@@ -179,6 +192,12 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, Code::NestingTooDeep);
         assert_eq!(crate::span::LineIndex::new(&text).line(d[0].span.start), 2);
+    }
+
+    #[test]
+    fn word_operators_count_as_operators() {
+        assert_eq!(operator_count("not not a and b or c > 1"), 5);
+        assert_eq!(operator_count("android order nothing # and or not\n\"and or\""), 0);
     }
 
     #[test]

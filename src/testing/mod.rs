@@ -2,7 +2,8 @@
 //! what-if options (failed steps, approval decisions) and expectations about trigger states and level runs,
 //! checked against the simulation. docs/testing.md is the reference for the format.
 //!
-//! - `spec`: the file's YAML shape and its checked form; every problem is a diagnostic with a span.
+//! - `schema`: the file's YAML shape; `spec`: its checked form, with the checks of a test's inputs in
+//!   `inputs` and of each kind of expectation in `expect/`. Every problem is a diagnostic with a span.
 //! - `check`: expectations against a [`Simulation`](crate::simulate::Simulation).
 //! - `report`: text for people, JUnit XML for CI.
 //!
@@ -10,14 +11,16 @@
 //! else.
 
 mod check;
+mod expect;
+mod inputs;
 mod report;
+mod schema;
 mod spec;
 
 pub use check::{Failure, clock, parse_clock, ran_steps, timeline_slice};
 pub use report::{Totals, junit, render_case, render_file, totals};
 pub use spec::{Case, Expect, Expectation, MAX_EVALUATIONS, RunMatcher, Window, parse_duration};
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -88,26 +91,26 @@ impl FileReport {
 }
 
 /// Reads a test file: at most `limit` bytes, UTF-8, without a byte-order mark.
-fn read_capped(path: &Path, limit: u64) -> Result<String, Diagnostic> {
+fn read_test_file(path: &Path, limit: u64) -> Result<String, Diagnostic> {
+    use crate::files::ReadError;
     let fail = |code: Code, message: String, help: &str| Diagnostic::new(code, Span::new(0, 0), message).help(help);
-    let unreadable = |e: std::io::Error| {
-        fail(Code::Unreadable, format!("cannot read `{}`: {e}", path.display()), "check the path and permissions")
-    };
-    let file = std::fs::File::open(path).map_err(unreadable)?;
-    let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes).map_err(unreadable)?;
-    if bytes.len() as u64 > limit {
-        return Err(fail(
+    match crate::files::read_capped(path, limit) {
+        Ok(text) => Ok(crate::source_text(&text).to_string()),
+        Err(ReadError::Io(e)) => Err(fail(
+            Code::Unreadable,
+            format!("cannot read `{}`: {e}", path.display()),
+            "check the path and permissions",
+        )),
+        Err(ReadError::TooLarge) => Err(fail(
             Code::Unreadable,
             format!("`{}` is larger than {} MiB", path.display(), limit / (1024 * 1024)),
             "split the tests into several files",
-        ));
+        )),
+        Err(ReadError::NotUtf8 { valid_up_to: at, .. }) => {
+            Err(Diagnostic::new(Code::NotUtf8, Span::new(at, at), format!("`{}` is not valid UTF-8", path.display()))
+                .help("save the test file as UTF-8"))
+        }
     }
-    String::from_utf8(bytes).map(|t| crate::source_text(&t).to_string()).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        Diagnostic::new(Code::NotUtf8, Span::new(at, at), format!("`{}` is not valid UTF-8", path.display()))
-            .help("save the test file as UTF-8")
-    })
 }
 
 /// Reads one test file and its runbook, and runs every test in it.
@@ -124,7 +127,7 @@ pub fn run_file(path: &Path) -> FileReport {
         time: Duration::ZERO,
     };
     let problem = |source, diagnostic| Problem { source, diagnostic };
-    match read_capped(path, MAX_TEST_FILE_BYTES) {
+    match read_test_file(path, MAX_TEST_FILE_BYTES) {
         Ok(text) => report.text = text,
         Err(d) => {
             report.problems.push(problem(Source::TestFile, d));
