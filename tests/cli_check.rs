@@ -2,37 +2,22 @@
 //! (0 no errors, 1 errors, 2 usage), the JSON output's exact shape, and the file-reading diagnostics
 //! (RC002 too large, RC009 not UTF-8, RC010 unreadable) that only a file on disk can produce.
 
+mod support;
+
 use std::path::Path;
 use std::process::Output;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
-use tempfile::TempDir;
+use support::bin::{Test, code, reported};
+use support::{dir_with_bytes as dir_with, temp_dir};
 
 const VALID: &str = "runbook ok {\n  trigger errors: error_rate > 5% for 1m -> level 1\n  level 1 \"Rollback\" {\n    step shell \"./rollback\"\n  }\n}\n";
 const UNKNOWN_LEVEL: &str = "runbook bad {\n  trigger errors: error_rate > 5% -> level 2\n  level 1 \"Rollback\" {\n    step shell \"./rollback\"\n  }\n}\n";
 const WARNING_ONLY: &str = "runbook warn {\n  trigger errors: error_rate > 5% for 20s -> level 1\n  level 1 \"Rollback\" {\n    step shell \"./rollback\"\n  }\n}\n";
 
-/// A temporary directory holding the given files.
-fn dir_with(files: &[(&str, &[u8])]) -> TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (name, content) in files {
-        let path = dir.path().join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(path, content).expect("write");
-    }
-    dir
-}
-
 /// Runs `ripcord ARGS...` in `dir`, with stdout and stderr piped and colour not forbidden.
 fn ripcord(dir: &Path, args: &[&str]) -> Output {
-    cargo_bin_cmd!("ripcord").current_dir(dir).env_remove("NO_COLOR").args(args).output().expect("runs")
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited normally")
+    Test::in_dir(dir).env_remove("NO_COLOR").args(args).run()
 }
 
 /// `ripcord check --format json ARGS...`: the exit code and the parsed output.
@@ -43,22 +28,6 @@ fn check_json(dir: &Path, args: &[&str]) -> (i32, Value) {
     let stdout = String::from_utf8(out.stdout.clone()).expect("UTF-8 stdout");
     let json = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
     (code(&out), json)
-}
-
-/// The (path, code, line) of each reported diagnostic.
-fn reported(json: &Value) -> Vec<(String, String, u64)> {
-    json["diagnostics"]
-        .as_array()
-        .expect("a diagnostics array")
-        .iter()
-        .map(|d| {
-            (
-                d["path"].as_str().expect("path").to_string(),
-                d["code"].as_str().expect("code").to_string(),
-                d["line"].as_u64().expect("line"),
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -171,7 +140,7 @@ fn one_bad_file_among_several_exits_1() {
     let (status, json) = check_json(dir.path(), &["a.runbook", "b.runbook", "c.runbook"]);
     assert_eq!(status, 1);
     assert_eq!(
-        reported(&json),
+        reported(&json, "diagnostics"),
         [("b.runbook".to_string(), "RC110".to_string(), 2), ("c.runbook".to_string(), "RC210".to_string(), 2),]
     );
 }
@@ -187,7 +156,7 @@ fn a_directory_expands_to_its_runbook_files() {
     let (status, json) = check_json(dir.path(), &["book"]);
     assert_eq!(status, 1);
     assert_eq!(
-        reported(&json),
+        reported(&json, "diagnostics"),
         [
             ("book/a.runbook".to_string(), "RC110".to_string(), 2),
             ("book/nested/b.runbook".to_string(), "RC210".to_string(), 2),
@@ -223,7 +192,7 @@ fn a_file_over_8_mib_is_refused_with_rc002() {
     let dir = dir_with(&[("big.runbook", &big)]);
     let (status, json) = check_json(dir.path(), &["big.runbook"]);
     assert_eq!(status, 1);
-    assert_eq!(reported(&json), [("big.runbook".to_string(), "RC002".to_string(), 1)]);
+    assert_eq!(reported(&json, "diagnostics"), [("big.runbook".to_string(), "RC002".to_string(), 1)]);
 }
 
 #[test]
@@ -243,16 +212,16 @@ fn invalid_utf8_is_rc009_at_the_bad_byte() {
     let dir = dir_with(&[("latin1.runbook", &text)]);
     let (status, json) = check_json(dir.path(), &["latin1.runbook"]);
     assert_eq!(status, 1);
-    assert_eq!(reported(&json), [("latin1.runbook".to_string(), "RC009".to_string(), 2)]);
+    assert_eq!(reported(&json, "diagnostics"), [("latin1.runbook".to_string(), "RC009".to_string(), 2)]);
     assert_eq!(json["diagnostics"][0]["column"], 19);
 }
 
 #[test]
 fn a_missing_file_is_rc010() {
-    let dir = dir_with(&[]);
+    let dir = temp_dir();
     let (status, json) = check_json(dir.path(), &["nowhere.runbook"]);
     assert_eq!(status, 1);
-    assert_eq!(reported(&json), [("nowhere.runbook".to_string(), "RC010".to_string(), 1)]);
+    assert_eq!(reported(&json, "diagnostics"), [("nowhere.runbook".to_string(), "RC010".to_string(), 1)]);
 }
 
 #[test]

@@ -6,13 +6,15 @@
 //! them (the plain renderer). Inputs too large to commit (100,000-deep nesting, a 1 MB line) are generated
 //! here and go through the same checks.
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use ripcord::diagnostic::render_plain;
 use ripcord::span::LineIndex;
 use ripcord::{Code, Diagnostic, compile};
+use support::{for_each, root};
 
 /// A diagnostic as the header names it.
 type Expected = (String, usize);
@@ -64,7 +66,7 @@ fn rendered(path: &str, text: &str) -> String {
 }
 
 fn corpus_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let dir = root().join("tests/corpus");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("tests/corpus exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -129,18 +131,6 @@ fn generated_cases() -> Vec<Generated> {
             expect: vec![(Code::FileTooLarge, 1)],
         },
     ]
-}
-
-/// Runs `f` for every item, and fails once at the end with the names of all that failed, so one run
-/// shows every broken file and every snapshot diff.
-fn for_each<T>(items: impl IntoIterator<Item = (String, T)>, f: impl Fn(&str, T)) {
-    let mut failed = Vec::new();
-    for (name, item) in items {
-        if catch_unwind(AssertUnwindSafe(|| f(&name, item))).is_err() {
-            failed.push(name);
-        }
-    }
-    assert!(failed.is_empty(), "failed: {failed:#?}");
 }
 
 fn snapshot(name: &str, description: &str, text: &str) {
@@ -213,7 +203,7 @@ fn duplicates_label_the_first_definition() {
         ("duplicate_level_option", Code::DuplicateOption, 5),
         ("duplicate_step_modifier", Code::DuplicateModifier, 5),
     ];
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let dir = root().join("tests/corpus");
     for (file, code, first_line) in cases {
         let text = std::fs::read_to_string(dir.join(format!("{file}.runbook"))).expect("exists");
         let index = LineIndex::new(&text);

@@ -4,12 +4,12 @@
 //! Each kind of change is made to one base runbook and must read as exactly the lines a reviewer expects;
 //! layout, spelling (`5%` or `0.05`) and written-out defaults must read as no change at all.
 
-use std::path::Path;
-use std::process::Output;
+mod support;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use ripcord::diff::{Change, Scope, diff_plans, render_json, render_text};
 use ripcord::{Plan, compile};
+use support::bin::{code, ripcord, stdout, text};
+use support::{dir_with, root};
 
 const BASE: &str = r#"runbook svc {
   owner "sre"
@@ -255,7 +255,7 @@ fn json_has_one_object_per_change() {
 #[test]
 fn every_runbook_against_itself_and_against_nothing() {
     let empty = plan("runbook svc {}");
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks")).expect("runbooks/") {
+    for entry in std::fs::read_dir(root().join("runbooks")).expect("runbooks/") {
         let path = entry.expect("entry").path();
         let p = plan(&std::fs::read_to_string(&path).expect("readable"));
         assert!(diff_plans(&p, &p).is_empty(), "{}", path.display());
@@ -270,34 +270,10 @@ fn every_runbook_against_itself_and_against_nothing() {
 // The binary
 // ---------------------------------------------------------------------------------------------------------
 
-fn ripcord(dir: &Path, args: &[&str]) -> Output {
-    cargo_bin_cmd!("ripcord").current_dir(dir).env("NO_COLOR", "1").args(args).output().expect("runs")
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited normally")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).expect("UTF-8")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn temp_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (name, text) in files {
-        std::fs::write(dir.path().join(name), text).expect("write");
-    }
-    dir
-}
-
 #[test]
 fn diff_exits_0_1_and_2() {
     let new = edit("deadline 3m", "deadline 5m");
-    let dir = temp_with(&[("old.runbook", BASE), ("new.runbook", &new), ("broken.runbook", "runbook {")]);
+    let dir = dir_with(&[("old.runbook", BASE), ("new.runbook", &new), ("broken.runbook", "runbook {")]);
     let out = ripcord(dir.path(), &["diff", "old.runbook", "old.runbook"]);
     assert_eq!((code(&out), stdout(&out).as_str()), (0, ""));
 
@@ -311,7 +287,7 @@ fn diff_exits_0_1_and_2() {
 
     let out = ripcord(dir.path(), &["diff", "old.runbook", "broken.runbook"]);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("RC001"), "{}", stderr(&out));
+    assert!(text(&out.stderr).contains("RC001"), "{}", text(&out.stderr));
     assert_eq!(code(&ripcord(dir.path(), &["diff", "old.runbook", "missing.runbook"])), 2);
     assert_eq!(code(&ripcord(dir.path(), &["diff", "old.runbook"])), 2);
     assert_eq!(code(&ripcord(dir.path(), &["diff", "old.runbook", "new.runbook", "--format", "yaml"])), 2);
@@ -319,7 +295,7 @@ fn diff_exits_0_1_and_2() {
 
 #[test]
 fn diff_reads_plan_snapshots() {
-    let dir = temp_with(&[("old.runbook", BASE), ("new.runbook", &edit("5% for 1m", "5% for 2m"))]);
+    let dir = dir_with(&[("old.runbook", BASE), ("new.runbook", &edit("5% for 1m", "5% for 2m"))]);
     let out = ripcord(dir.path(), &["plan", "old.runbook", "--format", "json"]);
     assert_eq!(code(&out), 0);
     std::fs::write(dir.path().join("old.plan.json"), &out.stdout).expect("write");
@@ -331,22 +307,22 @@ fn diff_reads_plan_snapshots() {
     std::fs::write(dir.path().join("bad.plan.json"), "{\"format\": 99}").expect("write");
     let out = ripcord(dir.path(), &["diff", "bad.plan.json", "old.runbook"]);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("format 99"), "{}", stderr(&out));
+    assert!(text(&out.stderr).contains("format 99"), "{}", text(&out.stderr));
     std::fs::write(dir.path().join("junk.plan.json"), "not json").expect("write");
     assert_eq!(code(&ripcord(dir.path(), &["diff", "junk.plan.json", "old.runbook"])), 2);
 }
 
 #[test]
 fn check_snapshot_and_update() {
-    let dir = temp_with(&[("svc.runbook", BASE)]);
+    let dir = dir_with(&[("svc.runbook", BASE)]);
     let d = dir.path();
 
     let out = ripcord(d, &["plan", "svc.runbook", "--check-snapshot", "snaps"]);
     assert_eq!(code(&out), 1, "no snapshot yet");
-    assert!(stderr(&out).contains("--update"), "{}", stderr(&out));
+    assert!(text(&out.stderr).contains("--update"), "{}", text(&out.stderr));
 
     let out = ripcord(d, &["plan", "svc.runbook", "--check-snapshot", "snaps", "--update"]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     let written = std::fs::read_to_string(d.join("snaps/svc.plan.json")).expect("snapshot written");
     let json = ripcord(d, &["plan", "svc.runbook", "--format", "json"]);
     assert_eq!(written, stdout(&json), "the snapshot is the JSON plan");
@@ -362,7 +338,7 @@ fn check_snapshot_and_update() {
     let out = ripcord(d, &["plan", "svc.runbook", "--check-snapshot", "snaps"]);
     assert_eq!(code(&out), 1);
     assert_eq!(stdout(&out), "trigger errors_critical: threshold error_rate > 0.05 -> error_rate > 0.03\n");
-    assert!(stderr(&out).contains("1 change in meaning"), "{}", stderr(&out));
+    assert!(text(&out.stderr).contains("1 change in meaning"), "{}", text(&out.stderr));
 
     assert_eq!(code(&ripcord(d, &["plan", "svc.runbook", "--check-snapshot", "snaps", "--update"])), 0);
     assert_eq!(code(&ripcord(d, &["plan", "svc.runbook", "--check-snapshot", "snaps"])), 0);
@@ -370,7 +346,7 @@ fn check_snapshot_and_update() {
     std::fs::write(d.join("snaps/svc.plan.json"), "{").expect("write");
     let out = ripcord(d, &["plan", "svc.runbook", "--check-snapshot", "snaps"]);
     assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("not JSON"), "{}", stderr(&out));
+    assert!(text(&out.stderr).contains("not JSON"), "{}", text(&out.stderr));
 
     assert_eq!(code(&ripcord(d, &["plan", "svc.runbook", "--update"])), 2, "--update needs --check-snapshot");
 }

@@ -1,10 +1,12 @@
 //! The docs stay true: every diagnostic code is in the language reference, and every complete runbook the
 //! reference shows (fenced as `runbook`) compiles.
 
-use std::path::Path;
+mod support;
+
+use support::{fenced_blocks, root};
 
 fn read(path: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect("doc exists")
+    std::fs::read_to_string(root().join(path)).expect("doc exists")
 }
 
 #[test]
@@ -17,23 +19,7 @@ fn every_code_is_documented_in_the_language_reference() {
 
 #[test]
 fn every_runbook_in_the_reference_compiles() {
-    let doc = read("docs/language.md");
-    let mut blocks = Vec::new();
-    let mut current: Option<String> = None;
-    for line in doc.lines() {
-        match (&mut current, line.trim_start()) {
-            (None, "```runbook") => current = Some(String::new()),
-            (Some(block), "```") => {
-                blocks.push(std::mem::take(block));
-                current = None;
-            }
-            (Some(block), _) => {
-                block.push_str(line);
-                block.push('\n');
-            }
-            _ => {}
-        }
-    }
+    let blocks = fenced_blocks(&read("docs/language.md"), &["```runbook"], true);
     assert!(blocks.len() >= 3, "expected runbook examples in docs/language.md, found {}", blocks.len());
     for block in &blocks {
         let compiled = ripcord::compile(block);
@@ -46,6 +32,6 @@ fn the_readme_quick_start_names_files_that_exist() {
     let readme = read("README.md");
     for path in ["runbooks/storage-migration.runbook", "examples/incidents/storage-migration.csv"] {
         assert!(readme.contains(path), "README no longer mentions {path}");
-        assert!(Path::new(env!("CARGO_MANIFEST_DIR")).join(path).exists(), "{path} is missing");
+        assert!(root().join(path).exists(), "{path} is missing");
     }
 }

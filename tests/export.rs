@@ -7,26 +7,16 @@
 //!
 //! Without promtool these tests are skipped with a message, unless `CI` is set: then a missing promtool fails.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn ripcord(dir: &Path, args: &[&str]) -> std::process::Output {
-    assert_cmd::Command::cargo_bin("ripcord")
-        .expect("binary")
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ripcord")
-}
+use support::bin::ripcord;
+use support::root;
 
 /// The promtool to use (`PROMTOOL`, else `promtool` on PATH), or `None` after saying why the test is skipped.
 /// With `CI` set, a missing promtool fails the test instead.
@@ -89,7 +79,7 @@ fn every_runbook_exports_rules_that_promtool_accepts() {
     let mut files = Vec::new();
     for runbook in runbooks() {
         let stem = runbook.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let out = ripcord(&root(), &["export", "prometheus-rules", &runbook.display().to_string(), "--strict"]);
+        let out = ripcord(root(), &["export", "prometheus-rules", &runbook.display().to_string(), "--strict"]);
         assert!(out.status.success(), "{stem}: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
         let yaml = String::from_utf8(out.stdout).expect("UTF-8");
         let parsed: RuleFile = serde_saphyr::from_str(&yaml).expect("the export is YAML in Prometheus's shape");

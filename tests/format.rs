@@ -6,16 +6,14 @@
 //! white space shuffled (which must format to the same bytes) and random damage that still compiles
 //! (which must keep its plan). The real binary is checked for `fmt` and `fmt --check` exit codes.
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+mod support;
 
-use assert_cmd::cargo::cargo_bin_cmd;
+use std::path::{Path, PathBuf};
+
 use ripcord::format::{FormatError, format_source};
 use ripcord::{Plan, compile, source_text};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use support::bin::{ripcord, stdout};
+use support::{Rng, dir_with, fenced_blocks, root};
 
 fn fmt(text: &str) -> String {
     match format_source(text) {
@@ -51,24 +49,6 @@ fn is_runbook(p: &Path) -> bool {
     p.extension().is_some_and(|e| e == "runbook")
 }
 
-/// `runbook` code blocks of a Markdown file (```runbook ... ```), or every block when `any` is set.
-fn blocks(markdown: &str, any: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current: Option<String> = None;
-    for line in markdown.lines() {
-        match &mut current {
-            None if line == "```runbook" || (any && line == "```") => current = Some(String::new()),
-            None => {}
-            Some(_) if line == "```" => out.extend(current.take()),
-            Some(block) => {
-                block.push_str(line);
-                block.push('\n');
-            }
-        }
-    }
-    out
-}
-
 /// Every runbook text the project has, named; the ones with errors included.
 fn all_inputs() -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -81,12 +61,12 @@ fn all_inputs() -> Vec<(String, String)> {
         out.push((p.display().to_string(), source_text(&text).to_string()));
     }
     let docs = std::fs::read_to_string(root().join("docs/language.md")).expect("docs/language.md");
-    for (i, block) in blocks(&docs, false).into_iter().enumerate() {
+    for (i, block) in fenced_blocks(&docs, &["```runbook"], false).into_iter().enumerate() {
         out.push((format!("docs/language.md block {}", i + 1), block));
     }
     // The product sketch sits beside the clone in CI; tests/plans/ holds verbatim copies of its examples.
     if let Ok(sketch) = std::fs::read_to_string(root().join("../shared/design/language.md")) {
-        for (i, block) in blocks(&sketch, true).into_iter().enumerate().take(2) {
+        for (i, block) in fenced_blocks(&sketch, &["```runbook", "```"], false).into_iter().enumerate().take(2) {
             out.push((format!("design/language.md example {}", i + 1), block));
         }
     }
@@ -251,22 +231,6 @@ fn crlf_becomes_lf_and_a_runbook_with_errors_is_refused() {
 // Mutants
 // ---------------------------------------------------------------------------------------------------------
 
-/// xorshift64*, as tests/mutations.rs: deterministic offsets.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// The text with each run of spaces between tokens replaced by other white space (spaces, tabs, a line
 /// break), on lines without comments and outside strings: the same tokens, the same blank lines.
 fn reshuffle_white_space(text: &str, rng: &mut Rng) -> String {
@@ -376,33 +340,13 @@ const UNFORMATTED: &str = "runbook r {\n    level 1 \"L\" { step shell \"a\"   #
 const FORMATTED: &str = "runbook r {\n  level 1 \"L\" {\n    step shell \"a\"  # a\n  }\n}\n";
 const BROKEN: &str = "runbook r {\n  trigger t: x > 1 -> level 2\n  level 1 \"L\" { step shell \"a\" }\n}\n";
 
-fn ripcord(dir: &Path, args: &[&str]) -> Output {
-    cargo_bin_cmd!("ripcord").current_dir(dir).env("NO_COLOR", "1").args(args).output().expect("runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).expect("UTF-8")
-}
-
-fn temp_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(path, text).expect("write");
-    }
-    dir
-}
-
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).expect("readable")
 }
 
 #[test]
 fn fmt_check_exits_0_when_formatted_and_1_with_a_diff_when_not() {
-    let dir = temp_with(&[("ok.runbook", FORMATTED), ("sub/messy.runbook", UNFORMATTED)]);
+    let dir = dir_with(&[("ok.runbook", FORMATTED), ("sub/messy.runbook", UNFORMATTED)]);
     let out = ripcord(dir.path(), &["fmt", "--check", "ok.runbook"]);
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
@@ -419,7 +363,7 @@ fn fmt_check_exits_0_when_formatted_and_1_with_a_diff_when_not() {
 
 #[test]
 fn fmt_rewrites_in_place_and_leaves_files_with_errors_alone() {
-    let dir = temp_with(&[("a.runbook", UNFORMATTED), ("b.runbook", BROKEN), ("c.runbook", FORMATTED)]);
+    let dir = dir_with(&[("a.runbook", UNFORMATTED), ("b.runbook", BROKEN), ("c.runbook", FORMATTED)]);
     let out = ripcord(dir.path(), &["fmt", "a.runbook", "b.runbook", "c.runbook"]);
     assert_eq!(out.status.code(), Some(1), "b.runbook has an error");
     assert_eq!(read(dir.path(), "a.runbook"), FORMATTED);
@@ -442,7 +386,7 @@ fn fmt_rewrites_in_place_and_leaves_files_with_errors_alone() {
 
 #[test]
 fn fmt_keeps_a_byte_order_mark() {
-    let dir = temp_with(&[("bom.runbook", &format!("\u{feff}{UNFORMATTED}"))]);
+    let dir = dir_with(&[("bom.runbook", &format!("\u{feff}{UNFORMATTED}"))]);
     let out = ripcord(dir.path(), &["fmt", "bom.runbook"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(read(dir.path(), "bom.runbook"), format!("\u{feff}{FORMATTED}"));

@@ -6,17 +6,15 @@
 //! date (`RIPCORD_BLESS=1` rewrites it), the configuration and allow comments, and the repository's own
 //! runbooks, which must lint free of errors.
 
+mod support;
+
 use std::collections::HashSet;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use ripcord::lint::output::render_plain;
 use ripcord::lint::{Config, DOC_SECTIONS, Finding, RULES, Setting, lint_source};
 use ripcord::{Code, Severity};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use support::{fenced_blocks, for_each, root};
 
 fn fixture(rule: &str, which: &str) -> (String, String) {
     let rel = format!("tests/lint/{rule}/{which}.runbook");
@@ -36,18 +34,6 @@ fn lint_with(text: &str, config: &str) -> Vec<Finding> {
 fn codes(text: &str, findings: &[Finding]) -> Vec<(String, usize)> {
     let index = ripcord::span::LineIndex::new(text);
     findings.iter().map(|f| (f.code.to_string(), index.line(f.span.start))).collect()
-}
-
-/// Runs `f` for every item and fails once at the end, naming each item that failed, so one run shows every
-/// broken fixture and every snapshot diff.
-fn for_each<T>(items: impl IntoIterator<Item = (String, T)>, f: impl Fn(&str, T)) {
-    let mut failed = Vec::new();
-    for (name, item) in items {
-        if catch_unwind(AssertUnwindSafe(|| f(&name, item))).is_err() {
-            failed.push(name);
-        }
-    }
-    assert!(failed.is_empty(), "failed: {failed:#?}");
 }
 
 fn rules() -> impl Iterator<Item = (String, &'static ripcord::lint::Entry)> {
@@ -361,23 +347,7 @@ fn mutated_runbooks_never_panic() {
 
 #[test]
 fn every_runbook_in_docs_lints_md_compiles() {
-    let doc = ripcord::lint::lints_markdown();
-    let mut blocks = Vec::new();
-    let mut current: Option<String> = None;
-    for line in doc.lines() {
-        match (&mut current, line) {
-            (None, "```runbook") => current = Some(String::new()),
-            (Some(block), "```") => {
-                blocks.push(std::mem::take(block));
-                current = None;
-            }
-            (Some(block), _) => {
-                block.push_str(line);
-                block.push('\n');
-            }
-            _ => {}
-        }
-    }
+    let blocks = fenced_blocks(&ripcord::lint::lints_markdown(), &["```runbook"], false);
     assert!(blocks.len() > 2 * RULES.len(), "{} blocks", blocks.len());
     for block in &blocks {
         let compiled = ripcord::compile(block);

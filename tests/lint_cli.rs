@@ -6,12 +6,13 @@
 //! https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json), copied
 //! unchanged from the serde-sarif 0.8.0 crate on crates.io (its `src/schema.json`).
 
-use std::path::Path;
+mod support;
+
 use std::process::Output;
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
-use tempfile::TempDir;
+use support::bin::{code, reported, ripcord, stderr, stdout};
+use support::{dir_with, root, temp_dir};
 
 const CLEAN: &str = r#"runbook clean {
   trigger errors: error_rate > 5% for 1m -> level 1
@@ -42,53 +43,9 @@ const ERROR: &str = r#"runbook bad {
 }
 "#;
 
-fn dir_with(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (name, content) in files {
-        let path = dir.path().join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("mkdir");
-        }
-        std::fs::write(path, content).expect("write");
-    }
-    dir
-}
-
-fn ripcord(dir: &Path, args: &[&str]) -> Output {
-    cargo_bin_cmd!("ripcord").current_dir(dir).env("NO_COLOR", "1").args(args).output().expect("runs")
-}
-
-fn code(out: &Output) -> i32 {
-    out.status.code().expect("exited normally")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).expect("UTF-8 stdout")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).expect("UTF-8 stderr")
-}
-
 fn json(out: &Output) -> Value {
     let text = stdout(out);
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
-/// (path, code, line) of each finding in `--format json` output.
-fn reported(json: &Value) -> Vec<(String, String, u64)> {
-    json["findings"]
-        .as_array()
-        .expect("a findings array")
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().expect("path").to_string(),
-                f["code"].as_str().expect("code").to_string(),
-                f["line"].as_u64().expect("line"),
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -117,7 +74,7 @@ fn compile_errors_and_unreadable_files_are_error_findings() {
     let dir = dir_with(&[("broken.runbook", "runbook broken {\n  level 1 {\n}\n")]);
     let out = ripcord(dir.path(), &["lint", "--format", "json", "broken.runbook", "missing.runbook"]);
     assert_eq!(code(&out), 1);
-    let found = reported(&json(&out));
+    let found = reported(&json(&out), "findings");
     assert_eq!(found.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(), vec!["RC001", "RC010"], "{found:?}");
 }
 
@@ -163,9 +120,7 @@ fn github_format_writes_workflow_commands() {
 }
 
 fn sarif_validator() -> jsonschema::Validator {
-    let schema_text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sarif-schema-2.1.0.json"))
-            .expect("the SARIF schema");
+    let schema_text = std::fs::read_to_string(root().join("tests/sarif-schema-2.1.0.json")).expect("the SARIF schema");
     let mut schema: Value = serde_json::from_str(&schema_text).expect("the schema is JSON");
     // The published schema's two `language` patterns (of `run` and of `toolComponent`) have a stray `]`,
     // which the draft-07 meta-schema's `format: regex` rejects, so the schema itself does not validate. The
@@ -236,8 +191,7 @@ fn sarif_is_valid_sarif_2_1_0() {
 
 #[test]
 fn sarif_of_the_repositorys_runbooks_is_valid_with_no_results() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = ripcord(root, &["lint", "--format", "sarif", "runbooks"]);
+    let out = ripcord(root(), &["lint", "--format", "sarif", "runbooks"]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     let log = json(&out);
     assert!(sarif_validator().is_valid(&log));
@@ -261,7 +215,7 @@ fn config_names_another_file() {
     ]);
     let out = ripcord(dir.path(), &["lint", "--config", "ci/lint.toml", "--format", "json", "warn.runbook"]);
     assert_eq!(code(&out), 0);
-    assert_eq!(reported(&json(&out)), vec![]);
+    assert_eq!(reported(&json(&out), "findings"), vec![]);
     let out = ripcord(dir.path(), &["lint", "warn.runbook"]);
     assert_eq!(code(&out), 1, "ripcord.toml makes RC802 an error");
 }
@@ -292,7 +246,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn explain_prints_the_rule_by_code_or_name() {
-    let dir = dir_with(&[]);
+    let dir = temp_dir();
     let by_code = ripcord(dir.path(), &["lint", "--explain", "RC801"]);
     assert_eq!(code(&by_code), 0);
     let text = stdout(&by_code);

@@ -9,44 +9,22 @@
 //!
 //! `MUTATION_SEED=n` and `MUTATIONS=n` change the run, to look further than CI does.
 
+mod support;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use ripcord::compile;
 use ripcord::diagnostic::render_plain;
 use ripcord::span::LineIndex;
+use support::Rng;
+use support::bin::Test;
 
 const DEFAULT_SEED: u64 = 0x5eed_1234_abcd_0042;
 const DEFAULT_MUTATIONS: usize = 3_000;
 /// One mutant in this many is also checked by the binary.
 const CLI_EVERY: usize = 10;
-
-/// xorshift64*: tiny, deterministic, good enough to pick offsets.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.max(1))
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// A number in `0..n` (`n` > 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// Fragments worth inserting: brackets, quotes, interpolation, comments, operators, keywords, numbers
 /// with units, multi-byte UTF-8, a byte-order mark, and bytes that are not UTF-8.
@@ -214,12 +192,11 @@ fn try_mutant(i: usize, name: &str, bytes: &[u8], scratch: &Path, keep: &Path) -
     if cli_checked {
         let file = scratch.join(format!("m{i}.runbook"));
         std::fs::write(&file, bytes).expect("write");
-        let mut cmd = cargo_bin_cmd!("ripcord");
-        cmd.arg("check").arg(&file).env("NO_COLOR", "1");
+        let mut cmd = Test::new().arg("check").arg(&file);
         if i.is_multiple_of(2 * CLI_EVERY) {
-            cmd.args(["--format", "json"]);
+            cmd = cmd.args(["--format", "json"]);
         }
-        let out = cmd.output().expect("runs");
+        let out = cmd.run();
         let stderr = String::from_utf8_lossy(&out.stderr);
         match out.status.code() {
             Some(0 | 1) if !stderr.contains("panicked") => {}

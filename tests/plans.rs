@@ -5,19 +5,18 @@
 //! from one run to the next. The sketch's examples must keep parsing and meaning what the sketch says, so
 //! the second half asserts those meanings on the compiled `Plan`.
 
+mod support;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use assert_cmd::cargo::cargo_bin_cmd;
 use ripcord::plan::{
     Action, ArithOp, CmpOp, Condition, Escalation, Hold, OnFailure, RestoreSource, Step, Target, Template,
     TemplatePart, Value, Variable, WindowFunc,
 };
 use ripcord::{Plan, compile};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use support::bin::Test;
+use support::root;
 
 /// Every runbook whose plan is snapshotted, as paths relative to the crate root.
 fn runbooks() -> Vec<PathBuf> {
@@ -40,13 +39,7 @@ fn runbooks() -> Vec<PathBuf> {
 
 /// `ripcord plan FILE --format FORMAT`, run from the crate root; fails unless it exits 0.
 fn plan_output(file: &Path, format: &str) -> String {
-    let out = cargo_bin_cmd!("ripcord")
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .args(["plan", "--format", format])
-        .arg(file)
-        .output()
-        .expect("runs");
+    let out = Test::in_dir(root()).args(["plan", "--format", format]).arg(file).run();
     assert!(out.status.success(), "ripcord plan {} failed:\n{}", file.display(), String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("UTF-8 plan")
 }

@@ -2,10 +2,13 @@
 //! `promtool test rules` (Prometheus 2.42) when tests/promtool/generate.py made it. `ripcord simulate` must
 //! fire at exactly the same evaluations.
 
+mod support;
+
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use serde_json::Value;
+use support::bin::Test;
+use support::root;
 
 fn firing_times(output: &Value, trigger: &str, interval_s: i64, end_s: i64) -> BTreeSet<i64> {
     let mut firing = BTreeSet::new();
@@ -28,7 +31,7 @@ fn firing_times(output: &Value, trigger: &str, interval_s: i64, end_s: i64) -> B
 
 #[test]
 fn simulate_fires_when_promtool_does() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/promtool/fixtures");
+    let dir = root().join("tests/promtool/fixtures");
     let mut cases: Vec<_> = std::fs::read_dir(&dir).expect("fixtures dir").flatten().map(|e| e.path()).collect();
     cases.sort();
     assert!(cases.len() >= 100, "expected at least 100 promtool fixtures, found {}", cases.len());
@@ -42,13 +45,11 @@ fn simulate_fires_when_promtool_does() {
         let trigger = expected["trigger"].as_str().expect("trigger");
         let want: BTreeSet<i64> =
             expected["firing"].as_array().expect("firing").iter().filter_map(Value::as_i64).collect();
-        let out = assert_cmd::Command::cargo_bin("ripcord")
-            .expect("binary")
+        let out = Test::in_dir(case)
+            .env_inherited("NO_COLOR")
             .args(["simulate", "case.runbook", "--series", "test.yml", "--format", "json", "--start", "0", "--end"])
             .arg(end_s.to_string())
-            .current_dir(case)
-            .output()
-            .expect("run ripcord");
+            .run();
         let name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if !out.status.success() {
             failures.push(format!("{name}: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));

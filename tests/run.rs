@@ -1,6 +1,8 @@
 //! `ripcord run`, `resume`, `approve`, `deny`, `runs`, `report` and `undo` through the real binary, in
 //! temporary directories: real shell commands, real files, a real HTTP server on loopback.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -9,35 +11,41 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::bin::{Test, text};
+use support::{temp_dir, write_file as write};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_ripcord")
-}
-
-fn cmd(dir: &Path) -> Command {
-    let mut c = Command::new(bin());
-    c.current_dir(dir).env("NO_COLOR", "1").env("RIPCORD_STATE_DIR", dir.join("state")).stdin(Stdio::null());
-    c
-}
-
+/// `ripcord ARGS...` in `dir`, its state in `dir/state`.
 fn ripcord(dir: &Path, args: &[&str]) -> Output {
-    cmd(dir).args(args).output().expect("run ripcord")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, body).expect("write");
-    p
+    Test::with_state_in(dir).args(args).run()
 }
 
 fn run_level(dir: &Path, level: &str, extra: &[&str]) -> Output {
     let mut args = vec!["run", "rb.runbook", "--level", level, "--operator", "alice", "--reason", "test"];
     args.extend_from_slice(extra);
     ripcord(dir, &args)
+}
+
+/// `ripcord run rb.runbook --level 1 ...` in the background, its output collected or dropped.
+fn spawn_level_1(dir: &Path, operator: &str, reason: &str, output: fn() -> Stdio) -> std::process::Child {
+    Test::with_state_in(dir)
+        .args(["run", "rb.runbook", "--level", "1", "--operator", operator, "--reason", reason])
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+}
+
+/// A temporary directory holding `rb.runbook`.
+fn with_runbook(runbook: &str) -> tempfile::TempDir {
+    let dir = temp_dir();
+    write(dir.path(), "rb.runbook", runbook);
+    dir
+}
+
+/// Level 1 of `rb.runbook` fails (exit 1) and stdout says `what`.
+fn level_1_fails_saying(dir: &Path, what: &str) {
+    let out = run_level(dir, "1", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains(what), "{}", text(&out.stdout));
 }
 
 /// The journal records of the only run in the state dir.
@@ -240,12 +248,11 @@ fn http_steps_webhooks_and_verify_http_reach_a_real_server() {
         u = ok.url
     );
     write(d, "rb.runbook", &rb);
-    let out = cmd(d)
+    let out = Test::with_state_in(d)
         .args(["run", "rb.runbook", "--level", "1", "--operator", "alice", "--reason", "test"])
         .env("RC_TEST_HOOK", format!("{}/hook", ok.url))
         .env("RC_TEST_TOKEN", "s3cr3t-token-value")
-        .output()
-        .expect("run");
+        .run();
     // The webhook answered 204: a 2xx is success.
     assert!(out.status.success(), "{}", text(&out.stderr));
     let reqs = ok.requests.lock().expect("lock").clone();
@@ -267,11 +274,9 @@ fn http_steps_webhooks_and_verify_http_reach_a_real_server() {
     write(
         d,
         "rb.runbook",
-        &format!("runbook web2 {{\n  level 1 {{\n    step http GET \"{}/x\" expect 200\n  }}\n}}\n", bad.url),
+        format!("runbook web2 {{\n  level 1 {{\n    step http GET \"{}/x\" expect 200\n  }}\n}}\n", bad.url),
     );
-    let out = run_level(d, "1", &[]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).contains("answered 500, expected 200"), "{}", text(&out.stdout));
+    level_1_fails_saying(d, "answered 500, expected 200");
 }
 
 #[test]
@@ -293,9 +298,7 @@ fn verify_condition_reads_prometheus_and_needs_a_source() {
         "rb.runbook",
         "runbook v {\n  metric error_rate = promql `sum(rate(errors[5m]))`\n  level 1 {\n    step verify error_rate < 1% within 2s every 100ms\n  }\n}\n",
     );
-    let out = run_level(d, "1", &[]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).contains("pass --prometheus URL"), "{}", text(&out.stdout));
+    level_1_fails_saying(d, "pass --prometheus URL");
     let out = run_level(d, "1", &["--prometheus", &prom.url]);
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     let reqs = prom.requests.lock().expect("lock").clone();
@@ -372,37 +375,26 @@ fn a_symlink_out_of_the_roots_is_refused() {
         f = files.display()
     );
     write(d, "rb.runbook", &rb);
-    let out = run_level(d, "1", &[]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stdout).contains("outside `files under`"), "{}", text(&out.stdout));
+    level_1_fails_saying(d, "outside `files under`");
     assert_eq!(std::fs::read_to_string(&outside).expect("read"), "secret");
 }
 
 #[test]
 fn a_timed_out_shell_step_has_its_children_killed() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    write(
-        d,
-        "rb.runbook",
+    let dir = with_runbook(
         "runbook t {\n  level 1 {\n    step shell \"sleep 30 & echo $! > pidfile; wait\" timeout 500ms\n  }\n}\n",
     );
+    let d = dir.path();
     let start = Instant::now();
-    let out = run_level(d, "1", &[]);
-    assert_eq!(out.status.code(), Some(1));
+    level_1_fails_saying(d, "timed out after 500ms");
     assert!(start.elapsed() < Duration::from_secs(10));
-    assert!(text(&out.stdout).contains("timed out after 500ms"), "{}", text(&out.stdout));
     let pid = std::fs::read_to_string(d.join("pidfile")).expect("pidfile");
     wait_for("the child to die", || !alive(pid.trim()));
 }
 
 #[test]
 fn retries_back_off_exponentially_then_the_level_escalates() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    write(
-        d,
-        "rb.runbook",
+    let dir = with_runbook(
         r#"runbook esc {
   level 1 {
     on failure escalate level 2
@@ -420,6 +412,7 @@ fn retries_back_off_exponentially_then_the_level_escalates() {
 }
 "#,
     );
+    let d = dir.path();
     let start = Instant::now();
     let out = run_level(d, "1", &[]);
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
@@ -450,27 +443,17 @@ fn retries_back_off_exponentially_then_the_level_escalates() {
 
 #[test]
 fn the_deadline_stops_the_running_step() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    write(
-        d,
-        "rb.runbook",
+    let dir = with_runbook(
         "runbook dl {\n  level 1 {\n    deadline 1s\n    on failure abort\n    step shell \"sleep 30\" timeout 1m\n  }\n}\n",
     );
     let start = Instant::now();
-    let out = run_level(d, "1", &[]);
-    assert_eq!(out.status.code(), Some(1));
+    level_1_fails_saying(dir.path(), "deadline passed");
     assert!(start.elapsed() < Duration::from_secs(10));
-    assert!(text(&out.stdout).contains("deadline passed"), "{}", text(&out.stdout));
 }
 
 #[test]
 fn approval_comes_from_another_process_and_a_denial_stops_the_run() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    write(
-        d,
-        "rb.runbook",
+    let dir = with_runbook(
         r#"runbook appr {
   level 1 {
     approval required
@@ -483,14 +466,10 @@ fn approval_comes_from_another_process_and_a_denial_stops_the_run() {
 }
 "#,
     );
+    let d = dir.path();
     for approve in [true, false] {
         let _ = std::fs::remove_dir_all(d.join("state"));
-        let mut child = cmd(d)
-            .args(["run", "rb.runbook", "--level", "1", "--operator", "alice", "--reason", "r"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn");
+        let mut child = spawn_level_1(d, "alice", "r", Stdio::piped);
         let mut id = String::new();
         wait_for("waiting_approval", || {
             let runs = runs_json(d);
@@ -525,19 +504,11 @@ fn approval_comes_from_another_process_and_a_denial_stops_the_run() {
 
 #[test]
 fn a_second_concurrent_run_is_refused_and_cooldown_is_enforced() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    write(
-        d,
-        "rb.runbook",
+    let dir = with_runbook(
         "runbook lk {\n  level 1 {\n    cooldown 1h\n    step wait 1s\n  }\n  level 2 {\n    step wait 0s\n  }\n}\n",
     );
-    let mut first = cmd(d)
-        .args(["run", "rb.runbook", "--level", "1", "--operator", "a", "--reason", "r"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let d = dir.path();
+    let mut first = spawn_level_1(d, "a", "r", Stdio::null);
     wait_for("running", || runs_json(d).as_array().and_then(|a| a.first()).is_some_and(|r| r["status"] == "running"));
     let out = run_level(d, "2", &[]);
     assert_eq!(out.status.code(), Some(1));
@@ -550,11 +521,7 @@ fn a_second_concurrent_run_is_refused_and_cooldown_is_enforced() {
 
 #[test]
 fn sigterm_interrupts_the_run_and_resume_finishes_it() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    write(
-        d,
-        "rb.runbook",
+    let dir = with_runbook(
         r#"runbook intr {
   level 1 {
     step shell "echo one >> log"
@@ -564,12 +531,8 @@ fn sigterm_interrupts_the_run_and_resume_finishes_it() {
 }
 "#,
     );
-    let mut child = cmd(d)
-        .args(["run", "rb.runbook", "--level", "1", "--operator", "a", "--reason", "r"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let d = dir.path();
+    let mut child = spawn_level_1(d, "a", "r", Stdio::piped);
     wait_for("pid2", || std::fs::read_to_string(d.join("pid2")).is_ok_and(|s| s.ends_with('\n')));
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     assert!(status.success());

@@ -2,24 +2,21 @@
 //! runs exactly once unless it was cut off mid-run (then twice, and the journal says it was run again), the
 //! journal parses and is complete, and no file is lost or half-written.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
+use support::bin::Test;
 
 const TRIALS: u64 = 60;
 const STEPS: usize = 8;
 
-fn ripcord(dir: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ripcord"));
-    c.current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env("RIPCORD_STATE_DIR", dir.join("state"))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    c
+/// `ripcord ARGS...` in `dir`, its state in `dir/state`, its output dropped.
+fn ripcord(dir: &Path, args: &[&str]) -> Test {
+    Test::with_state_in(dir).args(args).stdout(Stdio::null()).stderr(Stdio::null())
 }
 
 fn journal_lines(path: &Path) -> Vec<Value> {
@@ -60,10 +57,9 @@ fn sigkill_at_random_points_then_resume() {
         std::fs::write(files.join("app.conf"), "old\n").expect("write");
         seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         let delay = (seed >> 33) % 220;
-        let mut child = ripcord(d)
-            .args(["run", "rb.runbook", "--level", "1", "--operator", "crash", "--reason", "test", "--yes"])
-            .spawn()
-            .expect("spawn");
+        let mut child =
+            ripcord(d, &["run", "rb.runbook", "--level", "1", "--operator", "crash", "--reason", "test", "--yes"])
+                .spawn();
         std::thread::sleep(Duration::from_millis(delay));
         let _ = Command::new("kill").args(["-KILL", &child.id().to_string()]).status();
         let _ = child.wait();
@@ -86,7 +82,7 @@ fn sigkill_at_random_points_then_resume() {
         let id = first["run_id"].as_str().expect("run id").to_string();
         let ended = std::fs::read_to_string(path).expect("journal").contains(r#""event":"end""#);
         if !ended {
-            let status = ripcord(d).args(["resume", &id]).status().expect("resume");
+            let status = ripcord(d, &["resume", &id]).status();
             assert_eq!(status.code(), Some(0), "trial {trial} (killed after {delay}ms): resume failed");
             resumed += 1;
         }
@@ -109,7 +105,7 @@ fn sigkill_at_random_points_then_resume() {
         }
         assert_eq!(std::fs::read_to_string(files.join("app.conf")).expect("restored"), good, "trial {trial}");
         // Undo puts back the content from before the run, however often the restore was cut off.
-        let status = ripcord(d).args(["undo", &id]).status().expect("undo");
+        let status = ripcord(d, &["undo", &id]).status();
         assert!(status.success(), "trial {trial}: undo failed");
         assert_eq!(std::fs::read_to_string(files.join("app.conf")).expect("undone"), "old\n", "trial {trial}: undo");
         let leftovers = std::fs::read_dir(&files)

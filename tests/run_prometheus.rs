@@ -6,27 +6,23 @@
 //! Without the `prometheus` binary the test fails when `CI` is set and otherwise says it skips.
 //! (`verify CONDITION` without `--prometheus` is covered in tests/run.rs.)
 
-use std::io::Write;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::bin::{Test, describe, text};
+use support::installed;
+use support::prometheus::{PROMETHEUS, scraped, wait_for_value};
 
-mod support;
-use support::prometheus::*;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+/// `ripcord ARGS...` in `dir`, plain output (`RIPCORD_PLAIN=1`).
+fn ripcord(dir: &Path, args: &[&str]) -> Test {
+    Test::in_dir(dir).env("RIPCORD_PLAIN", "1").args(args)
 }
 
-fn ripcord(dir: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_ripcord"));
-    c.current_dir(dir).env("NO_COLOR", "1").env("RIPCORD_PLAIN", "1").args(args).stdin(Stdio::null());
-    c
-}
-
-fn run_level(dir: &Path, level: &str, prometheus: &str) -> Command {
+fn run_level(dir: &Path, level: &str, prometheus: &str) -> Test {
     ripcord(
         dir,
         &[
@@ -47,7 +43,7 @@ fn run_level(dir: &Path, level: &str, prometheus: &str) -> Command {
 }
 
 fn runs_json(dir: &Path) -> Vec<Value> {
-    let out = ripcord(dir, &["runs", "--state-dir", "state", "--format", "json"]).output().expect("ripcord runs");
+    let out = ripcord(dir, &["runs", "--state-dir", "state", "--format", "json"]).run();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let doc: Value = serde_json::from_slice(&out.stdout).expect("runs JSON");
     doc.as_array().cloned().unwrap_or_else(|| panic!("`runs --format json` is not an array: {doc}"))
@@ -62,31 +58,15 @@ fn step_end(records: &[Value]) -> &Value {
     records.iter().find(|r| r["event"] == "step_end").expect("a step_end record")
 }
 
-fn describe(out: &Output) -> String {
-    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", out.status, text(&out.stdout), text(&out.stderr))
-}
-
 #[test]
 fn verify_condition_against_a_real_prometheus() {
     let started = Instant::now();
-    if !Path::new(PROMETHEUS).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{PROMETHEUS} is missing and CI is set: .ci/run installs it (apt-get install prometheus)"
-        );
-        // Straight to the stderr handle: libtest captures `eprintln!` of a passing test, and a skip must show.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED verify_condition_against_a_real_prometheus: {PROMETHEUS} is not installed \
-             (apt-get install prometheus); with CI set this is a failure"
-        );
+    if !installed("verify_condition_against_a_real_prometheus", &[PROMETHEUS]) {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let exporter = Exporter::start(0.2);
-    let mut prom = Prometheus::start(d, &exporter.addr);
-    prom.wait_for_first_scrape(Duration::from_secs(30));
+    let (exporter, prom) = scraped(d, 0.2);
     assert_eq!(prom.current(), Some(0.2), "the first scrape");
     let ready_after = started.elapsed();
 
@@ -98,7 +78,7 @@ fn verify_condition_against_a_real_prometheus() {
 
     // 1. The exporter says 0.2 all along: the verify fails once `within` has passed, naming the condition.
     let t = Instant::now();
-    let out = run_level(d, "1", &prom.url).output().expect("run ripcord");
+    let out = run_level(d, "1", &prom.url).run();
     let took = t.elapsed();
     assert_eq!(out.status.code(), Some(1), "{}\nprometheus log:\n{}", describe(&out), prom.log());
     let stdout = text(&out.stdout);
@@ -131,8 +111,7 @@ fn verify_condition_against_a_real_prometheus() {
         &["run", "rb7.runbook", "--level", "1", "--operator", "alice", "--reason", "r", "--state-dir", "state"],
     )
     .args(["--prometheus", &prom.url])
-    .output()
-    .expect("run ripcord");
+    .run();
     assert!(out.status.success(), "the verify read a stale value: {}", describe(&out));
     let runs = runs_json(d);
     let seven = runs.iter().find(|r| r["runbook"] == "live_7s").unwrap_or_else(|| panic!("{runs:?}"));
@@ -145,7 +124,7 @@ fn verify_condition_against_a_real_prometheus() {
     exporter.set(0.2);
     wait_for_value(&prom, 0.2);
     let t = Instant::now();
-    let child = run_level(d, "2", &prom.url).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run");
+    let child = run_level(d, "2", &prom.url).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
     // Let at least two checks see 0.2 first.
     std::thread::sleep(Duration::from_millis(2500));
     exporter.set(0.01);

@@ -2,25 +2,12 @@
 //! with expected and actual timelines, the JUnit report is well-formed XML, and a bad test file is a
 //! diagnostic (never a panic).
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn ripcord(dir: &Path, args: &[&str]) -> std::process::Output {
-    assert_cmd::Command::cargo_bin("ripcord")
-        .expect("binary")
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ripcord")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use support::bin::{ripcord, text};
+use support::root;
 
 /// A test file in `dir` for the repository's storage-migration runbook.
 fn write_test(dir: &Path, name: &str, body: &str) -> PathBuf {
@@ -57,7 +44,7 @@ const FAILING: &str = r#"tests:
 
 #[test]
 fn every_bundled_runbook_has_tests_and_they_pass() {
-    let out = ripcord(&root(), &["test", "tests/runbooks"]);
+    let out = ripcord(root(), &["test", "tests/runbooks"]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", text(&out.stderr));
     assert!(stdout.contains("test result: ok."), "{stdout}");
@@ -244,8 +231,8 @@ fn bad_test_files_are_diagnostics_not_panics() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = ripcord(&root(), &["test"]);
+    let out = ripcord(root(), &["test"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = ripcord(&root(), &["test", "tests/runbooks", "--junit"]);
+    let out = ripcord(root(), &["test", "tests/runbooks", "--junit"]);
     assert_eq!(out.status.code(), Some(2));
 }

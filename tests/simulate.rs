@@ -1,23 +1,13 @@
 //! `ripcord simulate` through the real binary: bundled incidents (timeline and JSON snapshots), what-if
 //! options, the chart's structure, bad input, and the absence of side effects.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn ripcord(dir: &Path, args: &[&str]) -> std::process::Output {
-    assert_cmd::Command::cargo_bin("ripcord")
-        .expect("binary")
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run")
-}
+use support::bin::ripcord;
+use support::root;
 
 fn json(out: &std::process::Output) -> Value {
     assert!(out.status.success(), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
@@ -46,18 +36,18 @@ fn bundled_incidents_snapshot_timeline_and_json() {
     let cases = incidents();
     assert!(cases.len() >= 5, "expected an incident per runbook, found {}", cases.len());
     for (name, runbook, csv) in cases {
-        let text = ripcord(&root(), &["simulate", &runbook, "--series", &csv]);
+        let text = ripcord(root(), &["simulate", &runbook, "--series", &csv]);
         assert!(text.status.success(), "{name}: {}", String::from_utf8_lossy(&text.stderr));
         insta::assert_snapshot!(format!("{name}_timeline"), String::from_utf8_lossy(&text.stdout));
-        let j = json(&ripcord(&root(), &["simulate", &runbook, "--series", &csv, "--format", "json"]));
+        let j = json(&ripcord(root(), &["simulate", &runbook, "--series", &csv, "--format", "json"]));
         insta::assert_json_snapshot!(format!("{name}_json"), j);
     }
 }
 
-#[test]
-fn json_has_exactly_the_documented_shape() {
-    let j = json(&ripcord(
-        &root(),
+/// The bundled storage-migration incident simulated, as JSON.
+fn storage_migration_json() -> Value {
+    json(&ripcord(
+        root(),
         &[
             "simulate",
             "runbooks/storage-migration.runbook",
@@ -66,7 +56,12 @@ fn json_has_exactly_the_documented_shape() {
             "--format",
             "json",
         ],
-    ));
+    ))
+}
+
+#[test]
+fn json_has_exactly_the_documented_shape() {
+    let j = storage_migration_json();
     let keys = |v: &Value| -> Vec<String> { v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default() };
     let mut top = keys(&j);
     top.sort();
@@ -87,17 +82,7 @@ fn json_has_exactly_the_documented_shape() {
 
 #[test]
 fn the_storage_migration_incident_escalates() {
-    let j = json(&ripcord(
-        &root(),
-        &[
-            "simulate",
-            "runbooks/storage-migration.runbook",
-            "--series",
-            "examples/incidents/storage-migration.csv",
-            "--format",
-            "json",
-        ],
-    ));
+    let j = storage_migration_json();
     let runs = j["runs"].as_array().expect("runs");
     assert!(runs.iter().any(|r| r["outcome"] == "escalated"), "no escalation in {runs:#?}");
 }
@@ -121,6 +106,13 @@ runbook small {
 /// x is 1 until 60s, 20 from 60s to 240s, then 1 again: `high` is pending at 60s and fires at 90s.
 const SMALL_SERIES: &str = "time,metric,value\n0,x,1\n15,x,1\n30,x,1\n45,x,1\n60,x,20\n75,x,20\n90,x,20\n105,x,20\n120,x,20\n135,x,20\n150,x,20\n165,x,20\n180,x,20\n195,x,20\n210,x,20\n225,x,20\n240,x,1\n255,x,1\n270,x,1\n285,x,1\n300,x,1\n";
 
+/// `ripcord simulate small.runbook --series x.csv EXTRA...` in `dir`.
+fn simulate_small(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["simulate", "small.runbook", "--series", "x.csv"];
+    args.extend_from_slice(extra);
+    ripcord(dir, &args)
+}
+
 fn small_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("small.runbook"), SMALL).expect("write");
@@ -131,7 +123,7 @@ fn small_dir() -> tempfile::TempDir {
 #[test]
 fn timing_verify_on_the_series_and_no_side_effects() {
     let dir = small_dir();
-    let j = json(&ripcord(dir.path(), &["simulate", "small.runbook", "--series", "x.csv", "--format", "json"]));
+    let j = json(&simulate_small(dir.path(), &["--format", "json"]));
     let states: Vec<(i64, String)> = j["transitions"]
         .as_array()
         .expect("t")
@@ -153,21 +145,7 @@ fn timing_verify_on_the_series_and_no_side_effects() {
 #[test]
 fn injected_failures_retry_with_backoff_and_denied_approval_fails() {
     let dir = small_dir();
-    let j = json(&ripcord(
-        dir.path(),
-        &[
-            "simulate",
-            "small.runbook",
-            "--series",
-            "x.csv",
-            "--format",
-            "json",
-            "--fail",
-            "L1.S1",
-            "--approve",
-            "2=deny",
-        ],
-    ));
+    let j = json(&simulate_small(dir.path(), &["--format", "json", "--fail", "L1.S1", "--approve", "2=deny"]));
     let first = &j["runs"][0];
     assert_eq!(first["steps"][0]["outcome"], "failed");
     assert_eq!(first["steps"][1]["outcome"], "skipped");
@@ -180,10 +158,7 @@ fn injected_failures_retry_with_backoff_and_denied_approval_fails() {
 #[test]
 fn approval_after_a_delay_starts_steps_later() {
     let dir = small_dir();
-    let j = json(&ripcord(
-        dir.path(),
-        &["simulate", "small.runbook", "--series", "x.csv", "--format", "json", "--approve", "2=after:5m"],
-    ));
+    let j = json(&simulate_small(dir.path(), &["--format", "json", "--approve", "2=after:5m"]));
     assert_eq!(j["runs"][1]["t"], 150);
     assert_eq!(j["runs"][1]["steps"][0]["t"], 450);
 }
@@ -191,10 +166,7 @@ fn approval_after_a_delay_starts_steps_later() {
 #[test]
 fn the_chart_has_one_line_per_metric_one_region_per_firing_interval_and_one_marker_per_run() {
     let dir = small_dir();
-    let out = ripcord(
-        dir.path(),
-        &["simulate", "small.runbook", "--series", "x.csv", "--chart", "out.svg", "--format", "json"],
-    );
+    let out = simulate_small(dir.path(), &["--chart", "out.svg", "--format", "json"]);
     let j = json(&out);
     let svg = std::fs::read_to_string(dir.path().join("out.svg")).expect("chart written");
     let doc = roxmltree::Document::parse(&svg).expect("the chart is well-formed XML");
@@ -234,10 +206,10 @@ fn bad_series_input_is_a_diagnostic_with_file_and_line() {
 #[test]
 fn bad_options_are_refused() {
     let dir = small_dir();
-    let out = ripcord(dir.path(), &["simulate", "small.runbook", "--series", "x.csv", "--fail", "L1.S9"]);
+    let out = simulate_small(dir.path(), &["--fail", "L1.S9"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("RC406"));
-    let out = ripcord(dir.path(), &["simulate", "small.runbook", "--series", "x.csv", "--approve", "2=later"]);
+    let out = simulate_small(dir.path(), &["--approve", "2=later"]);
     assert_eq!(out.status.code(), Some(2));
     let out = ripcord(dir.path(), &["simulate", "small.runbook"]);
     assert_eq!(out.status.code(), Some(2));

@@ -5,119 +5,15 @@
 //!
 //! Without the `prometheus` or `promtool` binary the test fails when `CI` is set and otherwise says it skips.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-
-mod support;
-use support::prometheus::{PROMETHEUS, free_port, http_get};
-
-const PROMTOOL: &str = "/usr/bin/promtool";
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn describe(out: &Output) -> String {
-    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", out.status, text(&out.stdout), text(&out.stderr))
-}
-
-fn ripcord(dir: &Path, args: &[&str]) -> Output {
-    assert_cmd::Command::cargo_bin("ripcord")
-        .expect("binary")
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run ripcord")
-}
-
-/// Whether the binaries are there; `false` (after saying so) means skip. Fails with `CI` set.
-fn have_tools(test: &str) -> bool {
-    for tool in [PROMETHEUS, PROMTOOL] {
-        if !Path::new(tool).exists() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{tool} is missing and CI is set: .ci/run installs it (apt-get install prometheus)"
-            );
-            // Straight to the stderr handle: libtest captures `eprintln!` of a passing test, and a skip must show.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {test}: {tool} is not installed (apt-get install prometheus); with CI set this is a failure"
-            );
-            return false;
-        }
-    }
-    true
-}
-
-/// Prometheus serving a TSDB directory that already holds backfilled blocks; killed when dropped.
-struct Backfilled {
-    child: Child,
-    url: String,
-    log: std::path::PathBuf,
-}
-
-impl Backfilled {
-    fn start(dir: &Path, tsdb: &Path) -> Backfilled {
-        let port = free_port();
-        let config = dir.join("prometheus.yml");
-        std::fs::write(&config, "global:\n  scrape_interval: 15s\n").expect("write the config");
-        let log = dir.join("prometheus.log");
-        let out = std::fs::File::create(&log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        let child = Command::new(PROMETHEUS)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", tsdb.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--storage.tsdb.retention.time=30d")
-            .arg("--log.level=warn")
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("start prometheus");
-        Backfilled { child, url: format!("http://127.0.0.1:{port}"), log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits until Prometheus is ready and answers a query over the backfilled samples.
-    fn wait_for_history(&mut self, at_s: i64) {
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("prometheus exited ({status}) before it was ready:\n{}", self.log());
-            }
-            if let Some((200, body)) = http_get(&self.url, &format!("/api/v1/query?query=app_errors_ratio&time={at_s}"))
-                && let Ok(doc) = serde_json::from_str::<Value>(&body)
-                && doc.pointer("/data/result/0/value/1").is_some()
-            {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "prometheus at {} did not serve the backfilled history within 30s:\n{}",
-                self.url,
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Backfilled {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use support::bin::{describe, ripcord, text};
+use support::installed;
+use support::prometheus::{PROMETHEUS, PROMTOOL, Prometheus, free_port};
 
 const RUNBOOK: &str = "runbook backtest {\n  evaluate every 15s\n  metric app_errors_ratio = promql \"app_errors_ratio\"\n  trigger high: app_errors_ratio > 0.05 for 1m -> level 1\n  level 1 {\n    step shell \"true\"\n  }\n}\n";
 
@@ -133,7 +29,7 @@ fn firing_times(doc: &Value) -> Vec<Value> {
 
 #[test]
 fn backtest_against_backfilled_history_agrees_with_the_series_file() {
-    if !have_tools("backtest_against_backfilled_history_agrees_with_the_series_file") {
+    if !installed("backtest_against_backfilled_history_agrees_with_the_series_file", &[PROMETHEUS, PROMTOOL]) {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -163,8 +59,9 @@ fn backtest_against_backfilled_history_agrees_with_the_series_file() {
         .expect("run promtool");
     assert!(out.status.success(), "promtool could not create the blocks: {}", describe(&out));
 
-    let mut prom = Backfilled::start(d, &tsdb);
-    prom.wait_for_history(rise);
+    // Prometheus serving the TSDB that holds the blocks, once it answers a query over them.
+    let mut prom = Prometheus::launch(d, "global:\n  scrape_interval: 15s\n", &tsdb, "30d");
+    prom.wait_for_query(&format!("/api/v1/query?query=app_errors_ratio&time={rise}"), Duration::from_secs(30));
 
     // Seconds in, seconds out: the same JSON as the CSV of the same samples.
     let (start, end) = (first.to_string(), last.to_string());

@@ -10,17 +10,14 @@
 //! Without `prometheus` or `prometheus-alertmanager` the test fails when `CI` is set and otherwise skips.
 
 mod support;
-mod watch_support;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::prometheus::*;
-use watch_support::Watch;
-
-/// Where Debian's `prometheus-alertmanager` package installs Alertmanager (.ci/run installs it).
-const ALERTMANAGER: &str = "/usr/bin/prometheus-alertmanager";
+use support::alertmanager::{ALERTMANAGER, Alertmanager};
+use support::bin::Test;
+use support::installed;
+use support::prometheus::{Exporter, PROMETHEUS, Prometheus, free_port, http_get};
+use support::watch::Watch;
 
 const TOKEN: &str = "s3cret-token-for-the-webhook";
 
@@ -32,55 +29,10 @@ fn runbook(hold: &str) -> String {
     )
 }
 
-/// A child process killed (and reaped) when dropped, even when the test panics.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn ready(base: &str, what: &str, child: &mut Child, log: &Path) {
-    let start = Instant::now();
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited ({status}):\n{}", std::fs::read_to_string(log).unwrap_or_default());
-        }
-        if http_get(base, "/-/ready").is_some_and(|(status, _)| status == 200) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{what} at {base} was not ready:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn spawn_logged(program: &str, args: &[String], dir: &Path, log: &Path) -> Child {
-    let out = std::fs::File::create(log).expect("log file");
-    let err = out.try_clone().expect("log file");
-    Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {program}: {e}"))
-}
-
 #[test]
 fn exported_rules_fire_through_prometheus_and_alertmanager_into_watch() {
-    for tool in [PROMETHEUS, ALERTMANAGER] {
-        if !Path::new(tool).exists() {
-            assert!(std::env::var_os("CI").is_none(), "{tool} is missing, and CI is set");
-            eprintln!("skipping: {tool} is not installed");
-            return;
-        }
+    if !installed("exported_rules_fire_through_prometheus_and_alertmanager_into_watch", &[PROMETHEUS, ALERTMANAGER]) {
+        return;
     }
     let began = Instant::now();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -90,26 +42,19 @@ fn exported_rules_fire_through_prometheus_and_alertmanager_into_watch() {
     // 1. The rules, exported by the real binary.
     let source = d.join("scale_out.runbook");
     std::fs::write(&source, runbook("")).expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_ripcord"))
-        .args(["export", "prometheus-rules"])
-        .arg(&source)
-        .output()
-        .expect("run ripcord export");
+    let out = Test::new().env_inherited("NO_COLOR").args(["export", "prometheus-rules"]).arg(&source).run();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let rules = String::from_utf8(out.stdout).expect("UTF-8 rules");
     assert!(rules.contains("ripcord_runbook: scale_out") && rules.contains("ripcord_level: \"1\""), "{rules}");
     std::fs::write(d.join("rules.yml"), &rules).expect("write the rules");
 
     let am_port = free_port();
-    let am_url = format!("http://127.0.0.1:{am_port}");
     // 2. Prometheus with the exported rules, alerting to the Alertmanager started below (it retries until then).
     let prom_dir = d.join("prom");
     std::fs::create_dir_all(prom_dir.join("tsdb")).expect("mkdir");
-    let prom_port = free_port();
-    let prom_url = format!("http://127.0.0.1:{prom_port}");
-    std::fs::write(
-        prom_dir.join("prometheus.yml"),
-        format!(
+    let mut prom = Prometheus::launch(
+        &prom_dir,
+        &format!(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
              rule_files:\n  - '{}'\n\
              alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
@@ -117,36 +62,24 @@ fn exported_rules_fire_through_prometheus_and_alertmanager_into_watch() {
             d.join("rules.yml").display(),
             exporter.addr
         ),
-    )
-    .expect("write the Prometheus config");
-    let prom_log = prom_dir.join("prometheus.log");
-    let mut prom = Guard(spawn_logged(
-        PROMETHEUS,
-        &[
-            format!("--config.file={}", prom_dir.join("prometheus.yml").display()),
-            format!("--storage.tsdb.path={}", prom_dir.join("tsdb").display()),
-            format!("--web.listen-address=127.0.0.1:{prom_port}"),
-            "--storage.tsdb.retention.time=1h".to_string(),
-            "--log.level=warn".to_string(),
-        ],
-        &prom_dir,
-        &prom_log,
-    ));
-    ready(&prom_url, "prometheus", &mut prom.0, &prom_log);
-    let (_, loaded) = http_get(&prom_url, "/api/v1/rules").expect("GET /api/v1/rules");
+        &prom_dir.join("tsdb"),
+        "1h",
+    );
+    prom.wait_ready();
+    let (_, loaded) = http_get(&prom.url, "/api/v1/rules").expect("GET /api/v1/rules");
     assert!(loaded.contains("\"name\":\"errors_high\""), "the exported rule is not loaded: {loaded}");
 
     // 3. `watch`, with the token, and the runbook's own trigger held for 1h.
     std::fs::create_dir(d.join("books")).expect("mkdir");
     std::fs::write(d.join("books/scale_out.runbook"), runbook(" for 1h")).expect("write");
     std::fs::write(d.join("token"), format!("{TOKEN}\n")).expect("write the token");
-    let w = Watch::start(d, &["books", "--prometheus", &prom_url, "--state-dir", "state", "--token-file", "token"]);
+    let w = Watch::start(d, &["books", "--prometheus", &prom.url, "--state-dir", "state", "--token-file", "token"]);
 
     // 4. Alertmanager: one route, a webhook receiver with the token from a credentials file.
     std::fs::write(d.join("am-token"), TOKEN).expect("write");
-    std::fs::write(
-        d.join("alertmanager.yml"),
-        format!(
+    let am = Alertmanager::start(
+        d,
+        &format!(
             "route:\n  receiver: ripcord\n  group_by: ['alertname', 'ripcord_runbook']\n  group_wait: 1s\n  \
              group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: ripcord\n    webhook_configs:\n      \
              - url: 'http://{}/api/alertmanager'\n        send_resolved: false\n        http_config:\n          \
@@ -154,23 +87,8 @@ fn exported_rules_fire_through_prometheus_and_alertmanager_into_watch() {
             w.base,
             d.join("am-token").display()
         ),
-    )
-    .expect("write the Alertmanager config");
-    std::fs::create_dir(d.join("am-data")).expect("mkdir");
-    let am_log = d.join("alertmanager.log");
-    let mut am = Guard(spawn_logged(
-        ALERTMANAGER,
-        &[
-            format!("--config.file={}", d.join("alertmanager.yml").display()),
-            format!("--storage.path={}", d.join("am-data").display()),
-            format!("--web.listen-address=127.0.0.1:{am_port}"),
-            "--cluster.listen-address=".to_string(),
-            "--log.level=debug".to_string(),
-        ],
-        d,
-        &am_log,
-    ));
-    ready(&am_url, "alertmanager", &mut am.0, &am_log);
+        am_port,
+    );
 
     // 5. The metric goes bad: the alert fires in Prometheus, Alertmanager posts it, `watch` runs the level.
     exporter.set(0.5);
@@ -181,8 +99,8 @@ fn exported_rules_fire_through_prometheus_and_alertmanager_into_watch() {
             start.elapsed() < Duration::from_secs(40),
             "the level did not run.\nwatch:\n{}\nalertmanager:\n{}\nprometheus:\n{}",
             w.text(),
-            std::fs::read_to_string(&am_log).unwrap_or_default(),
-            std::fs::read_to_string(&prom_log).unwrap_or_default()
+            am.log(),
+            prom.log()
         );
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -2,12 +2,13 @@
 //! bearer-token auth on POSTs, the Alertmanager webhook (started, duplicate, unknown runbook), `/healthz`,
 //! `/metrics`, the status page, refusing a non-loopback listen without a token, and SIGTERM exiting 0.
 
-mod watch_support;
+mod support;
 
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use watch_support::{Watch, runbook, trigger};
+use support::bin::Test;
+use support::watch::{Watch, runbook, trigger};
 
 const RUNBOOK: &str = "runbook api {\n  evaluate every 1s\n  metric errors = promql \"app_errors_ratio\"\n  trigger high: errors > 0.1 for 3s -> level 1\n  level 1 {\n    step shell \"echo ran > fired.txt\"\n  }\n}\n";
 
@@ -107,11 +108,10 @@ fn api_auth_alertmanager_and_sigterm() {
 fn refuses_to_listen_beyond_loopback_without_a_token() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("a.runbook"), RUNBOOK).expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_ripcord"))
-        .current_dir(dir.path())
+    let out = Test::in_dir(dir.path())
+        .env_inherited("NO_COLOR")
         .args(["watch", "a.runbook", "--prometheus", "http://127.0.0.1:9", "--listen", "0.0.0.0:0"])
-        .output()
-        .expect("run");
+        .run();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("without --token-file"));
 }
@@ -128,14 +128,11 @@ fn start_approve_and_interrupted_runs_left_alone() {
     std::fs::write(d.join("token"), "t0k\n").expect("write");
 
     // An interrupted run, made by `ripcord run` and SIGTERM.
-    let mut run = Command::new(env!("CARGO_BIN_EXE_ripcord"))
-        .current_dir(d)
-        .env("NO_COLOR", "1")
+    let mut run = Test::in_dir(d)
         .args(["run", "gated.runbook", "--level", "2", "--operator", "a", "--reason", "r", "--state-dir", "state"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("run");
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
     let start = Instant::now();
     loop {
         let runs = std::fs::read_dir(d.join("state/runs")).map(|r| r.count()).unwrap_or(0);

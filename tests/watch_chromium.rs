@@ -5,14 +5,14 @@
 //! Without `chromium` or `prometheus` the test fails when `CI` is set and otherwise says it skips.
 
 mod support;
-mod watch_support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use support::prometheus::*;
-use watch_support::{Watch, trigger};
+use support::prometheus::{PROMETHEUS, scraped};
+use support::watch::{Watch, trigger};
+use support::{installed, root};
 
 /// Where Debian's `chromium` package installs the browser (.ci/run installs it).
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -52,18 +52,12 @@ fn chromium(profile: &Path, args: &[&str]) -> String {
 
 #[test]
 fn status_page_renders_in_headless_chromium() {
-    for tool in [CHROMIUM, PROMETHEUS] {
-        if !Path::new(tool).exists() {
-            assert!(std::env::var_os("CI").is_none(), "{tool} is missing, and CI is set");
-            eprintln!("skipping: {tool} is not installed");
-            return;
-        }
+    if !installed("status_page_renders_in_headless_chromium", &[CHROMIUM, PROMETHEUS]) {
+        return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let exporter = Exporter::start(0.2);
-    let mut prom = Prometheus::start(d, &exporter.addr);
-    prom.wait_for_first_scrape(Duration::from_secs(30));
+    let (exporter, prom) = scraped(d, 0.2);
     std::fs::create_dir(d.join("books")).expect("mkdir");
     std::fs::write(d.join("books/status_page_demo.runbook"), RUNBOOK).expect("write");
     let mut w = Watch::start(d, &["books", "--prometheus", &prom.url, "--state-dir", "state"]);
@@ -85,7 +79,7 @@ fn status_page_renders_in_headless_chromium() {
     assert!(dom.contains("<td class=\"pending\">pending</td>"), "{dom}");
     assert!(dom.contains("succeeded"), "the run is missing:\n{dom}");
 
-    let artifacts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+    let artifacts = root().join("target/test-artifacts");
     std::fs::create_dir_all(&artifacts).expect("mkdir target/test-artifacts");
     let png = artifacts.join("status.png");
     let _ = std::fs::remove_file(&png);

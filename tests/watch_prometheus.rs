@@ -6,14 +6,14 @@
 //! Without the `prometheus` binary the test fails when `CI` is set and otherwise says it skips.
 
 mod support;
-mod watch_support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::prometheus::*;
-use watch_support::{Watch, runbook, trigger};
+use support::installed;
+use support::prometheus::{PROMETHEUS, scraped};
+use support::watch::{Watch, runbook, trigger};
 
 /// The URL of this test's webhook receiver, set once before the runbook is first written.
 static HOOK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -46,18 +46,14 @@ fn state<'a>(s: &'a Value, name: &str) -> &'a str {
 
 #[test]
 fn watch_fires_runs_and_reloads_against_a_real_prometheus() {
-    if !Path::new(PROMETHEUS).exists() {
-        assert!(std::env::var_os("CI").is_none(), "{PROMETHEUS} is missing, and CI is set");
-        eprintln!("skipping: {PROMETHEUS} is not installed");
+    if !installed("watch_fires_runs_and_reloads_against_a_real_prometheus", &[PROMETHEUS]) {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let (hook_url, hook) = webhook_receiver();
     HOOK.set(hook_url).expect("the hook URL is set once");
-    let exporter = Exporter::start(0.2);
-    let mut prom = Prometheus::start(d, &exporter.addr);
-    prom.wait_for_first_scrape(Duration::from_secs(30));
+    let (exporter, prom) = scraped(d, 0.2);
     let books = d.join("books");
     std::fs::create_dir(&books).expect("mkdir");
     let rb = books.join("live.runbook");

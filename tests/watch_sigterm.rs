@@ -2,16 +2,13 @@
 //! further step starts, the run is left `interrupted` for `ripcord resume`), and only a step still running when
 //! the grace runs out is interrupted. Either way `watch` exits 0. No Prometheus is needed: runs start by the API.
 
-mod watch_support;
+mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use watch_support::Watch;
+use support::watch::Watch;
 
 const RUNBOOK: &str = "runbook slow {\n  metric errors = promql \"app_errors_ratio\"\n  trigger high: errors > 0.1 -> level 1\n  level 1 {\n    step shell \"sleep 2; touch done\"\n    step shell \"touch second\"\n  }\n  level 2 {\n    step shell \"sleep 6; touch late\"\n  }\n}\n";
 
@@ -30,49 +27,16 @@ fn has(records: &[Value], event: &str) -> bool {
     records.iter().any(|r| r["event"] == event)
 }
 
-/// `ripcord watch` with `--grace GRACE` (the shared `Watch::start` fixes the grace at 5s), as a `Watch`.
-fn spawn_watch(d: &Path, grace: &str) -> Watch {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ripcord"))
-        .current_dir(d)
-        .env("NO_COLOR", "1")
-        .args(["watch", "slow.runbook", "--prometheus", "http://127.0.0.1:9", "--state-dir", "state"])
-        .args(["--token-file", "token", "--listen", "127.0.0.1:0", "--grace", grace])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ripcord watch");
-    let log = Arc::new(Mutex::new(String::new()));
-    let stderr = child.stderr.take().expect("stderr");
-    let l = Arc::clone(&log);
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let mut g = l.lock().unwrap_or_else(|p| p.into_inner());
-            g.push_str(&line);
-            g.push('\n');
-        }
-    });
-    let mut w = Watch { child, base: String::new(), log };
-    let start = Instant::now();
-    loop {
-        if let Some(addr) = w.text().lines().find_map(|l| l.strip_prefix("watch: listening on http://")) {
-            w.base = addr.trim().to_string();
-            return w;
-        }
-        if let Ok(Some(status)) = w.child.try_wait() {
-            panic!("watch exited ({status}):\n{}", w.text());
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "watch did not listen:\n{}", w.text());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Starts `level` through the API and waits until its first step has started.
 fn start_level(d: &Path, grace: &str, level: u32) -> Watch {
     std::fs::write(d.join("slow.runbook"), RUNBOOK).expect("write");
     std::fs::write(d.join("token"), "t0k\n").expect("write");
     // Nothing listens on port 9 of loopback: queries fail, no trigger fires; runs start by the API only.
-    let w = spawn_watch(d, grace);
+    let w = Watch::start_with_grace(
+        d,
+        &["slow.runbook", "--prometheus", "http://127.0.0.1:9", "--state-dir", "state", "--token-file", "token"],
+        grace,
+    );
     let body = format!(r#"{{"operator":"alice","reason":"test","runbook":"slow","level":{level}}}"#);
     let (code, v) = w.post("/api/runs", Some("t0k"), &body);
     assert!(code == 200 || code == 201 || code == 202, "{code} {v}\n{}", w.text());

@@ -450,11 +450,9 @@ class Model:
             v = self.value(node[1], t)
             return None if v is None else -v
         if k == "bin":
-            a = self.value(node[2], t)
-            b = self.value(node[3], t)
-            if a is None or b is None:
+            if (pair := self.operands(node, t)) is None:
                 return None
-            op = node[1]
+            (a, b), op = pair, node[1]
             if op == "+":
                 return a + b
             if op == "-":
@@ -464,6 +462,12 @@ class Model:
             return ieee_div(a, b)
         raise ValueError(k)
 
+    def operands(self, node, t: int):
+        """The values of a binary node's two operands at `t`, or None when either has none."""
+        a = self.value(node[2], t)
+        b = self.value(node[3], t)
+        return None if a is None or b is None else (a, b)
+
     def cond(self, node, t: int) -> bool:
         k = node[0]
         if k == "and":
@@ -471,11 +475,9 @@ class Model:
         if k == "or":
             return self.cond(node[1], t) or self.cond(node[2], t)
         if k == "cmp":
-            a = self.value(node[2], t)
-            b = self.value(node[3], t)
-            if a is None or b is None:
+            if (pair := self.operands(node, t)) is None:
                 return False
-            op = node[1]
+            (a, b), op = pair, node[1]
             return {">": a > b, ">=": a >= b, "<": a < b, "<=": a <= b,
                     "==": a == b, "!=": a != b}[op]
         raise ValueError(k)

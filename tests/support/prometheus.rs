@@ -1,12 +1,11 @@
 //! A real Prometheus on loopback for the tests that need one: a tiny exporter the test controls (one gauge,
-//! `app_errors_ratio`), and Prometheus 2.42 scraping it every second from a temporary TSDB. Both are stopped
-//! when their guards drop, also when a test panics.
-#![allow(dead_code, reason = "each test crate uses part of this support module")]
+//! `app_errors_ratio`), and Prometheus 2.42 scraping it every second from a temporary TSDB, or serving a TSDB
+//! the test filled, or loading the test's own configuration. Both are stopped when their guards drop, also
+//! when a test panics.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -14,8 +13,13 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::daemon::Daemon;
+
 /// Where Debian's package installs Prometheus (.ci/run installs it).
 pub const PROMETHEUS: &str = "/usr/bin/prometheus";
+
+/// Where Debian's package installs promtool.
+pub const PROMTOOL: &str = "/usr/bin/promtool";
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
@@ -99,60 +103,69 @@ impl Drop for Exporter {
 
 /// A Prometheus child process, killed (and reaped) when dropped, even when the test panics.
 pub struct Prometheus {
-    pub child: Child,
+    pub daemon: Daemon,
     pub url: String,
-    pub log: PathBuf,
 }
 
 impl Prometheus {
+    /// Scraping the exporter at `target` every second, with a fresh TSDB in `dir/tsdb`.
     pub fn start(dir: &Path, target: &str) -> Prometheus {
-        let port = free_port();
-        let config = dir.join("prometheus.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
-                 scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['{target}']\n"
-            ),
-        )
-        .expect("write the Prometheus config");
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['{target}']\n"
+        );
         let data = dir.join("tsdb");
         std::fs::create_dir(&data).expect("mkdir tsdb");
-        let log = dir.join("prometheus.log");
-        let out = std::fs::File::create(&log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        let child = Command::new(PROMETHEUS)
-            .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", data.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--storage.tsdb.retention.time=1h")
-            .arg("--log.level=warn")
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("start prometheus");
-        Prometheus { child, url: format!("http://127.0.0.1:{port}"), log }
+        Prometheus::launch(dir, &config, &data, "1h")
+    }
+
+    /// Writes `config` to `dir/prometheus.yml` and starts Prometheus on a free port of loopback with its TSDB
+    /// in `tsdb`, kept for `retention`, and its log in `dir/prometheus.log`. Does not wait.
+    pub fn launch(dir: &Path, config: &str, tsdb: &Path, retention: &str) -> Prometheus {
+        let port = free_port();
+        let config_file = dir.join("prometheus.yml");
+        std::fs::write(&config_file, config).expect("write the Prometheus config");
+        let daemon = Daemon::spawn(
+            PROMETHEUS,
+            &[
+                format!("--config.file={}", config_file.display()),
+                format!("--storage.tsdb.path={}", tsdb.display()),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+                format!("--storage.tsdb.retention.time={retention}"),
+                "--log.level=warn".to_string(),
+            ],
+            dir,
+            &dir.join("prometheus.log"),
+        );
+        Prometheus { daemon, url: format!("http://127.0.0.1:{port}") }
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.daemon.log()
+    }
+
+    /// Waits (at most 30s) until `/-/ready` answers 200.
+    pub fn wait_ready(&mut self) {
+        let url = self.url.clone();
+        self.daemon.wait_ready(&url, "prometheus");
     }
 
     /// Waits until `/-/ready` answers 200 and the first scrape of the exporter can be queried.
     pub fn wait_for_first_scrape(&mut self, timeout: Duration) {
+        self.wait_for_query("/api/v1/query?query=app_errors_ratio", timeout);
+    }
+
+    /// Waits until `/-/ready` answers 200 and the instant query `path` has a result.
+    pub fn wait_for_query(&mut self, path: &str, timeout: Duration) {
         let start = Instant::now();
         let mut ready = false;
         loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("prometheus exited ({status}) before it was ready:\n{}", self.log());
-            }
+            self.daemon.assert_running("prometheus");
             if !ready {
                 ready = http_get(&self.url, "/-/ready").is_some_and(|(status, _)| status == 200);
             }
             if ready
-                && let Some((200, body)) = http_get(&self.url, "/api/v1/query?query=app_errors_ratio")
+                && let Some((200, body)) = http_get(&self.url, path)
                 && let Ok(doc) = serde_json::from_str::<Value>(&body)
                 && doc.pointer("/data/result/0/value/1").is_some()
             {
@@ -160,7 +173,7 @@ impl Prometheus {
             }
             assert!(
                 start.elapsed() < timeout,
-                "prometheus at {} was not ready (ready: {ready}) with a first scrape after {timeout:?}:\n{}",
+                "prometheus at {} was not ready (ready: {ready}) with a result for {path} after {timeout:?}:\n{}",
                 self.url,
                 self.log()
             );
@@ -176,13 +189,6 @@ impl Prometheus {
         }
         let doc: Value = serde_json::from_str(&body).ok()?;
         doc.pointer("/data/result/0/value/1")?.as_str()?.parse().ok()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -206,4 +212,13 @@ pub fn wait_for_value(prom: &Prometheus, value: f64) {
         assert!(start.elapsed() < Duration::from_secs(10), "prometheus did not scrape {value}:\n{}", prom.log());
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// An exporter at `initial` and a Prometheus in `dir` scraping it, once the first scrape can be queried
+/// (at most 30s).
+pub fn scraped(dir: &Path, initial: f64) -> (Exporter, Prometheus) {
+    let exporter = Exporter::start(initial);
+    let mut prom = Prometheus::start(dir, &exporter.addr);
+    prom.wait_for_first_scrape(Duration::from_secs(30));
+    (exporter, prom)
 }

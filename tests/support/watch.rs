@@ -1,6 +1,5 @@
-//! Helpers for the `watch` integration tests: the real binary as a child (killed when dropped), its stderr
-//! collected, and a tiny HTTP/1.1 client with headers and a body.
-#![allow(dead_code)]
+//! `ripcord watch` as a child of the test (killed when dropped), its stderr collected, the address it listens
+//! on read from it; and a tiny HTTP/1.1 client with headers and a body for its API.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -11,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::bin::Test;
+
 pub struct Watch {
     pub child: Child,
     pub base: String,
@@ -18,19 +19,20 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// Starts `ripcord watch ARGS --listen 127.0.0.1:0` in `dir` and waits for its address.
+    /// Starts `ripcord watch ARGS --listen 127.0.0.1:0 --grace 5s` in `dir` and waits for its address.
     pub fn start(dir: &Path, args: &[&str]) -> Watch {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ripcord"))
-            .current_dir(dir)
-            .env("NO_COLOR", "1")
+        Watch::start_with_grace(dir, args, "5s")
+    }
+
+    /// Starts `ripcord watch ARGS --listen 127.0.0.1:0 --grace GRACE` in `dir` and waits for its address.
+    pub fn start_with_grace(dir: &Path, args: &[&str], grace: &str) -> Watch {
+        let mut child = Test::in_dir(dir)
             .arg("watch")
             .args(args)
-            .args(["--listen", "127.0.0.1:0", "--grace", "5s"])
-            .stdin(Stdio::null())
+            .args(["--listen", "127.0.0.1:0", "--grace", grace])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
-            .spawn()
-            .expect("start ripcord watch");
+            .spawn();
         let log = Arc::new(Mutex::new(String::new()));
         let stderr = child.stderr.take().expect("stderr");
         let l = Arc::clone(&log);
