@@ -2,9 +2,9 @@
 //! logged, and kept in `/api/status` with `last_reload.ok: false` and the reading error; the other runbooks
 //! are watched as usual.
 
-mod watch_support;
+mod support;
 
-use watch_support::{Watch, runbook};
+use support::watch::{Watch, runbook};
 
 const GOOD: &str = "runbook good {\n  evaluate every 1s\n  metric errors = promql \"app_errors_ratio\"\n  trigger high: errors > 0.1 -> level 1\n  level 1 {\n    step shell \"true\"\n  }\n}\n";
 
