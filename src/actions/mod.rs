@@ -9,8 +9,6 @@ pub mod prom;
 pub mod shell;
 
 /// The file steps' former module name, which callers may still use.
-pub use file_steps as files;
-
 use sha2::{Digest, Sha256};
 
 /// Quotes `value` for a POSIX shell so that it is one inert word: `'...'` with each `'` written `'\''`.

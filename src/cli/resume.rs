@@ -4,7 +4,8 @@
 
 use clap::Args;
 
-use super::run::{Format, StateArgs, finish};
+use super::TextOrJson;
+use super::run::{StateArgs, finish};
 
 #[derive(Args, Debug)]
 pub struct ResumeArgs {
@@ -18,13 +19,18 @@ pub struct ResumeArgs {
     /// Prometheus base URL for `verify CONDITION` steps (default: the one the run started with).
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 pub fn run(args: &ResumeArgs) -> u8 {
     let state = args.state.state();
-    let result =
-        crate::interpret::resume(&state, &args.run_id, args.yes, args.prometheus.clone(), args.format == Format::Text);
+    let result = crate::interpret::resume(
+        &state,
+        &args.run_id,
+        args.yes,
+        args.prometheus.clone(),
+        args.format == TextOrJson::Text,
+    );
     finish(result, args.format)
 }

@@ -5,8 +5,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
+use super::TextOrJson;
 use super::input::compile_file;
 use crate::interpret::{self, Context, Outcome, RunStatus};
 use crate::runs::{self, StateDir, StoredRun};
@@ -36,12 +37,6 @@ impl StateArgs {
     }
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    Json,
-}
-
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// The runbook to run.
@@ -66,8 +61,8 @@ pub struct RunArgs {
     /// Approve every level that requires approval, in advance (does not override a cooldown).
     #[arg(long)]
     pub yes: bool,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 pub fn run(args: &RunArgs) -> u8 {
@@ -113,11 +108,11 @@ pub fn run(args: &RunArgs) -> u8 {
         yes: args.yes,
     };
     let level = args.level;
-    finish(interpret::start(plan, ctx, level, args.format == Format::Text), args.format)
+    finish(interpret::start(plan, ctx, level, args.format == TextOrJson::Text), args.format)
 }
 
 /// Prints the outcome and turns it into an exit code (shared with `resume`).
-pub fn finish(result: Result<Outcome, String>, format: Format) -> u8 {
+pub fn finish(result: Result<Outcome, String>, format: TextOrJson) -> u8 {
     let outcome = match result {
         Ok(o) => o,
         Err(e) => {
@@ -130,7 +125,7 @@ pub fn finish(result: Result<Outcome, String>, format: Format) -> u8 {
         _ => None,
     };
     match format {
-        Format::Json => {
+        TextOrJson::Json => {
             let doc = serde_json::json!({
                 "id": outcome.run_id,
                 "runbook": outcome.runbook,
@@ -141,7 +136,7 @@ pub fn finish(result: Result<Outcome, String>, format: Format) -> u8 {
             });
             println!("{doc}");
         }
-        Format::Text => {
+        TextOrJson::Text => {
             println!(
                 "run {} {}{} (journal: {})",
                 outcome.run_id,

@@ -2,7 +2,8 @@
 
 use clap::{Args, Subcommand};
 
-use super::run::{Format, StateArgs};
+use super::TextOrJson;
+use super::run::StateArgs;
 use crate::runs::{self, report};
 
 #[derive(Args, Debug)]
@@ -11,8 +12,8 @@ pub struct RunsArgs {
     pub command: Option<RunsCommand>,
     #[command(flatten)]
     pub state: StateArgs,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
 }
 
 #[derive(Subcommand, Debug)]
@@ -20,8 +21,8 @@ pub enum RunsCommand {
     /// Print a run's audit trail: who ran it and why, each step with its outcome, approvals, escalations.
     Show {
         run_id: String,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
     },
 }
 
@@ -31,14 +32,14 @@ pub fn run(args: &RunsArgs) -> u8 {
         None => {
             let runs: Vec<runs::RunSummary> = runs::all_runs(&state).into_iter().map(|(s, _)| s).collect();
             match args.format {
-                Format::Json => match serde_json::to_string_pretty(&runs) {
+                TextOrJson::Json => match serde_json::to_string_pretty(&runs) {
                     Ok(s) => println!("{s}"),
                     Err(e) => {
                         eprintln!("error: {e}");
                         return 1;
                     }
                 },
-                Format::Text => {
+                TextOrJson::Text => {
                     if runs.is_empty() {
                         println!("no runs in `{}`", state.root.display());
                     }
@@ -67,7 +68,7 @@ pub fn run(args: &RunsArgs) -> u8 {
                 }
             };
             match format {
-                Format::Json => {
+                TextOrJson::Json => {
                     for r in &records {
                         match serde_json::to_string(r) {
                             Ok(s) => println!("{s}"),
@@ -78,7 +79,7 @@ pub fn run(args: &RunsArgs) -> u8 {
                         }
                     }
                 }
-                Format::Text => {
+                TextOrJson::Text => {
                     if let Some(s) = runs::summarize(&state, &records) {
                         println!("run {} of `{}`: {}", s.id, s.runbook, s.status);
                     }

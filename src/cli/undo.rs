@@ -5,7 +5,7 @@
 use clap::Args;
 
 use super::run::StateArgs;
-use crate::actions::files;
+use crate::actions::file_steps;
 use crate::runs::{Event, RunStore, StoredRun};
 
 #[derive(Args, Debug)]
@@ -30,7 +30,7 @@ pub fn run(args: &UndoArgs) -> u8 {
             return 1;
         }
     };
-    let replaced: Vec<files::FileRecord> = records
+    let replaced: Vec<file_steps::FileRecord> = records
         .iter()
         .filter_map(|r| match &r.event {
             Event::StepEnd { files, .. } => Some(files.iter().filter(|f| f.role == "replaced").cloned()),
@@ -52,7 +52,7 @@ pub fn run(args: &UndoArgs) -> u8 {
     let mut failed = false;
     for f in replaced.iter().rev() {
         // The path was resolved and checked when the run wrote it; check it again, links may have changed.
-        let result = files::resolve_under(&f.path, &plan.files_under).and_then(|_| files::undo(f));
+        let result = file_steps::resolve_under(&f.path, &plan.files_under).and_then(|_| file_steps::undo(f));
         let text = match &result {
             Ok(r) if f.kept.is_some() => format!("put back (sha256 {r})"),
             Ok(r) => r.clone(),

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Interpreter;
-use crate::actions::{self, files};
+use crate::actions::{self, file_steps};
 use crate::plan::{Action, ChannelKind, RestoreSource, Step, format_duration};
 use crate::runs::{Event, now_ms};
 
@@ -27,7 +27,7 @@ pub(super) struct ActionResult {
     pub(super) status: Option<u16>,
     pub(super) stdout: String,
     pub(super) stderr: String,
-    pub(super) files: Vec<files::FileRecord>,
+    pub(super) files: Vec<file_steps::FileRecord>,
 }
 
 impl ActionResult {
@@ -106,8 +106,8 @@ impl Interpreter {
                 let store = self.ctx.state.snapshots();
                 let (run_id, step_id) = (self.ctx.run_id.clone(), step.id.clone());
                 blocking(move || {
-                    let resolved = files::resolve_under(&path, &roots)?;
-                    files::snapshot(&resolved, &store, &run_id, &step_id)
+                    let resolved = file_steps::resolve_under(&path, &roots)?;
+                    file_steps::snapshot(&resolved, &store, &run_id, &step_id)
                 })
                 .await
             }
@@ -117,14 +117,14 @@ impl Interpreter {
                 let kept = self.ctx.state.kept(&self.ctx.run_id);
                 let step_id = step.id.clone();
                 blocking(move || {
-                    let target = files::resolve_under(&path, &roots)?;
+                    let target = file_steps::resolve_under(&path, &roots)?;
                     let source = match &from {
-                        RestoreSource::Path(p) => files::resolve_under(p, &roots)?,
-                        RestoreSource::Snapshot => files::newest_snapshot(&target, &store).ok_or_else(|| {
+                        RestoreSource::Path(p) => file_steps::resolve_under(p, &roots)?,
+                        RestoreSource::Snapshot => file_steps::newest_snapshot(&target, &store).ok_or_else(|| {
                             format!("there is no snapshot of `{}` in the state dir", target.display())
                         })?,
                     };
-                    files::restore(&target, &source, &kept, &step_id)
+                    file_steps::restore(&target, &source, &kept, &step_id)
                 })
                 .await
             }
@@ -249,7 +249,7 @@ impl Interpreter {
 
 async fn blocking<F>(f: F) -> ActionResult
 where
-    F: FnOnce() -> Result<Vec<files::FileRecord>, String> + Send + 'static,
+    F: FnOnce() -> Result<Vec<file_steps::FileRecord>, String> + Send + 'static,
 {
     match tokio::task::spawn_blocking(f).await {
         Ok(Ok(files)) => ActionResult { files, ..ActionResult::ok() },

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::actions::{files, shell_quote};
+use crate::actions::{file_steps, shell_quote};
 use crate::plan::{Action, Bindings, ChannelKind, OnFailure, Plan, RestoreSource, Step, Template, format_duration};
 
 pub struct DryRun<'a> {
@@ -157,7 +157,7 @@ impl DryRun<'_> {
 
     /// The path as a run would use it (symbolic links resolved; reading only), or why it would fail.
     fn resolved(&self, path: &str) -> String {
-        match files::resolve_under(path, &self.plan.files_under) {
+        match file_steps::resolve_under(path, &self.plan.files_under) {
             Ok(p) if p.as_os_str() == path => path.to_string(),
             Ok(p) => format!("{path} (resolves to {})", p.display()),
             Err(e) => format!("{path} (would fail: {e})"),

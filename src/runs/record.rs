@@ -7,7 +7,7 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
-use crate::actions::files::FileRecord;
+use crate::actions::file_steps::FileRecord;
 use crate::plan::Plan;
 
 /// One line of the journal: when (ms since the Unix epoch) and what.

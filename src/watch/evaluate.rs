@@ -19,9 +19,9 @@ use super::metrics::labels;
 use super::queries::{self, QuerySpan};
 use super::state::{LiveTrigger, StartResult, WatchState, lock, log};
 use crate::eval::{CompiledCondition, TriggerState};
-use crate::runs::{self, RunStore, now_ms};
 use crate::interpret::{self, Context};
-use crate::plan::{Plan, Target, Template, Variable};
+use crate::plan::{Bindings, Plan, Target, Template};
+use crate::runs::{self, RunStore, now_ms};
 use crate::source::{Series, SeriesSet};
 
 /// Prometheus queries in flight at once during one evaluation.
@@ -304,21 +304,19 @@ fn render_notification(
     message: &Template,
     value: Option<f64>,
 ) -> (Option<String>, String) {
-    let text = message.render(|v| match v {
-        Variable::Trigger => Some(trigger.to_string()),
-        Variable::Runbook => Some(plan.runbook.clone()),
-        Variable::Value => value.map(crate::plan::format_number),
-        Variable::Env(name) => std::env::var(name).ok(),
-        _ => None,
-    });
-    let url = plan.channels.iter().find(|c| c.name == channel).and_then(|c| {
-        c.url.as_ref().map(|u| {
-            u.render(|v| match v {
-                Variable::Env(name) => std::env::var(name).ok(),
-                _ => None,
-            })
-        })
-    });
+    let bindings = Bindings {
+        runbook: Some(plan.runbook.clone()),
+        trigger: Some(trigger.to_string()),
+        value: value.map(crate::plan::format_number),
+        ..Bindings::default()
+    };
+    let text = bindings.render(message);
+    // A channel's URL may name only `${env.NAME}`.
+    let url = plan
+        .channels
+        .iter()
+        .find(|c| c.name == channel)
+        .and_then(|c| c.url.as_ref().map(|u| Bindings::default().render(u)));
     (url, text)
 }
 

@@ -14,8 +14,8 @@ use std::time::Duration;
 use super::state::{LiveTrigger, ReloadStatus, WatchState, WatchedRunbook, lock, log};
 use crate::diagnostic::render_plain;
 use crate::eval::TriggerMachine;
-use crate::runs::now_ms;
 use crate::plan::{Plan, Trigger};
+use crate::runs::now_ms;
 
 /// Every `*.runbook` under `roots` (files given by name are taken whatever they are called).
 pub fn discover(roots: &[PathBuf]) -> Vec<PathBuf> {

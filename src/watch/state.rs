@@ -15,8 +15,8 @@ use serde::Serialize;
 use super::metrics::Metrics;
 use crate::eval::TriggerMachine;
 use crate::interpret;
-use crate::runs::StateDir;
 use crate::plan::{Plan, Trigger};
+use crate::runs::StateDir;
 
 /// Locks `m`, taking the data even if a thread panicked while holding it.
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
