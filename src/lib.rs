@@ -1,8 +1,10 @@
 //! ripcord: recovery runbooks as code.
 //!
-//! The pipeline, each stage in its own module:
-//! `syntax` (text -> `ast`) -> `analyze` (checks, names, types -> `plan::Plan`) -> consumers:
-//! `eval` (trigger state machine), `simulate` (dry-run over recorded series), and the CLI.
+//! The pipeline, each stage in its own module: `syntax` (text -> `ast`) -> `analyze` (checks, names, types ->
+//! `plan::Plan`), driven by `compile`. The plan's consumers: `eval` (the one trigger state machine),
+//! `simulate` (dry-run over recorded series), `interpret` (real runs, journalled in `runs`, side effects in
+//! `actions`), `lint`, `format`, `diff`, `export`, `testing` and `watch` (live over `prometheus`); `cli` is the
+//! thin layer on top. ARCHITECTURE.md has the code map and the layering `tests/architecture.rs` enforces.
 //!
 //! Embedding: [`compile`] turns source text into a plan or the diagnostics that explain why not.
 

@@ -29,10 +29,6 @@ impl Span {
     pub fn to(self, other: Span) -> Span {
         Span::new(self.start.min(other.start), self.end.max(other.end))
     }
-
-    pub fn from_pest(span: pest::Span<'_>) -> Span {
-        Span::new(span.start(), span.end())
-    }
 }
 
 /// A 1-based line and column (columns count characters, not bytes).

@@ -7,10 +7,10 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use super::input::load_runbook;
-use crate::Plan;
 use crate::diagnostic::render_human;
 use crate::diff::{diff_plans, render_text};
 use crate::plan::PLAN_FORMAT;
+use crate::plan::Plan;
 
 /// Snapshot files larger than this are refused (a plan is a few kilobytes per level).
 const MAX_SNAPSHOT_BYTES: u64 = 64 * 1024 * 1024;

@@ -51,7 +51,11 @@ fn format_here(text: &str) -> Result<String, FormatError> {
 }
 
 /// The formatted text compiles to the same plan, with the same warnings, and holds the same comments.
-fn check_same_meaning(before: &crate::Compiled, comments: &[comments::Comment], out: &str) -> Result<(), FormatError> {
+fn check_same_meaning(
+    before: &crate::compile::Compiled,
+    comments: &[comments::Comment],
+    out: &str,
+) -> Result<(), FormatError> {
     let after = crate::compile(out);
     if after.has_errors() {
         let codes: Vec<Code> = after.diagnostics.iter().map(|d| d.code).collect();
@@ -60,7 +64,7 @@ fn check_same_meaning(before: &crate::Compiled, comments: &[comments::Comment], 
     if after.plan != before.plan {
         return Err(FormatError::Unsafe("the formatted text compiles to a different plan".to_string()));
     }
-    let codes = |c: &crate::Compiled| {
+    let codes = |c: &crate::compile::Compiled| {
         let mut v: Vec<Code> = c.diagnostics.iter().map(|d| d.code).collect();
         v.sort();
         v

@@ -160,19 +160,6 @@ fn body(text: &str, header_end: usize, span: Span, children: Vec<Node>) -> Optio
 
 /// The offset just after the first `{` at or after `from`, skipping white space and comments only.
 fn find_open(text: &str, from: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut i = from;
-    while i < bytes.len() {
-        match bytes[i] {
-            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'{' => return Some(i + 1),
-            _ => return None,
-        }
-    }
-    None
+    let i = crate::syntax::skip_trivia(text.as_bytes(), from);
+    (text.as_bytes().get(i) == Some(&b'{')).then_some(i + 1)
 }

@@ -35,7 +35,7 @@ impl Lowering {
         let mut ops: Vec<Op> = Vec::new();
         let mut count = 0usize;
         for part in pair.into_inner() {
-            let span = Span::from_pest(part.as_span());
+            let span = super::span_of(part.as_span());
             let rule = part.as_rule();
             if let Some(op) = prefix_op(rule) {
                 count += 1;

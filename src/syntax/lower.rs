@@ -23,25 +23,19 @@ pub(super) struct Lowering {
 pub(super) fn span_of(pair: &Pair<'_, Rule>) -> Span {
     let span = pair.as_span();
     let Some(last) = pair.clone().into_inner().next_back() else {
-        return Span::from_pest(span);
+        return super::span_of(span);
     };
     let start = span.start();
     let bytes = pair.as_str().as_bytes();
     let mut i = last.as_span().end().saturating_sub(start).min(bytes.len());
     let mut end = i;
-    while i < bytes.len() {
-        match bytes[i] {
-            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            _ => {
-                i += 1;
-                end = i;
-            }
+    loop {
+        i = super::skip_trivia(bytes, i);
+        if i >= bytes.len() {
+            break;
         }
+        i += 1;
+        end = i;
     }
     Span::new(start, start + end)
 }

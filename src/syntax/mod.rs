@@ -38,3 +38,24 @@ pub fn parse(text: &str) -> (Option<Runbook>, Vec<Diagnostic>) {
     }
     (runbook, diagnostics)
 }
+
+/// The span of a pest span: the one conversion, kept here so that pest types never leave `syntax/`.
+fn span_of(span: pest::Span<'_>) -> Span {
+    Span::new(span.start(), span.end())
+}
+
+/// The offset of the first byte at or after `from` that is neither white space nor inside a `#` comment.
+pub fn skip_trivia(bytes: &[u8], mut from: usize) -> usize {
+    while let Some(&b) = bytes.get(from) {
+        match b {
+            b' ' | b'\t' | b'\r' | b'\n' => from += 1,
+            b'#' => {
+                while bytes.get(from).is_some_and(|&c| c != b'\n') {
+                    from += 1;
+                }
+            }
+            _ => break,
+        }
+    }
+    from
+}

@@ -182,7 +182,7 @@ fn finish(mut report: FileReport, started: Instant) -> FileReport {
 }
 
 /// Runs one checked test against its plan.
-pub fn run_case(plan: &crate::Plan, case: Case) -> CaseReport {
+pub fn run_case(plan: &crate::plan::Plan, case: Case) -> CaseReport {
     let started = Instant::now();
     let options = SimulateOptions { start_ms: Some(0), end_ms: Some(case.end_ms), run: case.run };
     let sim = crate::simulate::simulate(plan, &case.series, &options);
