@@ -18,6 +18,7 @@ pub mod files;
 pub mod format;
 pub mod interpret;
 pub mod lint;
+pub mod lsp;
 pub mod plan;
 pub mod simulate;
 pub mod source;
