@@ -80,6 +80,54 @@ fn block_at(text: &str, before: &[Token]) -> Block {
     stack.last().copied().unwrap_or(Block::Top)
 }
 
+/// The declared names: from the index when the text parses, else read from the tokens (a half-typed
+/// runbook does not parse, and its names are still worth offering).
+struct Declared {
+    metrics: Vec<String>,
+    channels: Vec<String>,
+    /// Level numbers and titles.
+    levels: Vec<(String, String)>,
+}
+
+impl Declared {
+    fn new(a: &Analysis) -> Declared {
+        if a.runbook.is_some() {
+            let names = |k| a.index.declared(k).into_iter().map(str::to_string).collect();
+            let levels = a
+                .index
+                .outline
+                .iter()
+                .filter(|o| o.kind == NameKind::Level)
+                .map(|o| (o.name.clone(), o.detail.clone()))
+                .collect();
+            return Declared { metrics: names(NameKind::Metric), channels: names(NameKind::Channel), levels };
+        }
+        let text = a.text.as_str();
+        let toks: Vec<Token> = lex::tokens(text).into_iter().filter(|t| t.kind != Kind::Comment).collect();
+        let mut d = Declared { metrics: Vec::new(), channels: Vec::new(), levels: Vec::new() };
+        for (i, t) in toks.iter().enumerate() {
+            let next = toks.get(i + 1).filter(|n| n.kind == Kind::Ident || n.kind == Kind::Number);
+            let Some(next) = next else { continue };
+            let name = next.text(text).to_string();
+            let after = toks.get(i + 2).map(|n| n.text(text));
+            let before = i.checked_sub(1).map(|j| toks[j].text(text));
+            match t.text(text) {
+                "metric" if after == Some("=") => d.metrics.push(name),
+                "channel" => d.channels.push(name),
+                "level" if next.kind == Kind::Number && !matches!(before, Some("->" | "escalate")) => {
+                    let title = toks
+                        .get(i + 2)
+                        .filter(|n| n.kind == Kind::String)
+                        .map(|n| n.text(text).trim_matches(|c| c == '"' || c == '`').to_string());
+                    d.levels.push((name, title.unwrap_or_default()));
+                }
+                _ => {}
+            }
+        }
+        d
+    }
+}
+
 pub fn complete(a: &Analysis, offset: usize) -> Vec<CompletionItem> {
     let text = a.text.as_str();
     let offset = offset.min(text.len());
@@ -100,23 +148,15 @@ pub fn complete(a: &Analysis, offset: usize) -> Vec<CompletionItem> {
     let line: Vec<&str> = before.iter().filter(|t| t.start >= line_start).map(|t| t.text(text)).collect();
     let prev = line.last().copied();
     let prev2 = if line.len() >= 2 { Some(line[line.len() - 2]) } else { None };
+    let declared = Declared::new(a);
     let metrics = || -> Vec<CompletionItem> {
-        let mut v: Vec<CompletionItem> = a
-            .index
-            .declared(NameKind::Metric)
-            .into_iter()
-            .map(|m| item(m, CompletionItemKind::VARIABLE, "metric"))
-            .collect();
+        let mut v: Vec<CompletionItem> =
+            declared.metrics.iter().map(|m| item(m, CompletionItemKind::VARIABLE, "metric")).collect();
         v.extend(engine::FUNCTIONS.iter().map(|(f, sig)| item(f, CompletionItemKind::FUNCTION, sig)));
         v
     };
     let levels = || -> Vec<CompletionItem> {
-        a.index
-            .outline
-            .iter()
-            .filter(|o| o.kind == NameKind::Level)
-            .map(|o| item(&o.name, CompletionItemKind::ENUM_MEMBER, &o.detail))
-            .collect()
+        declared.levels.iter().map(|(n, title)| item(n, CompletionItemKind::ENUM_MEMBER, title)).collect()
     };
     match (prev2, prev) {
         (_, None) => {
@@ -136,12 +176,8 @@ pub fn complete(a: &Analysis, offset: usize) -> Vec<CompletionItem> {
         }
         (Some("->" | "escalate"), Some("level")) => return levels(),
         (_, Some("notify")) => {
-            let mut v: Vec<CompletionItem> = a
-                .index
-                .declared(NameKind::Channel)
-                .into_iter()
-                .map(|c| item(c, CompletionItemKind::ENUM_MEMBER, "channel"))
-                .collect();
+            let mut v: Vec<CompletionItem> =
+                declared.channels.iter().map(|c| item(c, CompletionItemKind::ENUM_MEMBER, "channel")).collect();
             v.push(item("log", CompletionItemKind::ENUM_MEMBER, "built-in channel: the run's log"));
             return v;
         }
