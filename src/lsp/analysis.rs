@@ -19,44 +19,49 @@ pub struct Analysis {
     pub text: String,
     pub lines: Lines,
     pub problems: Vec<Problem>,
-    /// The syntax tree, when the text parses.
-    pub runbook: Option<Runbook>,
-    pub index: Index,
     /// Why the `ripcord.toml` found was not used.
     pub config_error: Option<String>,
     /// The file the document is, when it is one (for the configuration and the series beside it).
     pub path: Option<PathBuf>,
+    /// The syntax tree (when the text parses) and its name index, built on first use: diagnostics are
+    /// published before it is needed.
+    syntax: OnceLock<(Option<Runbook>, Index)>,
     plan: OnceLock<Option<Plan>>,
 }
 
 impl Analysis {
-    /// Analyses `text`. Lint (which compiles) and the parse for the index run on two threads at once, so the
-    /// diagnostics are ready in the time of one compile.
+    /// Analyses `text`: the problems, as `lint` finds them. The syntax tree and the plan come on demand.
     pub fn new(text: String, version: i32, path: Option<&Path>) -> Analysis {
         let config = engine::config_for(path);
-        let (problems, runbook) = std::thread::scope(|scope| {
-            let parsed = std::thread::Builder::new()
-                .name("ripcord-lsp-index".to_string())
-                .spawn_scoped(scope, || engine::parse(&text));
-            let problems = engine::problems(&text, &config);
-            let runbook = match parsed {
-                Ok(handle) => handle.join().ok().flatten(),
-                Err(_) => engine::parse(&text),
-            };
-            (problems, runbook)
-        });
-        let index = runbook.as_ref().map(|rb| Index::new(rb, &text)).unwrap_or_default();
+        let problems = engine::problems(&text, &config);
         Analysis {
             version,
             lines: Lines::new(&text),
             text,
             problems,
-            runbook,
-            index,
             config_error: config.error,
             path: path.map(Path::to_path_buf),
+            syntax: OnceLock::new(),
             plan: OnceLock::new(),
         }
+    }
+
+    fn syntax(&self) -> &(Option<Runbook>, Index) {
+        self.syntax.get_or_init(|| {
+            let runbook = engine::parse(&self.text);
+            let index = runbook.as_ref().map(|rb| Index::new(rb, &self.text)).unwrap_or_default();
+            (runbook, index)
+        })
+    }
+
+    /// The syntax tree, when the text parses.
+    pub fn runbook(&self) -> Option<&Runbook> {
+        self.syntax().0.as_ref()
+    }
+
+    /// The names of the runbook and where each is written (empty when the text does not parse).
+    pub fn index(&self) -> &Index {
+        &self.syntax().1
     }
 
     /// The compiled plan (compiled on first use), when the text has no errors.

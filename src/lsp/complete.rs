@@ -91,10 +91,10 @@ struct Declared {
 
 impl Declared {
     fn new(a: &Analysis) -> Declared {
-        if a.runbook.is_some() {
-            let names = |k| a.index.declared(k).into_iter().map(str::to_string).collect();
+        if a.runbook().is_some() {
+            let names = |k| a.index().declared(k).into_iter().map(str::to_string).collect();
             let levels = a
-                .index
+                .index()
                 .outline
                 .iter()
                 .filter(|o| o.kind == NameKind::Level)

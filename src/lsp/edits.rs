@@ -24,7 +24,7 @@ pub fn rename(a: &Analysis, offset: usize, new_name: &str) -> Result<Vec<Edit>, 
             if !(1..=99).contains(&n) {
                 return Err("a level number is from 1 to 99".to_string());
             }
-            if n.to_string() != o.name && a.index.definition(NameKind::Level, &n.to_string()).is_some() {
+            if n.to_string() != o.name && a.index().definition(NameKind::Level, &n.to_string()).is_some() {
                 return Err(format!("level {n} is already declared"));
             }
         }
@@ -40,12 +40,12 @@ pub fn rename(a: &Analysis, offset: usize, new_name: &str) -> Result<Vec<Edit>, 
             if kind == NameKind::Channel && new_name == "log" {
                 return Err("`log` is the built-in channel".to_string());
             }
-            if new_name != o.name && a.index.definition(kind, new_name).is_some() {
+            if new_name != o.name && a.index().definition(kind, new_name).is_some() {
                 return Err(format!("`{new_name}` is already declared"));
             }
         }
     }
-    Ok(a.index
+    Ok(a.index()
         .all(o.kind, &o.name)
         .into_iter()
         .map(|x| Edit { start: x.start, end: x.end, new_text: new_name.to_string() })
@@ -54,7 +54,7 @@ pub fn rename(a: &Analysis, offset: usize, new_name: &str) -> Result<Vec<Edit>, 
 
 /// The name at `offset` when it can be renamed.
 pub fn renamable(a: &Analysis, offset: usize) -> Result<&Occurrence, String> {
-    let o = a.index.at(offset).ok_or_else(|| "no metric, level or channel here".to_string())?;
+    let o = a.index().at(offset).ok_or_else(|| "no metric, level or channel here".to_string())?;
     match o.kind {
         NameKind::Trigger => Err("only metrics, levels and channels are renamed".to_string()),
         NameKind::Channel if o.name == "log" => Err("`log` is the built-in channel".to_string()),
@@ -135,7 +135,7 @@ pub fn lenses(a: &Analysis) -> (Vec<Lens>, Option<Firings>) {
     let Some(series) = a.path.as_deref().and_then(engine::series_beside) else {
         return (Vec::new(), None);
     };
-    let triggers: Vec<_> = a.index.outline.iter().filter(|o| o.kind == NameKind::Trigger).collect();
+    let triggers: Vec<_> = a.index().outline.iter().filter(|o| o.kind == NameKind::Trigger).collect();
     let Some(plan) = a.plan() else {
         let name = series.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
         let lens = |o: &&super::index::Outline| Lens {

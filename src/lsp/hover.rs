@@ -15,7 +15,7 @@ const DEFAULT_INTERVAL_MS: u64 = 15_000;
 pub fn hover(a: &Analysis, offset: usize) -> Option<(String, usize, usize)> {
     let mut parts = Vec::new();
     let mut span = None;
-    if let Some(o) = a.index.at(offset) {
+    if let Some(o) = a.index().at(offset) {
         span = Some((o.start, o.end));
         parts.push(match o.kind {
             NameKind::Metric => metric(a, &o.name),
@@ -62,7 +62,7 @@ fn is_code(word: &str) -> bool {
 }
 
 fn metric(a: &Analysis, name: &str) -> String {
-    match a.index.outline_of(NameKind::Metric, name) {
+    match a.index().outline_of(NameKind::Metric, name) {
         Some(m) => {
             let query = a
                 .text
@@ -80,7 +80,7 @@ fn metric(a: &Analysis, name: &str) -> String {
 }
 
 fn channel(a: &Analysis, name: &str) -> String {
-    match a.index.outline_of(NameKind::Channel, name) {
+    match a.index().outline_of(NameKind::Channel, name) {
         Some(c) => {
             format!("**channel** `{name}`: webhook {}\n\nA Slack-compatible JSON payload is sent to the URL.", c.detail)
         }
@@ -90,7 +90,7 @@ fn channel(a: &Analysis, name: &str) -> String {
 }
 
 fn ast_level<'a>(a: &'a Analysis, number: &str) -> Option<&'a AstLevel> {
-    a.runbook.as_ref()?.items.iter().find_map(|item| match &item.kind {
+    a.runbook()?.items.iter().find_map(|item| match &item.kind {
         ItemKind::Level(l)
             if a.text
                 .get(l.number.span.start..l.number.span.end)
@@ -106,7 +106,7 @@ fn ast_level<'a>(a: &'a Analysis, number: &str) -> Option<&'a AstLevel> {
 }
 
 fn title_of(a: &Analysis, number: &str) -> String {
-    match a.index.outline_of(NameKind::Level, number) {
+    match a.index().outline_of(NameKind::Level, number) {
         Some(o) if !o.detail.is_empty() => format!("level {number} \"{}\"", o.detail),
         _ => format!("level {number}"),
     }
@@ -139,7 +139,7 @@ fn level(a: &Analysis, number: &str) -> String {
     if !options.is_empty() {
         out.push_str(&format!("\n\n{}", options.join(" · ")));
     }
-    if let Some(o) = a.index.outline_of(NameKind::Level, number) {
+    if let Some(o) = a.index().outline_of(NameKind::Level, number) {
         out.push_str("\n\nSteps:\n");
         for (id, what, _, _) in &o.steps {
             let depth = id.matches('.').count().saturating_sub(1);
@@ -148,12 +148,12 @@ fn level(a: &Analysis, number: &str) -> String {
     }
     out.push_str(&format!("\nOn failure: {on_failure}."));
     let starters: Vec<String> = a
-        .index
+        .index()
         .outline
         .iter()
         .filter(|t| t.kind == NameKind::Trigger)
         .filter(|t| {
-            a.index.occurrences.iter().any(|o| {
+            a.index().occurrences.iter().any(|o| {
                 o.kind == NameKind::Level
                     && o.name == number
                     && !o.is_definition
@@ -164,12 +164,12 @@ fn level(a: &Analysis, number: &str) -> String {
         .map(|t| format!("`{}`", t.name))
         .collect();
     let escalated_from: Vec<String> = a
-        .index
+        .index()
         .outline
         .iter()
         .filter(|l| l.kind == NameKind::Level && l.name != number)
         .filter(|l| {
-            a.index.occurrences.iter().any(|o| {
+            a.index().occurrences.iter().any(|o| {
                 o.kind == NameKind::Level
                     && o.name == number
                     && !o.is_definition
@@ -202,7 +202,7 @@ fn ms_of(q: &Quantity) -> Option<u64> {
 
 /// The trigger whose text holds the offset, when the offset is on no name.
 fn trigger_around(a: &Analysis, offset: usize) -> Option<(String, usize, usize)> {
-    a.index
+    a.index()
         .outline
         .iter()
         .find(|o| o.kind == NameKind::Trigger && o.start <= offset && offset < o.end)
@@ -210,7 +210,7 @@ fn trigger_around(a: &Analysis, offset: usize) -> Option<(String, usize, usize)>
 }
 
 fn level_header_around(a: &Analysis, offset: usize) -> Option<(String, usize, usize)> {
-    a.index
+    a.index()
         .outline
         .iter()
         .find(|o| o.kind == NameKind::Level && o.name_start <= offset && offset < o.name_end)
@@ -219,7 +219,7 @@ fn level_header_around(a: &Analysis, offset: usize) -> Option<(String, usize, us
 
 fn ast_trigger<'a>(a: &'a Analysis, name: &str) -> Option<&'a AstTrigger> {
     let mut position = 0;
-    a.runbook.as_ref()?.items.iter().find_map(|item| match &item.kind {
+    a.runbook()?.items.iter().find_map(|item| match &item.kind {
         ItemKind::Trigger(t) => {
             position += 1;
             let this = t.name.as_ref().map_or_else(|| format!("trigger_{position}"), |n| n.name.clone());
@@ -230,7 +230,7 @@ fn ast_trigger<'a>(a: &'a Analysis, name: &str) -> Option<&'a AstTrigger> {
 }
 
 fn interval_ms(a: &Analysis) -> u64 {
-    let written = a.runbook.as_ref().and_then(|rb| {
+    let written = a.runbook().and_then(|rb| {
         rb.items.iter().find_map(|item| match &item.kind {
             ItemKind::EvaluateEvery(q) => ms_of(q).filter(|ms| *ms > 0),
             _ => None,

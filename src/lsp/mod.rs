@@ -17,8 +17,6 @@ mod lines;
 mod server;
 mod symbols;
 
-pub use server::DEBOUNCE;
-
 use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{LspService, Server};
 

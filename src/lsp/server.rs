@@ -1,12 +1,16 @@
 //! The protocol side: open documents, debounced analysis on blocking threads, and one handler per LSP
 //! request, each a thin adapter over the feature files (`hover`, `complete`, `edits`, `symbols`).
 //!
+//! Changes are debounced by coalescing: a document has at most one analysis in flight. A change that finds
+//! none starts one at once (so a lone edit is analysed without delay); changes that arrive while one runs
+//! are merged, and the newest text is analysed when it ends. Only the diagnostics of the current version are
+//! published.
+//!
 //! INVARIANT: the task that serves stdio never compiles: every analysis runs under `spawn_blocking`, and a
 //! request waits for it without holding a lock.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
@@ -15,9 +19,6 @@ use tower_lsp_server::{Client, LanguageServer};
 use super::analysis::Analysis;
 use super::{complete, edits, engine, hover, symbols};
 
-/// How long a change waits for the next keystroke before it is analysed.
-pub const DEBOUNCE: Duration = Duration::from_millis(20);
-
 /// The command a code lens runs: the whole simulation timeline.
 const SIMULATE_COMMAND: &str = "ripcord.simulate";
 
@@ -25,6 +26,8 @@ struct Document {
     version: i32,
     text: Arc<String>,
     analysis: Option<Arc<Analysis>>,
+    /// An analysis for publishing is running (see the module's note on debouncing).
+    analysing: bool,
 }
 
 pub struct Backend {
@@ -39,49 +42,73 @@ impl Backend {
 
     fn store(&self, uri: &Uri, version: i32, text: String) {
         if let Ok(mut docs) = self.documents.lock() {
-            let analysis = docs.remove(uri).and_then(|d| d.analysis);
-            docs.insert(uri.clone(), Document { version, text: Arc::new(text), analysis });
+            let (analysis, analysing) = docs.remove(uri).map_or((None, false), |d| (d.analysis, d.analysing));
+            docs.insert(uri.clone(), Document { version, text: Arc::new(text), analysis, analysing });
         }
     }
 
-    /// Analyses the document after `delay`, unless a newer version arrives meanwhile, and publishes its
-    /// diagnostics.
-    fn schedule(&self, uri: Uri, version: i32, delay: Duration) {
+    /// Makes sure the document's newest version gets analysed and its diagnostics published.
+    fn schedule(&self, uri: Uri) {
+        match self.documents.lock() {
+            Ok(mut docs) => match docs.get_mut(&uri) {
+                Some(d) if !d.analysing => d.analysing = true,
+                _ => return,
+            },
+            Err(_) => return,
+        }
         let client = self.client.clone();
         let documents = Arc::clone(&self.documents);
         tokio::spawn(async move {
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
-            let Some(analysis) = analysed(&documents, &uri, Some(version)).await else {
-                return;
-            };
-            if let Some(e) = &analysis.config_error {
-                client.log_message(MessageType::WARNING, format!("lint configuration not used: {e}")).await;
-            }
-            let current = documents.lock().ok().and_then(|d| d.get(&uri).map(|d| d.version));
-            if current == Some(version) {
+            loop {
+                let Some((version, text)) =
+                    documents.lock().ok().and_then(|d| d.get(&uri).map(|d| (d.version, Arc::clone(&d.text))))
+                else {
+                    return;
+                };
+                let path = uri.to_file_path().map(|p| p.into_owned());
+                let work = move || Analysis::new(text.as_ref().clone(), version, path.as_deref());
+                let analysis = tokio::task::spawn_blocking(work).await.ok().map(Arc::new);
+                let current = {
+                    let Ok(mut docs) = documents.lock() else { return };
+                    let Some(d) = docs.get_mut(&uri) else { return };
+                    if let Some(a) = &analysis
+                        && d.analysis.as_ref().is_none_or(|old| old.version < version)
+                    {
+                        d.analysis = Some(Arc::clone(a));
+                    }
+                    if d.version == version || analysis.is_none() {
+                        d.analysing = false;
+                    }
+                    d.version
+                };
+                let Some(analysis) = analysis else { return };
+                if current != version {
+                    continue;
+                }
+                if let Some(e) = &analysis.config_error {
+                    client.log_message(MessageType::WARNING, format!("lint configuration not used: {e}")).await;
+                }
                 client.publish_diagnostics(uri.clone(), analysis.diagnostics(&uri), Some(version)).await;
+                // The syntax tree and index, ready for the requests that follow an edit.
+                let _ = tokio::task::spawn_blocking(move || analysis.index().occurrences.len()).await;
+                return;
             }
         });
     }
 
     async fn analysis(&self, uri: &Uri) -> Result<Arc<Analysis>> {
-        analysed(&self.documents, uri, None).await.ok_or_else(|| Error::invalid_params("the document is not open"))
+        analysed(&self.documents, uri).await.ok_or_else(|| Error::invalid_params("the document is not open"))
     }
 }
 
-/// The analysis of the document's current version (of `want` only, when given): the stored one, or a new one
-/// computed on a blocking thread. `None` when the document is closed or has moved past `want`.
-async fn analysed(documents: &Mutex<HashMap<Uri, Document>>, uri: &Uri, want: Option<i32>) -> Option<Arc<Analysis>> {
+/// The analysis of the document's current version: the stored one, or a new one computed on a blocking
+/// thread. `None` when the document is not open.
+async fn analysed(documents: &Mutex<HashMap<Uri, Document>>, uri: &Uri) -> Option<Arc<Analysis>> {
     let (version, text, done) = {
         let docs = documents.lock().ok()?;
         let d = docs.get(uri)?;
         (d.version, Arc::clone(&d.text), d.analysis.clone().filter(|a| a.version == d.version))
     };
-    if want.is_some_and(|w| w != version) {
-        return None;
-    }
     if let Some(done) = done {
         return Some(done);
     }
@@ -171,7 +198,7 @@ impl LanguageServer for Backend {
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let doc = params.text_document;
         self.store(&doc.uri, doc.version, doc.text);
-        self.schedule(doc.uri, doc.version, Duration::ZERO);
+        self.schedule(doc.uri);
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -185,7 +212,7 @@ impl LanguageServer for Backend {
             apply_change(&mut text, change);
         }
         self.store(&uri, version, text);
-        self.schedule(uri, version, DEBOUNCE);
+        self.schedule(uri);
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
@@ -210,8 +237,8 @@ impl LanguageServer for Backend {
         let p = params.text_document_position_params;
         let a = self.analysis(&p.text_document.uri).await?;
         let offset = a.offset(p.position);
-        let Some(o) = a.index.at(offset) else { return Ok(None) };
-        Ok(a.index
+        let Some(o) = a.index().at(offset) else { return Ok(None) };
+        Ok(a.index()
             .definition(o.kind, &o.name)
             .map(|d| GotoDefinitionResponse::Scalar(location(&p.text_document.uri, &a, d.start, d.end))))
     }
@@ -220,10 +247,10 @@ impl LanguageServer for Backend {
         let p = params.text_document_position;
         let a = self.analysis(&p.text_document.uri).await?;
         let offset = a.offset(p.position);
-        let Some(o) = a.index.at(offset) else { return Ok(None) };
+        let Some(o) = a.index().at(offset) else { return Ok(None) };
         let include = params.context.include_declaration;
         let found: Vec<Location> = a
-            .index
+            .index()
             .all(o.kind, &o.name)
             .into_iter()
             .filter(|x| include || !x.is_definition)

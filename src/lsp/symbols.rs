@@ -64,11 +64,11 @@ fn symbol(
 
 /// The outline: the runbook, holding its metrics, channels, triggers and levels (with their steps).
 pub fn outline(a: &Analysis) -> Vec<DocumentSymbol> {
-    let Some((runbook, rs, re)) = a.index.runbook.clone() else {
+    let Some((runbook, rs, re)) = a.index().runbook.clone() else {
         return Vec::new();
     };
     let mut children = Vec::new();
-    for o in &a.index.outline {
+    for o in &a.index().outline {
         let (kind, name) = match o.kind {
             NameKind::Metric => (SymbolKind::VARIABLE, o.name.clone()),
             NameKind::Channel => (SymbolKind::INTERFACE, o.name.clone()),
@@ -100,7 +100,7 @@ pub fn outline(a: &Analysis) -> Vec<DocumentSymbol> {
 /// per line.
 pub fn semantic_tokens(a: &Analysis) -> Vec<SemanticToken> {
     let text = a.text.as_str();
-    let names: HashMap<usize, NameKind> = a.index.occurrences.iter().map(|o| (o.start, o.kind)).collect();
+    let names: HashMap<usize, NameKind> = a.index().occurrences.iter().map(|o| (o.start, o.kind)).collect();
     let toks = lex::tokens(text);
     let mut out = Vec::with_capacity(toks.len());
     let (mut last_line, mut last_start) = (0u32, 0u32);
