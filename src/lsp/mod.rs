@@ -16,6 +16,8 @@ mod lex;
 mod lines;
 mod server;
 mod symbols;
+#[cfg(test)]
+mod tests;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tower_lsp_server::{LspService, Server};
