@@ -64,6 +64,13 @@ impl Analysis {
         &self.syntax().1
     }
 
+    /// Builds the syntax tree, the index and the plan now, so that requests that read them do no compiling
+    /// (call it on a blocking thread).
+    pub fn prepare(&self) {
+        let _ = self.syntax();
+        let _ = self.plan();
+    }
+
     /// The compiled plan (compiled on first use), when the text has no errors.
     pub fn plan(&self) -> Option<&Plan> {
         self.plan.get_or_init(|| engine::plan(&self.text)).as_ref()

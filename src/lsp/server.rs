@@ -96,8 +96,13 @@ impl Backend {
         });
     }
 
+    /// The current version's analysis, with its syntax tree, index and plan built (on a blocking thread).
     async fn analysis(&self, uri: &Uri) -> Result<Arc<Analysis>> {
-        analysed(&self.documents, uri).await.ok_or_else(|| Error::invalid_params("the document is not open"))
+        let a =
+            analysed(&self.documents, uri).await.ok_or_else(|| Error::invalid_params("the document is not open"))?;
+        let worker = Arc::clone(&a);
+        tokio::task::spawn_blocking(move || worker.prepare()).await.map_err(|_| Error::internal_error())?;
+        Ok(a)
     }
 }
 
@@ -318,17 +323,15 @@ impl LanguageServer for Backend {
         let a = self.analysis(&uri).await?;
         let (start, end) = (a.offset(params.range.start), a.offset(params.range.end));
         let mut actions = Vec::new();
-        for p in a.problems.iter().filter(|p| p.start <= end && start <= p.end) {
-            let diagnostic = a
-                .diagnostics(&uri)
-                .into_iter()
-                .find(|d| d.range == a.range(p.start, p.end) && d.code == Some(NumberOrString::String(p.code.clone())));
+        // One diagnostic per problem, in the same order.
+        let diagnostics = a.diagnostics(&uri);
+        for (p, diagnostic) in a.problems.iter().zip(&diagnostics).filter(|(p, _)| p.start <= end && start <= p.end) {
             for fix in edits::fixes(&a, p) {
                 let edit = TextEdit { range: a.range(fix.edit.start, fix.edit.end), new_text: fix.edit.new_text };
                 actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                     title: fix.title,
                     kind: Some(CodeActionKind::QUICKFIX),
-                    diagnostics: diagnostic.clone().map(|d| vec![d]),
+                    diagnostics: Some(vec![diagnostic.clone()]),
                     edit: Some(WorkspaceEdit {
                         changes: Some(HashMap::from([(uri.clone(), vec![edit])])),
                         ..WorkspaceEdit::default()
