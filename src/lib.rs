@@ -21,6 +21,7 @@ pub mod files;
 pub mod format;
 pub mod interpret;
 pub mod lint;
+pub mod lsp;
 pub mod net;
 pub mod plan;
 pub mod prometheus;

@@ -8,6 +8,7 @@ mod export;
 mod fmt;
 mod input;
 mod lint;
+mod lsp;
 mod plan;
 mod report;
 mod resume;
@@ -66,6 +67,8 @@ pub enum Command {
     Undo(undo::UndoArgs),
     /// Evaluate runbooks' triggers against a live Prometheus and start their levels; serves an HTTP API (docs/watch.md).
     Watch(watch::WatchArgs),
+    /// Serve the language server protocol over stdio, for editors (docs/editors.md).
+    Lsp(lsp::LspArgs),
 }
 
 /// Runs the CLI with the process's arguments and returns the exit code.
@@ -94,6 +97,7 @@ pub fn run() -> ExitCode {
         Command::Report(args) => report::run(&args),
         Command::Undo(args) => undo::run(&args),
         Command::Watch(args) => watch::run(&args),
+        Command::Lsp(args) => lsp::run(&args),
     };
     ExitCode::from(code)
 }

@@ -7,7 +7,7 @@ mod suggest;
 
 pub use codes::Code;
 pub use render::{Rendered, json_entry, render_human, render_plain};
-pub use suggest::did_you_mean;
+pub use suggest::{closest, did_you_mean};
 
 use crate::span::Span;
 
