@@ -30,6 +30,7 @@ pub mod source;
 pub mod span;
 pub mod syntax;
 pub mod testing;
+pub mod text;
 pub mod watch;
 mod yaml;
 

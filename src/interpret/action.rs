@@ -253,7 +253,7 @@ impl Interpreter {
                     message: redacted.clone(),
                 });
                 if self.log_to_stdout {
-                    println!("[{}] {redacted}", self.ctx.run_id);
+                    println!("[{}] {}", self.ctx.run_id, crate::text::for_terminal(&redacted));
                 } else {
                     self.progress.line(&format!("[log] {redacted}"));
                 }

@@ -83,7 +83,7 @@ impl DryRun<'_> {
                 let _ = writeln!(out, "if a step failed: continue with the next steps, then fail");
             }
         }
-        redactor.redact(&out)
+        crate::text::for_terminal(&redactor.redact(&out)).into_owned()
     }
 
     fn step(&self, step: &Step, depth: usize, out: &mut String) {

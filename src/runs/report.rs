@@ -131,7 +131,8 @@ pub fn render(run: &StoredRun) -> Option<String> {
         _ => None,
     });
     let _ = writeln!(md, "{}", end.unwrap_or_else(|| format!("The run has not ended: it is **{}**.", summary.status)));
-    Some(md)
+    // The report is read on a terminal as often as in a Markdown viewer.
+    Some(crate::text::for_terminal(&md).into_owned())
 }
 
 /// A record's time, RFC 3339 in UTC with milliseconds.
