@@ -359,3 +359,56 @@ fn known_attacks_arrive_inert() {
         check_value(value);
     }
 }
+
+/// Whether `bytes` hold a control character a terminal would act on (line breaks and tabs aside) or a
+/// bidirectional override.
+fn has_escape(bytes: &[u8]) -> bool {
+    String::from_utf8_lossy(bytes).chars().any(|c| c.is_control() && c != '\n' && c != '\t' || c == '\u{202e}')
+}
+
+#[test]
+fn control_characters_never_reach_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    // A diagnostic on a line that holds an escape sequence and a bidirectional override.
+    std::fs::write(
+        d.join("bad.runbook"),
+        "runbook bad {\n  level 1 \"\u{1b}]0;title\u{7}\u{202e}\" {\n    step notify log \"${reasn}\"\n  }\n  level 1 \"\u{1b}[2J\" {\n    step wait 1s\n  }\n}\n",
+    )
+    .expect("write");
+    let check = Test::in_dir(d).args(["check", "bad.runbook"]).run();
+    assert!(!check.status.success());
+    assert!(!has_escape(&check.stdout) && !has_escape(&check.stderr), "{:?}", text(&check.stderr));
+    assert!(text(&check.stderr).contains("RC118") || text(&check.stdout).contains("RC118"));
+    let lint = Test::in_dir(d).args(["lint", "bad.runbook"]).run();
+    assert!(!has_escape(&lint.stdout) && !has_escape(&lint.stderr), "{:?}", text(&lint.stdout));
+
+    // A run whose operator and reason hold escapes: `runs`, `runs show` and `report` escape them; JSON keeps them.
+    let hostile = "x\u{1b}[2J\u{1b}]0;owned\u{7}\r\u{202e}y";
+    std::fs::write(
+        d.join("ok.runbook"),
+        "runbook ok {\n  level 1 {\n    step notify log \"by ${operator}: ${reason}\"\n  }\n}\n",
+    )
+    .expect("write");
+    let run = Test::with_state_in(d)
+        .args(["run", "ok.runbook", "--level", "1"])
+        .arg(format!("--operator={hostile}"))
+        .arg(format!("--reason={hostile}"))
+        .env("RIPCORD_PLAIN", "1")
+        .run();
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(!has_escape(&run.stdout) && !has_escape(&run.stderr), "{:?}", text(&run.stdout));
+    let list = Test::with_state_in(d).args(["runs"]).run();
+    assert!(list.status.success());
+    assert!(!has_escape(&list.stdout), "{:?}", text(&list.stdout));
+    assert!(text(&list.stdout).contains("x\\x1b[2J\\x1b]0;owned\\x07\\x0d\\u{202e}y"), "{}", text(&list.stdout));
+    let id = text(&list.stdout).split_whitespace().next().expect("a run id").to_string();
+    for args in [vec!["runs", "show", id.as_str()], vec!["report", id.as_str()]] {
+        let out = Test::with_state_in(d).args(&args).run();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        assert!(!has_escape(&out.stdout), "{args:?}: {:?}", text(&out.stdout));
+    }
+    let json = Test::with_state_in(d).args(["runs", "--format", "json"]).run();
+    let runs: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
+    assert_eq!(runs[0]["reason"], hostile, "JSON keeps the value, escaped by JSON itself");
+}
