@@ -172,7 +172,7 @@ fn hostile_value() -> impl Strategy<Value = String> {
 
 fn config() -> Config {
     let cases = std::env::var("PROPTEST_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(64);
-    let seed = std::env::var("RIPCORD_HOSTILE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_11);
+    let seed = std::env::var("RIPCORD_HOSTILE_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed);
     Config { cases, rng_seed: RngSeed::Fixed(seed), failure_persistence: None, ..Config::default() }
 }
 

@@ -74,6 +74,7 @@ impl Redactor {
             crate::plan::request::json_escaped(secret),
             crate::plan::request::percent_encoded(secret),
             crate::text::escape_control(secret).into_owned(),
+            crate::text::for_terminal(secret).into_owned(),
             secret.escape_debug().to_string(),
         ]
     }
