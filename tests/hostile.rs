@@ -384,7 +384,7 @@ fn control_characters_never_reach_a_terminal() {
     assert!(!has_escape(&lint.stdout) && !has_escape(&lint.stderr), "{:?}", text(&lint.stdout));
 
     // A run whose operator and reason hold escapes: `runs`, `runs show` and `report` escape them; JSON keeps them.
-    let hostile = "x\u{1b}[2J\u{1b}]0;owned\u{7}\r\u{202e}y";
+    let hostile = "x\u{1b}[2J\u{1b}]0;owned\u{7}\r\u{202e}y\nforged";
     std::fs::write(
         d.join("ok.runbook"),
         "runbook ok {\n  level 1 {\n    step notify log \"by ${operator}: ${reason}\"\n  }\n}\n",
@@ -401,12 +401,21 @@ fn control_characters_never_reach_a_terminal() {
     let list = Test::with_state_in(d).args(["runs"]).run();
     assert!(list.status.success());
     assert!(!has_escape(&list.stdout), "{:?}", text(&list.stdout));
-    assert!(text(&list.stdout).contains("x\\x1b[2J\\x1b]0;owned\\x07\\x0d\\u{202e}y"), "{}", text(&list.stdout));
+    assert!(
+        text(&list.stdout).contains("x\\x1b[2J\\x1b]0;owned\\x07\\x0d\\u{202e}y\\x0aforged"),
+        "{}",
+        text(&list.stdout)
+    );
     let id = text(&list.stdout).split_whitespace().next().expect("a run id").to_string();
     for args in [vec!["runs", "show", id.as_str()], vec!["report", id.as_str()]] {
         let out = Test::with_state_in(d).args(&args).run();
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
         assert!(!has_escape(&out.stdout), "{args:?}: {:?}", text(&out.stdout));
+        assert!(
+            !text(&out.stdout).lines().any(|l| l.starts_with("forged")),
+            "a value forged a line: {}",
+            text(&out.stdout)
+        );
     }
     let json = Test::with_state_in(d).args(["runs", "--format", "json"]).run();
     let runs: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");

@@ -143,7 +143,7 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
 }
 
 #[test]
-fn interpolated_values_are_shell_quoted_and_inert() {
+fn interpolated_values_are_inert() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write(d, "victim", "still here");
