@@ -264,11 +264,10 @@ impl Lexer {
         }
     }
 
+    /// A backslash and what it escapes (two items). When that is a `${...}`, its slot is given here.
     fn escape(&mut self, var_next: bool, out: &mut Vec<ShellSlot>) -> usize {
         if var_next {
             out.push(ShellSlot::Unusable(Unusable::Escaped));
-            // The `${...}` is consumed here, with its slot already given.
-            return 2;
         }
         2
     }
