@@ -64,7 +64,7 @@ impl Unusable {
             Unusable::Escaped => "remove the backslash before the value",
             Unusable::HeredocDelimiter => "write the here-document's delimiter out",
             Unusable::Arithmetic => {
-                "assign the value to a shell variable first, as in n=\"${value}\"; then use $((n + 1)), which reads it as a number"
+                "arithmetic reads a value as an expression, which some shells run as code; let a program take it as data, as in awk -v n=\"${value}\" 'BEGIN { print n + 1 }'"
             }
         }
     }
