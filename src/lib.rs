@@ -31,6 +31,7 @@ pub mod source;
 pub mod span;
 pub mod syntax;
 pub mod testing;
+pub mod text;
 pub mod watch;
 mod yaml;
 

@@ -143,7 +143,7 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
 }
 
 #[test]
-fn interpolated_values_are_shell_quoted_and_inert() {
+fn interpolated_values_are_inert() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     write(d, "victim", "still here");
@@ -197,7 +197,13 @@ fn dry_run_prints_everything_and_touches_nothing() {
     let out = run_level(d, "1", &["--dry-run"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("L1.S1 shell: touch made-by-shell 'test'"), "{stdout}");
+    // The command holds a reference to the value, never its text; the value is shown beside it.
+    assert!(
+        stdout.contains(
+            "L1.S1 shell: touch made-by-shell \"${RIPCORD_VAR_REASON}\"\n    with RIPCORD_VAR_REASON='test'\n"
+        ),
+        "{stdout}"
+    );
     assert!(stdout.contains(&format!("L1.S2 http: POST {}/api", srv.url)), "{stdout}");
     assert!(stdout.contains(&format!("L1.S3 snapshot: copy {}/a.conf", files.display())), "{stdout}");
     assert!(stdout.contains(&format!("with a copy of {}/a.good", files.display())), "{stdout}");

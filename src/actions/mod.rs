@@ -43,6 +43,10 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// Replaces secret values (those of the `${env.*}` variables a plan reads) with `***` in text that is kept
 /// or shown. Values shorter than 4 characters are left alone: masking every `1` or `on` would garble the
 /// text and protect nothing.
+///
+/// A secret is masked in every form it can take in output: as is, shell-quoted (`'it'\''s'`, what
+/// `run --dry-run` shows of a shell step's values), JSON-escaped (in a JSON body or a webhook's payload),
+/// percent-encoded (in a URL), and escaped for a terminal or with Rust's debug escapes.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
     secrets: Vec<String>,
@@ -52,11 +56,27 @@ impl Redactor {
     pub const MIN_LEN: usize = 4;
 
     pub fn new(values: impl IntoIterator<Item = String>) -> Redactor {
-        let mut secrets: Vec<String> = values.into_iter().filter(|v| v.trim().len() >= Self::MIN_LEN).collect();
+        let mut secrets: Vec<String> =
+            values.into_iter().filter(|v| v.trim().len() >= Self::MIN_LEN).flat_map(|v| Self::forms(&v)).collect();
         // Longest first, so that a secret containing another is masked whole.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         secrets.dedup();
         Redactor { secrets }
+    }
+
+    /// Every form `secret` can take in output.
+    fn forms(secret: &str) -> Vec<String> {
+        let quoted = shell_quote(secret);
+        vec![
+            secret.to_string(),
+            // The inside of the shell-quoted form: it differs from the secret when the secret holds a `'`.
+            quoted[1..quoted.len() - 1].to_string(),
+            crate::plan::request::json_escaped(secret),
+            crate::plan::request::percent_encoded(secret),
+            crate::text::escape_control(secret).into_owned(),
+            crate::text::for_terminal(secret).into_owned(),
+            secret.escape_debug().to_string(),
+        ]
     }
 
     pub fn redact(&self, text: &str) -> String {
@@ -92,6 +112,16 @@ mod tests {
     fn redacts_longest_first_and_skips_short_values() {
         let r = Redactor::new(["hunter2secret".to_string(), "hunter2".to_string(), "on".to_string()]);
         assert_eq!(r.redact("x hunter2secret y hunter2 on"), "x *** y *** on");
+    }
+
+    #[test]
+    fn redacts_every_form_of_a_secret() {
+        let secret = "it's \"a\" s3cr3t/\u{1b}";
+        let r = Redactor::new([secret.to_string()]);
+        for form in Redactor::forms(secret) {
+            assert_eq!(r.redact(&format!("<{form}>")), "<***>", "{form}");
+        }
+        assert_eq!(r.redact(&shell_quote(secret)), "'***'");
     }
 
     #[test]

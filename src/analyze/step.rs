@@ -88,7 +88,7 @@ impl Analyzer<'_> {
         };
         let (action, timeout_ms) = match &step.kind {
             StepKind::Shell(cmd) => {
-                let command = self.non_empty(cmd, "a shell command");
+                let command = self.command(cmd);
                 (Action::Shell { command }, timeout(defaults::SHELL_TIMEOUT_MS, &mut defaulted))
             }
             StepKind::Http { method, url } => {
@@ -141,9 +141,7 @@ impl Analyzer<'_> {
                             every_ms,
                         }
                     }
-                    VerifyProbe::Shell(cmd) => {
-                        Action::VerifyShell { command: self.non_empty(cmd, "a shell command"), every_ms }
-                    }
+                    VerifyProbe::Shell(cmd) => Action::VerifyShell { command: self.command(cmd), every_ms },
                     VerifyProbe::Http { method, url } => {
                         let expect = mods.expect.unwrap_or_else(|| {
                             defaulted.push("expect".to_string());
@@ -293,6 +291,9 @@ impl Analyzer<'_> {
 
     pub(super) fn url(&mut self, text: &crate::ast::Text, allowed: Interp) -> Template {
         let t = self.template(text, allowed, "a URL");
+        if allowed == Interp::Any {
+            self.check_url_values(text, &t);
+        }
         let literal_prefix = match t.parts.first() {
             Some(crate::plan::TemplatePart::Text(s)) => Some(s.as_str()),
             Some(_) => None,
@@ -307,6 +308,13 @@ impl Analyzer<'_> {
                     .help("write the full URL, such as \"https://flags.example.com/api/disable\""),
             );
         }
+        t
+    }
+
+    /// A shell command: not empty, and every value where the shell can take it as a value.
+    fn command(&mut self, text: &crate::ast::Text) -> Template {
+        let t = self.non_empty(text, "a shell command");
+        self.check_shell_values(text, &t);
         t
     }
 

@@ -3,6 +3,8 @@
 use super::Analyzer;
 use crate::ast::{Text, TextPart};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
+use crate::plan::request::{self, UrlSlot};
+use crate::plan::shell::{self, ShellSlot};
 use crate::plan::{Template, TemplatePart, Variable};
 
 /// Which interpolations a string may hold.
@@ -81,6 +83,50 @@ impl Analyzer<'_> {
             }
         }
         Template { parts: merged }
+    }
+
+    /// The spans of `text`'s known variables, one per `TemplatePart::Var` of its template, in order.
+    pub(super) fn var_spans(text: &Text) -> Vec<crate::span::Span> {
+        text.parts
+            .iter()
+            .filter_map(|p| match p {
+                TextPart::Interpolation { path, span } if Variable::parse(path).is_some() => Some(*span),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Rejects a shell command's `${...}` where no reference to the value can work (single quotes, a quoted
+    /// here-document, ...); see `plan::shell`.
+    pub(super) fn check_shell_values(&mut self, text: &Text, command: &Template) {
+        let spans = Self::var_spans(text);
+        for (slot, span) in shell::slots(command).into_iter().zip(spans) {
+            if let ShellSlot::Unusable(why) = slot {
+                self.push(
+                    Diagnostic::new(
+                        Code::UnsafeInterpolation,
+                        span,
+                        format!("a value cannot be interpolated {} in a shell command", why.place()),
+                    )
+                    .label(format!("{} the shell would not see the value", why.place()))
+                    .help(why.fix()),
+                );
+            }
+        }
+    }
+
+    /// Rejects a value other than `${env.NAME}` in a URL's scheme or host; see `plan::request`.
+    pub(super) fn check_url_values(&mut self, text: &Text, url: &Template) {
+        let spans = Self::var_spans(text);
+        for (slot, span) in request::url_slots(url).into_iter().zip(spans) {
+            if slot == UrlSlot::Host {
+                self.push(
+                    Diagnostic::new(Code::UnsafeInterpolation, span, "a value cannot choose a URL's scheme or host")
+                        .label("in the scheme or host")
+                        .help("write the host out, and put the value in the path or the query, where it is percent-encoded (`https://h/items/${reason}`); only `${env.NAME}` may stand for a whole base URL"),
+                );
+            }
+        }
     }
 
     /// A string that must be plain text (no interpolation), checked and returned as a `String`.

@@ -141,7 +141,7 @@ pub fn finish(result: Result<Outcome, String>, format: TextOrJson) -> u8 {
                 "run {} {}{} (journal: {})",
                 outcome.run_id,
                 outcome.status.word(),
-                reason.map(|r| format!(": {r}")).unwrap_or_default(),
+                reason.map(|r| format!(": {}", crate::text::for_terminal(r))).unwrap_or_default(),
                 outcome.journal
             );
         }

@@ -5,6 +5,7 @@ use clap::{Args, Subcommand};
 use super::TextOrJson;
 use super::run::StateArgs;
 use crate::runs::{self, report};
+use crate::text::{escape_control, for_terminal};
 
 #[derive(Args, Debug)]
 pub struct RunsArgs {
@@ -46,13 +47,13 @@ pub fn run(args: &RunsArgs) -> u8 {
                     for r in &runs {
                         println!(
                             "{}  {}  level {}{}  {}  {} ({})",
-                            r.id,
+                            escape_control(&r.id),
                             report::time(r.started_ms),
                             r.level,
                             if r.current_level != r.level { format!(" -> {}", r.current_level) } else { String::new() },
-                            r.status,
-                            r.operator,
-                            r.reason
+                            escape_control(&r.status),
+                            escape_control(&r.operator),
+                            escape_control(&r.reason)
                         );
                     }
                 }
@@ -81,10 +82,15 @@ pub fn run(args: &RunsArgs) -> u8 {
                 }
                 TextOrJson::Text => {
                     if let Some(s) = runs::summarize(&state, &records) {
-                        println!("run {} of `{}`: {}", s.id, s.runbook, s.status);
+                        println!(
+                            "run {} of `{}`: {}",
+                            escape_control(&s.id),
+                            escape_control(&s.runbook),
+                            escape_control(&s.status)
+                        );
                     }
                     for r in &records {
-                        println!("{}  {}", report::time(r.t_ms), report::describe(r));
+                        println!("{}  {}", report::time(r.t_ms), for_terminal(&report::describe(r)));
                     }
                 }
             }

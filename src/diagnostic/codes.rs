@@ -93,6 +93,7 @@ codes! {
     BadUrl              = "RC308", Error, "a URL that is not http:// or https://";
     EmptyCommand        = "RC309", Error, "a shell command, URL or path is empty";
     SelfEscalation      = "RC310", Error, "a level escalates to itself";
+    UnsafeInterpolation = "RC315", Error, "a value is interpolated where it could not stay a value (inside shell single quotes, a URL's host)";
 
     // Simulation input.
     SeriesSyntax        = "RC401", Error, "a series file cannot be read as CSV, JSON Lines or promtool YAML";

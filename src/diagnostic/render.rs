@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::{Diagnostic, Severity};
 use crate::span::{LineIndex, floor_char_boundary};
+use crate::text::{blank_controls as for_terminal_source, escape_control, for_terminal};
 
 /// A diagnostic bound to its file, in the form miette renders.
 struct Report<'a> {
@@ -98,7 +99,19 @@ pub fn render_plain(path: &str, text: &str, diagnostic: &Diagnostic) -> String {
 fn render_with(handler: GraphicalReportHandler, path: &str, text: &str, diagnostic: &Diagnostic) -> String {
     let handler = handler.with_width(100).with_links(false).with_context_lines(1);
     // Very long lines are cut around the span so a 1 MB line renders as a short excerpt.
-    let (excerpt, shifted) = excerpt(text, diagnostic);
+    let (excerpt, mut shifted) = excerpt(text, diagnostic);
+    // Control characters from the runbook never reach the terminal: escaped in the words, blanked byte for
+    // byte in the source so that every span still points at the same text.
+    let excerpt = for_terminal_source(&excerpt);
+    let path = escape_control(path);
+    let path = path.as_ref();
+    shifted.message = for_terminal(&shifted.message).into_owned();
+    shifted.label = shifted.label.map(|l| for_terminal(&l).into_owned());
+    shifted.help = shifted.help.map(|h| for_terminal(&h).into_owned());
+    for (_, label) in &mut shifted.related {
+        *label = for_terminal(label).into_owned();
+    }
+    let diagnostic = &shifted;
     let report = Report::new(path, &excerpt, &shifted);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use super::Interpreter;
 use crate::actions::{self, file_steps};
-use crate::plan::{Action, ChannelKind, RestoreSource, Step, format_duration};
+use crate::plan::{Action, ChannelKind, RestoreSource, Step, Template, format_duration};
 use crate::runs::{Event, now_ms};
 
 /// Output kept per stream in the journal.
@@ -44,32 +44,47 @@ impl Interpreter {
         self.client.get_or_init(actions::http::client).as_ref().map_err(Clone::clone)
     }
 
-    fn shell_env(&self, level: u32, step: &Step) -> Vec<(String, String)> {
-        vec![
+    /// The environment of a shell step: who and what is running, and the value of each `${...}` of
+    /// `command` (`plan::shell`).
+    fn shell_env(&self, level: u32, step: &Step, command: &Template) -> Vec<(String, String)> {
+        let mut env = vec![
             ("RIPCORD_RUN_ID".into(), self.ctx.run_id.clone()),
             ("RIPCORD_RUNBOOK".into(), self.plan.runbook.clone()),
             ("RIPCORD_LEVEL".into(), level.to_string()),
             ("RIPCORD_STEP".into(), step.id.clone()),
             ("RIPCORD_OPERATOR".into(), self.operator(level)),
-        ]
+        ];
+        env.extend(self.bindings(level).shell_env(command));
+        env
     }
 
     pub(super) async fn action(&self, level: u32, step: &Step) -> ActionResult {
         match &step.action {
-            Action::Shell { command } => self.shell(level, step, &self.render_shell(level, command)).await,
+            Action::Shell { command } => self.shell(level, step, command).await,
             Action::VerifyShell { command, every_ms } => {
-                let cmd = self.render_shell(level, command);
-                self.poll(step, *every_ms, || self.shell(level, step, &cmd)).await
+                self.poll(step, *every_ms, || self.shell(level, step, command)).await
             }
-            Action::Http { method, url, headers, body, expect } => {
-                let url = self.render(level, url);
-                let headers: Vec<(String, String)> =
-                    headers.iter().map(|(k, v)| (k.clone(), self.render(level, v))).collect();
-                let body = body.as_ref().map(|b| self.render(level, b));
+            Action::Http { method, url, headers: templates, body, expect } => {
+                let bindings = self.bindings(level);
+                let url = match bindings.render_url(url) {
+                    Ok(u) => u,
+                    Err(e) => return ActionResult::failed(e),
+                };
+                let mut headers = Vec::with_capacity(templates.len());
+                for (k, v) in templates {
+                    match bindings.render_header(k, v) {
+                        Ok(v) => headers.push((k.clone(), v)),
+                        Err(e) => return ActionResult::failed(e),
+                    }
+                }
+                let body = body.as_ref().map(|b| bindings.render_body(templates, b));
                 self.http(method, &url, &headers, body, *expect, Duration::from_millis(step.timeout_ms)).await
             }
             Action::VerifyHttp { method, url, expect, every_ms } => {
-                let url = self.render(level, url);
+                let url = match self.render_url(level, url) {
+                    Ok(u) => u,
+                    Err(e) => return ActionResult::failed(e),
+                };
                 let timeout = Duration::from_millis(step.timeout_ms.min(crate::plan::defaults::HTTP_TIMEOUT_MS));
                 self.poll(step, *every_ms, || self.http(method, &url, &[], None, *expect, timeout)).await
             }
@@ -166,8 +181,9 @@ impl Interpreter {
         }
     }
 
-    async fn shell(&self, level: u32, step: &Step, command: &str) -> ActionResult {
-        match actions::shell::run(command, &self.ctx.workdir, &self.shell_env(level, step)).await {
+    async fn shell(&self, level: u32, step: &Step, command: &Template) -> ActionResult {
+        let script = self.render_shell(command);
+        match actions::shell::run(&script, &self.ctx.workdir, &self.shell_env(level, step, command)).await {
             Ok(r) => ActionResult {
                 ok: r.success(),
                 detail: match r.exit_code {
@@ -237,7 +253,7 @@ impl Interpreter {
                     message: redacted.clone(),
                 });
                 if self.log_to_stdout {
-                    println!("[{}] {redacted}", self.ctx.run_id);
+                    println!("[{}] {}", self.ctx.run_id, crate::text::for_terminal(&redacted));
                 } else {
                     self.progress.line(&format!("[log] {redacted}"));
                 }

@@ -6,7 +6,9 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::actions::{file_steps, shell_quote};
-use crate::plan::{Action, Bindings, ChannelKind, OnFailure, Plan, RestoreSource, Step, Template, format_duration};
+use crate::plan::{
+    Action, Bindings, ChannelKind, OnFailure, Plan, RestoreSource, Step, Template, format_duration, shell,
+};
 
 pub struct DryRun<'a> {
     pub plan: &'a Plan,
@@ -29,9 +31,19 @@ impl DryRun<'_> {
         self.bindings().render(t)
     }
 
-    /// A shell command: every interpolated value is one shell-quoted word.
-    fn render_shell(&self, t: &Template) -> String {
-        self.bindings().render_quoted(t, shell_quote)
+    /// The values a shell command receives in its environment (its text holds only references to them,
+    /// `plan::shell`), one line each, shell-quoted so that every byte shows.
+    fn shell_values(&self, t: &Template, pad: &str) -> String {
+        let mut out = String::new();
+        for (name, value) in self.bindings().shell_env(t) {
+            let _ = write!(out, "\n{pad}    with {name}={}", shell_quote(&value));
+        }
+        out
+    }
+
+    /// A URL as it would be sent, or why it could not be.
+    fn render_url(&self, t: &Template) -> String {
+        self.bindings().render_url(t).unwrap_or_else(|e| format!("{t} (would fail: {e})"))
     }
 
     pub fn render_all(&self) -> String {
@@ -71,7 +83,7 @@ impl DryRun<'_> {
                 let _ = writeln!(out, "if a step failed: continue with the next steps, then fail");
             }
         }
-        redactor.redact(&out)
+        crate::text::for_terminal(&redactor.redact(&out)).into_owned()
     }
 
     fn step(&self, step: &Step, depth: usize, out: &mut String) {
@@ -84,21 +96,24 @@ impl DryRun<'_> {
         };
         let line = match &step.action {
             Action::Shell { command } => {
-                format!("{id} shell: {}{retry}", self.render_shell(command))
+                format!("{id} shell: {}{retry}{}", shell::script(command), self.shell_values(command, &pad))
             }
             Action::VerifyShell { command, every_ms } => format!(
-                "{id} verify shell (every {}, within {}): {}",
+                "{id} verify shell (every {}, within {}): {}{}",
                 format_duration(*every_ms),
                 format_duration(step.timeout_ms),
-                self.render_shell(command)
+                shell::script(command),
+                self.shell_values(command, &pad)
             ),
             Action::Http { method, url, headers, body, expect } => {
-                let mut s = format!("{id} http: {method} {} expect {expect}{retry}", self.render(url));
+                let b = self.bindings();
+                let mut s = format!("{id} http: {method} {} expect {expect}{retry}", self.render_url(url));
                 for (k, v) in headers {
-                    let _ = write!(s, "\n{pad}    header {k}: {}", self.render(v));
+                    let v = b.render_header(k, v).unwrap_or_else(|e| format!("{v} (would fail: {e})"));
+                    let _ = write!(s, "\n{pad}    header {k}: {v}");
                 }
-                if let Some(b) = body {
-                    let _ = write!(s, "\n{pad}    body {}", self.render(b));
+                if let Some(body) = body {
+                    let _ = write!(s, "\n{pad}    body {}", b.render_body(headers, body));
                 }
                 s
             }
@@ -106,7 +121,7 @@ impl DryRun<'_> {
                 "{id} verify http (every {}, within {}): {method} {} expect {expect}",
                 format_duration(*every_ms),
                 format_duration(step.timeout_ms),
-                self.render(url)
+                self.render_url(url)
             ),
             Action::Snapshot { path } => {
                 format!(

@@ -30,7 +30,7 @@ use std::sync::{Mutex, OnceLock};
 
 use tokio::sync::watch;
 
-use crate::actions::{self, Redactor, shell_quote};
+use crate::actions::{self, Redactor};
 use crate::plan::{Action, Bindings, Plan, Template, TemplatePart, Variable, format_duration};
 use crate::runs::{self, Event, RunJournal, RunStore, StateDir, now_ms};
 pub use interrupt::Interrupter;
@@ -174,9 +174,14 @@ impl Interpreter {
         self.bindings(level).render(t)
     }
 
-    /// A shell command: every interpolated value is one shell-quoted word.
-    fn render_shell(&self, level: u32, t: &Template) -> String {
-        self.bindings(level).render_quoted(t, shell_quote)
+    /// A URL with each value encoded for its position (`plan::request`), or why it cannot be sent.
+    fn render_url(&self, level: u32, t: &Template) -> Result<String, String> {
+        self.bindings(level).render_url(t)
+    }
+
+    /// A shell command as the shell runs it: references to the values, never their text (`plan::shell`).
+    fn render_shell(&self, t: &Template) -> String {
+        crate::plan::shell::script(t)
     }
 }
 

@@ -1,6 +1,8 @@
 //! What a run shows while it goes: on a terminal, the level and a spinner with the elapsed time for each
 //! running step (indicatif); otherwise plain lines, one when a step starts and one when it ends. Everything
-//! goes to stderr; stdout is kept for `--format json` and `notify log`.
+//! goes to stderr; stdout is kept for `--format json` and `notify log`. Every line passes through
+//! `text::for_terminal`: a value (a reason, a message, a command's output) never sends the terminal an
+//! escape sequence.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -8,6 +10,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::plan::format_duration;
+use crate::text::{escape_control, for_terminal};
 
 pub struct Progress {
     multi: Option<MultiProgress>,
@@ -26,6 +29,8 @@ impl Progress {
     }
 
     pub fn line(&self, text: &str) {
+        let text = for_terminal(text);
+        let text = text.as_ref();
         match &self.multi {
             Some(m) => {
                 let _ = m.println(text);
@@ -35,7 +40,7 @@ impl Progress {
     }
 
     pub fn step_started(&self, id: &str, kind: &str, detail: &str) -> StepBar {
-        let short: String = detail.lines().next().unwrap_or("").chars().take(100).collect();
+        let short: String = escape_control(detail.lines().next().unwrap_or("")).chars().take(100).collect();
         let label = format!("{id} {kind}: {short}");
         match &self.multi {
             Some(m) => {

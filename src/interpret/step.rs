@@ -211,16 +211,26 @@ impl Interpreter {
         }
     }
 
-    /// The step's command, request or file operation after interpolation, secrets masked.
+    /// A URL as it is sent, or the template as written with why it cannot be.
+    fn url_or_error(&self, level: u32, url: &crate::plan::Template) -> String {
+        self.render_url(level, url).unwrap_or_else(|e| format!("{url} ({e})"))
+    }
+
+    /// The step's command, request or file operation after interpolation, secrets masked. A shell command
+    /// is shown as it runs, with references to its values (`"${RIPCORD_VAR_REASON}"`).
     fn describe(&self, level: u32, step: &Step) -> String {
         let text = match &step.action {
-            Action::Shell { command } => self.render_shell(level, command),
+            Action::Shell { command } => self.render_shell(command),
             Action::VerifyShell { command, every_ms } => {
-                format!("{} (every {})", self.render_shell(level, command), format_duration(*every_ms))
+                format!("{} (every {})", self.render_shell(command), format_duration(*every_ms))
             }
-            Action::Http { method, url, .. } => format!("{method} {}", self.render(level, url)),
+            Action::Http { method, url, .. } => format!("{method} {}", self.url_or_error(level, url)),
             Action::VerifyHttp { method, url, expect, every_ms } => {
-                format!("{method} {} expect {expect} (every {})", self.render(level, url), format_duration(*every_ms))
+                format!(
+                    "{method} {} expect {expect} (every {})",
+                    self.url_or_error(level, url),
+                    format_duration(*every_ms)
+                )
             }
             Action::Snapshot { path } => format!("{path} -> {}", self.ctx.state.snapshots().display()),
             Action::Restore { path, from } => match from {

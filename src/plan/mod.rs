@@ -8,6 +8,8 @@
 mod condition;
 mod mermaid;
 mod reads;
+pub mod request;
+pub mod shell;
 mod template;
 mod text;
 pub mod timing;

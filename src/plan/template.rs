@@ -144,12 +144,6 @@ impl Bindings {
     pub fn render(&self, template: &Template) -> String {
         template.render(|v| self.get(v))
     }
-
-    /// The template with every bound value passed through `quote` (a variable with no value stays empty,
-    /// unquoted), e.g. to make each value one shell word.
-    pub fn render_quoted(&self, template: &Template, quote: impl Fn(&str) -> String) -> String {
-        template.render(|v| self.get(v).map(|s| quote(&s)))
-    }
 }
 
 impl fmt::Display for Variable {

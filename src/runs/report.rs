@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use super::StoredRun;
 use super::record::{Event, Record, StepOutcome};
 use crate::plan::format_duration;
+use crate::text::escape_control;
 
 /// What a step's end record adds after its outcome: `, exit 1, HTTP 503: detail`, each part when present.
 fn end_details(exit_code: Option<i32>, status: Option<u16>, detail: &str) -> String {
@@ -131,7 +132,8 @@ pub fn render(run: &StoredRun) -> Option<String> {
         _ => None,
     });
     let _ = writeln!(md, "{}", end.unwrap_or_else(|| format!("The run has not ended: it is **{}**.", summary.status)));
-    Some(md)
+    // The report is read on a terminal as often as in a Markdown viewer.
+    Some(crate::text::for_terminal(&md).into_owned())
 }
 
 /// A record's time, RFC 3339 in UTC with milliseconds.
@@ -140,11 +142,18 @@ pub fn time(t_ms: i64) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
-/// One journal record in words, as `ripcord runs show` prints it and the report's timeline lists it.
+/// One journal record in words, as `ripcord runs show` prints it and the report's timeline lists it. Free
+/// text (names, reasons, details, messages) has its control characters escaped, line breaks included, so
+/// that a value can neither reach the terminal as an escape sequence nor forge a line of its own.
 pub fn describe(r: &Record) -> String {
+    let e = |s: &str| escape_control(s).into_owned();
     match &r.event {
         Event::Start { runbook, level, operator, reason, plan_hash, runbook_path, yes, .. } => format!(
-            "started level {level} of `{runbook}` ({runbook_path}) by {operator}: {reason}{}; plan sha256 {}",
+            "started level {level} of `{}` ({}) by {}: {}{}; plan sha256 {}",
+            e(runbook),
+            e(runbook_path),
+            e(operator),
+            e(reason),
             if *yes { " (--yes)" } else { "" },
             &plan_hash[..plan_hash.len().min(16)]
         ),
@@ -152,13 +161,17 @@ pub fn describe(r: &Record) -> String {
         Event::LevelStart { level, attempt } => format!("level {level} attempt {attempt} started"),
         Event::WaitingApproval { level } => format!("level {level} waiting for approval"),
         Event::Approval { level, approved, operator, via } => {
-            format!("level {level} {} by {operator} ({via})", if *approved { "approved" } else { "denied" })
+            format!("level {level} {} by {} ({})", if *approved { "approved" } else { "denied" }, e(operator), e(via))
         }
         Event::StepStart { step, kind, detail, rerun, .. } => {
-            format!("{step} {kind} started{}: {detail}", if *rerun { " again (after an interruption)" } else { "" })
+            format!(
+                "{step} {kind} started{}: {}",
+                if *rerun { " again (after an interruption)" } else { "" },
+                e(detail)
+            )
         }
         Event::StepRetry { step, try_, error, backoff_ms, .. } => {
-            format!("{step} try {try_} failed: {error}; retry in {}", format_duration(*backoff_ms))
+            format!("{step} try {try_} failed: {}; retry in {}", e(error), format_duration(*backoff_ms))
         }
         Event::StepEnd { step, outcome, duration_ms, tries, exit_code, status, detail, files, .. } => {
             let mut s = format!(
@@ -169,29 +182,31 @@ pub fn describe(r: &Record) -> String {
             if *tries > 1 {
                 s.push_str(&format!(" after {tries} tries"));
             }
-            s.push_str(&end_details(*exit_code, *status, detail));
+            s.push_str(&end_details(*exit_code, *status, &e(detail)));
             for f in files {
                 s.push_str(&format!(
                     "\n    {} {} sha256 {}",
                     f.role,
-                    f.path,
+                    e(&f.path),
                     f.sha256.as_deref().unwrap_or("(none: did not exist)")
                 ));
             }
             s
         }
-        Event::Notify { step, channel, message, .. } => format!("{step} notify {channel}: {message}"),
+        Event::Notify { step, channel, message, .. } => format!("{step} notify {channel}: {}", e(message)),
         Event::LevelEnd { level, attempt, outcome, reason } => {
-            format!("level {level} attempt {attempt} {outcome}: {reason}")
+            format!("level {level} attempt {attempt} {outcome}: {}", e(reason))
         }
-        Event::Escalate { from, to, reason } => format!("escalated from level {from} to level {to}: {reason}"),
+        Event::Escalate { from, to, reason } => {
+            format!("escalated from level {from} to level {to}: {}", e(reason))
+        }
         Event::Interrupted { signal, steps } => {
             format!(
                 "interrupted by {signal}{}",
                 if steps.is_empty() { String::new() } else { format!(" during {}", steps.join(", ")) }
             )
         }
-        Event::End { status, reason } => format!("ended: {status} ({reason})"),
-        Event::Undo { path, result, operator } => format!("undo by {operator}: {path}: {result}"),
+        Event::End { status, reason } => format!("ended: {status} ({})", e(reason)),
+        Event::Undo { path, result, operator } => format!("undo by {}: {}: {}", e(operator), e(path), e(result)),
     }
 }

@@ -23,9 +23,10 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Writes one line of the engine's log (stderr).
+/// Writes one line of the engine's log (stderr), control characters escaped (an alert's value or an API
+/// caller's reason never sends the terminal an escape sequence).
 pub(super) fn log(msg: &str) {
-    eprintln!("watch: {msg}");
+    eprintln!("watch: {}", crate::text::for_terminal(msg));
 }
 
 /// How the last (re)load of a runbook file went, as `/api/status` shows it.

@@ -106,13 +106,15 @@ impl<'a> Source<'a> {
     fn new(path: &'a str, text: &'a str) -> Self {
         Source {
             path,
-            text: Arc::from(text),
+            // Control characters never reach the terminal; blanked byte for byte, so spans still hold.
+            text: Arc::from(crate::text::blank_controls(text).as_ref()),
             index: LineIndex::new(text),
             long_lines: text.lines().any(|l| l.len() > MAX_SHOWN_LINE),
         }
     }
 
     fn render(&self, theme: GraphicalTheme, finding: &Finding, graphical: bool) -> String {
+        let finding = &for_terminal(finding);
         let handler = GraphicalReportHandler::new_themed(theme).with_width(100).with_links(false).with_context_lines(1);
         let mut out = String::new();
         let report = Report::new(self.path, &self.text, finding);
@@ -132,6 +134,18 @@ impl<'a> Source<'a> {
             out.push_str(&format!("  help: {help}\n"));
         }
         out
+    }
+}
+
+/// The finding with control characters in its words escaped (`text::for_terminal`).
+fn for_terminal(finding: &Finding) -> Finding {
+    let esc = |s: &str| crate::text::for_terminal(s).into_owned();
+    Finding {
+        message: esc(&finding.message),
+        label: finding.label.as_deref().map(esc),
+        related: finding.related.iter().map(|(span, l)| (*span, esc(l))).collect(),
+        help: finding.help.as_deref().map(esc),
+        ..finding.clone()
     }
 }
 
