@@ -3,6 +3,7 @@
 //!
 //! INVARIANT: nothing here reads the plan's text or syntax; inputs are already-rendered strings and paths.
 
+pub mod beneath;
 pub mod file_steps;
 pub mod http;
 pub mod prom;

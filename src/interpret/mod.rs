@@ -197,8 +197,7 @@ fn drive(
     log_to_stdout: bool,
     interrupter: Option<Interrupter>,
 ) -> Result<RunStatus, String> {
-    let rt = runtime()?;
-    rt.block_on(async move {
+    on_runtime(async move {
         let rx = interrupt::receiver(interrupter.as_ref())?;
         let interp = Interpreter {
             interrupter,
@@ -224,8 +223,21 @@ fn drive(
                 .line(&format!("interrupted by {signal}; resume with `ripcord resume {}`", interp.ctx.run_id));
         }
         Ok(status)
-    })
+    })?
 }
+
+/// Runs `work` to its end on a runtime of its own, then shuts the runtime down without waiting more than
+/// [`SHUTDOWN_GRACE`] for its blocking threads: a file operation stuck in the kernel (a hung mount) must not
+/// keep the run, or the runbook's lock, alive once its step has ended. Such a thread is left behind.
+fn on_runtime<F: std::future::Future>(work: F) -> Result<F::Output, String> {
+    let rt = runtime()?;
+    let out = rt.block_on(work);
+    rt.shutdown_timeout(SHUTDOWN_GRACE);
+    Ok(out)
+}
+
+/// How long a finished run waits for its blocking threads (a cancelled file operation cleaning up).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Starts a new run of `level`. Refuses when the runbook is running or the level is cooling down.
 pub fn start<S: RunStore + 'static>(
@@ -288,4 +300,21 @@ pub fn start_with<S: RunStore + 'static>(
     let (run_id, runbook) = (ctx.run_id.clone(), plan.runbook.clone());
     let status = drive(plan, ctx, journal, EarlierProgress::default(), level, log_to_stdout, interrupter)?;
     Ok(Outcome { run_id, runbook, level, status, journal: location })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stuck_blocking_thread_does_not_hold_the_run() {
+        let start = std::time::Instant::now();
+        let out = on_runtime(async {
+            let stuck = tokio::task::spawn_blocking(|| std::thread::sleep(std::time::Duration::from_secs(30)));
+            // The step's timeout: the run goes on without the thread.
+            tokio::time::timeout(std::time::Duration::from_millis(50), stuck).await.is_err()
+        });
+        assert_eq!(out, Ok(true));
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+    }
 }

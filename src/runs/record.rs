@@ -138,6 +138,16 @@ pub enum Event {
         path: String,
         result: String,
         operator: String,
+        /// The restore step undone (absent in journals from before undo recorded it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+        /// `done`, `refused` (the file changed since the run) or `failed`; absent in older journals, where a
+        /// `result` starting `FAILED` means failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<String>,
+        /// Where `undo --force` kept the newer content it replaced.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kept_newer: Option<String>,
     },
 }
 

@@ -192,6 +192,6 @@ pub fn describe(r: &Record) -> String {
             )
         }
         Event::End { status, reason } => format!("ended: {status} ({reason})"),
-        Event::Undo { path, result, operator } => format!("undo by {operator}: {path}: {result}"),
+        Event::Undo { path, result, operator, .. } => format!("undo by {operator}: {path}: {result}"),
     }
 }
