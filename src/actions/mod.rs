@@ -6,6 +6,7 @@
 pub mod beneath;
 pub mod file_steps;
 pub mod http;
+pub mod process;
 pub mod prom;
 pub mod shell;
 

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::Interpreter;
 use crate::actions::beneath::Cancel;
+use crate::actions::process::ProcessGroup;
 use crate::actions::{self, file_steps};
 use crate::plan::{Action, ChannelKind, RestoreSource, Step, format_duration};
 use crate::runs::{Event, now_ms};
@@ -161,7 +162,10 @@ impl Interpreter {
     }
 
     async fn shell(&self, level: u32, step: &Step, command: &str) -> ActionResult {
-        match actions::shell::run(command, &self.ctx.workdir, &self.shell_env(level, step)).await {
+        let started = |group: &ProcessGroup| {
+            let _ = self.record(Event::StepProcess { level, step: step.id.clone(), group: group.clone() });
+        };
+        match actions::shell::run(command, &self.ctx.workdir, &self.shell_env(level, step), started).await {
             Ok(r) => ActionResult {
                 ok: r.success(),
                 detail: match r.exit_code {

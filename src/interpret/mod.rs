@@ -19,6 +19,7 @@
 mod action;
 pub mod dry;
 mod interrupt;
+mod leftover;
 mod level;
 mod progress;
 mod resume;
@@ -34,6 +35,7 @@ use crate::actions::{self, Redactor, shell_quote};
 use crate::plan::{Action, Bindings, Plan, Template, TemplatePart, Variable, format_duration};
 use crate::runs::{self, Event, RunJournal, RunStore, StateDir, now_ms};
 pub use interrupt::Interrupter;
+pub use leftover::Leftovers;
 use progress::Progress;
 use resume::EarlierProgress;
 pub use resume::resume;
@@ -249,6 +251,17 @@ pub fn start<S: RunStore + 'static>(
     start_with(plan, ctx, level, log_to_stdout, None)
 }
 
+/// [`start`], with what to do about a step an interrupted run of the runbook left running.
+pub fn start_with_leftovers<S: RunStore + 'static>(
+    plan: Plan,
+    ctx: Context<S>,
+    level: u32,
+    log_to_stdout: bool,
+    leftovers: &Leftovers,
+) -> Result<Outcome, String> {
+    start_inner(plan, ctx, level, log_to_stdout, None, leftovers)
+}
+
 /// [`start`], stopped by `interrupter` instead of the run's own SIGINT/SIGTERM handler when one is given.
 pub fn start_with<S: RunStore + 'static>(
     plan: Plan,
@@ -256,6 +269,17 @@ pub fn start_with<S: RunStore + 'static>(
     level: u32,
     log_to_stdout: bool,
     interrupter: Option<Interrupter>,
+) -> Result<Outcome, String> {
+    start_inner(plan, ctx, level, log_to_stdout, interrupter, &Leftovers::default())
+}
+
+fn start_inner<S: RunStore + 'static>(
+    plan: Plan,
+    ctx: Context<S>,
+    level: u32,
+    log_to_stdout: bool,
+    interrupter: Option<Interrupter>,
+    leftovers: &Leftovers,
 ) -> Result<Outcome, String> {
     let ctx = ctx.boxed();
     let store = ctx.state.as_ref();
@@ -278,6 +302,7 @@ pub fn start_with<S: RunStore + 'static>(
             ));
         }
     }
+    leftover::settle(store, &plan.runbook, &ctx.run_id, leftovers, |line| eprintln!("{line}"))?;
     let location = store.journal_location(&ctx.run_id);
     let mut journal = store.create_run(&ctx.run_id)?;
     journal

@@ -8,6 +8,7 @@ use std::io;
 use serde::{Deserialize, Serialize};
 
 use crate::actions::file_steps::FileRecord;
+use crate::actions::process::ProcessGroup;
 use crate::plan::Plan;
 
 /// One line of the journal: when (ms since the Unix epoch) and what.
@@ -75,6 +76,22 @@ pub enum Event {
         idempotent: bool,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         rerun: bool,
+    },
+    /// A shell step's process group, journalled as soon as it exists (each try, each check of a verify).
+    StepProcess {
+        level: u32,
+        step: String,
+        group: ProcessGroup,
+    },
+    /// A process group an interrupted process of the run left behind, ended by a later `resume` or `run`
+    /// (`--kill-leftover`).
+    LeftoverEnded {
+        step: String,
+        pgid: u32,
+        /// The last signal sent: `SIGTERM`, or `SIGKILL` when it outlived the grace.
+        signal: String,
+        /// The run that ended it.
+        by_run: String,
     },
     StepRetry {
         level: u32,

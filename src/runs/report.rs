@@ -157,6 +157,12 @@ pub fn describe(r: &Record) -> String {
         Event::StepStart { step, kind, detail, rerun, .. } => {
             format!("{step} {kind} started{}: {detail}", if *rerun { " again (after an interruption)" } else { "" })
         }
+        Event::StepProcess { step, group, .. } => format!("{step} started process group {}", group.pgid),
+        Event::LeftoverEnded { step, pgid, signal, by_run } => {
+            format!(
+                "{step}'s process group {pgid}, left running by an interrupted process, ended with {signal} by run {by_run}"
+            )
+        }
         Event::StepRetry { step, try_, error, backoff_ms, .. } => {
             format!("{step} try {try_} failed: {error}; retry in {}", format_duration(*backoff_ms))
         }
