@@ -13,8 +13,9 @@
 //! The files: this one starts and drives a run (the [`Context`] it runs in, the `Interpreter` every part works on);
 //! `level.rs` runs levels (approval, attempts, deadline, escalation); `step.rs` runs one step with its
 //! retries and journals it; `action.rs` does what a step says (shell, HTTP, verify, files, notify);
-//! `resume.rs` continues an interrupted run from what its journal says was done; `interrupt.rs` stops runs
-//! (signals, or an [`Interrupter`] held by `watch`). Runs are kept in a [`RunStore`] (`crate::runs`).
+//! `resume.rs` continues an interrupted run from what its journal says was done; `leftover.rs` keeps a run
+//! from starting beside a step a killed process left running; `interrupt.rs` stops runs (signals, or an
+//! [`Interrupter`] held by `watch`). Runs are kept in a [`RunStore`] (`crate::runs`).
 
 mod action;
 pub mod dry;
