@@ -3,8 +3,10 @@
 //!
 //! INVARIANT: nothing here reads the plan's text or syntax; inputs are already-rendered strings and paths.
 
+pub mod beneath;
 pub mod file_steps;
 pub mod http;
+pub mod process;
 pub mod prom;
 pub mod shell;
 

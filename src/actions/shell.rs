@@ -5,6 +5,8 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::process::ProcessGroup;
+
 /// How a command ended.
 #[derive(Debug)]
 pub struct ShellResult {
@@ -35,27 +37,21 @@ impl GroupGuard {
 impl Drop for GroupGuard {
     fn drop(&mut self) {
         if let Some(pgid) = self.pgid {
-            kill_group(pgid);
+            super::process::kill_group(pgid);
         }
     }
 }
 
-/// Sends SIGKILL to every process of group `pgid` (`kill -KILL -- -PGID`; the crate forbids `unsafe`, and a
-/// kill is rare enough that a process for it costs nothing that matters).
-pub fn kill_group(pgid: u32) {
-    let _ = std::process::Command::new("kill")
-        .arg("-KILL")
-        .arg("--")
-        .arg(format!("-{pgid}"))
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
-}
-
-/// Runs `command` with `sh -c` in `dir`, with `env` added to the environment, capturing its output.
-/// Cancel-safe: dropping the future kills the command's process group.
-pub async fn run(command: &str, dir: &Path, env: &[(String, String)]) -> std::io::Result<ShellResult> {
+/// Runs `command` with `sh -c` in `dir`, with `env` added to the environment, capturing its output;
+/// `started` is told the command's process group as soon as it exists (the interpreter journals it, so that
+/// a later process can find a group a killed run left behind). Cancel-safe: dropping the future kills the
+/// command's process group.
+pub async fn run(
+    command: &str,
+    dir: &Path,
+    env: &[(String, String)],
+    started: impl FnOnce(&ProcessGroup),
+) -> std::io::Result<ShellResult> {
     let mut expr = duct::cmd!("sh", "-c", command)
         .dir(dir)
         .stdin_null()
@@ -71,6 +67,9 @@ pub async fn run(command: &str, dir: &Path, env: &[(String, String)]) -> std::io
     }
     let handle = Arc::new(expr.start()?);
     let mut guard = GroupGuard { pgid: handle.pids().first().copied() };
+    if let Some(pgid) = guard.pgid {
+        started(&ProcessGroup::of_leader(pgid));
+    }
     let waiter = Arc::clone(&handle);
     let joined = tokio::task::spawn_blocking(move || {
         waiter.wait().map(|o| (o.status.code(), o.stdout.clone(), o.stderr.clone()))

@@ -1,11 +1,12 @@
 //! `ripcord resume RUN_ID [--yes]`: continue an interrupted run with the plan it started with. Steps that
 //! finished are not run again; a step that started but did not finish runs again (the output says so, and
-//! whether the step is marked `idempotent`).
+//! whether the step is marked `idempotent`), never beside its first copy if that still runs
+//! (`--wait-leftover`, `--kill-leftover`).
 
 use clap::Args;
 
 use super::TextOrJson;
-use super::run::{StateArgs, finish};
+use super::run::{LeftoverArgs, StateArgs, finish};
 
 #[derive(Args, Debug)]
 pub struct ResumeArgs {
@@ -19,6 +20,8 @@ pub struct ResumeArgs {
     /// Prometheus base URL for `verify CONDITION` steps (default: the one the run started with).
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
+    #[command(flatten)]
+    pub leftover: LeftoverArgs,
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
 }
@@ -31,6 +34,7 @@ pub fn run(args: &ResumeArgs) -> u8 {
         args.yes,
         args.prometheus.clone(),
         args.format == TextOrJson::Text,
+        &args.leftover.policy(),
     );
     finish(result, args.format)
 }

@@ -37,6 +37,24 @@ impl StateArgs {
     }
 }
 
+/// What `run` and `resume` do about a step that a killed process of the runbook left running.
+#[derive(Args, Debug, Clone)]
+pub struct LeftoverArgs {
+    /// How long to wait for a step a killed run left running to end by itself before refusing (or, with
+    /// --kill-leftover, ending it), e.g. `30s`, `10m`.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub wait_leftover: std::time::Duration,
+    /// End such a step (SIGTERM to its process group, SIGKILL 5s later) instead of refusing.
+    #[arg(long)]
+    pub kill_leftover: bool,
+}
+
+impl LeftoverArgs {
+    pub fn policy(&self) -> interpret::Leftovers {
+        interpret::Leftovers { wait: self.wait_leftover, kill: self.kill_leftover }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// The runbook to run.
@@ -61,6 +79,8 @@ pub struct RunArgs {
     /// Approve every level that requires approval, in advance (does not override a cooldown).
     #[arg(long)]
     pub yes: bool,
+    #[command(flatten)]
+    pub leftover: LeftoverArgs,
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
 }
@@ -108,7 +128,8 @@ pub fn run(args: &RunArgs) -> u8 {
         yes: args.yes,
     };
     let level = args.level;
-    finish(interpret::start(plan, ctx, level, args.format == TextOrJson::Text), args.format)
+    let log_to_stdout = args.format == TextOrJson::Text;
+    finish(interpret::start_with_leftovers(plan, ctx, level, log_to_stdout, &args.leftover.policy()), args.format)
 }
 
 /// Prints the outcome and turns it into an exit code (shared with `resume`).

@@ -9,6 +9,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::Interpreter;
+use crate::actions::beneath::Cancel;
+use crate::actions::process::ProcessGroup;
 use crate::actions::{self, file_steps};
 use crate::plan::{Action, ChannelKind, RestoreSource, Step, Template, format_duration};
 use crate::runs::{Event, now_ms};
@@ -120,26 +122,19 @@ impl Interpreter {
                 let (path, roots) = (path.clone(), self.plan.files_under.clone());
                 let store = self.ctx.state.snapshots();
                 let (run_id, step_id) = (self.ctx.run_id.clone(), step.id.clone());
-                blocking(move || {
-                    let resolved = file_steps::resolve_under(&path, &roots)?;
-                    file_steps::snapshot(&resolved, &store, &run_id, &step_id)
-                })
-                .await
+                blocking(move |cancel| file_steps::snapshot(&path, &roots, &store, &run_id, &step_id, cancel)).await
             }
             Action::Restore { path, from } => {
                 let (path, from, roots) = (path.clone(), from.clone(), self.plan.files_under.clone());
                 let store = self.ctx.state.snapshots();
                 let kept = self.ctx.state.kept(&self.ctx.run_id);
                 let step_id = step.id.clone();
-                blocking(move || {
-                    let target = file_steps::resolve_under(&path, &roots)?;
-                    let source = match &from {
-                        RestoreSource::Path(p) => file_steps::resolve_under(p, &roots)?,
-                        RestoreSource::Snapshot => file_steps::newest_snapshot(&target, &store).ok_or_else(|| {
-                            format!("there is no snapshot of `{}` in the state dir", target.display())
-                        })?,
+                blocking(move |cancel| {
+                    let from = match &from {
+                        RestoreSource::Path(p) => file_steps::RestoreFrom::Path(p),
+                        RestoreSource::Snapshot => file_steps::RestoreFrom::Snapshot,
                     };
-                    file_steps::restore(&target, &source, &kept, &step_id)
+                    file_steps::restore(&path, from, &roots, &store, &kept, &step_id, cancel)
                 })
                 .await
             }
@@ -183,7 +178,10 @@ impl Interpreter {
 
     async fn shell(&self, level: u32, step: &Step, command: &Template) -> ActionResult {
         let script = self.render_shell(command);
-        match actions::shell::run(&script, &self.ctx.workdir, &self.shell_env(level, step, command)).await {
+        let started = |group: &ProcessGroup| {
+            let _ = self.record(Event::StepProcess { level, step: step.id.clone(), group: group.clone() });
+        };
+        match actions::shell::run(&script, &self.ctx.workdir, &self.shell_env(level, step, command), started).await {
             Ok(r) => ActionResult {
                 ok: r.success(),
                 detail: match r.exit_code {
@@ -263,11 +261,22 @@ impl Interpreter {
     }
 }
 
+/// Runs a file operation on a blocking thread. When the step ends first (timeout, deadline, interruption:
+/// this future is dropped), the operation is told to stop and never renames anything into place; a thread
+/// stuck in the kernel (a hung mount) is left behind, and the run does not wait for it (see `drive`).
 async fn blocking<F>(f: F) -> ActionResult
 where
-    F: FnOnce() -> Result<Vec<file_steps::FileRecord>, String> + Send + 'static,
+    F: FnOnce(&Cancel) -> Result<Vec<file_steps::FileRecord>, String> + Send + 'static,
 {
-    match tokio::task::spawn_blocking(f).await {
+    struct CancelOnDrop(Cancel);
+    impl Drop for CancelOnDrop {
+        fn drop(&mut self) {
+            self.0.cancel();
+        }
+    }
+    let guard = CancelOnDrop(Cancel::new());
+    let cancel = guard.0.clone();
+    match tokio::task::spawn_blocking(move || f(&cancel)).await {
         Ok(Ok(files)) => ActionResult { files, ..ActionResult::ok() },
         Ok(Err(e)) => ActionResult::failed(e),
         Err(e) => ActionResult::failed(format!("the file step stopped: {e}")),

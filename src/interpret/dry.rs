@@ -170,9 +170,9 @@ impl DryRun<'_> {
         let _ = writeln!(out, "{pad}{line}");
     }
 
-    /// The path as a run would use it (symbolic links resolved; reading only), or why it would fail.
+    /// The path as a run would use it (the root's own links resolved; reading only), or why it would fail.
     fn resolved(&self, path: &str) -> String {
-        match file_steps::resolve_under(path, &self.plan.files_under) {
+        match file_steps::check(path, &self.plan.files_under) {
             Ok(p) if p.as_os_str() == path => path.to_string(),
             Ok(p) => format!("{path} (resolves to {})", p.display()),
             Err(e) => format!("{path} (would fail: {e})"),

@@ -13,12 +13,14 @@
 //! The files: this one starts and drives a run (the [`Context`] it runs in, the `Interpreter` every part works on);
 //! `level.rs` runs levels (approval, attempts, deadline, escalation); `step.rs` runs one step with its
 //! retries and journals it; `action.rs` does what a step says (shell, HTTP, verify, files, notify);
-//! `resume.rs` continues an interrupted run from what its journal says was done; `interrupt.rs` stops runs
-//! (signals, or an [`Interrupter`] held by `watch`). Runs are kept in a [`RunStore`] (`crate::runs`).
+//! `resume.rs` continues an interrupted run from what its journal says was done; `leftover.rs` keeps a run
+//! from starting beside a step a killed process left running; `interrupt.rs` stops runs (signals, or an
+//! [`Interrupter`] held by `watch`). Runs are kept in a [`RunStore`] (`crate::runs`).
 
 mod action;
 pub mod dry;
 mod interrupt;
+mod leftover;
 mod level;
 mod progress;
 mod resume;
@@ -34,6 +36,7 @@ use crate::actions::{self, Redactor};
 use crate::plan::{Action, Bindings, Plan, Template, TemplatePart, Variable, format_duration};
 use crate::runs::{self, Event, RunJournal, RunStore, StateDir, now_ms};
 pub use interrupt::Interrupter;
+pub use leftover::Leftovers;
 use progress::Progress;
 use resume::EarlierProgress;
 pub use resume::resume;
@@ -202,8 +205,7 @@ fn drive(
     log_to_stdout: bool,
     interrupter: Option<Interrupter>,
 ) -> Result<RunStatus, String> {
-    let rt = runtime()?;
-    rt.block_on(async move {
+    on_runtime(async move {
         let rx = interrupt::receiver(interrupter.as_ref())?;
         let interp = Interpreter {
             interrupter,
@@ -229,8 +231,21 @@ fn drive(
                 .line(&format!("interrupted by {signal}; resume with `ripcord resume {}`", interp.ctx.run_id));
         }
         Ok(status)
-    })
+    })?
 }
+
+/// Runs `work` to its end on a runtime of its own, then shuts the runtime down without waiting more than
+/// [`SHUTDOWN_GRACE`] for its blocking threads: a file operation stuck in the kernel (a hung mount) must not
+/// keep the run, or the runbook's lock, alive once its step has ended. Such a thread is left behind.
+fn on_runtime<F: std::future::Future>(work: F) -> Result<F::Output, String> {
+    let rt = runtime()?;
+    let out = rt.block_on(work);
+    rt.shutdown_timeout(SHUTDOWN_GRACE);
+    Ok(out)
+}
+
+/// How long a finished run waits for its blocking threads (a cancelled file operation cleaning up).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// Starts a new run of `level`. Refuses when the runbook is running or the level is cooling down.
 pub fn start<S: RunStore + 'static>(
@@ -242,6 +257,17 @@ pub fn start<S: RunStore + 'static>(
     start_with(plan, ctx, level, log_to_stdout, None)
 }
 
+/// [`start`], with what to do about a step an interrupted run of the runbook left running.
+pub fn start_with_leftovers<S: RunStore + 'static>(
+    plan: Plan,
+    ctx: Context<S>,
+    level: u32,
+    log_to_stdout: bool,
+    leftovers: &Leftovers,
+) -> Result<Outcome, String> {
+    start_inner(plan, ctx, level, log_to_stdout, None, leftovers)
+}
+
 /// [`start`], stopped by `interrupter` instead of the run's own SIGINT/SIGTERM handler when one is given.
 pub fn start_with<S: RunStore + 'static>(
     plan: Plan,
@@ -249,6 +275,17 @@ pub fn start_with<S: RunStore + 'static>(
     level: u32,
     log_to_stdout: bool,
     interrupter: Option<Interrupter>,
+) -> Result<Outcome, String> {
+    start_inner(plan, ctx, level, log_to_stdout, interrupter, &Leftovers::default())
+}
+
+fn start_inner<S: RunStore + 'static>(
+    plan: Plan,
+    ctx: Context<S>,
+    level: u32,
+    log_to_stdout: bool,
+    interrupter: Option<Interrupter>,
+    leftovers: &Leftovers,
 ) -> Result<Outcome, String> {
     let ctx = ctx.boxed();
     let store = ctx.state.as_ref();
@@ -271,6 +308,7 @@ pub fn start_with<S: RunStore + 'static>(
             ));
         }
     }
+    leftover::settle(store, &plan.runbook, &ctx.run_id, leftovers, |line| eprintln!("{line}"))?;
     let location = store.journal_location(&ctx.run_id);
     let mut journal = store.create_run(&ctx.run_id)?;
     journal
@@ -293,4 +331,21 @@ pub fn start_with<S: RunStore + 'static>(
     let (run_id, runbook) = (ctx.run_id.clone(), plan.runbook.clone());
     let status = drive(plan, ctx, journal, EarlierProgress::default(), level, log_to_stdout, interrupter)?;
     Ok(Outcome { run_id, runbook, level, status, journal: location })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stuck_blocking_thread_does_not_hold_the_run() {
+        let start = std::time::Instant::now();
+        let out = on_runtime(async {
+            let stuck = tokio::task::spawn_blocking(|| std::thread::sleep(std::time::Duration::from_secs(30)));
+            // The step's timeout: the run goes on without the thread.
+            tokio::time::timeout(std::time::Duration::from_millis(50), stuck).await.is_err()
+        });
+        assert_eq!(out, Ok(true));
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{:?}", start.elapsed());
+    }
 }

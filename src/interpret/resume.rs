@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+use super::leftover::{self, Leftovers};
 use super::{Context, Outcome, drive};
 use crate::runs::{self, Event, Record, RunStore, StepOutcome};
 
@@ -78,6 +79,7 @@ pub fn resume<S: RunStore + Clone + 'static>(
     yes: bool,
     prometheus: Option<String>,
     log_to_stdout: bool,
+    leftovers: &Leftovers,
 ) -> Result<Outcome, String> {
     let runs::StoredRun { records, summary, .. } = runs::open_run(store, run_id)?;
     if summary.status != "interrupted" {
@@ -99,6 +101,9 @@ pub fn resume<S: RunStore + Clone + 'static>(
     if records.iter().any(|r| matches!(r.event, Event::End { .. })) {
         return Err(format!("run `{run_id}` has already ended"));
     }
+    // Never beside a step an earlier process of this run (or another interrupted run) left running.
+    leftover::settle(store, &plan.runbook, run_id, leftovers, |line| eprintln!("{line}"))?;
+    let records = runs::load_run(store, run_id)?;
     let location = store.journal_location(run_id);
     let mut journal = store.reopen_run(run_id)?;
     journal

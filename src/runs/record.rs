@@ -8,6 +8,7 @@ use std::io;
 use serde::{Deserialize, Serialize};
 
 use crate::actions::file_steps::FileRecord;
+use crate::actions::process::ProcessGroup;
 use crate::plan::Plan;
 
 /// One line of the journal: when (ms since the Unix epoch) and what.
@@ -76,6 +77,22 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         rerun: bool,
     },
+    /// A shell step's process group, journalled as soon as it exists (each try, each check of a verify).
+    StepProcess {
+        level: u32,
+        step: String,
+        group: ProcessGroup,
+    },
+    /// A process group an interrupted process of the run left behind, ended by a later `resume` or `run`
+    /// (`--kill-leftover`).
+    LeftoverEnded {
+        step: String,
+        pgid: u32,
+        /// The last signal sent: `SIGTERM`, or `SIGKILL` when it outlived the grace.
+        signal: String,
+        /// The run that ended it.
+        by_run: String,
+    },
     StepRetry {
         level: u32,
         attempt: u32,
@@ -138,6 +155,16 @@ pub enum Event {
         path: String,
         result: String,
         operator: String,
+        /// The restore step undone (absent in journals from before undo recorded it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<String>,
+        /// `done`, `refused` (the file changed since the run) or `failed`; absent in older journals, where a
+        /// `result` starting `FAILED` means failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<String>,
+        /// Where `undo --force` kept the newer content it replaced.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kept_newer: Option<String>,
     },
 }
 

@@ -170,6 +170,11 @@ pub fn describe(r: &Record) -> String {
                 e(detail)
             )
         }
+        Event::StepProcess { step, group, .. } => format!("{step} started process group {}", group.pgid),
+        Event::LeftoverEnded { step, pgid, signal, by_run } => format!(
+            "{step}'s process group {pgid}, left running by an interrupted process, ended with {signal} by run {}",
+            e(by_run)
+        ),
         Event::StepRetry { step, try_, error, backoff_ms, .. } => {
             format!("{step} try {try_} failed: {}; retry in {}", e(error), format_duration(*backoff_ms))
         }
@@ -207,6 +212,6 @@ pub fn describe(r: &Record) -> String {
             )
         }
         Event::End { status, reason } => format!("ended: {status} ({})", e(reason)),
-        Event::Undo { path, result, operator } => format!("undo by {}: {}: {}", e(operator), e(path), e(result)),
+        Event::Undo { path, result, operator, .. } => format!("undo by {}: {}: {}", e(operator), e(path), e(result)),
     }
 }
