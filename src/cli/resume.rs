@@ -19,6 +19,8 @@ pub struct ResumeArgs {
     /// Prometheus base URL for `verify CONDITION` steps (default: the one the run started with).
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
+    #[command(flatten)]
+    pub version: super::PromVersionArg,
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
 }
@@ -29,7 +31,7 @@ pub fn run(args: &ResumeArgs) -> u8 {
         &state,
         &args.run_id,
         args.yes,
-        args.prometheus.clone(),
+        (args.prometheus.clone(), args.version.or_default()),
         args.format == TextOrJson::Text,
     );
     finish(result, args.format)
