@@ -197,8 +197,8 @@ fn extrapolated_rate(args: &WindowArgs, mut samples: impl Iterator<Item = (i64, 
         PromVersion::V3 => clamp(limit(duration_to_start)),
     };
     let extrapolate_to = sampled_interval + to_start + limit(duration_to_end);
-    // Prometheus 2.42 folds the per-second division into the factor before multiplying; the order matters
-    // at a threshold (45 * (1/300) is 0.15000000000000002, 45 / 300 is 0.15).
+    // Prometheus (2.42 and 3.5 alike) folds the per-second division into the factor before multiplying; the
+    // order matters at a threshold (45 * (1/300) is 0.15000000000000002, 45 / 300 is 0.15).
     let mut factor = extrapolate_to / sampled_interval;
     if is_rate {
         factor /= seconds(args.range_start, args.range_end);
