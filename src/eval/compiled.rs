@@ -23,8 +23,7 @@ pub struct CompiledCondition<'s> {
     leaves: Vec<Leaf<'s>>,
     scratch: Vec<f64>,
     missing: Vec<String>,
-    /// The version's inclusive lookback ([`Bounds::lookback_ms`](super::Bounds)).
-    lookback_ms: i64,
+    version: PromVersion,
 }
 
 #[derive(Clone, Debug)]
@@ -131,17 +130,18 @@ trait Samples {
     fn window(&mut self, leaf: usize, first: i64, args: &WindowArgs) -> Option<f64>;
 }
 
-struct Forward<'a, 's> {
+/// Forward evaluation with the version's inclusive lookback ([`Bounds::lookback_ms`](super::Bounds)) as a
+/// constant, so that the hot path (an instant lookup) costs the same under every version.
+struct Forward<'a, 's, const LOOKBACK_MS: i64> {
     leaves: &'a mut [Leaf<'s>],
     scratch: &'a mut Vec<f64>,
-    lookback_ms: i64,
 }
 
-impl Samples for Forward<'_, '_> {
+impl<const LOOKBACK_MS: i64> Samples for Forward<'_, '_, LOOKBACK_MS> {
     #[inline]
     fn instant(&mut self, leaf: usize, at: i64) -> Option<f64> {
         let l = self.leaves.get_mut(leaf)?;
-        l.cursor.instant(l.t, l.v, at, self.lookback_ms)
+        l.cursor.instant(l.t, l.v, at, LOOKBACK_MS)
     }
 
     fn window(&mut self, leaf: usize, first: i64, args: &WindowArgs) -> Option<f64> {
@@ -248,13 +248,18 @@ impl<'s> CompiledCondition<'s> {
     pub fn compile(condition: &Condition, series: &'s SeriesSet, version: PromVersion) -> Self {
         let mut c = Compiler { series, version, leaves: Vec::new(), missing: Vec::new() };
         let root = c.cond(condition);
-        let lookback_ms = version.bounds().lookback_ms;
-        CompiledCondition { root, leaves: c.leaves, scratch: Vec::new(), missing: c.missing, lookback_ms }
+        CompiledCondition { root, leaves: c.leaves, scratch: Vec::new(), missing: c.missing, version }
     }
 
     /// A random-access view of the samples, for one evaluation.
     fn random(&self) -> Random<'_, 's> {
-        Random { leaves: &self.leaves, scratch: Vec::new(), lookback_ms: self.lookback_ms }
+        Random { leaves: &self.leaves, scratch: Vec::new(), lookback_ms: self.version.bounds().lookback_ms }
+    }
+
+    #[inline]
+    fn forward<const LOOKBACK_MS: i64>(&mut self, t_ms: i64) -> bool {
+        let mut s = Forward::<LOOKBACK_MS> { leaves: &mut self.leaves, scratch: &mut self.scratch };
+        eval_cond(&self.root, t_ms, &mut s)
     }
 
     /// Metrics the condition reads that the series set does not have, in order of first appearance.
@@ -266,8 +271,11 @@ impl<'s> CompiledCondition<'s> {
     /// times; any order gives the right answer.
     #[inline]
     pub fn eval_forward(&mut self, t_ms: i64) -> bool {
-        let mut s = Forward { leaves: &mut self.leaves, scratch: &mut self.scratch, lookback_ms: self.lookback_ms };
-        eval_cond(&self.root, t_ms, &mut s)
+        // One well-predicted branch per evaluation picks the version's monomorphised walk.
+        match self.version {
+            PromVersion::V2 => self.forward::<{ PromVersion::V2.bounds().lookback_ms }>(t_ms),
+            PromVersion::V3 => self.forward::<{ PromVersion::V3.bounds().lookback_ms }>(t_ms),
+        }
     }
 
     /// Evaluates at any `t_ms` by binary search, leaving the cursors where they are.
