@@ -69,5 +69,5 @@ fi
 # are promtool's way of reporting, not part of the workload.
 python3 -c 'import sys; s=open(sys.argv[1]).read(); i=s.find("    alert_rule_test:"); open(sys.argv[2],"w").write(s if i < 0 else s[:i])' \
   "$OUT/workload.test.yml" "$OUT/workload.series.yml"
-time_cmd ripcord "$RIPCORD" simulate "$OUT/workload.runbook" --series "$OUT/workload.series.yml" --format json
+time_cmd ripcord "$RIPCORD" simulate "$OUT/workload.runbook" --series "$OUT/workload.series.yml" --format json --prometheus-version 2
 python3 benches/promtool_workload.py compare --out "$OUT" "$OUT/ripcord.out"

@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use ripcord::eval::{CompiledCondition, TriggerMachine, evaluate_triggers, evaluation_times};
+use ripcord::eval::{CompiledCondition, PromVersion, TriggerMachine, evaluate_triggers, evaluation_times};
 use ripcord::plan::{CmpOp, Condition, Hold, PLAN_FORMAT, Plan, Target, Trigger, Value};
 use ripcord::source::{Series, SeriesSet, TimeBase};
 
@@ -81,7 +81,7 @@ const END_MS: i64 = (SAMPLES as i64 - 1) * STEP_MS;
 fn core(plan: &Plan, set: &SeriesSet) -> usize {
     let mut transitions = 0;
     for trigger in &plan.triggers {
-        let mut condition = CompiledCondition::compile(&trigger.condition, set);
+        let mut condition = CompiledCondition::compile(&trigger.condition, set, PromVersion::default());
         let mut machine = TriggerMachine::new(trigger);
         for t in evaluation_times(0, END_MS, STEP_MS as u64) {
             let holds = condition.eval_forward(t);
@@ -97,7 +97,10 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Elements(EVALUATIONS));
     group.bench_function("core", |b| b.iter(|| core(black_box(&plan), black_box(&set))));
     group.bench_function("evaluate_triggers", |b| {
-        b.iter(|| evaluate_triggers(black_box(&plan), black_box(&set), 0, END_MS, STEP_MS as u64).len())
+        b.iter(|| {
+            evaluate_triggers(black_box(&plan), black_box(&set), 0, END_MS, STEP_MS as u64, PromVersion::default())
+                .len()
+        })
     });
     group.finish();
 }
@@ -107,7 +110,9 @@ fn report() {
     let (plan, set) = (plan(), series());
     for (name, run) in [
         ("core", &(|| core(&plan, &set)) as &dyn Fn() -> usize),
-        ("evaluate_triggers", &|| evaluate_triggers(&plan, &set, 0, END_MS, STEP_MS as u64).len()),
+        ("evaluate_triggers", &|| {
+            evaluate_triggers(&plan, &set, 0, END_MS, STEP_MS as u64, PromVersion::default()).len()
+        }),
     ] {
         black_box(run());
         let rounds = 200;

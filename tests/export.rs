@@ -3,7 +3,9 @@
 //! - the rules exported from every runbook in runbooks/ pass `promtool check rules`;
 //! - differential: for the promtool fixtures (their metrics declared as `metric x = promql "x"`) and for
 //!   extra cases with `and`, `or`, `not`, two-metric arithmetic and subqueries, Prometheus evaluating the
-//!   exported rules (`promtool test rules`) fires at exactly the evaluations where `ripcord simulate` fires.
+//!   exported rules (`promtool test rules`) fires at exactly the evaluations where `ripcord simulate` fires,
+//!   for Prometheus 2.42 (rules exported and simulated with `--prometheus-version 2`) and for Prometheus 3.5
+//!   (`--prometheus-version 3`, promtool from `PROMTOOL3`, see .ci/prometheus3.sh).
 //!
 //! Without promtool these tests are skipped with a message, unless `CI` is set: then a missing promtool fails.
 
@@ -14,14 +16,19 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 
+use ripcord::eval::PromVersion;
 use serde::{Deserialize, Serialize};
 use support::bin::ripcord;
+use support::prometheus::Version;
 use support::root;
 
-/// The promtool to use (`PROMTOOL`, else `promtool` on PATH), or `None` after saying why the test is skipped.
-/// With `CI` set, a missing promtool fails the test instead.
-fn promtool(test: &str) -> Option<PathBuf> {
-    let candidate = std::env::var_os("PROMTOOL").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("promtool"));
+/// The promtool to use (2: `PROMTOOL`, else `promtool` on PATH; 3: `PROMTOOL3`), or `None` after saying why
+/// the test is skipped. With `CI` set, a missing promtool fails the test instead.
+fn promtool_of(test: &str, version: Version) -> Option<PathBuf> {
+    let candidate = match version {
+        Version::V2 => std::env::var_os("PROMTOOL").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("promtool")),
+        Version::V3 => PathBuf::from(version.promtool()),
+    };
     let works = Command::new(&candidate).arg("--version").output().is_ok_and(|o| o.status.success());
     if works {
         return Some(candidate);
@@ -35,7 +42,7 @@ fn promtool(test: &str) -> Option<PathBuf> {
     // Written straight to stderr, past the test harness's capture, so that a skip is never silent.
     let _ = writeln!(
         std::io::stderr(),
-        "SKIPPED {test}: promtool not found (`{}`); install Prometheus's promtool or set PROMTOOL to run it",
+        "SKIPPED {test}: promtool not found (`{}`); install Prometheus's promtool or set PROMTOOL (PROMTOOL3 for 3.x) to run it",
         candidate.display()
     );
     None
@@ -340,10 +347,30 @@ fn extra_cases() -> Vec<Case> {
     ]
 }
 
-/// Evaluation times (seconds) at which `t` is firing, by the simulation.
-fn simulated_firing(plan: &ripcord::Plan, series: &ripcord::source::SeriesSet, end_s: i64) -> Vec<bool> {
-    let options =
-        ripcord::simulate::SimulateOptions { start_ms: Some(0), end_ms: Some(end_s * 1000), ..Default::default() };
+fn promtool(test: &str) -> Option<PathBuf> {
+    promtool_of(test, Version::V2)
+}
+
+fn prom_version(version: Version) -> PromVersion {
+    match version {
+        Version::V2 => PromVersion::V2,
+        Version::V3 => PromVersion::V3,
+    }
+}
+
+/// Evaluation times (seconds) at which `t` is firing, by the simulation under `version`.
+fn simulated_firing(
+    plan: &ripcord::Plan,
+    series: &ripcord::source::SeriesSet,
+    end_s: i64,
+    version: PromVersion,
+) -> Vec<bool> {
+    let options = ripcord::simulate::SimulateOptions {
+        start_ms: Some(0),
+        end_ms: Some(end_s * 1000),
+        version,
+        ..Default::default()
+    };
     let sim = ripcord::simulate::simulate(plan, series, &options);
     let step = i64::try_from(plan.evaluation_interval_ms).expect("interval");
     (0..=end_s * 1000)
@@ -358,8 +385,19 @@ fn simulated_firing(plan: &ripcord::Plan, series: &ripcord::source::SeriesSet, e
 }
 
 #[test]
-fn promtool_evaluating_exported_rules_fires_when_simulate_does() {
-    let Some(promtool) = promtool("promtool_evaluating_exported_rules_fires_when_simulate_does") else { return };
+fn promtool_2_evaluating_exported_rules_fires_when_simulate_does() {
+    differential("promtool_2_evaluating_exported_rules_fires_when_simulate_does", Version::V2);
+}
+
+#[test]
+fn promtool_3_evaluating_exported_rules_fires_when_simulate_does() {
+    differential("promtool_3_evaluating_exported_rules_fires_when_simulate_does", Version::V3);
+}
+
+/// Every case exported for `version` and simulated under it; one promtool of that version checks them all.
+fn differential(test: &str, version: Version) {
+    let Some(promtool) = promtool_of(test, version) else { return };
+    let prom = prom_version(version);
     let work = tempfile::tempdir().expect("temp dir");
     let mut cases = fixture_cases();
     assert!(cases.len() >= 100, "expected the promtool fixtures, found {}", cases.len());
@@ -370,7 +408,7 @@ fn promtool_evaluating_exported_rules_fires_when_simulate_does() {
         let compiled = ripcord::compile(&case.runbook);
         let plan =
             compiled.plan.unwrap_or_else(|| panic!("{}: {:?}\n{}", case.name, compiled.diagnostics, case.runbook));
-        let export = ripcord::export::prometheus_rules(&plan);
+        let export = ripcord::export::prometheus_rules(&plan, prom);
         assert!(export.skipped.is_empty(), "{}: skipped {:?}", case.name, export.skipped);
         assert_eq!(export.rules.len(), 1, "{}", case.name);
         let rule = &export.rules[0];
@@ -386,7 +424,7 @@ fn promtool_evaluating_exported_rules_fires_when_simulate_does() {
         .expect("yaml");
         let series = ripcord::source::read_series("series.yml", &series_yaml)
             .unwrap_or_else(|d| panic!("{}: {}\n{series_yaml}", case.name, d.message));
-        let firing = simulated_firing(&plan, &series, case.end_s);
+        let firing = simulated_firing(&plan, &series, case.end_s, prom);
         firing_total += firing.iter().filter(|f| **f).count();
         if case.name.starts_with("extra_") {
             let n = firing.iter().filter(|f| **f).count();

@@ -1,14 +1,36 @@
-//! Trigger timing against promtool: every fixture in tests/promtool/fixtures was confirmed by
-//! `promtool test rules` (Prometheus 2.42) when tests/promtool/generate.py made it. `ripcord simulate` must
-//! fire at exactly the same evaluations.
+//! Trigger timing against promtool: every fixture in tests/promtool/fixtures holds its firing times under
+//! Prometheus 2.42 (`expected.json`'s `firing`, asserted by `test.yml`) and under Prometheus 3.5
+//! (`firing_v3`, asserted by `test.v3.yml`), both confirmed by that version's `promtool test rules` when
+//! tests/promtool/generate.py made them. `ripcord simulate --prometheus-version N` must fire at exactly the
+//! evaluations of version N; and each version's promtool is run on its test files again here, so the
+//! fixtures stay confirmed (skipped without promtool unless `CI` is set).
 
 mod support;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
 
 use serde_json::Value;
 use support::bin::Test;
-use support::root;
+use support::prometheus::Version;
+use support::{installed, root};
+
+fn fixtures() -> Vec<PathBuf> {
+    let dir = root().join("tests/promtool/fixtures");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir).expect("fixtures dir").flatten().map(|e| e.path()).collect();
+    cases.sort();
+    assert!(cases.len() >= 100, "expected at least 100 promtool fixtures, found {}", cases.len());
+    cases
+}
+
+/// `expected.json`'s key and the promtool test file for `version`.
+fn files(version: Version) -> (&'static str, &'static str) {
+    match version {
+        Version::V2 => ("firing", "test.yml"),
+        Version::V3 => ("firing_v3", "test.v3.yml"),
+    }
+}
 
 fn firing_times(output: &Value, trigger: &str, interval_s: i64, end_s: i64) -> BTreeSet<i64> {
     let mut firing = BTreeSet::new();
@@ -30,11 +52,45 @@ fn firing_times(output: &Value, trigger: &str, interval_s: i64, end_s: i64) -> B
 }
 
 #[test]
-fn simulate_fires_when_promtool_does() {
-    let dir = root().join("tests/promtool/fixtures");
-    let mut cases: Vec<_> = std::fs::read_dir(&dir).expect("fixtures dir").flatten().map(|e| e.path()).collect();
-    cases.sort();
-    assert!(cases.len() >= 100, "expected at least 100 promtool fixtures, found {}", cases.len());
+fn simulate_2_fires_when_promtool_2_42_does() {
+    simulate_fires_when_promtool_does(Version::V2);
+}
+
+#[test]
+fn simulate_3_fires_when_promtool_3_5_does() {
+    simulate_fires_when_promtool_does(Version::V3);
+}
+
+/// The fixtures still pass `promtool test rules` of their version: one run per version over every file.
+#[test]
+fn every_fixture_is_confirmed_by_promtool_of_its_version() {
+    for version in Version::ALL {
+        let tool = version.promtool();
+        if !installed("every_fixture_is_confirmed_by_promtool_of_its_version", &[&tool]) {
+            continue;
+        }
+        let (_, test_file) = files(version);
+        let cases = fixtures();
+        let mut failed = Vec::new();
+        // promtool resolves `rule_files` against the working directory, so each case runs in its own.
+        for case in &cases {
+            let out =
+                Command::new(&tool).current_dir(case).args(["test", "rules", test_file]).output().expect("promtool");
+            if !out.status.success() {
+                let name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                failed.push(format!(
+                    "{name}: {}",
+                    String::from_utf8_lossy(&out.stderr).chars().take(400).collect::<String>()
+                ));
+            }
+        }
+        assert!(failed.is_empty(), "{tool}: {} of {} fixtures fail:\n{}", failed.len(), cases.len(), failed.join("\n"));
+    }
+}
+
+fn simulate_fires_when_promtool_does(version: Version) {
+    let cases = fixtures();
+    let (key, _) = files(version);
     let mut failures = Vec::new();
     for case in &cases {
         let expected: Value =
@@ -43,11 +99,12 @@ fn simulate_fires_when_promtool_does() {
         let interval_s = expected["interval_s"].as_i64().expect("interval_s");
         let end_s = expected["end_s"].as_i64().expect("end_s");
         let trigger = expected["trigger"].as_str().expect("trigger");
-        let want: BTreeSet<i64> =
-            expected["firing"].as_array().expect("firing").iter().filter_map(Value::as_i64).collect();
+        let want: BTreeSet<i64> = expected[key].as_array().expect("firing").iter().filter_map(Value::as_i64).collect();
         let out = Test::in_dir(case)
             .env_inherited("NO_COLOR")
-            .args(["simulate", "case.runbook", "--series", "test.yml", "--format", "json", "--start", "0", "--end"])
+            .args(["simulate", "case.runbook", "--series", "test.yml", "--format", "json", "--prometheus-version"])
+            .arg(version.flag())
+            .args(["--start", "0", "--end"])
             .arg(end_s.to_string())
             .run();
         let name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -69,5 +126,12 @@ fn simulate_fires_when_promtool_does() {
             failures.push(format!("{name}: promtool fires at {missing:?} and ripcord does not; ripcord fires at {extra:?} and promtool does not"));
         }
     }
-    assert!(failures.is_empty(), "{} of {} fixtures disagree:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "Prometheus {}: {} of {} fixtures disagree:\n{}",
+        version.flag(),
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

@@ -35,12 +35,24 @@ fn incidents() -> Vec<(String, String, String)> {
 fn bundled_incidents_snapshot_timeline_and_json() {
     let cases = incidents();
     assert!(cases.len() >= 5, "expected an incident per runbook, found {}", cases.len());
+    // The incidents were recorded and reviewed under Prometheus 2.42's semantics. Under Prometheus 3's (the
+    // default) none of their samples sits on a window's or the lookback's left edge where it would decide a
+    // comparison, so the timeline is the same but for the header.
     for (name, runbook, csv) in cases {
-        let text = ripcord(root(), &["simulate", &runbook, "--series", &csv]);
+        let v2 = ["--prometheus-version", "2"];
+        let text = ripcord(root(), &[&["simulate", &runbook, "--series", &csv][..], &v2].concat());
         assert!(text.status.success(), "{name}: {}", String::from_utf8_lossy(&text.stderr));
         insta::assert_snapshot!(format!("{name}_timeline"), String::from_utf8_lossy(&text.stdout));
-        let j = json(&ripcord(root(), &["simulate", &runbook, "--series", &csv, "--format", "json"]));
+        let j =
+            json(&ripcord(root(), &[&["simulate", &runbook, "--series", &csv, "--format", "json"][..], &v2].concat()));
         insta::assert_json_snapshot!(format!("{name}_json"), j);
+        let v3 = ripcord(root(), &["simulate", &runbook, "--series", &csv]);
+        assert!(v3.status.success(), "{name}: {}", String::from_utf8_lossy(&v3.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&v3.stdout),
+            String::from_utf8_lossy(&text.stdout).replacen("as Prometheus 2 does", "as Prometheus 3 does", 1),
+            "{name}"
+        );
     }
 }
 
@@ -59,14 +71,46 @@ fn storage_migration_json() -> Value {
     ))
 }
 
+/// Samples on the evaluation grid and a window of four intervals: Prometheus 2 counts five samples in
+/// `[t - 1m, t]`, Prometheus 3 four in `(t - 1m, t]`; the last sample is seen 5m later by 2, not by 3.
+#[test]
+fn the_prometheus_version_decides_samples_on_the_left_edge() {
+    let runbook = "runbook edge {\n  evaluate every 15s\n  trigger full: count_over(x, 1m) >= 5 -> level 1\n  \
+                   trigger seen: x > 0 -> level 1\n  level 1 {\n    step shell \"true\"\n  }\n}\n";
+    let csv: String = std::iter::once("time,metric,value\n".to_string())
+        .chain((0..=8).map(|i| format!("{},x,1\n", i * 15)))
+        .collect();
+    let dir = support::dir_with(&[("edge.runbook", runbook), ("x.csv", &csv)]);
+    let firing = |version: &str, trigger: &str| -> Vec<(i64, String)> {
+        let args = ["simulate", "edge.runbook", "--series", "x.csv", "--format", "json", "--end", "500"];
+        let j = json(&ripcord(dir.path(), &[&args[..], &["--prometheus-version", version]].concat()));
+        assert_eq!(j["prometheus_version"].as_str().map(str::to_string), None, "a number");
+        j["transitions"]
+            .as_array()
+            .expect("transitions")
+            .iter()
+            .filter(|t| t["trigger"] == trigger)
+            .map(|t| (t["t"].as_i64().unwrap_or(-1), t["state"].as_str().unwrap_or_default().to_string()))
+            .collect()
+    };
+    let states = |v: &[(i64, &str)]| v.iter().map(|(t, s)| (*t, (*s).to_string())).collect::<Vec<_>>();
+    // 2: five samples from 60 s to 120 s (the last sample); 3: never more than four.
+    assert_eq!(firing("2", "full"), states(&[(60, "firing"), (135, "inactive")]));
+    assert_eq!(firing("3", "full"), Vec::new());
+    // The last sample (120 s) is seen through 420 s by 2, through 405 s by 3.
+    assert_eq!(firing("2", "seen"), states(&[(0, "firing"), (435, "inactive")]));
+    assert_eq!(firing("3", "seen"), states(&[(0, "firing"), (420, "inactive")]));
+}
+
 #[test]
 fn json_has_exactly_the_documented_shape() {
     let j = storage_migration_json();
     let keys = |v: &Value| -> Vec<String> { v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default() };
     let mut top = keys(&j);
     top.sort();
-    assert_eq!(top, ["end", "interval_s", "runbook", "runs", "start", "transitions"]);
+    assert_eq!(top, ["end", "interval_s", "prometheus_version", "runbook", "runs", "start", "transitions"]);
     assert_eq!(j["interval_s"], 15);
+    assert_eq!(j["prometheus_version"], 3, "the default");
     let t = &j["transitions"][0];
     let mut tk = keys(t);
     tk.sort();

@@ -5,17 +5,19 @@
 
 use std::time::Duration;
 
-use crate::eval::{CompiledCondition, Series, SeriesSet};
+use crate::eval::{CompiledCondition, PromVersion, Series, SeriesSet};
 use crate::plan::{Condition, Plan, Reads};
 use crate::prometheus::{LOOKBACK_MS, Limits, RangeQuery, query_range};
 
-/// Evaluates `condition` at `now_ms` on metrics fetched from the Prometheus at `base`.
+/// Evaluates `condition` at `now_ms` on metrics fetched from the Prometheus at `base`, as Prometheus
+/// `version` evaluates it.
 pub async fn holds(
     client: &reqwest::Client,
     base: &str,
     plan: &Plan,
     condition: &Condition,
     now_ms: i64,
+    version: PromVersion,
     timeout: Duration,
 ) -> Result<bool, String> {
     let reads = Reads::of(condition);
@@ -31,5 +33,5 @@ pub async fn holds(
         let samples = query_range(client, base, &query, &limits).await.map_err(|e| format!("metric `{name}`: {e}"))?;
         set.series.insert(name.clone(), Series::from(samples));
     }
-    Ok(CompiledCondition::compile(condition, &set).eval_at(now_ms))
+    Ok(CompiledCondition::compile(condition, &set, version).eval_at(now_ms))
 }

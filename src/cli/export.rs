@@ -27,6 +27,8 @@ pub struct PrometheusRulesArgs {
     /// Exit 1 when a trigger cannot be exported (it is listed on stderr either way).
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub version: super::PromVersionArg,
 }
 
 pub fn run(args: &ExportArgs) -> u8 {
@@ -38,7 +40,7 @@ pub fn run(args: &ExportArgs) -> u8 {
 fn prometheus_rules(args: &PrometheusRulesArgs) -> u8 {
     let Some((file, plan)) = compile_file(&args.runbook) else { return 1 };
     let mut stderr = std::io::stderr().lock();
-    let export = crate::export::prometheus_rules(&plan);
+    let export = crate::export::prometheus_rules(&plan, args.version.or_default());
     for s in &export.skipped {
         let _ = writeln!(stderr, "{}: trigger `{}` is not exported: {}", file.path, s.trigger, s.reason);
     }

@@ -102,6 +102,23 @@ pub fn run() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// `--prometheus-version 2|3`, for every command that evaluates conditions or writes rules: whose query
+/// semantics to follow (docs/simulation.md, "Prometheus 2 and 3"). `None` when not given: the default is 3,
+/// except for `watch`, which then asks its server.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub struct PromVersionArg {
+    /// Follow this Prometheus major version's semantics: 2 (as 2.42 computes) or 3 (as 3.5 does) [default: 3].
+    #[arg(long = "prometheus-version", value_name = "2|3", value_parser = clap::value_parser!(crate::eval::PromVersion))]
+    pub prometheus_version: Option<crate::eval::PromVersion>,
+}
+
+impl PromVersionArg {
+    /// The version asked for, or the default (3).
+    pub fn or_default(self) -> crate::eval::PromVersion {
+        self.prometheus_version.unwrap_or_default()
+    }
+}
+
 /// `--format text|json`, for the commands that print text for people or JSON for tools.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum TextOrJson {

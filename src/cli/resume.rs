@@ -22,6 +22,8 @@ pub struct ResumeArgs {
     pub prometheus: Option<String>,
     #[command(flatten)]
     pub leftover: LeftoverArgs,
+    #[command(flatten)]
+    pub version: super::PromVersionArg,
     #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
     pub format: TextOrJson,
 }
@@ -32,7 +34,7 @@ pub fn run(args: &ResumeArgs) -> u8 {
         &state,
         &args.run_id,
         args.yes,
-        args.prometheus.clone(),
+        (args.prometheus.clone(), args.version.or_default()),
         args.format == TextOrJson::Text,
         &args.leftover.policy(),
     );

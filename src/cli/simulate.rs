@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::TextOrJson;
 use super::input::{LoadedFile, compile_file};
+use super::{PromVersionArg, TextOrJson};
 use crate::diagnostic::{Code, Diagnostic, render_human};
 use crate::simulate::{Approval, RunOptions, SimulateOptions};
 use crate::source::{SeriesSet, TimeBase};
@@ -44,6 +44,8 @@ pub struct SimulateArgs {
     /// Decide a level's approval: `LEVEL=after:DURATION` or `LEVEL=deny` (default: approved at once).
     #[arg(long, value_name = "LEVEL=after:D|deny", value_parser = parse_approval)]
     pub approve: Vec<(u32, Approval)>,
+    #[command(flatten)]
+    pub version: PromVersionArg,
 }
 
 /// A time given on the command line, and whether it was written as seconds.
@@ -119,7 +121,8 @@ pub fn run(args: &SimulateArgs) -> u8 {
         }
         return 1;
     }
-    let sim = crate::simulate::simulate(&plan, &series, &SimulateOptions { start_ms: start, end_ms: end, run });
+    let options = SimulateOptions { start_ms: start, end_ms: end, run, version: args.version.or_default() };
+    let sim = crate::simulate::simulate(&plan, &series, &options);
     let out = match args.format {
         TextOrJson::Text => crate::simulate::to_text(&sim),
         TextOrJson::Json => crate::simulate::to_json(&sim),

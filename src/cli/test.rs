@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::PromVersionArg;
 use crate::diagnostic::render_human;
 use crate::testing::{FileReport, Source};
 
@@ -17,6 +18,8 @@ pub struct TestArgs {
     /// Also write the results as JUnit XML to this file.
     #[arg(long, value_name = "OUT.xml")]
     pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub version: PromVersionArg,
 }
 
 pub fn run(args: &TestArgs) -> u8 {
@@ -29,7 +32,7 @@ pub fn run(args: &TestArgs) -> u8 {
         return 1;
     }
     for path in &files {
-        let report = crate::testing::run_file(path);
+        let report = crate::testing::run_file(path, args.version.or_default());
         if report.is_invalid() {
             let mut stderr = std::io::stderr().lock();
             for p in &report.problems {

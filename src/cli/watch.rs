@@ -30,6 +30,10 @@ pub struct WatchArgs {
     /// How long SIGTERM waits for runs in flight.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub grace: Duration,
+    /// Evaluate as this Prometheus major version does: 2 (as 2.42) or 3 (as 3.5) [default: the server's,
+    /// from `/api/v1/status/buildinfo`].
+    #[arg(long = "prometheus-version", value_name = "2|3", value_parser = clap::value_parser!(crate::eval::PromVersion))]
+    pub prometheus_version: Option<crate::eval::PromVersion>,
 }
 
 pub fn run(args: &WatchArgs) -> u8 {
@@ -56,5 +60,6 @@ pub fn run(args: &WatchArgs) -> u8 {
         query_timeout: args.query_timeout,
         grace: args.grace,
         debounce: Duration::from_millis(50),
+        prometheus_version: args.prometheus_version,
     })
 }

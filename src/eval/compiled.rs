@@ -4,10 +4,14 @@
 //!
 //! Semantics: a reference with no value makes every comparison on it false, and arithmetic on it has no
 //! value; comparisons are IEEE 754 ([`CmpOp::test`]); `and`, `or`, `not` are two-valued over the results.
+//! Lookups and windows follow the [`PromVersion`] the condition was compiled for: its boundaries are
+//! folded into the compiled form (the lookback, each window's first included millisecond), so evaluating
+//! costs the same under every version.
 
 use std::ops::Range;
 
 use super::lookup::{Cursor, instant_at, range_at};
+use super::version::PromVersion;
 use super::window::{self, WindowArgs};
 use crate::plan::{ArithOp, CmpOp, Condition, Value, WindowFunc};
 use crate::source::SeriesSet;
@@ -19,6 +23,7 @@ pub struct CompiledCondition<'s> {
     leaves: Vec<Leaf<'s>>,
     scratch: Vec<f64>,
     missing: Vec<String>,
+    version: PromVersion,
 }
 
 #[derive(Clone, Debug)]
@@ -32,8 +37,21 @@ enum Cond {
 #[derive(Clone, Debug)]
 enum Expr {
     Number(f64),
-    Instant { leaf: usize, offset: i64 },
-    Window { leaf: usize, func: WindowFunc, quantile: f64, window: i64, offset: i64 },
+    Instant {
+        leaf: usize,
+        offset: i64,
+    },
+    /// `window` is the nominal width (what `rate` divides by); `reach` is how far back from the range's
+    /// end the included samples go, inclusive (the width, less the version's open left edge).
+    Window {
+        leaf: usize,
+        func: WindowFunc,
+        quantile: f64,
+        window: i64,
+        reach: i64,
+        offset: i64,
+        version: PromVersion,
+    },
     Abs(Box<Expr>),
     Neg(Box<Expr>),
     Arith(ArithOp, Box<Expr>, Box<Expr>),
@@ -53,6 +71,7 @@ fn ms(value: u64) -> i64 {
 
 struct Compiler<'s> {
     series: &'s SeriesSet,
+    version: PromVersion,
     leaves: Vec<Leaf<'s>>,
     missing: Vec<String>,
 }
@@ -93,7 +112,9 @@ impl<'s> Compiler<'s> {
                 func: *func,
                 quantile: quantile.unwrap_or(f64::NAN),
                 window: ms(*window_ms),
+                reach: ms(*window_ms).saturating_sub(self.version.bounds().open_ms),
                 offset: ms(*offset_ms),
+                version: self.version,
             },
             Value::Abs { operand } => Expr::Abs(Box::new(self.value(operand))),
             Value::Neg { operand } => Expr::Neg(Box::new(self.value(operand))),
@@ -105,24 +126,27 @@ impl<'s> Compiler<'s> {
 /// How an evaluation reaches samples: through cursors, or by binary search.
 trait Samples {
     fn instant(&mut self, leaf: usize, at: i64) -> Option<f64>;
-    fn window(&mut self, leaf: usize, args: &WindowArgs) -> Option<f64>;
+    /// `func` over the samples from `first` (inclusive) to `args.range_end`.
+    fn window(&mut self, leaf: usize, first: i64, args: &WindowArgs) -> Option<f64>;
 }
 
-struct Forward<'a, 's> {
+/// Forward evaluation with the version's inclusive lookback ([`Bounds::lookback_ms`](super::Bounds)) as a
+/// constant, so that the hot path (an instant lookup) costs the same under every version.
+struct Forward<'a, 's, const LOOKBACK_MS: i64> {
     leaves: &'a mut [Leaf<'s>],
     scratch: &'a mut Vec<f64>,
 }
 
-impl Samples for Forward<'_, '_> {
+impl<const LOOKBACK_MS: i64> Samples for Forward<'_, '_, LOOKBACK_MS> {
     #[inline]
     fn instant(&mut self, leaf: usize, at: i64) -> Option<f64> {
         let l = self.leaves.get_mut(leaf)?;
-        l.cursor.instant(l.t, l.v, at)
+        l.cursor.instant(l.t, l.v, at, LOOKBACK_MS)
     }
 
-    fn window(&mut self, leaf: usize, args: &WindowArgs) -> Option<f64> {
+    fn window(&mut self, leaf: usize, first: i64, args: &WindowArgs) -> Option<f64> {
         let l = self.leaves.get_mut(leaf)?;
-        let r = l.cursor.range(l.t, args.range_start, args.range_end);
+        let r = l.cursor.range(l.t, first, args.range_end);
         apply(args, l.t, l.v, r, self.scratch)
     }
 }
@@ -130,17 +154,18 @@ impl Samples for Forward<'_, '_> {
 struct Random<'a, 's> {
     leaves: &'a [Leaf<'s>],
     scratch: Vec<f64>,
+    lookback_ms: i64,
 }
 
 impl Samples for Random<'_, '_> {
     fn instant(&mut self, leaf: usize, at: i64) -> Option<f64> {
         let l = self.leaves.get(leaf)?;
-        instant_at(l.t, l.v, at)
+        instant_at(l.t, l.v, at, self.lookback_ms)
     }
 
-    fn window(&mut self, leaf: usize, args: &WindowArgs) -> Option<f64> {
+    fn window(&mut self, leaf: usize, first: i64, args: &WindowArgs) -> Option<f64> {
         let l = self.leaves.get(leaf)?;
-        let r = range_at(l.t, args.range_start, args.range_end);
+        let r = range_at(l.t, first, args.range_end);
         apply(args, l.t, l.v, r, &mut self.scratch)
     }
 }
@@ -185,15 +210,16 @@ fn eval_value<S: Samples>(e: &Expr, t: i64, s: &mut S) -> Option<f64> {
 fn eval_compound<S: Samples>(e: &Expr, t: i64, s: &mut S) -> Option<f64> {
     match e {
         Expr::Number(_) | Expr::Instant { .. } => eval_value(e, t, s),
-        Expr::Window { leaf, func, quantile, window, offset } => {
+        Expr::Window { leaf, func, quantile, window, reach, offset, version } => {
             let range_end = t.saturating_sub(*offset);
             let args = WindowArgs {
                 func: *func,
                 quantile: *quantile,
                 range_start: range_end.saturating_sub(*window),
                 range_end,
+                version: *version,
             };
-            s.window(*leaf, &args)
+            s.window(*leaf, range_end.saturating_sub(*reach), &args)
         }
         Expr::Abs(a) => eval_value(a, t, s).map(f64::abs),
         Expr::Neg(a) => eval_value(a, t, s).map(|v| -v),
@@ -216,12 +242,24 @@ impl Cond {
 }
 
 impl<'s> CompiledCondition<'s> {
-    /// Compiles `condition` against `series`. A metric the series set lacks has no value at any time;
-    /// [`missing_metrics`](Self::missing_metrics) lists such names so the caller can report them.
-    pub fn compile(condition: &Condition, series: &'s SeriesSet) -> Self {
-        let mut c = Compiler { series, leaves: Vec::new(), missing: Vec::new() };
+    /// Compiles `condition` against `series`, to be evaluated as Prometheus `version` would. A metric the
+    /// series set lacks has no value at any time; [`missing_metrics`](Self::missing_metrics) lists such
+    /// names so the caller can report them.
+    pub fn compile(condition: &Condition, series: &'s SeriesSet, version: PromVersion) -> Self {
+        let mut c = Compiler { series, version, leaves: Vec::new(), missing: Vec::new() };
         let root = c.cond(condition);
-        CompiledCondition { root, leaves: c.leaves, scratch: Vec::new(), missing: c.missing }
+        CompiledCondition { root, leaves: c.leaves, scratch: Vec::new(), missing: c.missing, version }
+    }
+
+    /// A random-access view of the samples, for one evaluation.
+    fn random(&self) -> Random<'_, 's> {
+        Random { leaves: &self.leaves, scratch: Vec::new(), lookback_ms: self.version.bounds().lookback_ms }
+    }
+
+    #[inline]
+    fn forward<const LOOKBACK_MS: i64>(&mut self, t_ms: i64) -> bool {
+        let mut s = Forward::<LOOKBACK_MS> { leaves: &mut self.leaves, scratch: &mut self.scratch };
+        eval_cond(&self.root, t_ms, &mut s)
     }
 
     /// Metrics the condition reads that the series set does not have, in order of first appearance.
@@ -233,25 +271,29 @@ impl<'s> CompiledCondition<'s> {
     /// times; any order gives the right answer.
     #[inline]
     pub fn eval_forward(&mut self, t_ms: i64) -> bool {
-        let mut s = Forward { leaves: &mut self.leaves, scratch: &mut self.scratch };
-        eval_cond(&self.root, t_ms, &mut s)
+        // One well-predicted branch per evaluation picks the version's monomorphised walk.
+        match self.version {
+            PromVersion::V2 => self.forward::<{ PromVersion::V2.bounds().lookback_ms }>(t_ms),
+            PromVersion::V3 => self.forward::<{ PromVersion::V3.bounds().lookback_ms }>(t_ms),
+        }
     }
 
     /// Evaluates at any `t_ms` by binary search, leaving the cursors where they are.
     pub fn eval_at(&self, t_ms: i64) -> bool {
-        eval_cond(&self.root, t_ms, &mut Random { leaves: &self.leaves, scratch: Vec::new() })
+        eval_cond(&self.root, t_ms, &mut self.random())
     }
 
     /// The value of the first comparison's left-hand side at `t_ms`, for display (`${value}`, timelines).
     pub fn display_value_at(&self, t_ms: i64) -> Option<f64> {
-        eval_value(self.root.first_lhs(), t_ms, &mut Random { leaves: &self.leaves, scratch: Vec::new() })
+        eval_value(self.root.first_lhs(), t_ms, &mut self.random())
     }
 }
 
-/// Evaluates one value expression at `t_ms` over `series` (for display and tests); missing metrics have
-/// no value.
-pub fn value_at(value: &Value, series: &SeriesSet, t_ms: i64) -> Option<f64> {
-    let mut c = Compiler { series, leaves: Vec::new(), missing: Vec::new() };
+/// Evaluates one value expression at `t_ms` over `series` as Prometheus `version` would (for display and
+/// tests); missing metrics have no value.
+pub fn value_at(value: &Value, series: &SeriesSet, t_ms: i64, version: PromVersion) -> Option<f64> {
+    let mut c = Compiler { series, version, leaves: Vec::new(), missing: Vec::new() };
     let e = c.value(value);
-    eval_value(&e, t_ms, &mut Random { leaves: &c.leaves, scratch: Vec::new() })
+    let lookback_ms = version.bounds().lookback_ms;
+    eval_value(&e, t_ms, &mut Random { leaves: &c.leaves, scratch: Vec::new(), lookback_ms })
 }

@@ -1,6 +1,8 @@
-//! Finding samples in a series, as Prometheus 2.42 does: the instant value at `t` is the newest sample in
-//! `[t - 5m, t]` (lookback inclusive at both ends), and no value when that newest sample is a staleness
-//! marker; a range is every sample in `[start, end]`, inclusive at both ends.
+//! Finding samples in a series, as Prometheus does: the instant value at `t` is the newest sample at
+//! `t - lookback` or later (the lookback is given inclusive, so one value covers Prometheus 2's closed
+//! `[t - 5m, t]` and 3's left-open `(t - 5m, t]`, see [`Bounds`](super::Bounds)), and no value when that newest
+//! sample is a staleness marker; a range is every sample in `[start, end]`, inclusive at both ends (callers
+//! pass a left-open range's start plus 1 ms).
 //!
 //! Two ways in: binary search for any time (`instant_at`, `range_at`), and [`Cursor`], which walks forward
 //! as evaluation time increases, so a run of evaluations costs one pass over the samples.
@@ -11,18 +13,19 @@ use crate::source::is_stale;
 /// Prometheus client's, so that what is fetched and what is evaluated agree.
 pub use crate::prometheus::LOOKBACK_MS;
 
-/// The instant value of samples `(t, v)` at `at`, or `None` if the series has no value then.
-pub fn instant_at(t: &[i64], v: &[f64], at: i64) -> Option<f64> {
+/// The instant value of samples `(t, v)` at `at`, seeing samples at `at - lookback_ms` or later, or
+/// `None` if the series has no value then.
+pub fn instant_at(t: &[i64], v: &[f64], at: i64, lookback_ms: i64) -> Option<f64> {
     let end = t.partition_point(|&x| x <= at);
-    newest(t, v, end, at)
+    newest(t, v, end, at, lookback_ms)
 }
 
 /// The instant value given `end`, the number of samples with time `<= at`.
 #[inline]
-fn newest(t: &[i64], v: &[f64], end: usize, at: i64) -> Option<f64> {
+fn newest(t: &[i64], v: &[f64], end: usize, at: i64, lookback_ms: i64) -> Option<f64> {
     let i = end.checked_sub(1)?;
     let (ti, vi) = (*t.get(i)?, *v.get(i)?);
-    if ti < at.saturating_sub(LOOKBACK_MS) || is_stale(vi) { None } else { Some(vi) }
+    if ti < at.saturating_sub(lookback_ms) || is_stale(vi) { None } else { Some(vi) }
 }
 
 /// Indices `lo..hi` of the samples with `start <= time <= end`.
@@ -69,9 +72,9 @@ impl Cursor {
 
     /// The instant value at `at` (see [`instant_at`]).
     #[inline]
-    pub fn instant(&mut self, t: &[i64], v: &[f64], at: i64) -> Option<f64> {
+    pub fn instant(&mut self, t: &[i64], v: &[f64], at: i64, lookback_ms: i64) -> Option<f64> {
         self.seek_hi(t, at);
-        newest(t, v, self.hi, at)
+        newest(t, v, self.hi, at, lookback_ms)
     }
 
     /// Indices of the samples in `[start, end]` (see [`range_at`]).
@@ -90,28 +93,39 @@ mod tests {
 
     const T: [i64; 4] = [0, 60_000, 120_000, 600_000];
     const V: [f64; 4] = [1.0, 2.0, 3.0, 4.0];
+    /// Prometheus 2's closed lookback.
+    const L: i64 = LOOKBACK_MS;
 
     #[test]
     fn newest_sample_within_five_minutes_inclusive() {
-        assert_eq!(instant_at(&T, &V, -1), None);
-        assert_eq!(instant_at(&T, &V, 0), Some(1.0));
-        assert_eq!(instant_at(&T, &V, 59_999), Some(1.0));
-        assert_eq!(instant_at(&T, &V, 60_000), Some(2.0));
+        assert_eq!(instant_at(&T, &V, -1, L), None);
+        assert_eq!(instant_at(&T, &V, 0, L), Some(1.0));
+        assert_eq!(instant_at(&T, &V, 59_999, L), Some(1.0));
+        assert_eq!(instant_at(&T, &V, 60_000, L), Some(2.0));
         // 120s + 5m = 420s is still inside the lookback; one millisecond later it has expired.
-        assert_eq!(instant_at(&T, &V, 420_000), Some(3.0));
-        assert_eq!(instant_at(&T, &V, 420_001), None);
-        assert_eq!(instant_at(&T, &V, 600_000), Some(4.0));
-        assert_eq!(instant_at(&[], &[], 0), None);
+        assert_eq!(instant_at(&T, &V, 420_000, L), Some(3.0));
+        assert_eq!(instant_at(&T, &V, 420_001, L), None);
+        assert_eq!(instant_at(&T, &V, 600_000, L), Some(4.0));
+        assert_eq!(instant_at(&[], &[], 0, L), None);
+    }
+
+    #[test]
+    fn prometheus_3_lookback_is_open_on_the_left() {
+        let l3 = crate::eval::PromVersion::V3.bounds().lookback_ms;
+        assert_eq!(instant_at(&T, &V, 419_999, l3), Some(3.0));
+        // 120s + 5m = 420s: the sample sits exactly on the open edge, so it is no longer seen.
+        assert_eq!(instant_at(&T, &V, 420_000, l3), None);
+        assert_eq!(instant_at(&T, &V, 420_000, L), Some(3.0));
     }
 
     #[test]
     fn a_stale_newest_sample_hides_older_ones() {
         let v = [1.0, STALE_NAN, 3.0, 4.0];
-        assert_eq!(instant_at(&T, &v, 60_000), None);
-        assert_eq!(instant_at(&T, &v, 119_999), None);
-        assert_eq!(instant_at(&T, &v, 120_000), Some(3.0));
+        assert_eq!(instant_at(&T, &v, 60_000, L), None);
+        assert_eq!(instant_at(&T, &v, 119_999, L), None);
+        assert_eq!(instant_at(&T, &v, 120_000, L), Some(3.0));
         let nan = [f64::NAN];
-        assert!(instant_at(&[0], &nan, 0).is_some_and(f64::is_nan));
+        assert!(instant_at(&[0], &nan, 0, L).is_some_and(f64::is_nan));
     }
 
     #[test]
@@ -128,7 +142,7 @@ mod tests {
         let mut c = Cursor::default();
         let mut r = Cursor::default();
         let mut check = |at: i64| {
-            assert_eq!(c.instant(&T, &V, at), instant_at(&T, &V, at), "instant at {at}");
+            assert_eq!(c.instant(&T, &V, at, L), instant_at(&T, &V, at, L), "instant at {at}");
             assert_eq!(r.range(&T, at - 90_000, at), range_at(&T, at - 90_000, at), "range at {at}");
         };
         for &at in &times {

@@ -1,11 +1,14 @@
 //! Evaluation: conditions over series, and the trigger state machine. Shared by `simulate` (over recorded
 //! series) and the live `watch`, so that both mean the same thing by "fires".
 //!
+//! - `version`: [`PromVersion`], which Prometheus (2.42 or 3.5) evaluation follows, and its boundaries.
 //! - `lookup`: instant values (Prometheus's 5-minute lookback, staleness) and ranges, by binary search or
 //!   by forward-moving cursors.
-//! - `window`: `*_over`, `rate`, `increase` over a range, as PromQL 2.42 computes them.
-//! - `compiled`: a plan [`Condition`](crate::plan::Condition) compiled against a [`SeriesSet`](crate::source::SeriesSet).
-//! - `trigger`: the [`TriggerMachine`] (Prometheus 2.42's alerting-rule semantics: `for`, `keep firing for`).
+//! - `window`: `*_over`, `rate`, `increase` over a range, as PromQL 2.42 or 3.5 computes them.
+//! - `compiled`: a plan [`Condition`](crate::plan::Condition) compiled against a [`SeriesSet`](crate::source::SeriesSet)
+//!   for one [`PromVersion`].
+//! - `trigger`: the [`TriggerMachine`] (Prometheus's alerting-rule semantics: `for`, `keep firing for`, the
+//!   same in 2.42 and 3.5).
 //! - `timeline`: every trigger of a plan run over a series set.
 //!
 //! INVARIANT: nothing here does I/O or reads a clock; time is always an argument, in ms since the epoch.
@@ -14,6 +17,7 @@ mod compiled;
 mod lookup;
 mod timeline;
 mod trigger;
+mod version;
 mod window;
 
 #[cfg(test)]
@@ -25,4 +29,5 @@ pub use compiled::{CompiledCondition, value_at};
 pub use lookup::{Cursor, LOOKBACK_MS, instant_at, range_at};
 pub use timeline::{TransitionRecord, evaluate_triggers, evaluation_times, run_trigger};
 pub use trigger::{Transition, TriggerMachine, TriggerState, TriggerTimers};
+pub use version::{Bounds, PromVersion};
 pub use window::{WindowArgs, apply as apply_window};

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::compiled::CompiledCondition;
 use super::trigger::{Transition, TriggerMachine, TriggerState};
+use super::version::PromVersion;
 use crate::plan::{Plan, Trigger};
 use crate::source::SeriesSet;
 
@@ -28,15 +29,16 @@ pub fn evaluation_times(start_ms: i64, end_ms: i64, interval_ms: u64) -> impl It
     std::iter::successors(first, move |t| t.checked_add(step).filter(|n| *n <= end_ms))
 }
 
-/// Runs one trigger over the series, calling `on_transition` for each change with the compiled condition
-/// (for values to display).
+/// Runs one trigger over the series as Prometheus `version` would, calling `on_transition` for each change
+/// with the compiled condition (for values to display).
 pub fn run_trigger<'s>(
     trigger: &Trigger,
     series: &'s SeriesSet,
     times: impl Iterator<Item = i64>,
+    version: PromVersion,
     mut on_transition: impl FnMut(&CompiledCondition<'s>, Transition),
 ) {
-    let mut condition = CompiledCondition::compile(&trigger.condition, series);
+    let mut condition = CompiledCondition::compile(&trigger.condition, series, version);
     let mut machine = TriggerMachine::new(trigger);
     for t in times {
         let holds = condition.eval_forward(t);
@@ -46,18 +48,20 @@ pub fn run_trigger<'s>(
     }
 }
 
-/// Every transition of every trigger of `plan` over `series`, ordered by time, then by the triggers'
-/// order in the plan.
+/// Every transition of every trigger of `plan` over `series` as Prometheus `version` would evaluate them,
+/// ordered by time, then by the triggers' order in the plan.
 pub fn evaluate_triggers(
     plan: &Plan,
     series: &SeriesSet,
     start_ms: i64,
     end_ms: i64,
     interval_ms: u64,
+    version: PromVersion,
 ) -> Vec<TransitionRecord> {
     let mut out = Vec::new();
     for (index, trigger) in plan.triggers.iter().enumerate() {
-        run_trigger(trigger, series, evaluation_times(start_ms, end_ms, interval_ms), |condition, tr| {
+        let times = evaluation_times(start_ms, end_ms, interval_ms);
+        run_trigger(trigger, series, times, version, |condition, tr| {
             let record = TransitionRecord {
                 t_ms: tr.t_ms,
                 trigger: trigger.name.clone(),

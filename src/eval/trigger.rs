@@ -1,5 +1,6 @@
-//! THE trigger state machine, shared by `simulate` and the live `watch`: Prometheus 2.42's alerting-rule
-//! semantics (rules/alerting.go) for one trigger.
+//! THE trigger state machine, shared by `simulate` and the live `watch`: Prometheus's alerting-rule
+//! semantics (rules/alerting.go) for one trigger, which Prometheus 2.42 and 3.5 share (every `for` and
+//! `keep_firing_for` fixture in tests/promtool/ is confirmed by both promtools with this one machine).
 //!
 //! - `for D`: the first true evaluation makes the trigger *pending* (active since then); an evaluation that
 //!   is still true with `t - active_since >= D` makes it *firing*; a false one makes it *inactive*. With no

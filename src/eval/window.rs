@@ -1,8 +1,10 @@
-//! Functions over a window of samples, computing what Prometheus 2.42's `*_over_time`, `rate` and
-//! `increase` compute over the same range (promql/functions.go), so that simulation and exported rules
-//! agree. Staleness markers are not part of a range (Prometheus drops them when it builds range vectors).
-//! An empty range has no value; `rate` and `increase` need two samples.
+//! Functions over a window of samples, computing what Prometheus's `*_over_time`, `rate` and `increase`
+//! compute over the same range (promql/functions.go) in the version asked for (2.42 or 3.5; see
+//! [`PromVersion`] for the differences), so that simulation and exported rules agree. Staleness markers are
+//! not part of a range (Prometheus drops them when it builds range vectors). An empty range has no value;
+//! `rate` and `increase` need two samples.
 
+use super::version::PromVersion;
 use crate::plan::WindowFunc;
 use crate::source::is_stale;
 
@@ -12,9 +14,13 @@ pub struct WindowArgs {
     pub func: WindowFunc,
     /// `quantile_over`'s `q` (ignored by the other functions).
     pub quantile: f64,
-    /// Range boundaries in ms, inclusive: `[t - offset - window, t - offset]`.
+    /// The nominal range in ms, `t - offset - window` to `t - offset` (what `rate` extrapolates to). Which
+    /// samples it holds is the caller's business (the samples passed in); Prometheus 2 takes the closed
+    /// range, 3 leaves the start out.
     pub range_start: i64,
     pub range_end: i64,
+    /// Whose arithmetic: `avg_over_time` and the `rate` clamp differ between versions.
+    pub version: PromVersion,
 }
 
 /// Applies `args.func` to samples `(t, v)` that all lie inside the range. `scratch` is reused between
@@ -26,8 +32,14 @@ pub fn apply(args: &WindowArgs, t: &[i64], v: &[f64], scratch: &mut Vec<f64>) ->
             let n = samples.count();
             (n > 0).then_some(n as f64)
         }
-        WindowFunc::SumOver => sum_over(samples.map(|(_, v)| v)),
-        WindowFunc::AvgOver => avg_over(samples.map(|(_, v)| v)),
+        WindowFunc::SumOver => match args.version {
+            PromVersion::V2 => sum_over(samples.map(|(_, v)| v), kahan_inc),
+            PromVersion::V3 => sum_over(samples.map(|(_, v)| v), kahan_inc_v3),
+        },
+        WindowFunc::AvgOver => match args.version {
+            PromVersion::V2 => avg_over(samples.map(|(_, v)| v)),
+            PromVersion::V3 => avg_over_v3(samples.map(|(_, v)| v)),
+        },
         WindowFunc::MinOver => {
             let first = samples.next()?.1;
             // As PromQL: a NaN is replaced by any later value, and is kept only if nothing else comes.
@@ -55,16 +67,47 @@ fn kahan_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
     (t, c)
 }
 
-fn sum_over(values: impl Iterator<Item = f64>) -> Option<f64> {
+/// Prometheus 3's compensated addition: as [`kahan_inc`], but an infinite sum drops the compensation.
+#[inline]
+fn kahan_inc_v3(inc: f64, sum: f64, c: f64) -> (f64, f64) {
+    let t = sum + inc;
+    if t.is_infinite() { (t, 0.0) } else { kahan_inc(inc, sum, c) }
+}
+
+fn sum_over(values: impl Iterator<Item = f64>, add: fn(f64, f64, f64) -> (f64, f64)) -> Option<f64> {
     let (mut sum, mut c, mut any) = (0.0, 0.0, false);
     for v in values {
-        (sum, c) = kahan_inc(v, sum, c);
+        (sum, c) = add(v, sum, c);
         any = true;
     }
     any.then(|| if sum.is_infinite() { sum } else { sum + c })
 }
 
-/// The running mean of PromQL's `avg_over_time`, including its handling of infinities.
+/// Prometheus 3's `avg_over_time`: the compensated sum over the count while the sum stays finite; once it
+/// would overflow, a compensated running mean from there on (each step scales the mean so far by
+/// `(n - 1) / n` and adds `v / n`).
+fn avg_over_v3(mut values: impl Iterator<Item = f64>) -> Option<f64> {
+    let mut sum = values.next()?;
+    let (mut c, mut count, mut mean, mut running) = (0.0f64, 1.0f64, 0.0f64, false);
+    for v in values {
+        count += 1.0;
+        if !running {
+            let (next, next_c) = kahan_inc_v3(v, sum, c);
+            if !next.is_infinite() {
+                (sum, c) = (next, next_c);
+                continue;
+            }
+            running = true;
+            mean = sum / (count - 1.0);
+            c /= count - 1.0;
+        }
+        let q = (count - 1.0) / count;
+        (mean, c) = kahan_inc_v3(v / count, q * mean, q * c);
+    }
+    Some(if running { mean + c } else { sum / count + c / count })
+}
+
+/// Prometheus 2.42's `avg_over_time`: a running mean, including its handling of infinities.
 fn avg_over(values: impl Iterator<Item = f64>) -> Option<f64> {
     let (mut mean, mut count, mut c, mut any) = (0.0f64, 0.0f64, 0.0f64, false);
     for v in values {
@@ -114,10 +157,10 @@ fn quantile(q: f64, values: &mut [f64]) -> Option<f64> {
     Some(values[lower as usize] * (1.0 - weight) + values[upper as usize] * weight)
 }
 
-/// Prometheus 2.42's `extrapolatedRate` for counters: the increase over the samples, with counter resets
+/// Prometheus's `extrapolatedRate` for counters: the increase over the samples, with counter resets
 /// added back, extrapolated towards the range boundaries (all the way when the gap is under 1.1 average
 /// sample intervals, else half an interval), never back past the counter's zero point; per second for
-/// `rate`.
+/// `rate`. Prometheus 2.42 clamps at the zero point before the 1.1-interval test, 3 after it.
 fn extrapolated_rate(args: &WindowArgs, mut samples: impl Iterator<Item = (i64, f64)>, is_rate: bool) -> Option<f64> {
     let (first_t, first_v) = samples.next()?;
     let (mut last_t, mut prev) = (first_t, first_v);
@@ -143,19 +186,19 @@ fn extrapolated_rate(args: &WindowArgs, mut samples: impl Iterator<Item = (i64, 
     let sampled_interval = seconds(first_t, last_t);
     let average_between_samples = sampled_interval / (n - 1) as f64;
 
-    let mut duration_to_start = duration_to_start;
-    if result > 0.0 && first_v >= 0.0 {
-        let duration_to_zero = sampled_interval * (first_v / result);
-        if duration_to_zero < duration_to_start {
-            duration_to_start = duration_to_zero;
-        }
-    }
     let threshold = average_between_samples * 1.1;
-    let mut extrapolate_to = sampled_interval;
-    extrapolate_to += if duration_to_start < threshold { duration_to_start } else { average_between_samples / 2.0 };
-    extrapolate_to += if duration_to_end < threshold { duration_to_end } else { average_between_samples / 2.0 };
-    // Prometheus 2.42 folds the per-second division into the factor before multiplying; the order matters
-    // at a threshold (45 * (1/300) is 0.15000000000000002, 45 / 300 is 0.15).
+    let limit = |gap: f64| if gap < threshold { gap } else { average_between_samples / 2.0 };
+    let clamp = |gap: f64| {
+        let to_zero = sampled_interval * (first_v / result);
+        if result > 0.0 && first_v >= 0.0 && to_zero < gap { to_zero } else { gap }
+    };
+    let to_start = match args.version {
+        PromVersion::V2 => limit(clamp(duration_to_start)),
+        PromVersion::V3 => clamp(limit(duration_to_start)),
+    };
+    let extrapolate_to = sampled_interval + to_start + limit(duration_to_end);
+    // Prometheus (2.42 and 3.5 alike) folds the per-second division into the factor before multiplying; the
+    // order matters at a threshold (45 * (1/300) is 0.15000000000000002, 45 / 300 is 0.15).
     let mut factor = extrapolate_to / sampled_interval;
     if is_rate {
         factor /= seconds(args.range_start, args.range_end);

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::eval::PromVersion;
 use crate::plan::{Hold, Plan, Target, TemplatePart, Variable, format_duration};
 
 /// Label naming the runbook an alert came from.
@@ -67,8 +68,14 @@ pub struct Rule {
     pub annotations: BTreeMap<String, String>,
 }
 
-/// The triggers of `plan` as a Prometheus alerting-rule group.
-pub fn prometheus_rules(plan: &Plan) -> RulesExport {
+/// The triggers of `plan` as a Prometheus alerting-rule group for a Prometheus `version` server: its alerts
+/// fire at the evaluations where `simulate` under `version` fires.
+///
+/// The rule text is the same for 2 and 3: every boundary the versions disagree on (the lookback, the
+/// left end of `[w]` and of a subquery `[w:step]`, `rate`'s clamp, `avg_over_time`'s rounding) is one the
+/// simulation under that version draws where that server does, so one translation matches both; the
+/// header names the version the rules were checked against.
+pub fn prometheus_rules(plan: &Plan, version: PromVersion) -> RulesExport {
     let translator = Translator::new(plan);
     let mut rules = Vec::new();
     let mut skipped = Vec::new();
@@ -141,6 +148,7 @@ pub fn prometheus_rules(plan: &Plan) -> RulesExport {
     let body = serde_saphyr::to_string_with_options(&file, options).unwrap_or_default();
     let yaml = format!(
         "# Prometheus alerting rules exported by `ripcord export prometheus-rules` from runbook `{}`.\n\
+         # For Prometheus {version}: they fire where `ripcord simulate --prometheus-version {version}` fires.\n\
          # Generated: edit the runbook, not this file.\n{body}",
         plan.runbook
     );
@@ -181,7 +189,7 @@ mod tests {
 
     fn export(text: &str) -> (RulesExport, File) {
         let plan = crate::compile(text).plan.unwrap();
-        let out = prometheus_rules(&plan);
+        let out = prometheus_rules(&plan, PromVersion::V3);
         let file: File = serde_saphyr::from_str(&out.yaml).unwrap_or_else(|e| panic!("{e}\n{}", out.yaml));
         (out, file)
     }

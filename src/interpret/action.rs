@@ -102,7 +102,17 @@ impl Interpreter {
                         Ok(c) => c,
                         Err(e) => return ActionResult::failed(e),
                     };
-                    match actions::prom::holds(client, &base, &self.plan, condition, now_ms(), timeout).await {
+                    match actions::prom::holds(
+                        client,
+                        &base,
+                        &self.plan,
+                        condition,
+                        now_ms(),
+                        self.ctx.prometheus_version,
+                        timeout,
+                    )
+                    .await
+                    {
                         Ok(true) => ActionResult::ok(),
                         Ok(false) => ActionResult::failed(format!("`{condition_text}` does not hold")),
                         Err(e) => ActionResult::failed(e),

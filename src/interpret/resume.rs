@@ -72,12 +72,13 @@ impl EarlierProgress {
     }
 }
 
-/// Continues an interrupted run with the plan it started with.
+/// Continues an interrupted run with the plan it started with; `verify CONDITION` steps follow Prometheus
+/// `prometheus_version`.
 pub fn resume<S: RunStore + Clone + 'static>(
     store: &S,
     run_id: &str,
     yes: bool,
-    prometheus: Option<String>,
+    (prometheus, prometheus_version): (Option<String>, crate::eval::PromVersion),
     log_to_stdout: bool,
     leftovers: &Leftovers,
 ) -> Result<Outcome, String> {
@@ -118,6 +119,7 @@ pub fn resume<S: RunStore + Clone + 'static>(
         workdir: PathBuf::from(workdir),
         state: store.clone(),
         prometheus: prometheus.or(was_prom),
+        prometheus_version,
         yes: yes || was_yes,
     };
     let runbook = plan.runbook.clone();

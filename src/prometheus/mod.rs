@@ -5,17 +5,20 @@
 //! which turn the samples into their series.
 //!
 //! - `client`: [`query_range`], [`RangeQuery`], [`Limits`], [`QueryError`].
+//! - `buildinfo`: [`build_info`], which version a server runs (for `watch`).
 //! - `matrix`: reading a `query_range` answer ([`parse_matrix`], [`Samples`]).
 //!
 //! INVARIANT: nothing here imports anything of the crate but `net`: this module sits below `source`,
 //! `eval`, `actions`, `watch`, `cli` and `interpret`, which all may use it.
 
+mod buildinfo;
 mod client;
 mod matrix;
 
+pub use buildinfo::{BuildInfo, build_info};
 pub use client::{Limits, MAX_POINTS_PER_REQUEST, QueryError, RangeQuery, query_range};
 pub use matrix::{Samples, parse_matrix};
 
 /// Prometheus's default lookback delta (`--query.lookback-delta`), 5 minutes: an instant value at `t` is
-/// the newest sample in `[t - 5m, t]`. A fetch reaches this far before the earliest time a condition reads.
+/// the newest sample in `[t - 5m, t]` (Prometheus 2) or `(t - 5m, t]` (Prometheus 3). A fetch reaches this far before the earliest time a condition reads.
 pub const LOOKBACK_MS: i64 = 300_000;

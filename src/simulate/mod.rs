@@ -17,7 +17,7 @@ pub use run::{Approval, Fire, Note, Probe, RunOptions, RunOutcome, RunRecord, St
 use std::collections::BTreeMap;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::eval::{CompiledCondition, TriggerState};
+use crate::eval::{CompiledCondition, PromVersion, TriggerState};
 use crate::plan::{Action, Condition, Plan, Step, Target};
 use crate::source::{SeriesSet, TimeBase};
 use crate::span::Span;
@@ -38,6 +38,8 @@ pub struct Simulation {
     pub start_ms: i64,
     pub end_ms: i64,
     pub time_base: TimeBase,
+    /// Whose semantics the triggers and verify steps were evaluated with.
+    pub version: PromVersion,
     pub transitions: Vec<Transition>,
     pub runs: Vec<RunRecord>,
     pub notes: Vec<Note>,
@@ -51,6 +53,8 @@ pub struct SimulateOptions {
     pub start_ms: Option<i64>,
     pub end_ms: Option<i64>,
     pub run: RunOptions,
+    /// Evaluate as this Prometheus does (default 3).
+    pub version: PromVersion,
 }
 
 /// Every metric the plan's triggers and verify steps read that the series do not have.
@@ -112,7 +116,8 @@ pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> S
     let end_ms = options.end_ms.unwrap_or(last).max(start_ms);
     let interval_ms = plan.evaluation_interval_ms.max(1);
 
-    let records = crate::eval::evaluate_triggers(plan, series, start_ms, end_ms, interval_ms);
+    let version = options.version;
+    let records = crate::eval::evaluate_triggers(plan, series, start_ms, end_ms, interval_ms, version);
     let transitions: Vec<Transition> = records
         .into_iter()
         .map(|r| Transition { t_ms: r.t_ms, trigger: r.trigger, state: r.state, value: r.value })
@@ -138,7 +143,7 @@ pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> S
         }
     }
 
-    let probe = SeriesProbe { series, cache: std::cell::RefCell::new(Vec::new()) };
+    let probe = SeriesProbe { series, version, cache: std::cell::RefCell::new(Vec::new()) };
     let (runs, more_notes) = play(plan, &fires, &probe, &options.run);
     notes.extend(more_notes);
 
@@ -155,6 +160,7 @@ pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> S
         start_ms,
         end_ms,
         time_base: series.time_base,
+        version,
         transitions,
         runs,
         notes,
@@ -166,6 +172,7 @@ pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> S
 /// Evaluates `verify` conditions on the recorded series, compiling each condition once.
 struct SeriesProbe<'a> {
     series: &'a SeriesSet,
+    version: PromVersion,
     cache: std::cell::RefCell<Vec<(Condition, CompiledCondition<'a>)>>,
 }
 
@@ -175,7 +182,7 @@ impl Probe for SeriesProbe<'_> {
         let index = match cache.iter().position(|(c, _)| c == condition) {
             Some(i) => i,
             None => {
-                cache.push((condition.clone(), CompiledCondition::compile(condition, self.series)));
+                cache.push((condition.clone(), CompiledCondition::compile(condition, self.series, self.version)));
                 cache.len() - 1
             }
         };

@@ -13,6 +13,8 @@ use crate::source::{TimeBase, format_time};
 #[derive(Serialize)]
 struct JsonOut {
     runbook: String,
+    /// The Prometheus major version whose semantics the evaluation followed (2 or 3).
+    prometheus_version: crate::eval::PromVersion,
     interval_s: Json,
     start: Json,
     end: Json,
@@ -72,6 +74,7 @@ pub fn to_json(sim: &Simulation) -> String {
     let base = sim.time_base;
     let out = JsonOut {
         runbook: sim.runbook.clone(),
+        prometheus_version: sim.version,
         interval_s: seconds_json(sim.interval_ms as i64),
         start: time_json(sim.start_ms, base),
         end: time_json(sim.end_ms, base),
@@ -197,11 +200,12 @@ pub fn to_text(sim: &Simulation) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "simulation of runbook `{}` from {} to {}, evaluating every {}",
+        "simulation of runbook `{}` from {} to {}, evaluating every {} as Prometheus {} does",
         sim.runbook,
         clock(sim.start_ms, base),
         clock(sim.end_ms, base),
-        format_duration(sim.interval_ms)
+        format_duration(sim.interval_ms),
+        sim.version
     );
     if !sim.injected.is_empty() {
         let _ = writeln!(out, "what-if: {}", sim.injected.join(", "));

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::diagnostic::{Code, Diagnostic};
+use crate::eval::PromVersion;
 use crate::simulate::SimulateOptions;
 use crate::span::Span;
 
@@ -113,8 +114,8 @@ fn read_test_file(path: &Path, limit: u64) -> Result<String, Diagnostic> {
     }
 }
 
-/// Reads one test file and its runbook, and runs every test in it.
-pub fn run_file(path: &Path) -> FileReport {
+/// Reads one test file and its runbook, and runs every test in it, evaluating as Prometheus `version` does.
+pub fn run_file(path: &Path, version: PromVersion) -> FileReport {
     let started = Instant::now();
     let mut report = FileReport {
         path: path.display().to_string(),
@@ -171,7 +172,7 @@ pub fn run_file(path: &Path) -> FileReport {
         }
     };
     for case in cases {
-        report.cases.push(run_case(&plan, case));
+        report.cases.push(run_case(&plan, case, version));
     }
     finish(report, started)
 }
@@ -181,10 +182,10 @@ fn finish(mut report: FileReport, started: Instant) -> FileReport {
     report
 }
 
-/// Runs one checked test against its plan.
-pub fn run_case(plan: &crate::plan::Plan, case: Case) -> CaseReport {
+/// Runs one checked test against its plan, evaluating as Prometheus `version` does.
+pub fn run_case(plan: &crate::plan::Plan, case: Case, version: PromVersion) -> CaseReport {
     let started = Instant::now();
-    let options = SimulateOptions { start_ms: Some(0), end_ms: Some(case.end_ms), run: case.run };
+    let options = SimulateOptions { start_ms: Some(0), end_ms: Some(case.end_ms), run: case.run, version };
     let sim = crate::simulate::simulate(plan, &case.series, &options);
     let failures = check::check(&sim, &case.expectations);
     let timeline = if failures.is_empty() { String::new() } else { crate::simulate::to_text(&sim) };
@@ -241,7 +242,7 @@ mod tests {
         let text = format!("runbook: t.runbook\n{yaml}");
         let parsed = spec::parse(&text).map_err(|d| vec![d.message])?;
         let cases = parsed.check(&text, &plan).map_err(|ds| ds.into_iter().map(|d| d.message).collect::<Vec<_>>())?;
-        Ok(cases.into_iter().map(|c| run_case(&plan, c).failures).collect())
+        Ok(cases.into_iter().map(|c| run_case(&plan, c, PromVersion::V2).failures).collect())
     }
 
     fn whats(failures: &[Failure]) -> Vec<&str> {

@@ -95,7 +95,8 @@ fn status_doc(s: &WatchState) -> Value {
         .iter()
         .map(|(r, _)| json!({ "id": r.id, "runbook": r.runbook, "level": r.current_level, "status": r.status }))
         .collect();
-    json!({ "runbooks": runbooks, "runs": runs })
+    let version = lock(&s.version).clone();
+    json!({ "prometheus": version, "runbooks": runbooks, "runs": runs })
 }
 
 async fn status(State(s): Live) -> Json<Value> {
@@ -281,8 +282,18 @@ async fn page(State(s): Live) -> Html<String> {
         "<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"5\">\
          <title>ripcord watch</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}\
          td,th{border:1px solid #ccc;padding:4px 8px}.firing{color:#b00;font-weight:bold}.pending{color:#b60}\
-         .err{color:#b00;white-space:pre-wrap}</style></head><body><h1>ripcord watch</h1><h2>Runbooks</h2>",
+         .err{color:#b00;white-space:pre-wrap}</style></head><body><h1>ripcord watch</h1>",
     );
+    let version = lock(&s.version).clone();
+    h.push_str(&format!(
+        "<p>Prometheus {}; evaluating as Prometheus {}</p>",
+        escape_html(version.server.as_deref().unwrap_or("(not known yet)")),
+        version.evaluating_as
+    ));
+    if let Some(w) = &version.warning {
+        h.push_str(&format!("<p class=\"err\">{}</p>", escape_html(w)));
+    }
+    h.push_str("<h2>Runbooks</h2>");
     for l in lock(&s.runbooks).values() {
         h.push_str(&format!(
             "<h3>{} <small>{}</small></h3>",

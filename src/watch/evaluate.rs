@@ -111,13 +111,20 @@ impl WatchState {
                 (q, r)
             }
         });
-        let results: QueryResults =
+        let answers: Vec<(String, Result<Series, queries::Failure>)> =
             futures_util::stream::iter(fetches).buffer_unordered(QUERY_CONCURRENCY).collect().await;
-        for (q, r) in &results {
-            if let Err(e) = r {
+        let mut results = QueryResults::new();
+        for (q, r) in answers {
+            let r = r.map_err(|failure| {
                 self.metrics.query_errors.inc();
-                log(&format!("query `{q}` failed: {e}"));
-            }
+                log(&format!("query `{q}` failed: {}", failure.text));
+                if failure.unreachable {
+                    // Ask which version answers once it is back: it may have been upgraded meanwhile.
+                    lock(&self.version).recheck = true;
+                }
+                failure.text
+            });
+            results.insert(q, r);
         }
         results
     }
@@ -149,7 +156,7 @@ impl WatchState {
         out: &mut Consequences,
     ) {
         let answered = !lt.trigger.metrics.iter().any(|m| failed.contains(m.as_str()));
-        let compiled = CompiledCondition::compile(&lt.trigger.condition, set);
+        let compiled = CompiledCondition::compile(&lt.trigger.condition, set, self.prom_version());
         let answer = answered.then(|| compiled.eval_at(t));
         if let Some(tr) = lt.machine.observe(t, answer) {
             lt.since_ms = (tr.to != TriggerState::Inactive).then_some(t);
@@ -231,6 +238,7 @@ impl WatchState {
             workdir,
             state: self.state_dir.clone(),
             prometheus: Some(self.prometheus.clone()),
+            prometheus_version: self.prom_version(),
             yes: false,
         };
         let me = Arc::clone(self);

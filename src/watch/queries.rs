@@ -35,6 +35,13 @@ pub fn collect(plan: &Plan, spans: &mut BTreeMap<String, QuerySpan>) {
     }
 }
 
+/// Why a query gave no series: the text for the log, and whether Prometheus could not be reached at all.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub text: String,
+    pub unreachable: bool,
+}
+
 /// Asks `promql` over `[t - back, t]`; exactly one series or none, else an error with a hint to aggregate.
 /// The step grows when the span would need more points than Prometheus gives in one answer.
 pub async fn fetch(
@@ -44,7 +51,7 @@ pub async fn fetch(
     span: &QuerySpan,
     t_ms: i64,
     timeout: Duration,
-) -> Result<Series, String> {
+) -> Result<Series, Failure> {
     let mut step = span.step_ms.max(1);
     if span.back_ms / step > MAX_POINTS_PER_REQUEST {
         step = span.back_ms.div_ceil(MAX_POINTS_PER_REQUEST);
@@ -53,7 +60,7 @@ pub async fn fetch(
     query_range(client, base, &query, &Limits::timeout(timeout))
         .await
         .map(Series::from)
-        .map_err(|e| failure_text(promql, &e))
+        .map_err(|e| Failure { text: failure_text(promql, &e), unreachable: matches!(e, QueryError::Transport { .. }) })
 }
 
 /// How a failed query reads in the engine's log.

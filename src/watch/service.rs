@@ -21,6 +21,8 @@ pub struct Options {
     pub query_timeout: Duration,
     pub grace: Duration,
     pub debounce: Duration,
+    /// `--prometheus-version`; `None` follows the server's major version.
+    pub prometheus_version: Option<crate::eval::PromVersion>,
 }
 
 /// Runs `watch` until SIGTERM or SIGINT; the exit code.
@@ -63,6 +65,7 @@ async fn serve(opts: Options) -> Result<(), String> {
     crate::net::install_crypto();
     let state_dir = open_state_dir(&opts.state_dir)?;
     let live = Arc::new(WatchState::new(opts.paths.clone(), state_dir, opts.prometheus.clone(), opts.token.clone()));
+    *lock(&live.version) = super::state::VersionState::new(opts.prometheus_version);
     live.rescan();
     if lock(&live.runbooks).is_empty() {
         return Err("no `*.runbook` file under the given paths".into());
@@ -109,6 +112,9 @@ async fn evaluation_loop(live: Arc<WatchState>, mut stop: tokio::sync::watch::Re
         if *stop.borrow() {
             break;
         }
+        if lock(&live.version).recheck {
+            ask_version(&live, &client, timeout).await;
+        }
         let now = now_ms();
         let wait = match live.next_due() {
             Some(due) if due <= now => {
@@ -121,6 +127,31 @@ async fn evaluation_loop(live: Arc<WatchState>, mut stop: tokio::sync::watch::Re
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Asks the server which Prometheus it runs (`/api/v1/status/buildinfo`) and evaluates with its major
+/// version unless `--prometheus-version` says otherwise; logs the outcome when it changes. A failure leaves
+/// the version as it was and asks again before the next evaluation.
+async fn ask_version(live: &WatchState, client: &reqwest::Client, timeout: Duration) {
+    match crate::prometheus::build_info(client, &live.prometheus, timeout).await {
+        Ok(info) => {
+            let lines = lock(&live.version).answered(&info.version, info.major());
+            for line in lines {
+                log(&line);
+            }
+        }
+        Err(e) => {
+            let e = e.to_string();
+            let mut v = lock(&live.version);
+            if v.last_error.as_deref() != Some(e.as_str()) {
+                log(&format!(
+                    "cannot ask which version Prometheus runs ({e}); evaluating as Prometheus {} until it answers",
+                    v.evaluating_as
+                ));
+                v.last_error = Some(e);
+            }
         }
     }
 }

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::Serialize;
 
 use super::metrics::Metrics;
-use crate::eval::TriggerMachine;
+use crate::eval::{PromVersion, TriggerMachine};
 use crate::interpret;
 use crate::plan::{Plan, Trigger};
 use crate::runs::StateDir;
@@ -88,6 +88,67 @@ impl StartResult {
     }
 }
 
+/// Whose semantics evaluations follow, and what the server says it runs.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct VersionState {
+    /// `--prometheus-version`, when given.
+    pub asked: Option<PromVersion>,
+    /// The server's version (`/api/v1/status/buildinfo`), once it has answered.
+    pub server: Option<String>,
+    /// What evaluations follow: the flag, else the server's major version, else 3.
+    pub evaluating_as: PromVersion,
+    /// The flag asks for another version than the server runs, or the server runs a version ripcord does
+    /// not model.
+    pub warning: Option<String>,
+    /// Ask the server before the next evaluation: at start, and after it could not be reached.
+    #[serde(skip)]
+    pub recheck: bool,
+    /// Why the last question failed (logged once, not at every evaluation).
+    #[serde(skip)]
+    pub last_error: Option<String>,
+}
+
+impl VersionState {
+    /// The state before the server has been asked.
+    pub fn new(asked: Option<PromVersion>) -> VersionState {
+        VersionState { asked, evaluating_as: asked.unwrap_or_default(), recheck: true, ..VersionState::default() }
+    }
+
+    /// Takes the server's answer: the version to evaluate with, and the warning if any. Returns the lines
+    /// to log (nothing when nothing changed).
+    pub fn answered(&mut self, server: &str, major: Option<u64>) -> Vec<String> {
+        let known = major.and_then(PromVersion::from_major);
+        let evaluating_as = self.asked.or(known).unwrap_or_default();
+        let warning = match (self.asked, known) {
+            (Some(asked), Some(runs)) if asked != runs => Some(format!(
+                "--prometheus-version {asked} asks for Prometheus {asked}'s semantics, but the server runs {server}:                  triggers may fire an evaluation earlier or later than the server's own alerts"
+            )),
+            (_, None) => Some(format!(
+                "the server runs Prometheus {server}, which ripcord does not model; evaluating as Prometheus {evaluating_as}"
+            )),
+            _ => None,
+        };
+        let changed = self.server.as_deref() != Some(server) || self.evaluating_as != evaluating_as;
+        self.recheck = false;
+        self.last_error = None;
+        self.server = Some(server.to_string());
+        self.evaluating_as = evaluating_as;
+        let mut lines = Vec::new();
+        if changed {
+            let source = if self.asked.is_some() { "--prometheus-version" } else { "the server's major version" };
+            lines.push(format!(
+                "Prometheus runs {server}; evaluating as Prometheus {evaluating_as} ({}, from {source})",
+                evaluating_as.reference_release()
+            ));
+            if let Some(w) = &warning {
+                lines.push(format!("warning: {w}"));
+            }
+        }
+        self.warning = warning;
+        lines
+    }
+}
+
 /// Everything the engine's parts share.
 pub struct WatchState {
     /// The watched runbook files, by path.
@@ -97,6 +158,8 @@ pub struct WatchState {
     pub state_dir: StateDir,
     /// The Prometheus base URL.
     pub prometheus: String,
+    /// Which Prometheus semantics evaluations follow.
+    pub version: Mutex<VersionState>,
     /// The bearer token every POST must carry (`None`: POSTs are refused).
     pub token: Option<String>,
     /// Alertmanager fingerprints that already started a run.
@@ -120,6 +183,7 @@ impl WatchState {
             metrics: Metrics::new(),
             state_dir,
             prometheus,
+            version: Mutex::new(VersionState::new(None)),
             token,
             alert_fingerprints: Mutex::new(HashSet::new()),
             running: Mutex::new(HashSet::new()),
@@ -128,6 +192,11 @@ impl WatchState {
             roots,
             interrupter: interpret::Interrupter::new(),
         }
+    }
+
+    /// The semantics evaluations follow now.
+    pub fn prom_version(&self) -> PromVersion {
+        lock(&self.version).evaluating_as
     }
 
     /// The earliest time a compiled runbook is due for evaluation.

@@ -35,6 +35,10 @@ from dataclasses import dataclass, field
 SEED = 20240607
 LOOKBACK = 300  # seconds, Prometheus default lookback delta
 PROMTOOL = os.environ.get("PROMTOOL", "promtool")
+# promtool 3.x (Prometheus 3.5), which confirms the `_v3` expectations; .ci/prometheus3.sh fetches it.
+PROMTOOL3 = os.environ.get("PROMTOOL3", "promtool3")
+# Which Prometheus major version the model follows: 2 (2.42) or 3 (3.5). See `predict`.
+SEMANTICS = 2
 # Deliberately wrong model variants (see --mutants): each names one semantic point; the fixtures
 # should catch every one of them, i.e. some confirmed case's firing times must change.
 MUTANTS = {
@@ -261,14 +265,39 @@ def ieee_div(a: float, b: float) -> float:
 
 def kahan_inc(inc: float, s: float, c: float) -> tuple[float, float]:
     t = s + inc
-    if abs(s) >= abs(inc):
+    if SEMANTICS == 3 and math.isinf(t):
+        c = 0.0
+    elif abs(s) >= abs(inc):
         c += (s - t) + inc
     else:
         c += (inc - t) + s
     return t, c
 
 
+def f_avg_v3(vs):
+    # Prometheus 3.5 avg_over_time: a Kahan sum divided by the count, switching to an incremental mean
+    # (Kahan too) only when the sum would overflow.
+    total, c, count, mean, incremental = vs[0], 0.0, 1.0, 0.0, False
+    for i, v in enumerate(vs[1:]):
+        count = float(i + 2)
+        if not incremental:
+            new_sum, new_c = kahan_inc(v, total, c)
+            if not math.isinf(new_sum):
+                total, c = new_sum, new_c
+                continue
+            incremental = True
+            mean = total / (count - 1)
+            c /= count - 1
+        q = (count - 1) / count
+        mean, c = kahan_inc(v / count, q * mean, q * c)
+    if incremental:
+        return mean + c
+    return total / count + c / count
+
+
 def f_avg(vs):
+    if SEMANTICS == 3 and "naive_avg" not in VARIANT:
+        return f_avg_v3(vs)
     # Prometheus 2.42 avg_over_time: incremental mean with Kahan compensation.
     mean = c = 0.0
     count = 0.0
@@ -351,7 +380,8 @@ def f_extrapolated_rate(pts, range_start, range_end, window, is_counter, is_rate
     sampled = float(last_t - first_t)
     avg_between = sampled / float(len(pts) - 1)
     threshold = avg_between * 1.1
-    if "rate_new_clamp" in VARIANT:
+    if "rate_new_clamp" in VARIANT or SEMANTICS == 3:
+        # Prometheus 3: the 1.1x threshold test first, then the counter's zero-point clamp.
         if duration_to_start >= threshold:
             duration_to_start = avg_between / 2
         if is_counter and result > 0 and first_v >= 0:
@@ -398,7 +428,8 @@ class Model:
         if best is None:
             return None
         if "no_lookback_limit" not in VARIANT:
-            if best[0] < ref - LOOKBACK or ("lookback_left_open" in VARIANT and best[0] == ref - LOOKBACK):
+            left_open = "lookback_left_open" in VARIANT or SEMANTICS == 3
+            if best[0] < ref - LOOKBACK or (left_open and best[0] == ref - LOOKBACK):
                 return None
         if best[1] is STALE:
             return None
@@ -408,7 +439,7 @@ class Model:
 
     def window(self, m: str, t: int, w: int, off: int):
         ref = t - off
-        lo = ref - w + (1 if "range_left_open" in VARIANT else 0)
+        lo = ref - w + (1 if "range_left_open" in VARIANT or SEMANTICS == 3 else 0)
         times = self.times.get(m, [])
         a, b = bisect.bisect_left(times, lo), bisect.bisect_right(times, ref)
         return [(ts, v) for ts, v in self.samples.get(m, [])[a:b]
@@ -534,7 +565,8 @@ class Case:
     keep: int = 0
     end: int = 0            # filled in by finalize()
     index: int = 0
-    firing: list = field(default_factory=list)
+    firing: list = field(default_factory=list)      # under Prometheus 2.42
+    firing_v3: list = field(default_factory=list)   # under Prometheus 3.5
 
     def samples(self) -> dict:
         out = {}
@@ -562,6 +594,17 @@ def finalize(case: Case, rng: random.Random, extra_max: int = 420, cap: int = 24
     model = Model(case.samples())
     case.firing = alert_firing_times(model, case.expr, case.eval_interval, case.end, case.hold, case.keep)
     return case
+
+
+def predict(case: Case, semantics: int) -> list[int]:
+    """The firing times of `case` under Prometheus `semantics` (2 or 3)."""
+    global SEMANTICS
+    saved, SEMANTICS = SEMANTICS, semantics
+    try:
+        return alert_firing_times(Model(case.samples()), case.expr, case.eval_interval, case.end,
+                                  case.hold, case.keep)
+    finally:
+        SEMANTICS = saved
 
 
 def interesting(case: Case) -> bool:
@@ -972,8 +1015,43 @@ def gen_cases(rng: random.Random) -> list[Case]:
                         cmp(">", fn("avg", "x", 300), num(30)), hold=180, keep=60)
         add(make)
 
+    # 18. exact boundaries, where 2.42 and 3.x disagree: samples on the evaluation grid, windows that are
+    # whole multiples of the interval (a 3.x window holds one sample fewer), gaps of exactly 5m
+    counter_grid = Series().ramp(0, 1, 12).rep(12, 3).ramp(13, 2, 6).blanks(3)
+    steps = Series().rep(2, 4).rep(8, 6).rep(2, 3).rep(8, 2).rep(2, 6)
+    for short, ei, si, series, expr in [
+            ("count_1m_on_grid", 15, 15, {"x": steps}, cmp(">=", fn("count", "x", 60), num(5))),
+            ("count_2m_on_grid", 30, 30, {"x": steps}, cmp(">", fn("count", "x", 120), num(4))),
+            ("avg_1m_on_grid", 15, 15, {"x": steps}, cmp(">=", fn("avg", "x", 60), num(8))),
+            ("min_45s_on_grid", 15, 15, {"x": steps}, cmp(">", fn("min", "x", 45), num(5))),
+            ("max_1m_on_grid", 15, 15, {"x": steps}, cmp("<", fn("max", "x", 60), num(5))),
+            ("sum_30s_on_grid", 15, 15, {"x": steps}, cmp(">=", fn("sum", "x", 30), num(24))),
+            ("increase_15s_on_grid", 15, 15, {"c": counter_grid}, cmp(">", fn("increase", "c", 15), num(0))),
+            ("increase_30s_on_grid", 15, 15, {"c": counter_grid}, cmp(">=", fn("increase", "c", 30), num(2))),
+            ("rate_1m_on_grid", 15, 15, {"c": counter_grid}, cmp(">", fn("rate", "c", 60), num(0.05))),
+            ("rate_2m_offset_1m_on_grid", 30, 30, {"c": counter_grid},
+             cmp(">", fn("rate", "c", 120, off=60), num(0.05))),
+            ("max_5m_offset_5m_on_grid", 60, 60, {"x": steps}, cmp(">", fn("max", "x", 300, off=300), num(5))),
+            ("gap_exactly_5m_at_60s", 60, 60, {"x": Series().rep(9, 2).blanks(4).num(9).blanks(6)},
+             cmp(">", X, num(5))),
+            ("gap_exactly_5m_at_15s", 15, 15, {"x": Series().num(9).blanks(19).num(9).blanks(21)},
+             cmp(">", X, num(5))),
+            ("offset_5m_lookback_edge", 30, 60, {"x": Series().rep(9, 1).blanks(8)},
+             cmp(">", sel("x", 300), num(5))),
+            # 3.5's avg_over_time is a Kahan sum over the count: exactly 6.725 here, where 2.42's
+            # incremental mean gives 6.7250000000000005 (the 2m window holds all 8 samples in both at 105s)
+            ("avg_rounding_2m_gt", 15, 15, {"x": Series().nums(6.8, 2.8, 8.6, 6.7, 4.9, 8, 6.3, 9.7).blanks(4)},
+             cmp(">", fn("avg", "x", 120), num(6.725))),
+            ("avg_rounding_2m_eq", 15, 15, {"x": Series().nums(6.8, 2.8, 8.6, 6.7, 4.9, 8, 6.3, 9.7).blanks(4)},
+             cmp("==", fn("avg", "x", 120), num(6.725))),
+    ]:
+        def make(short=short, ei=ei, si=si, series=series, expr=expr):
+            return Case("boundary", short, ei, si, series, expr, hold=0)
+        add(make, require_interesting=False)
+
     for i, c in enumerate(cases, 1):
         c.index = i
+        c.firing_v3 = predict(c, 3)
     return cases
 
 
@@ -1002,8 +1080,8 @@ def rules_yaml(case: Case) -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_yaml(case: Case) -> str:
-    firing = set(case.firing)
+def test_yaml(case: Case, firing_times: list) -> str:
+    firing = set(firing_times)
     lines = [
         "# Generated by tests/promtool/generate.py; do not edit by hand.",
         f"# {case.category}: {render(case.expr, 'promql')}"
@@ -1056,6 +1134,7 @@ def expected_json(case: Case) -> str:
         "end_s": case.end,
         "trigger": "t",
         "firing": case.firing,
+        "firing_v3": case.firing_v3,
     }) + "\n"
 
 
@@ -1068,18 +1147,18 @@ def dir_name(case: Case) -> str:
 # --------------------------------------------------------------------------------------------
 
 def run_promtool(case: Case, work: str) -> tuple[bool, str]:
+    """Both promtools on the case: 2.42 on `test.yml`, 3.5 on `test.v3.yml`; the first failure."""
     d = os.path.join(work, dir_name(case))
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "rules.yml"), "w") as f:
         f.write(rules_yaml(case))
-    with open(os.path.join(d, "test.yml"), "w") as f:
-        f.write(test_yaml(case))
-    p = subprocess.run([PROMTOOL, "test", "rules", "test.yml"], cwd=d,
-                       capture_output=True, text=True, timeout=120)
-    if p.returncode == 0:
-        return True, ""
-    err = (p.stderr or p.stdout).strip()
-    return False, err
+    for tool, name, firing in ((PROMTOOL, "test.yml", case.firing), (PROMTOOL3, "test.v3.yml", case.firing_v3)):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(test_yaml(case, firing))
+        p = subprocess.run([tool, "test", "rules", name], cwd=d, capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            return False, f"[{name}] " + (p.stderr or p.stdout).strip()
+    return True, ""
 
 
 def drop_reason(err: str) -> str:
@@ -1100,12 +1179,13 @@ def main() -> int:
                     help="also report which deliberately wrong models the confirmed cases catch")
     args = ap.parse_args()
 
-    if shutil.which(PROMTOOL) is None:
-        print(f"error: {PROMTOOL} not found (Prometheus 2.42's promtool is expected)", file=sys.stderr)
-        return 2
-    version = subprocess.run([PROMTOOL, "--version"], capture_output=True, text=True)
-    vline = (version.stdout or version.stderr).splitlines()[0] if (version.stdout or version.stderr) else "?"
-    print(f"using {vline}")
+    for tool, want in ((PROMTOOL, "2.42"), (PROMTOOL3, "3.5")):
+        if shutil.which(tool) is None:
+            print(f"error: {tool} not found (Prometheus {want}'s promtool is expected)", file=sys.stderr)
+            return 2
+        version = subprocess.run([tool, "--version"], capture_output=True, text=True)
+        vline = (version.stdout or version.stderr).splitlines()[0] if (version.stdout or version.stderr) else "?"
+        print(f"using {vline}")
 
     started = time.monotonic()
     rng = random.Random(SEED)
@@ -1140,7 +1220,8 @@ def main() -> int:
         for c in confirmed:
             d = os.path.join(FIXTURES, dir_name(c))
             os.makedirs(d)
-            for name, text in (("rules.yml", rules_yaml(c)), ("test.yml", test_yaml(c)),
+            for name, text in (("rules.yml", rules_yaml(c)), ("test.yml", test_yaml(c, c.firing)),
+                               ("test.v3.yml", test_yaml(c, c.firing_v3)),
                                ("case.runbook", runbook_text(c)), ("expected.json", expected_json(c))):
                 with open(os.path.join(d, name), "w") as f:
                     f.write(text)
@@ -1151,6 +1232,8 @@ def main() -> int:
     print("by category (confirmed/generated):")
     for cat in sorted(by_cat_all):
         print(f"  {cat:18} {by_cat_ok[cat]:3}/{by_cat_all[cat]}")
+    differ = [c for c in confirmed if c.firing != c.firing_v3]
+    print(f"confirmed cases that fire differently under 2.42 and 3.5: {len(differ)}")
     never = [c for c in confirmed if not c.firing]
     if never:
         print(f"confirmed cases that never fire: {len(never)} ({', '.join(dir_name(c) for c in never)})")

@@ -21,6 +21,43 @@ pub const PROMETHEUS: &str = "/usr/bin/prometheus";
 /// Where Debian's package installs promtool.
 pub const PROMTOOL: &str = "/usr/bin/promtool";
 
+/// The two Prometheus versions ripcord follows exactly, and where their binaries are: 2.42 from the system's
+/// package (above), 3.5 wherever `.ci/prometheus3.sh` unpacked it (`PROMETHEUS3`, `PROMTOOL3`; the
+/// repository's `.cache-prom3` when those are unset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Version {
+    V2,
+    V3,
+}
+
+impl Version {
+    pub const ALL: [Version; 2] = [Version::V2, Version::V3];
+
+    /// The `--prometheus-version` value.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Version::V2 => "2",
+            Version::V3 => "3",
+        }
+    }
+
+    pub fn prometheus(self) -> String {
+        self.binary("PROMETHEUS3", "prometheus", PROMETHEUS)
+    }
+
+    pub fn promtool(self) -> String {
+        self.binary("PROMTOOL3", "promtool", PROMTOOL)
+    }
+
+    fn binary(self, var: &str, name: &str, v2: &str) -> String {
+        match self {
+            Version::V2 => v2.to_string(),
+            Version::V3 => std::env::var(var)
+                .unwrap_or_else(|_| super::root().join(".cache-prom3/root/usr/bin").join(name).display().to_string()),
+        }
+    }
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
@@ -110,23 +147,33 @@ pub struct Prometheus {
 impl Prometheus {
     /// Scraping the exporter at `target` every second, with a fresh TSDB in `dir/tsdb`.
     pub fn start(dir: &Path, target: &str) -> Prometheus {
+        Prometheus::start_version(Version::V2, dir, target)
+    }
+
+    /// [`start`](Self::start) with the Prometheus of `version`.
+    pub fn start_version(version: Version, dir: &Path, target: &str) -> Prometheus {
         let config = format!(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
              scrape_configs:\n  - job_name: app\n    static_configs:\n      - targets: ['{target}']\n"
         );
         let data = dir.join("tsdb");
         std::fs::create_dir(&data).expect("mkdir tsdb");
-        Prometheus::launch(dir, &config, &data, "1h")
+        Prometheus::launch_version(version, dir, &config, &data, "1h")
     }
 
     /// Writes `config` to `dir/prometheus.yml` and starts Prometheus on a free port of loopback with its TSDB
     /// in `tsdb`, kept for `retention`, and its log in `dir/prometheus.log`. Does not wait.
     pub fn launch(dir: &Path, config: &str, tsdb: &Path, retention: &str) -> Prometheus {
+        Prometheus::launch_version(Version::V2, dir, config, tsdb, retention)
+    }
+
+    /// [`launch`](Self::launch) with the Prometheus of `version`.
+    pub fn launch_version(version: Version, dir: &Path, config: &str, tsdb: &Path, retention: &str) -> Prometheus {
         let port = free_port();
         let config_file = dir.join("prometheus.yml");
         std::fs::write(&config_file, config).expect("write the Prometheus config");
         let daemon = Daemon::spawn(
-            PROMETHEUS,
+            &version.prometheus(),
             &[
                 format!("--config.file={}", config_file.display()),
                 format!("--storage.tsdb.path={}", tsdb.display()),
@@ -217,8 +264,13 @@ pub fn wait_for_value(prom: &Prometheus, value: f64) {
 /// An exporter at `initial` and a Prometheus in `dir` scraping it, once the first scrape can be queried
 /// (at most 30s).
 pub fn scraped(dir: &Path, initial: f64) -> (Exporter, Prometheus) {
+    scraped_by(Version::V2, dir, initial)
+}
+
+/// [`scraped`] with the Prometheus of `version`.
+pub fn scraped_by(version: Version, dir: &Path, initial: f64) -> (Exporter, Prometheus) {
     let exporter = Exporter::start(initial);
-    let mut prom = Prometheus::start(dir, &exporter.addr);
+    let mut prom = Prometheus::start_version(version, dir, &exporter.addr);
     prom.wait_for_first_scrape(Duration::from_secs(30));
     (exporter, prom)
 }

@@ -8,7 +8,11 @@ mod timeline;
 mod trigger;
 mod window;
 
+use crate::eval::PromVersion;
 use crate::plan::{CmpOp, Condition, Hold, Target, Trigger, Value, WindowFunc};
+
+/// The unit tests were derived from Prometheus 2.42; version 3's differences have their own tests.
+const V2: PromVersion = PromVersion::V2;
 use crate::source::{Series, SeriesSet, TimeBase};
 
 /// A series set from `(metric, [(seconds, value)])`.

@@ -1,5 +1,6 @@
 //! Window functions against hand-computed Prometheus 2.42 results.
 
+use super::V2;
 use crate::eval::{WindowArgs, apply_window};
 use crate::plan::WindowFunc;
 use crate::source::STALE_NAN;
@@ -12,7 +13,7 @@ fn over(func: WindowFunc, samples: &[(i64, f64)], start_s: i64, end_s: i64) -> O
 fn quantile_over(func: WindowFunc, q: f64, samples: &[(i64, f64)], start_s: i64, end_s: i64) -> Option<f64> {
     let t: Vec<i64> = samples.iter().map(|(t, _)| t * 1000).collect();
     let v: Vec<f64> = samples.iter().map(|(_, v)| *v).collect();
-    let args = WindowArgs { func, quantile: q, range_start: start_s * 1000, range_end: end_s * 1000 };
+    let args = WindowArgs { func, quantile: q, range_start: start_s * 1000, range_end: end_s * 1000, version: V2 };
     apply_window(&args, &t, &v, &mut Vec::new())
 }
 
@@ -123,4 +124,43 @@ fn quantiles_interpolate_and_sort_nan_first() {
     assert_eq!(quantile_over(WindowFunc::QuantileOver, 1.0, &with_nan, 0, 30), Some(2.0));
     assert_eq!(quantile_over(WindowFunc::QuantileOver, 0.5, &[(0, 7.0)], 0, 30), Some(7.0));
     assert_eq!(quantile_over(WindowFunc::QuantileOver, 0.5, &[], 0, 30), None);
+}
+
+/// `func` under Prometheus 3 over samples `(seconds, value)` with the nominal range `[start_s, end_s]`.
+fn over_v3(func: WindowFunc, samples: &[(i64, f64)], start_s: i64, end_s: i64) -> Option<f64> {
+    let t: Vec<i64> = samples.iter().map(|(t, _)| t * 1000).collect();
+    let v: Vec<f64> = samples.iter().map(|(_, v)| *v).collect();
+    let version = crate::eval::PromVersion::V3;
+    let args = WindowArgs { func, quantile: 0.5, range_start: start_s * 1000, range_end: end_s * 1000, version };
+    apply_window(&args, &t, &v, &mut Vec::new())
+}
+
+#[test]
+fn avg_over_time_in_3_divides_a_compensated_sum() {
+    // 2.42's running mean lands one ulp above the exact mean 6.725; 3.5 sums (53.8) and divides by 8.
+    let vals = [6.8, 2.8, 8.6, 6.7, 4.9, 8.0, 6.3, 9.7];
+    let samples: Vec<(i64, f64)> = vals.iter().enumerate().map(|(i, v)| (i as i64 * 15, *v)).collect();
+    assert_eq!(over(WindowFunc::AvgOver, &samples, 0, 105), Some(6.7250000000000005));
+    assert_eq!(over_v3(WindowFunc::AvgOver, &samples, 0, 105), Some(6.725));
+    // A sum that would overflow switches to the running mean: the mean of two values near f64::MAX is finite.
+    let big = [(0, f64::MAX), (15, f64::MAX)];
+    assert_eq!(over_v3(WindowFunc::AvgOver, &big, 0, 15), Some(f64::MAX));
+}
+
+#[test]
+fn rate_in_3_tests_the_threshold_before_the_zero_clamp() {
+    // A counter 1, 2, 3, 4 at 60..105 s in the range [0, 120]: increase 3, sampled 45 s, average gap 15 s.
+    // The start gap (60 s) is past 1.1 gaps, so 3 first cuts it to 7.5 s, then the zero point (45 * 1/3 =
+    // 15 s) is farther: 45 + 7.5 + 15 (end gap, under the threshold) = 67.5 s, x 3/45 = 4.5.
+    // 2.42 clamps first (60 -> 15 s), then the threshold test cuts 15 s to 7.5 s as well: 4.5 too; the
+    // clamp decides only when the zero point is nearer than half a gap.
+    let c = [(60, 1.0), (75, 2.0), (90, 3.0), (105, 4.0)];
+    assert!(close(over_v3(WindowFunc::Increase, &c, 0, 120), 4.5));
+    // Starting at 0.1: the zero point is 45 * 0.1/3.9 = 1.15 s before the first sample. 3.x: 60 -> 7.5 ->
+    // 1.15 s; 2.42: 60 -> 1.15 s, under the threshold, kept: the same here. With the first sample 10 s into
+    // the range (under 1.1 gaps) and the zero point farther than that, both extrapolate 10 s.
+    let c = [(10, 0.1), (25, 1.4), (40, 2.7), (55, 4.0)];
+    let both = 3.9 * (45.0 + 45.0 * 0.1 / 3.9 + 15.0) / 45.0;
+    assert!(close(over_v3(WindowFunc::Increase, &c, 0, 70), both));
+    assert!(close(over(WindowFunc::Increase, &c, 0, 70), both));
 }
