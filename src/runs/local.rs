@@ -10,14 +10,16 @@
 //! ```
 //!
 //! Journals are appended one whole line per write and fsynced after each (the journal file's directory
-//! too, when it is created); approvals are written to a temporary file and renamed into place.
+//! too, when it is created); a decision is written to a temporary file and hard-linked into place, which fails when the level is
+//! already decided: the first decision wins.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::record::{self, Event, Record};
-use super::{Decision, RunJournal, RunStore, RunbookLock};
+use super::{DecideError, Decision, RunJournal, RunStore, RunbookLock};
 
 #[derive(Clone, Debug)]
 pub struct StateDir {
@@ -141,23 +143,46 @@ impl RunStore for StateDir {
         }
     }
 
-    fn write_decision(&self, run_id: &str, decision: &Decision) -> Result<(), String> {
+    fn write_decision(&self, run_id: &str, decision: &Decision) -> Result<(), DecideError> {
         let dir = self.approvals();
-        fs::create_dir_all(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-        let path = self.approval(run_id, decision.level);
-        let tmp = dir.join(format!(".{run_id}-L{}.{}.tmp", decision.level, std::process::id()));
-        let body = serde_json::to_string(decision).map_err(|e| e.to_string())?;
-        let write = || -> io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(body.as_bytes())?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            File::open(&dir)?.sync_all()
+        let store = |what: &str, path: &Path, e: io::Error| {
+            DecideError::Store(format!("cannot {what} `{}`: {e}", path.display()))
         };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            format!("cannot write `{}`: {e}", path.display())
-        })
+        fs::create_dir_all(&dir).map_err(|e| store("create", &dir, e))?;
+        let path = self.approval(run_id, decision.level);
+        let already = || match self.read_decision(run_id, decision.level) {
+            Some(d) => DecideError::AlreadyDecided(Box::new(d)),
+            None => DecideError::Store(format!(
+                "level {} of run `{run_id}` is already decided, but `{}` cannot be read",
+                decision.level,
+                path.display()
+            )),
+        };
+        if path.exists() {
+            return Err(already());
+        }
+        // Written whole and fsynced under a name no other writer uses, then hard-linked into place: the link
+        // fails when the decision exists, so the first writer wins and a reader never sees half a decision.
+        static SERIAL: AtomicU64 = AtomicU64::new(0);
+        let tmp = dir.join(format!(
+            ".{run_id}-L{}.{}.{}.tmp",
+            decision.level,
+            std::process::id(),
+            SERIAL.fetch_add(1, Ordering::Relaxed)
+        ));
+        let body = serde_json::to_string(decision).map_err(|e| DecideError::Store(e.to_string()))?;
+        let write = || -> io::Result<()> {
+            let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            f.write_all(body.as_bytes())?;
+            f.sync_all()
+        };
+        let linked = write().and_then(|()| fs::hard_link(&tmp, &path));
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| store("sync", &dir, e)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(already()),
+            Err(e) => Err(store("write", &path, e)),
+        }
     }
 
     fn read_decision(&self, run_id: &str, level: u32) -> Option<Decision> {

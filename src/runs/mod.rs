@@ -47,8 +47,11 @@ pub trait RunStore: std::fmt::Debug + Send + Sync {
     fn lock_runbook(&self, runbook: &str, run_id: &str) -> Result<RunbookLock, String>;
     /// The run holding `runbook`'s lock right now, if any.
     fn lock_holder(&self, runbook: &str) -> Option<String>;
-    /// Leaves an approval or denial for the run waiting on `decision.level`.
-    fn write_decision(&self, run_id: &str, decision: &Decision) -> Result<(), String>;
+    /// Leaves an approval or denial for the run waiting on `decision.level`, durably.
+    ///
+    /// INVARIANT: the first decision for a level wins atomically; every later one (concurrent or not) gets
+    /// [`DecideError::AlreadyDecided`] with the decision that won, and nothing is changed.
+    fn write_decision(&self, run_id: &str, decision: &Decision) -> Result<(), DecideError>;
     /// The decision left for `level` of `run_id`, if any.
     fn read_decision(&self, run_id: &str, level: u32) -> Option<Decision>;
     /// The directory `snapshot` steps copy files into (and `restore ... from snapshot` reads).
@@ -81,6 +84,50 @@ pub struct Decision {
     pub approved: bool,
     pub operator: String,
     pub level: u32,
+    /// When it was decided (ms since the epoch; 0 in decisions written before this was kept).
+    #[serde(default)]
+    pub at_ms: i64,
+}
+
+impl Decision {
+    /// A decision taken now.
+    pub fn now(approved: bool, operator: impl Into<String>, level: u32) -> Decision {
+        Decision { approved, operator: operator.into(), level, at_ms: now_ms() }
+    }
+
+    /// `approved` or `denied`.
+    pub fn word(&self) -> &'static str {
+        if self.approved { "approved" } else { "denied" }
+    }
+}
+
+/// Why a decision was not recorded.
+#[derive(Debug)]
+pub enum DecideError {
+    /// Another decision for the level came first (the one that won); this one came too late.
+    AlreadyDecided(Box<Decision>),
+    /// The store could not record it (the sentence says why).
+    Store(String),
+}
+
+impl std::fmt::Display for DecideError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecideError::AlreadyDecided(d) => {
+                let when =
+                    std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(d.at_ms).unwrap_or(0));
+                write!(
+                    f,
+                    "too late: level {} was already {} by {} at {}; this decision was not recorded",
+                    d.level,
+                    d.word(),
+                    d.operator,
+                    humantime::format_rfc3339_seconds(when)
+                )
+            }
+            DecideError::Store(e) => f.write_str(e),
+        }
+    }
 }
 
 /// A run id names files: letters, digits, `-`, `_` and `.` only, not starting with `.`.

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::state::{StartResult, WatchState, lock};
 use crate::eval::TriggerState;
-use crate::runs::{self, Decision, Event, Record, RunStore, RunSummary};
+use crate::runs::{self, DecideError, Decision, Event, Record, RunStore, RunSummary};
 
 /// The handlers' view of the live state.
 type Live = State<Arc<WatchState>>;
@@ -171,10 +171,11 @@ async fn decide(s: Arc<WatchState>, headers: HeaderMap, id: String, body: String
     if summary.status != "waiting_approval" {
         return error(StatusCode::CONFLICT, &format!("run `{id}` is {}, not waiting for approval", summary.status));
     }
-    let decision = Decision { approved, operator, level: summary.current_level };
+    let decision = Decision::now(approved, operator, summary.current_level);
     match s.state_dir.write_decision(&id, &decision) {
         Ok(()) => Json(json!({ "id": id, "level": decision.level, "approved": approved })).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+        Err(e @ DecideError::AlreadyDecided(_)) => error(StatusCode::CONFLICT, &format!("run `{id}`: {e}")),
+        Err(e @ DecideError::Store(_)) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
 
