@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::Serialize;
 
 use super::metrics::Metrics;
+use super::webhook::Deliveries;
 use crate::eval::TriggerMachine;
 use crate::interpret;
 use crate::plan::{Plan, Trigger};
@@ -98,8 +99,8 @@ pub struct WatchState {
     pub prometheus: String,
     /// The bearer token every POST must carry (`None`: POSTs are refused).
     pub token: Option<String>,
-    /// Alertmanager fingerprints that already started a run.
-    pub alert_fingerprints: Mutex<HashSet<String>>,
+    /// The Alertmanager firings that already started a run (bounded: see `webhook`).
+    pub alert_deliveries: Mutex<Deliveries>,
     /// Runbooks with a run this process started that has not ended yet.
     pub running: Mutex<HashSet<String>>,
     /// The threads of the runs this process started.
@@ -120,7 +121,7 @@ impl WatchState {
             state_dir,
             prometheus,
             token,
-            alert_fingerprints: Mutex::new(HashSet::new()),
+            alert_deliveries: Mutex::new(Deliveries::default()),
             running: Mutex::new(HashSet::new()),
             run_threads: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
