@@ -47,6 +47,7 @@ codes! {
     ExpressionTooLarge  = "RC008", Error, "an expression has more than 1,000 operators";
     NotUtf8             = "RC009", Error, "the file is not valid UTF-8";
     Unreadable          = "RC010", Error, "the file cannot be read";
+    NoRunbooks          = "RC011", Error, "a directory given holds no `*.runbook` file";
 
     // Names and references.
     DuplicateSetting    = "RC101", Error, "a runbook setting (description, owner, evaluate every, files under) is given twice";
@@ -93,6 +94,7 @@ codes! {
     BadUrl              = "RC308", Error, "a URL that is not http:// or https://";
     EmptyCommand        = "RC309", Error, "a shell command, URL or path is empty";
     SelfEscalation      = "RC310", Error, "a level escalates to itself";
+    NulByte             = "RC311", Error, "a string holds a NUL byte";
 
     // Simulation input.
     SeriesSyntax        = "RC401", Error, "a series file cannot be read as CSV, JSON Lines or promtool YAML";

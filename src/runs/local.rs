@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::record::{self, Event, Record};
-use super::{DecideError, Decision, RunJournal, RunStore, RunbookLock};
+use super::{DecideError, Decision, RunJournal, RunStore, RunbookLock, UnreadableRun};
 
 #[derive(Clone, Debug)]
 pub struct StateDir {
@@ -92,7 +92,7 @@ impl RunStore for StateDir {
         read_journal(&path)
     }
 
-    fn list_runs(&self) -> Vec<Vec<Record>> {
+    fn list_runs(&self) -> Vec<Result<Vec<Record>, UnreadableRun>> {
         let Ok(entries) = fs::read_dir(self.runs()) else {
             return Vec::new();
         };
@@ -100,12 +100,25 @@ impl RunStore for StateDir {
             .flatten()
             .map(|e| e.path())
             .filter(|path| path.extension().is_some_and(|x| x == "jsonl"))
-            .filter_map(|path| read_journal(&path).ok())
+            .map(|path| {
+                read_journal(&path)
+                    .and_then(|records| match records.first().map(|r| &r.event) {
+                        Some(Event::Start { .. }) => Ok(records),
+                        Some(_) => Err(format!("`{}` has no start record", path.display())),
+                        None => Err(format!("`{}` is empty", path.display())),
+                    })
+                    .map_err(|error| UnreadableRun {
+                        id: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+                        error,
+                    })
+            })
             .collect()
     }
 
     fn lock_runbook(&self, runbook: &str, run_id: &str) -> Result<RunbookLock, String> {
         let path = self.lock_file(runbook);
+        // A state dir from an older version, or one tidied by hand, may lack `locks/`.
+        fs::create_dir_all(self.locks()).map_err(|e| format!("cannot create `{}`: {e}", self.locks().display()))?;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)

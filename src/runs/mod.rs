@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::plan::Plan;
 pub use local::StateDir;
 pub use record::{Event, Record, StepOutcome, now_ms};
-pub use summary::{RunSummary, all_runs, last_level_end, summarize};
+pub use summary::{RunListing, RunSummary, UnreadableRun, all_runs, last_level_end, list_all, summarize};
 
 /// Where runs are kept. Every method that fails says why in a sentence (it names the store's files or rows).
 ///
@@ -41,8 +41,8 @@ pub trait RunStore: std::fmt::Debug + Send + Sync {
     fn reopen_run(&self, run_id: &str) -> Result<Box<dyn RunJournal>, String>;
     /// The records of `run_id` (a valid id: see [`load_run`]); an error if there is no such run.
     fn read_run(&self, run_id: &str) -> Result<Vec<Record>, String>;
-    /// The records of every run that can be read, in no particular order.
-    fn list_runs(&self) -> Vec<Vec<Record>>;
+    /// The records of every run, or why its journal cannot be read, in no particular order.
+    fn list_runs(&self) -> Vec<Result<Vec<Record>, UnreadableRun>>;
     /// Takes the lock that keeps `runbook` to one run at a time, for `run_id`; refuses while another holds it.
     fn lock_runbook(&self, runbook: &str, run_id: &str) -> Result<RunbookLock, String>;
     /// The run holding `runbook`'s lock right now, if any.
@@ -152,7 +152,14 @@ pub fn load_run(store: &dyn RunStore, run_id: &str) -> Result<Vec<Record>, Strin
     if !valid_run_id(run_id) {
         return Err(format!("`{run_id}` is not a run id (see `ripcord runs`)"));
     }
-    store.read_run(run_id)
+    let records = store.read_run(run_id)?;
+    if records.is_empty() {
+        return Err(format!(
+            "the journal of `{run_id}` (`{}`) is empty: the run never recorded its start",
+            store.journal_location(run_id)
+        ));
+    }
+    Ok(records)
 }
 
 /// A run read back whole: its records, its summary and the plan it started with.

@@ -42,7 +42,11 @@ pub fn run(opts: Options) -> u8 {
 fn open_state_dir(dir: &std::path::Path) -> Result<StateDir, String> {
     let state_dir = StateDir::new(std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()));
     state_dir.create_dirs().map_err(|e| format!("cannot create the state dir `{}`: {e}", state_dir.root.display()))?;
-    for (summary, _) in runs::all_runs(&state_dir) {
+    let listing = runs::list_all(&state_dir);
+    for u in &listing.unreadable {
+        log(&format!("the journal of run {} cannot be read: {}", u.id, u.error));
+    }
+    for (summary, _) in &listing.runs {
         if summary.status == "interrupted" {
             log(&format!(
                 "run {} of `{}` (level {}) was interrupted; it is left for `ripcord resume {}`",
