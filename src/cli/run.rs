@@ -55,6 +55,8 @@ pub struct RunArgs {
     /// Prometheus base URL for `verify CONDITION` steps (e.g. http://127.0.0.1:9090).
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
+    #[command(flatten)]
+    pub answers: super::AnswerLimitArgs,
     /// Print what would be run, sent and written, in order; run, send and write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -105,6 +107,7 @@ pub fn run(args: &RunArgs) -> u8 {
         workdir,
         state: StateDir::new(state_dir),
         prometheus: args.prometheus.clone(),
+        max_answer_bytes: args.answers.max_answer_bytes,
         yes: args.yes,
     };
     let level = args.level;

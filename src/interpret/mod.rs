@@ -49,14 +49,27 @@ pub struct Context<S = StateDir> {
     pub workdir: PathBuf,
     pub state: S,
     pub prometheus: Option<String>,
+    /// The largest Prometheus answer a `verify CONDITION` step reads, in bytes.
+    pub max_answer_bytes: u64,
     pub yes: bool,
 }
 
 impl<S: RunStore + 'static> Context<S> {
     /// The same context over a store the interpreter holds without knowing its type.
     fn boxed(self) -> Context<Box<dyn RunStore>> {
-        let Context { run_id, runbook_path, operator, reason, workdir, state, prometheus, yes } = self;
-        Context { run_id, runbook_path, operator, reason, workdir, state: Box::new(state), prometheus, yes }
+        let Context { run_id, runbook_path, operator, reason, workdir, state, prometheus, max_answer_bytes, yes } =
+            self;
+        Context {
+            run_id,
+            runbook_path,
+            operator,
+            reason,
+            workdir,
+            state: Box::new(state),
+            prometheus,
+            max_answer_bytes,
+            yes,
+        }
     }
 }
 

@@ -113,6 +113,7 @@ pub fn resume<S: RunStore + Clone + 'static>(
         workdir: PathBuf::from(workdir),
         state: store.clone(),
         prometheus: prometheus.or(was_prom),
+        max_answer_bytes: crate::prometheus::DEFAULT_MAX_ANSWER_BYTES,
         yes: yes || was_yes,
     };
     let runbook = plan.runbook.clone();

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::reload::start_file_watcher;
 use super::state::{WatchState, lock, log};
+use crate::prometheus::Limits;
 use crate::runs::{self, StateDir, now_ms};
 
 /// What `ripcord watch` was asked to do.
@@ -19,6 +20,8 @@ pub struct Options {
     pub state_dir: PathBuf,
     pub token: Option<String>,
     pub query_timeout: Duration,
+    /// The largest Prometheus answer read, in bytes.
+    pub max_answer_bytes: u64,
     pub grace: Duration,
     pub debounce: Duration,
 }
@@ -66,7 +69,9 @@ async fn serve(opts: Options) -> Result<(), String> {
     }
     crate::net::install_crypto();
     let state_dir = open_state_dir(&opts.state_dir)?;
-    let live = Arc::new(WatchState::new(opts.paths.clone(), state_dir, opts.prometheus.clone(), opts.token.clone()));
+    let mut state = WatchState::new(opts.paths.clone(), state_dir, opts.prometheus.clone(), opts.token.clone());
+    state.max_answer_bytes = opts.max_answer_bytes;
+    let live = Arc::new(state);
     live.rescan();
     if lock(&live.runbooks).is_empty() {
         return Err("no `*.runbook` file under the given paths".into());
@@ -87,7 +92,8 @@ async fn serve(opts: Options) -> Result<(), String> {
             })
             .await;
     });
-    let evaluator = tokio::spawn(evaluation_loop(Arc::clone(&live), stop_rx.clone(), opts.query_timeout));
+    let limits = Limits::timeout(opts.query_timeout).max_bytes(opts.max_answer_bytes);
+    let evaluator = tokio::spawn(evaluation_loop(Arc::clone(&live), stop_rx.clone(), limits));
     let signal = wait_for_signal().await?;
     live.stopping.store(true, Ordering::SeqCst);
     if signal == "SIGTERM" {
@@ -106,8 +112,9 @@ async fn serve(opts: Options) -> Result<(), String> {
     Ok(())
 }
 
-/// Evaluates the runbooks as they fall due, until `stop` turns true.
-async fn evaluation_loop(live: Arc<WatchState>, mut stop: tokio::sync::watch::Receiver<bool>, timeout: Duration) {
+/// Evaluates the runbooks as they fall due, until `stop` turns true. A stop abandons an evaluation in flight
+/// (its queries are dropped mid-answer), so that SIGTERM never waits on a slow or endless Prometheus answer.
+async fn evaluation_loop(live: Arc<WatchState>, mut stop: tokio::sync::watch::Receiver<bool>, limits: Limits) {
     let client = reqwest::Client::new();
     loop {
         if *stop.borrow() {
@@ -116,7 +123,10 @@ async fn evaluation_loop(live: Arc<WatchState>, mut stop: tokio::sync::watch::Re
         let now = now_ms();
         let wait = match live.next_due() {
             Some(due) if due <= now => {
-                live.evaluate_due(&client, now, timeout).await;
+                tokio::select! {
+                    _ = live.evaluate_due(&client, now, &limits) => {}
+                    _ = stop.wait_for(|s| *s) => break,
+                }
                 continue;
             }
             Some(due) => Duration::from_millis(u64::try_from(due - now).unwrap_or(0).min(250)),

@@ -97,6 +97,8 @@ pub struct WatchState {
     pub state_dir: StateDir,
     /// The Prometheus base URL.
     pub prometheus: String,
+    /// The largest Prometheus answer read (evaluations and the runs' verify steps), in bytes.
+    pub max_answer_bytes: u64,
     /// The bearer token every POST must carry (`None`: POSTs are refused).
     pub token: Option<String>,
     /// The Alertmanager firings that already started a run (bounded: see `webhook`).
@@ -120,6 +122,7 @@ impl WatchState {
             metrics: Metrics::new(),
             state_dir,
             prometheus,
+            max_answer_bytes: crate::prometheus::DEFAULT_MAX_ANSWER_BYTES,
             token,
             alert_deliveries: Mutex::new(Deliveries::default()),
             running: Mutex::new(HashSet::new()),
