@@ -1,4 +1,5 @@
-//! `ripcord runs [--format json]` lists runs, and the journals it cannot read as `unreadable` (exit 1 then); `ripcord runs show ID` prints one run's audit trail.
+//! `ripcord runs [--format json]` lists runs, and the journals it cannot read as `unreadable` (exit 1 then);
+//! `ripcord runs show ID` prints one run's audit trail.
 
 use clap::{Args, Subcommand};
 

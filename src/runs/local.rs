@@ -9,9 +9,10 @@
 //! kept/<run-id>/<step-id>      what each `restore` replaced, byte for byte, for `ripcord undo`
 //! ```
 //!
-//! Journals are appended one whole line per write and fsynced after each (the journal file's directory
-//! too, when it is created); a decision is written to a temporary file and hard-linked into place, which fails when the level is
-//! already decided: the first decision wins.
+//! Journals are appended one whole line per write and fsynced after each; a new journal is written under a
+//! hidden name and linked into place with its first record (its directory fsynced then), so none is ever
+//! seen empty. A decision is written to a temporary file and hard-linked into place, which fails when the
+//! level is already decided: the first decision wins.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -219,20 +220,27 @@ fn fsync_enabled() -> bool {
 }
 
 /// `runs/<run-id>.jsonl`, open for appending.
+///
+/// INVARIANT: a journal is visible under its name only once it holds its first record: a new journal is
+/// written under a hidden name and hard-linked into place after its first append, so that `ripcord runs`
+/// never meets a run's journal empty (it would be listed as unreadable).
 struct JournalFile {
     file: File,
     fsync: bool,
+    /// For a new journal before its first record: its hidden name and the name it takes.
+    unpublished: Option<(PathBuf, PathBuf)>,
 }
 
 impl JournalFile {
-    /// Creates a new journal (refusing to overwrite one) and fsyncs its directory so the file survives.
+    /// Creates a new journal (refusing a run id already taken); it appears once its first record is written.
     fn create(path: &Path) -> io::Result<JournalFile> {
-        let file = OpenOptions::new().append(true).create_new(true).open(path)?;
-        let fsync = fsync_enabled();
-        if fsync && let Some(dir) = path.parent() {
-            File::open(dir)?.sync_all()?;
+        if path.exists() {
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "the run id is taken"));
         }
-        Ok(JournalFile { file, fsync })
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let hidden = path.with_file_name(format!(".{name}.new"));
+        let file = OpenOptions::new().append(true).create_new(true).open(&hidden)?;
+        Ok(JournalFile { file, fsync: fsync_enabled(), unpublished: Some((hidden, path.to_path_buf())) })
     }
 
     /// Opens an existing journal to append, cutting away a last line a crash left without its newline.
@@ -246,7 +254,24 @@ impl JournalFile {
             file.sync_all()?;
         }
         file.seek(SeekFrom::End(0))?;
-        Ok(JournalFile { file, fsync: fsync_enabled() })
+        Ok(JournalFile { file, fsync: fsync_enabled(), unpublished: None })
+    }
+
+    /// Gives a new journal its name (the link fails if another run took the id meanwhile), and fsyncs the
+    /// directory so that the name survives a crash.
+    fn publish(&mut self) -> io::Result<()> {
+        let Some((hidden, path)) = self.unpublished.take() else {
+            return Ok(());
+        };
+        let linked = fs::hard_link(&hidden, &path);
+        let _ = fs::remove_file(&hidden);
+        linked?;
+        if self.fsync
+            && let Some(dir) = path.parent()
+        {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     }
 }
 
@@ -255,10 +280,19 @@ impl RunJournal for JournalFile {
         let line = record::encode(event)?;
         // One write per record: a crash leaves whole lines and at most one cut-off last line.
         self.file.write_all(line.as_bytes())?;
-        if self.fsync {
+        if self.fsync || self.unpublished.is_some() {
             self.file.sync_data()?;
         }
-        Ok(())
+        self.publish()
+    }
+}
+
+impl Drop for JournalFile {
+    /// A new journal dropped before its first record leaves nothing behind.
+    fn drop(&mut self) {
+        if let Some((hidden, _)) = &self.unpublished {
+            let _ = fs::remove_file(hidden);
+        }
     }
 }
 

@@ -62,7 +62,10 @@ pub fn check_range(
                 crate::plan::format_duration(interval_ms)
             ),
         )
-        .help("narrow the range with `--start` and `--end`; if the series gave it, look for a stray time (one in milliseconds among seconds?)"));
+        .help(
+            "narrow the range with `--start` and `--end`; if the series gave it, look for a stray time \
+             (one in milliseconds among seconds?)",
+        ));
     }
     Ok(())
 }

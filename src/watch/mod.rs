@@ -13,7 +13,8 @@
 //! - `metrics`: `/metrics` (prometheus-client, `ripcord_` prefix).
 //! - `service`: start-up, the evaluation loop, shutdown.
 //!
-//! Arrows: `api`, `evaluate`, `reload` and `service` use `state`; `api` and `state` use `webhook`; nothing uses `api` but `service`.
+//! Arrows: `api`, `evaluate`, `reload` and `service` use `state`; `api` and `state` use `webhook`; nothing
+//! uses `api` but `service`.
 //!
 //! See docs/watch.md.
 
