@@ -116,13 +116,17 @@ impl std::fmt::Display for DecideError {
             DecideError::AlreadyDecided(d) => {
                 let when =
                     std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(d.at_ms).unwrap_or(0));
+                // humantime cannot write a time past the year 9999 (a hand-edited file): it is left out.
+                let when = match d.at_ms {
+                    1..=253_402_300_799_999 => format!(" at {}", humantime::format_rfc3339_seconds(when)),
+                    _ => String::new(),
+                };
                 write!(
                     f,
-                    "too late: level {} was already {} by {} at {}; this decision was not recorded",
+                    "too late: level {} was already {} by {}{when}; this decision was not recorded",
                     d.level,
                     d.word(),
-                    d.operator,
-                    humantime::format_rfc3339_seconds(when)
+                    d.operator
                 )
             }
             DecideError::Store(e) => f.write_str(e),
