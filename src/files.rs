@@ -86,6 +86,22 @@ pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
     expand_paths_matching(paths, is_runbook)
 }
 
+/// A failed [`LoadedFile`] for each directory among `paths` that holds no runbook, with [`Code::NoRunbooks`]:
+/// a command given only empty directories must not do nothing and succeed.
+pub fn dirs_without_runbooks(paths: &[PathBuf]) -> Vec<LoadedFile> {
+    paths
+        .iter()
+        .filter(|p| p.is_dir() && expand_paths(std::slice::from_ref(*p)).is_empty())
+        .map(|dir| {
+            let path = dir.display().to_string();
+            let d = Diagnostic::new(Code::NoRunbooks, Span::new(0, 0), format!("no `*.runbook` file under `{path}`"))
+                .label("here")
+                .help("name the runbook files, or a directory that holds some (runbooks end in `.runbook`)");
+            LoadedFile { path, text: String::new(), error: Some(d) }
+        })
+        .collect()
+}
+
 /// Paths as given, with each directory replaced by the files below it (recursively, sorted) that `matches`
 /// accepts. A named file is kept whatever its name, so that a missing one is reported by whoever reads it.
 pub fn expand_paths_matching(paths: &[PathBuf], matches: fn(&Path) -> bool) -> Vec<PathBuf> {

@@ -66,8 +66,9 @@ fn sigkill_at_random_points_then_resume() {
         // Let orphaned steps (their own process group) finish their append.
         std::thread::sleep(Duration::from_millis(60));
 
+        // Journals are `runs/*.jsonl`; a new one is written under a hidden name until its first record is in.
         let journals: Vec<_> = std::fs::read_dir(d.join("state/runs"))
-            .map(|r| r.flatten().map(|e| e.path()).collect())
+            .map(|r| r.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "jsonl")).collect())
             .unwrap_or_default();
         let log = std::fs::read_to_string(d.join("log")).unwrap_or_default();
         let started = journals.first().and_then(|j| std::fs::read_to_string(j).ok()).is_some_and(|b| b.contains('\n'));

@@ -57,9 +57,10 @@ fn api_auth_alertmanager_and_sigterm() {
     assert_eq!(v["alerts"][0]["result"], "duplicate", "{v}");
     let (_, v) = w.post("/api/alertmanager", Some("s3cret"), &alert("fp2", "nope"));
     assert_eq!(v["alerts"][0]["result"], "unknown runbook", "{v}");
-    // Absent fields are tolerated.
+    // An alert that does not say whether it fires is refused, with the reason.
     let (code, v) = w.post("/api/alertmanager", Some("s3cret"), r#"{"alerts":[{}]}"#);
-    assert_eq!(code, 200, "{v}");
+    assert_eq!(code, 400, "{v}");
+    assert!(v["error"].as_str().is_some_and(|e| e.contains("no `status`")), "{v}");
 
     // The level's shell step really ran, in the runbook's directory, journalled like `ripcord run`.
     let start = Instant::now();

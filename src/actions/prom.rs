@@ -3,8 +3,6 @@
 //! interval) and the condition is evaluated with the crate's own `eval` module, so that a live verify means
 //! what the simulator means.
 
-use std::time::Duration;
-
 use crate::eval::{CompiledCondition, PromVersion, Series, SeriesSet};
 use crate::plan::{Condition, Plan, Reads};
 use crate::prometheus::{LOOKBACK_MS, Limits, RangeQuery, query_range};
@@ -18,19 +16,18 @@ pub async fn holds(
     condition: &Condition,
     now_ms: i64,
     version: PromVersion,
-    timeout: Duration,
+    limits: &Limits,
 ) -> Result<bool, String> {
     let reads = Reads::of(condition);
     let step_ms = plan.evaluation_interval_ms.max(1000);
     let back_ms = reads.back_ms + LOOKBACK_MS.unsigned_abs();
-    let limits = Limits::timeout(timeout);
     let mut set = SeriesSet::default();
     for name in &reads.metrics {
         let promql = plan
             .declared_query(name)
             .ok_or_else(|| format!("metric `{name}` has no `promql` query, so it cannot be read from Prometheus"))?;
         let query = RangeQuery::ending_at(promql, now_ms, back_ms, step_ms);
-        let samples = query_range(client, base, &query, &limits).await.map_err(|e| format!("metric `{name}`: {e}"))?;
+        let samples = query_range(client, base, &query, limits).await.map_err(|e| format!("metric `{name}`: {e}"))?;
         set.series.insert(name.clone(), Series::from(samples));
     }
     Ok(CompiledCondition::compile(condition, &set, version).eval_at(now_ms))

@@ -24,7 +24,16 @@ impl Analyzer<'_> {
         let mut parts = Vec::new();
         for part in &text.parts {
             match part {
-                TextPart::Literal(s) => parts.push(TemplatePart::Text(s.clone())),
+                TextPart::Literal(s) => {
+                    if s.contains('\0') {
+                        self.push(
+                            Diagnostic::new(Code::NulByte, text.span, format!("{what} holds a NUL byte"))
+                                .label("a NUL byte is in here")
+                                .help("a command, URL, path or header cannot carry a NUL byte (it ends the text there); remove it"),
+                        );
+                    }
+                    parts.push(TemplatePart::Text(s.clone()))
+                }
                 TextPart::BadEscape { text: esc, span } => {
                     self.push(
                         Diagnostic::new(Code::InvalidEscape, *span, format!("unknown escape `{esc}`"))

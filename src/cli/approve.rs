@@ -1,6 +1,7 @@
 //! `ripcord approve RUN_ID --operator NAME` and `ripcord deny RUN_ID --operator NAME`: decide for a run that
 //! waits for approval. The decision is written atomically into the state dir, where the waiting process
-//! finds it. A denial fails the level and stops the run (it is never escalated past).
+//! finds it; the first decision for a level wins, and a later one exits 1 saying which
+//! decision came first (by whom, when). A denial fails the level and stops the run (it is never escalated past).
 
 use clap::Args;
 
@@ -39,12 +40,12 @@ pub fn run(args: &DecideArgs, approved: bool) -> u8 {
         eprintln!("error: run `{}` has already ended ({})", args.run_id, summary.status);
         return 1;
     }
-    let decision = Decision { approved, operator: args.operator.clone(), level };
+    let decision = Decision::now(approved, args.operator.clone(), level);
     if let Err(e) = state.write_decision(&args.run_id, &decision) {
-        eprintln!("error: {e}");
+        eprintln!("error: run `{}`: {e}", args.run_id);
         return 1;
     }
-    let word = if approved { "approved" } else { "denied" };
+    let word = decision.word();
     if summary.status == "interrupted" {
         println!(
             "level {level} of run {} {word} by {}; the run is interrupted: `ripcord resume {}` continues it",

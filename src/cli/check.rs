@@ -7,7 +7,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::TextOrJson;
-use super::input::{expand_paths, load_runbook};
+use super::input::{dirs_without_runbooks, expand_paths, load_runbook};
 use crate::diagnostic::{Diagnostic, Rendered, json_entry, render_human};
 use crate::span::LineIndex;
 
@@ -31,8 +31,8 @@ pub fn run(args: &CheckArgs) -> u8 {
     let mut any_error = false;
     let mut json = Vec::new();
     let mut stderr = std::io::stderr().lock();
-    for path in expand_paths(&args.files) {
-        let file = load_runbook(&path);
+    let empty = dirs_without_runbooks(&args.files);
+    for file in empty.into_iter().chain(expand_paths(&args.files).iter().map(|p| load_runbook(p))) {
         let diagnostics: Vec<Diagnostic> = match &file.error {
             Some(d) => vec![d.clone()],
             None => crate::compile(&file.text).diagnostics,

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::input::{expand_paths, load_runbook};
+use super::input::{dirs_without_runbooks, expand_paths, load_runbook};
 use crate::diagnostic::render_human;
 use crate::format::{FormatError, format_source, unified_diff};
 
@@ -31,6 +31,12 @@ pub fn run(args: &FmtArgs) -> u8 {
     let mut failed = false;
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();
+    for file in dirs_without_runbooks(&args.paths) {
+        if let Some(d) = &file.error {
+            let _ = write!(stderr, "{}", render_human(&file.path, &file.text, d, color));
+        }
+        failed = true;
+    }
     for path in expand_paths(&args.paths) {
         let file = load_runbook(&path);
         if let Some(d) = &file.error {

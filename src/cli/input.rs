@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-pub use crate::files::{LoadedFile, expand_paths, load_runbook};
+pub use crate::files::{LoadedFile, dirs_without_runbooks, expand_paths, load_runbook};
 
 /// Reads and compiles one runbook for a command that needs its plan, writing every diagnostic (warnings
 /// too) to stderr. `None` when the file cannot be read or has an error; the diagnostics say why.

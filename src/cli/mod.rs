@@ -141,3 +141,45 @@ pub(crate) fn stdout_color() -> bool {
 fn color_wanted(is_terminal: bool) -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && is_terminal
 }
+
+/// `--max-answer-bytes`: the largest Prometheus answer read, for every command that queries Prometheus.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct AnswerLimitArgs {
+    /// The largest Prometheus answer read (bytes, or with KiB/MiB/GiB); a larger one is refused unread.
+    #[arg(long, default_value = "64MiB", value_parser = parse_bytes, value_name = "BYTES")]
+    pub max_answer_bytes: u64,
+}
+
+/// A positive byte count: digits, optionally followed by `KiB`, `MiB` or `GiB` (or `K`, `M`, `G`).
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(digits);
+    let usage = || format!("`{s}` is not a size: write bytes (1048576) or 64KiB, 64MiB, 1GiB");
+    let n: u64 = n.parse().map_err(|_| usage())?;
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        _ => return Err(usage()),
+    };
+    match n.checked_mul(scale) {
+        Some(0) => Err("the size must be at least 1 byte".into()),
+        Some(b) => Ok(b),
+        None => Err(usage()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(super::parse_bytes("64MiB"), Ok(64 << 20));
+        assert_eq!(super::parse_bytes("1000"), Ok(1000));
+        assert_eq!(super::parse_bytes("2K"), Ok(2048));
+        assert!(super::parse_bytes("0").is_err());
+        assert!(super::parse_bytes("1TB").is_err());
+        assert!(super::parse_bytes("99999999999G").is_err());
+    }
+}

@@ -75,6 +75,8 @@ pub struct RunArgs {
     pub prometheus: Option<String>,
     #[command(flatten)]
     pub version: super::PromVersionArg,
+    #[command(flatten)]
+    pub answers: super::AnswerLimitArgs,
     /// Print what would be run, sent and written, in order; run, send and write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -128,6 +130,7 @@ pub fn run(args: &RunArgs) -> u8 {
         state: StateDir::new(state_dir),
         prometheus: args.prometheus.clone(),
         prometheus_version: args.version.or_default(),
+        max_answer_bytes: args.answers.max_answer_bytes,
         yes: args.yes,
     };
     let level = args.level;

@@ -1,4 +1,5 @@
-//! `ripcord runs [--format json]` lists runs; `ripcord runs show ID` prints one run's audit trail.
+//! `ripcord runs [--format json]` lists runs, and the journals it cannot read as `unreadable` (exit 1 then);
+//! `ripcord runs show ID` prints one run's audit trail.
 
 use clap::{Args, Subcommand};
 
@@ -31,17 +32,26 @@ pub fn run(args: &RunsArgs) -> u8 {
     let state = args.state.state();
     match &args.command {
         None => {
-            let runs: Vec<runs::RunSummary> = runs::all_runs(&state).into_iter().map(|(s, _)| s).collect();
+            let listing = runs::list_all(&state);
+            let runs: Vec<&runs::RunSummary> = listing.runs.iter().map(|(s, _)| s).collect();
             match args.format {
-                TextOrJson::Json => match serde_json::to_string_pretty(&runs) {
-                    Ok(s) => println!("{s}"),
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        return 1;
+                TextOrJson::Json => {
+                    let unreadable = listing
+                        .unreadable
+                        .iter()
+                        .map(|u| serde_json::json!({ "id": u.id, "status": "unreadable", "error": u.error }));
+                    let all: Vec<serde_json::Value> =
+                        runs.iter().filter_map(|r| serde_json::to_value(r).ok()).chain(unreadable).collect();
+                    match serde_json::to_string_pretty(&all) {
+                        Ok(s) => println!("{s}"),
+                        Err(e) => {
+                            eprintln!("error: {e}");
+                            return 1;
+                        }
                     }
-                },
+                }
                 TextOrJson::Text => {
-                    if runs.is_empty() {
+                    if runs.is_empty() && listing.unreadable.is_empty() {
                         println!("no runs in `{}`", state.root.display());
                     }
                     for r in &runs {
@@ -56,9 +66,21 @@ pub fn run(args: &RunsArgs) -> u8 {
                             escape_control(&r.reason)
                         );
                     }
+                    for u in &listing.unreadable {
+                        println!("{}  unreadable: {}", u.id, u.error);
+                    }
                 }
             }
-            0
+            if listing.unreadable.is_empty() {
+                0
+            } else {
+                eprintln!(
+                    "error: {} journal(s) in `{}` cannot be read (listed as unreadable); fix or move them aside",
+                    listing.unreadable.len(),
+                    state.runs().display()
+                );
+                1
+            }
         }
         Some(RunsCommand::Show { run_id, format }) => {
             let records = match runs::load_run(&state, run_id) {
@@ -81,14 +103,16 @@ pub fn run(args: &RunsArgs) -> u8 {
                     }
                 }
                 TextOrJson::Text => {
-                    if let Some(s) = runs::summarize(&state, &records) {
-                        println!(
-                            "run {} of `{}`: {}",
-                            escape_control(&s.id),
-                            escape_control(&s.runbook),
-                            escape_control(&s.status)
-                        );
-                    }
+                    let Some(s) = runs::summarize(&state, &records) else {
+                        eprintln!("error: the journal of `{}` has no start record", escape_control(run_id));
+                        return 1;
+                    };
+                    println!(
+                        "run {} of `{}`: {}",
+                        escape_control(&s.id),
+                        escape_control(&s.runbook),
+                        escape_control(&s.status)
+                    );
                     for r in &records {
                         println!("{}  {}", report::time(r.t_ms), for_terminal(&report::describe(r)));
                     }

@@ -27,6 +27,8 @@ pub struct SimulateArgs {
     /// needs `--start` and `--end`.
     #[arg(long, value_name = "URL", requires_all = ["start", "end"])]
     pub from_prometheus: Option<String>,
+    #[command(flatten)]
+    pub answers: super::AnswerLimitArgs,
     /// First evaluation time (seconds or RFC 3339); defaults to the first sample's time.
     #[arg(long, value_parser = parse_time_arg)]
     pub start: Option<TimeArg>,
@@ -114,20 +116,27 @@ pub fn run(args: &SimulateArgs) -> u8 {
     let problems = crate::simulate::check_options(&plan, &run);
     if !problems.is_empty() {
         for d in &problems {
-            let _ = writeln!(stderr, "error[{}]: {}", d.code, d.message);
-            if let Some(h) = &d.help {
-                let _ = writeln!(stderr, "  help: {h}");
-            }
+            flag_problem(&mut stderr, d);
         }
         return 1;
     }
     let options = SimulateOptions { start_ms: start, end_ms: end, run, version: args.version.or_default() };
+    let (from, to) = crate::simulate::effective_range(&series, &options);
+    let explicit = start.is_some() && end.is_some();
+    if let Err(d) = crate::simulate::check_range(from, to, plan.evaluation_interval_ms, explicit, series.time_base) {
+        flag_problem(&mut stderr, &d);
+        return 1;
+    }
     let sim = crate::simulate::simulate(&plan, &series, &options);
     let out = match args.format {
         TextOrJson::Text => crate::simulate::to_text(&sim),
         TextOrJson::Json => crate::simulate::to_json(&sim),
     };
     if let Some(path) = &args.chart {
+        if let Err(d) = crate::simulate::check_chart(&sim, &plan, &series) {
+            flag_problem(&mut stderr, &d);
+            return 1;
+        }
         match crate::simulate::render_svg(&sim, &plan, &series) {
             Ok(svg) => {
                 if let Err(e) = std::fs::write(path, svg) {
@@ -145,6 +154,14 @@ pub fn run(args: &SimulateArgs) -> u8 {
         return 1;
     }
     0
+}
+
+/// A problem with the command line or the range (no span to point at): its code, message and help.
+fn flag_problem(stderr: &mut std::io::StderrLock<'_>, d: &Diagnostic) {
+    let _ = writeln!(stderr, "error[{}]: {}", d.code, d.message);
+    if let Some(h) = &d.help {
+        let _ = writeln!(stderr, "  help: {h}");
+    }
 }
 
 /// Reads and checks a series file; `None` after printing why it cannot be used.
@@ -206,8 +223,10 @@ fn history(
         let _ = writeln!(stderr, "error: `--from-prometheus` needs `--start` and `--end`");
         return None;
     };
-    if end.ms < start.ms {
-        let _ = writeln!(stderr, "error: `--end` is before `--start`");
+    let base = if start.seconds && end.seconds { TimeBase::Seconds } else { TimeBase::Rfc3339 };
+    // Checked before anything is asked: a range too long would otherwise be fetched request by request.
+    if let Err(d) = crate::simulate::check_range(start.ms, end.ms, plan.evaluation_interval_ms, true, base) {
+        flag_problem(stderr, &d);
         return None;
     }
     let want = match crate::source::history_plan(plan) {
@@ -226,8 +245,7 @@ fn history(
             return None;
         }
     };
-    let base = if start.seconds && end.seconds { TimeBase::Seconds } else { TimeBase::Rfc3339 };
-    match crate::source::fetch_history(url, &want, start.ms, end.ms, base) {
+    match crate::source::fetch_history(url, &want, start.ms, end.ms, base, args.answers.max_answer_bytes) {
         Ok(s) => Some(s),
         Err(e) => {
             let _ = writeln!(stderr, "error: {e}");

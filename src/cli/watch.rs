@@ -24,9 +24,11 @@ pub struct WatchArgs {
     /// A file holding the bearer token every POST must carry (trimmed).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
-    /// How long one Prometheus query may take.
+    /// How long one Prometheus query may take, its answer read to the end included.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub query_timeout: Duration,
+    #[command(flatten)]
+    pub answers: super::AnswerLimitArgs,
     /// How long SIGTERM waits for runs in flight.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
     pub grace: Duration,
@@ -58,6 +60,7 @@ pub fn run(args: &WatchArgs) -> u8 {
         state_dir: args.state_dir.clone(),
         token,
         query_timeout: args.query_timeout,
+        max_answer_bytes: args.answers.max_answer_bytes,
         grace: args.grace,
         debounce: Duration::from_millis(50),
         prometheus_version: args.prometheus_version,

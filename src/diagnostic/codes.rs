@@ -47,6 +47,7 @@ codes! {
     ExpressionTooLarge  = "RC008", Error, "an expression has more than 1,000 operators";
     NotUtf8             = "RC009", Error, "the file is not valid UTF-8";
     Unreadable          = "RC010", Error, "the file cannot be read";
+    NoRunbooks          = "RC011", Error, "a directory given holds no `*.runbook` file";
 
     // Names and references.
     DuplicateSetting    = "RC101", Error, "a runbook setting (description, owner, evaluate every, files under) is given twice";
@@ -93,6 +94,7 @@ codes! {
     BadUrl              = "RC308", Error, "a URL that is not http:// or https://";
     EmptyCommand        = "RC309", Error, "a shell command, URL or path is empty";
     SelfEscalation      = "RC310", Error, "a level escalates to itself";
+    NulByte             = "RC311", Error, "a string holds a NUL byte";
     UnsafeInterpolation = "RC315", Error, "a value is interpolated where it could not stay a value (inside shell single quotes, a URL's host)";
 
     // Simulation input.
@@ -102,6 +104,10 @@ codes! {
     SeriesUnknownMetric = "RC404", Error, "a trigger reads a metric the series file does not have";
     SeriesTime          = "RC405", Error, "a time is neither seconds nor RFC 3339";
     SimulationArgument  = "RC406", Error, "a simulation option names a step or level the plan does not have";
+    SimulationRange     = "RC407", Error, "the simulated range is empty or reversed (`--start` not before `--end`)";
+    TooManyEvaluations  = "RC408", Error, "the simulated range needs more than 10 million evaluations";
+    TimeOutOfRange      = "RC409", Error, "a simulated time is beyond the year 9999";
+    ChartRange          = "RC410", Error, "the chart cannot draw values this far apart";
 }
 
 impl std::fmt::Display for Code {

@@ -13,6 +13,7 @@ use crate::actions::beneath::Cancel;
 use crate::actions::process::ProcessGroup;
 use crate::actions::{self, file_steps};
 use crate::plan::{Action, ChannelKind, RestoreSource, Step, Template, format_duration};
+use crate::prometheus::Limits;
 use crate::runs::{Event, now_ms};
 
 /// Output kept per stream in the journal.
@@ -97,22 +98,14 @@ impl Interpreter {
                     ));
                 };
                 let timeout = Duration::from_millis(step.timeout_ms.min(crate::plan::defaults::HTTP_TIMEOUT_MS));
+                let limits = Limits::timeout(timeout).max_bytes(self.ctx.max_answer_bytes);
                 self.poll(step, *every_ms, || async {
                     let client = match self.client() {
                         Ok(c) => c,
                         Err(e) => return ActionResult::failed(e),
                     };
-                    match actions::prom::holds(
-                        client,
-                        &base,
-                        &self.plan,
-                        condition,
-                        now_ms(),
-                        self.ctx.prometheus_version,
-                        timeout,
-                    )
-                    .await
-                    {
+                    let version = self.ctx.prometheus_version;
+                    match actions::prom::holds(client, &base, &self.plan, condition, now_ms(), version, &limits).await {
                         Ok(true) => ActionResult::ok(),
                         Ok(false) => ActionResult::failed(format!("`{condition_text}` does not hold")),
                         Err(e) => ActionResult::failed(e),

@@ -70,6 +70,8 @@ fn live(store: &dyn RunStore, runbook: &str) -> Vec<Leftover> {
     store
         .list_runs()
         .into_iter()
+        // An unreadable journal is reported by `runs`; it holds no process group anyone could wait for.
+        .filter_map(Result::ok)
         .filter(|records| {
             matches!(records.first().map(|r| &r.event), Some(Event::Start { runbook: rb, .. }) if rb == runbook)
                 && !records.iter().any(|r| matches!(r.event, Event::End { .. }))

@@ -54,16 +54,38 @@ pub struct Context<S = StateDir> {
     pub prometheus: Option<String>,
     /// Whose semantics `verify CONDITION` steps follow.
     pub prometheus_version: crate::eval::PromVersion,
+    /// The largest Prometheus answer a `verify CONDITION` step reads, in bytes.
+    pub max_answer_bytes: u64,
     pub yes: bool,
 }
 
 impl<S: RunStore + 'static> Context<S> {
     /// The same context over a store the interpreter holds without knowing its type.
     fn boxed(self) -> Context<Box<dyn RunStore>> {
-        let Context { run_id, runbook_path, operator, reason, workdir, state, prometheus, prometheus_version, yes } =
-            self;
-        let state: Box<dyn RunStore> = Box::new(state);
-        Context { run_id, runbook_path, operator, reason, workdir, state, prometheus, prometheus_version, yes }
+        let Context {
+            run_id,
+            runbook_path,
+            operator,
+            reason,
+            workdir,
+            state,
+            prometheus,
+            prometheus_version,
+            max_answer_bytes,
+            yes,
+        } = self;
+        Context {
+            run_id,
+            runbook_path,
+            operator,
+            reason,
+            workdir,
+            state: Box::new(state),
+            prometheus,
+            prometheus_version,
+            max_answer_bytes,
+            yes,
+        }
     }
 }
 

@@ -120,6 +120,7 @@ pub fn resume<S: RunStore + Clone + 'static>(
         state: store.clone(),
         prometheus: prometheus.or(was_prom),
         prometheus_version,
+        max_answer_bytes: crate::prometheus::DEFAULT_MAX_ANSWER_BYTES,
         yes: yes || was_yes,
     };
     let runbook = plan.runbook.clone();

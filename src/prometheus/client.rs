@@ -30,18 +30,30 @@ impl<'q> RangeQuery<'q> {
     }
 }
 
+/// The default cap on one answer, 64 MiB. One series at [`MAX_POINTS_PER_REQUEST`] points is under 0.5 MiB
+/// of JSON, so this leaves a hundredfold room for long label sets and for answers of many series (refused
+/// anyway, but read to say how many), while bounding what a broken or hostile server can make us hold:
+/// the text and, briefly, its parsed tree (a few times the text).
+pub const DEFAULT_MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
+
 /// How long a request may take and how large its answer may be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
+    /// The whole request: connecting, the headers and reading the body to its end.
     pub timeout: Duration,
-    /// The largest answer read, in bytes; `None` reads any size.
-    pub max_bytes: Option<u64>,
+    /// The largest answer read, in bytes; reading stops as soon as an answer is known to be larger.
+    pub max_bytes: u64,
 }
 
 impl Limits {
-    /// A timeout and no cap on the answer's size.
+    /// A timeout and the default cap on the answer's size ([`DEFAULT_MAX_ANSWER_BYTES`]).
     pub fn timeout(timeout: Duration) -> Limits {
-        Limits { timeout, max_bytes: None }
+        Limits { timeout, max_bytes: DEFAULT_MAX_ANSWER_BYTES }
+    }
+
+    /// The same timeout with another cap.
+    pub fn max_bytes(self, max_bytes: u64) -> Limits {
+        Limits { max_bytes, ..self }
     }
 }
 
@@ -54,6 +66,8 @@ pub enum QueryError {
     Transport { base: String, error: reqwest::Error },
     /// An answer that is not a usable matrix (an error status, not JSON, more than one series, too large).
     Answer { base: String, status: u16, problem: String },
+    /// No complete answer within the timeout (a slow server, or an answer that never ends).
+    TimedOut { base: String, after: Duration },
 }
 
 impl fmt::Display for QueryError {
@@ -64,6 +78,11 @@ impl fmt::Display for QueryError {
             QueryError::Answer { base, status, problem } => {
                 write!(f, "Prometheus at {base} answered {status}: {problem}")
             }
+            QueryError::TimedOut { base, after } => write!(
+                f,
+                "Prometheus at {base}: no complete answer within {} (the query timeout); the request was abandoned",
+                humantime::format_duration(*after)
+            ),
         }
     }
 }
@@ -71,7 +90,8 @@ impl fmt::Display for QueryError {
 impl std::error::Error for QueryError {}
 
 /// Asks the Prometheus at `base` for `query`; exactly one series or none, else an error (with a hint to
-/// aggregate when the query gives several).
+/// aggregate when the query gives several). The timeout bounds the whole exchange, the body's last byte
+/// included, and the answer is read only up to `limits.max_bytes`.
 pub async fn query_range(
     client: &reqwest::Client,
     base: &str,
@@ -90,15 +110,22 @@ pub async fn query_range(
         ],
     )
     .map_err(|e| QueryError::BadUrl { base: base.to_string(), reason: e.to_string() })?;
-    let transport = |error| QueryError::Transport { base: base.to_string(), error };
-    let resp = client.get(url).timeout(limits.timeout).send().await.map_err(transport)?;
-    let status = resp.status().as_u16();
-    let answer = |problem| QueryError::Answer { base: base.to_string(), status, problem };
-    let body = match limits.max_bytes {
-        None => resp.text().await.map_err(transport)?,
-        Some(max) => read_capped(resp, max).await.map_err(transport)?.ok_or_else(|| answer(too_large(max)))?,
+    let exchange = async {
+        let transport = |error: reqwest::Error| match error.is_timeout() {
+            true => QueryError::TimedOut { base: base.to_string(), after: limits.timeout },
+            false => QueryError::Transport { base: base.to_string(), error },
+        };
+        let resp = client.get(url).timeout(limits.timeout).send().await.map_err(transport)?;
+        let status = resp.status().as_u16();
+        let answer = |problem| QueryError::Answer { base: base.to_string(), status, problem };
+        let body = read_capped(resp, limits.max_bytes).await.map_err(transport)?;
+        let body = body.ok_or_else(|| answer(too_large(limits.max_bytes)))?;
+        parse_matrix(&body).map_err(answer)
     };
-    parse_matrix(&body).map_err(answer)
+    // reqwest's own timeout covers the body too; this one holds whatever the transport does.
+    tokio::time::timeout(limits.timeout, exchange)
+        .await
+        .unwrap_or_else(|_| Err(QueryError::TimedOut { base: base.to_string(), after: limits.timeout }))
 }
 
 fn too_large(max: u64) -> String {
@@ -160,11 +187,11 @@ mod tests {
             let client = crate::net::client().unwrap();
             let q = RangeQuery { promql: "x", start_ms: 0, end_ms: 1000, step_ms: 1000 };
             let base = serve_once(ANSWER).await;
-            let limits = Limits { timeout: Duration::from_secs(5), max_bytes: Some(ANSWER.len() as u64) };
+            let limits = Limits::timeout(Duration::from_secs(5)).max_bytes(ANSWER.len() as u64);
             let s = query_range(&client, &base, &q, &limits).await.unwrap();
             assert_eq!(s.t_ms, vec![1000]);
             let base = serve_once(ANSWER).await;
-            let limits = Limits { max_bytes: Some(10), ..limits };
+            let limits = limits.max_bytes(10);
             let e = query_range(&client, &base, &q, &limits).await.unwrap_err();
             assert!(e.to_string().contains("answered 200: the answer is larger than 10 bytes"), "{e}");
         });

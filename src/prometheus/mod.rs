@@ -1,10 +1,10 @@
-//! The one Prometheus HTTP client: `/api/v1/query_range` asked over a span at a step, with a timeout (and an
-//! optional cap on the answer's size), its matrix answer read into [`Samples`], its failures as
+//! The one Prometheus HTTP client: `/api/v1/query_range` asked over a span at a step, with a timeout over the
+//! whole exchange and a cap on the answer's size (64 MiB unless told otherwise), its matrix answer read into [`Samples`], its failures as
 //! [`QueryError`]; and Prometheus's lookback, which `eval` follows too. Used by `verify CONDITION` steps
 //! (`actions::prom`), `simulate --from-prometheus` (`source::prometheus`) and `watch` (`watch::queries`),
 //! which turn the samples into their series.
 //!
-//! - `client`: [`query_range`], [`RangeQuery`], [`Limits`], [`QueryError`].
+//! - `client`: [`query_range`], [`RangeQuery`], [`Limits`] (with [`DEFAULT_MAX_ANSWER_BYTES`]), [`QueryError`].
 //! - `buildinfo`: [`build_info`], which version a server runs (for `watch`).
 //! - `matrix`: reading a `query_range` answer ([`parse_matrix`], [`Samples`]).
 //!
@@ -16,7 +16,7 @@ mod client;
 mod matrix;
 
 pub use buildinfo::{BuildInfo, build_info};
-pub use client::{Limits, MAX_POINTS_PER_REQUEST, QueryError, RangeQuery, query_range};
+pub use client::{DEFAULT_MAX_ANSWER_BYTES, Limits, MAX_POINTS_PER_REQUEST, QueryError, RangeQuery, query_range};
 pub use matrix::{Samples, parse_matrix};
 
 /// Prometheus's default lookback delta (`--query.lookback-delta`), 5 minutes: an instant value at `t` is

@@ -9,15 +9,18 @@
 //! kept/<run-id>/<step-id>      what each `restore` replaced, byte for byte, for `ripcord undo`
 //! ```
 //!
-//! Journals are appended one whole line per write and fsynced after each (the journal file's directory
-//! too, when it is created); approvals are written to a temporary file and renamed into place.
+//! Journals are appended one whole line per write and fsynced after each; a new journal is written under a
+//! hidden name and linked into place with its first record (its directory fsynced then), so none is ever
+//! seen empty. A decision is written to a temporary file and hard-linked into place, which fails when the
+//! level is already decided: the first decision wins.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::record::{self, Event, Record};
-use super::{Decision, RunJournal, RunStore, RunbookLock};
+use super::{DecideError, Decision, RunJournal, RunStore, RunbookLock, UnreadableRun};
 
 #[derive(Clone, Debug)]
 pub struct StateDir {
@@ -90,7 +93,7 @@ impl RunStore for StateDir {
         read_journal(&path)
     }
 
-    fn list_runs(&self) -> Vec<Vec<Record>> {
+    fn list_runs(&self) -> Vec<Result<Vec<Record>, UnreadableRun>> {
         let Ok(entries) = fs::read_dir(self.runs()) else {
             return Vec::new();
         };
@@ -98,12 +101,25 @@ impl RunStore for StateDir {
             .flatten()
             .map(|e| e.path())
             .filter(|path| path.extension().is_some_and(|x| x == "jsonl"))
-            .filter_map(|path| read_journal(&path).ok())
+            .map(|path| {
+                read_journal(&path)
+                    .and_then(|records| match records.first().map(|r| &r.event) {
+                        Some(Event::Start { .. }) => Ok(records),
+                        Some(_) => Err(format!("`{}` has no start record", path.display())),
+                        None => Err(format!("`{}` is empty", path.display())),
+                    })
+                    .map_err(|error| UnreadableRun {
+                        id: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+                        error,
+                    })
+            })
             .collect()
     }
 
     fn lock_runbook(&self, runbook: &str, run_id: &str) -> Result<RunbookLock, String> {
         let path = self.lock_file(runbook);
+        // A state dir from an older version, or one tidied by hand, may lack `locks/`.
+        fs::create_dir_all(self.locks()).map_err(|e| format!("cannot create `{}`: {e}", self.locks().display()))?;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -141,23 +157,46 @@ impl RunStore for StateDir {
         }
     }
 
-    fn write_decision(&self, run_id: &str, decision: &Decision) -> Result<(), String> {
+    fn write_decision(&self, run_id: &str, decision: &Decision) -> Result<(), DecideError> {
         let dir = self.approvals();
-        fs::create_dir_all(&dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-        let path = self.approval(run_id, decision.level);
-        let tmp = dir.join(format!(".{run_id}-L{}.{}.tmp", decision.level, std::process::id()));
-        let body = serde_json::to_string(decision).map_err(|e| e.to_string())?;
-        let write = || -> io::Result<()> {
-            let mut f = File::create(&tmp)?;
-            f.write_all(body.as_bytes())?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            File::open(&dir)?.sync_all()
+        let store = |what: &str, path: &Path, e: io::Error| {
+            DecideError::Store(format!("cannot {what} `{}`: {e}", path.display()))
         };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            format!("cannot write `{}`: {e}", path.display())
-        })
+        fs::create_dir_all(&dir).map_err(|e| store("create", &dir, e))?;
+        let path = self.approval(run_id, decision.level);
+        let already = || match self.read_decision(run_id, decision.level) {
+            Some(d) => DecideError::AlreadyDecided(Box::new(d)),
+            None => DecideError::Store(format!(
+                "level {} of run `{run_id}` is already decided, but `{}` cannot be read",
+                decision.level,
+                path.display()
+            )),
+        };
+        if path.exists() {
+            return Err(already());
+        }
+        // Written whole and fsynced under a name no other writer uses, then hard-linked into place: the link
+        // fails when the decision exists, so the first writer wins and a reader never sees half a decision.
+        static SERIAL: AtomicU64 = AtomicU64::new(0);
+        let tmp = dir.join(format!(
+            ".{run_id}-L{}.{}.{}.tmp",
+            decision.level,
+            std::process::id(),
+            SERIAL.fetch_add(1, Ordering::Relaxed)
+        ));
+        let body = serde_json::to_string(decision).map_err(|e| DecideError::Store(e.to_string()))?;
+        let write = || -> io::Result<()> {
+            let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+            f.write_all(body.as_bytes())?;
+            f.sync_all()
+        };
+        let linked = write().and_then(|()| fs::hard_link(&tmp, &path));
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| store("sync", &dir, e)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(already()),
+            Err(e) => Err(store("write", &path, e)),
+        }
     }
 
     fn read_decision(&self, run_id: &str, level: u32) -> Option<Decision> {
@@ -181,20 +220,27 @@ fn fsync_enabled() -> bool {
 }
 
 /// `runs/<run-id>.jsonl`, open for appending.
+///
+/// INVARIANT: a journal is visible under its name only once it holds its first record: a new journal is
+/// written under a hidden name and hard-linked into place after its first append, so that `ripcord runs`
+/// never meets a run's journal empty (it would be listed as unreadable).
 struct JournalFile {
     file: File,
     fsync: bool,
+    /// For a new journal before its first record: its hidden name and the name it takes.
+    unpublished: Option<(PathBuf, PathBuf)>,
 }
 
 impl JournalFile {
-    /// Creates a new journal (refusing to overwrite one) and fsyncs its directory so the file survives.
+    /// Creates a new journal (refusing a run id already taken); it appears once its first record is written.
     fn create(path: &Path) -> io::Result<JournalFile> {
-        let file = OpenOptions::new().append(true).create_new(true).open(path)?;
-        let fsync = fsync_enabled();
-        if fsync && let Some(dir) = path.parent() {
-            File::open(dir)?.sync_all()?;
+        if path.exists() {
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "the run id is taken"));
         }
-        Ok(JournalFile { file, fsync })
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let hidden = path.with_file_name(format!(".{name}.new"));
+        let file = OpenOptions::new().append(true).create_new(true).open(&hidden)?;
+        Ok(JournalFile { file, fsync: fsync_enabled(), unpublished: Some((hidden, path.to_path_buf())) })
     }
 
     /// Opens an existing journal to append, cutting away a last line a crash left without its newline.
@@ -208,7 +254,24 @@ impl JournalFile {
             file.sync_all()?;
         }
         file.seek(SeekFrom::End(0))?;
-        Ok(JournalFile { file, fsync: fsync_enabled() })
+        Ok(JournalFile { file, fsync: fsync_enabled(), unpublished: None })
+    }
+
+    /// Gives a new journal its name (the link fails if another run took the id meanwhile), and fsyncs the
+    /// directory so that the name survives a crash.
+    fn publish(&mut self) -> io::Result<()> {
+        let Some((hidden, path)) = self.unpublished.take() else {
+            return Ok(());
+        };
+        let linked = fs::hard_link(&hidden, &path);
+        let _ = fs::remove_file(&hidden);
+        linked?;
+        if self.fsync
+            && let Some(dir) = path.parent()
+        {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
     }
 }
 
@@ -217,10 +280,19 @@ impl RunJournal for JournalFile {
         let line = record::encode(event)?;
         // One write per record: a crash leaves whole lines and at most one cut-off last line.
         self.file.write_all(line.as_bytes())?;
-        if self.fsync {
+        if self.fsync || self.unpublished.is_some() {
             self.file.sync_data()?;
         }
-        Ok(())
+        self.publish()
+    }
+}
+
+impl Drop for JournalFile {
+    /// A new journal dropped before its first record leaves nothing behind.
+    fn drop(&mut self) {
+        if let Some((hidden, _)) = &self.unpublished {
+            let _ = fs::remove_file(hidden);
+        }
     }
 }
 

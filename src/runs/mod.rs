@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::plan::Plan;
 pub use local::StateDir;
 pub use record::{Event, Record, StepOutcome, now_ms};
-pub use summary::{RunSummary, all_runs, last_level_end, summarize};
+pub use summary::{RunListing, RunSummary, UnreadableRun, all_runs, last_level_end, list_all, summarize};
 
 /// Where runs are kept. Every method that fails says why in a sentence (it names the store's files or rows).
 ///
@@ -41,14 +41,17 @@ pub trait RunStore: std::fmt::Debug + Send + Sync {
     fn reopen_run(&self, run_id: &str) -> Result<Box<dyn RunJournal>, String>;
     /// The records of `run_id` (a valid id: see [`load_run`]); an error if there is no such run.
     fn read_run(&self, run_id: &str) -> Result<Vec<Record>, String>;
-    /// The records of every run that can be read, in no particular order.
-    fn list_runs(&self) -> Vec<Vec<Record>>;
+    /// The records of every run, or why its journal cannot be read, in no particular order.
+    fn list_runs(&self) -> Vec<Result<Vec<Record>, UnreadableRun>>;
     /// Takes the lock that keeps `runbook` to one run at a time, for `run_id`; refuses while another holds it.
     fn lock_runbook(&self, runbook: &str, run_id: &str) -> Result<RunbookLock, String>;
     /// The run holding `runbook`'s lock right now, if any.
     fn lock_holder(&self, runbook: &str) -> Option<String>;
-    /// Leaves an approval or denial for the run waiting on `decision.level`.
-    fn write_decision(&self, run_id: &str, decision: &Decision) -> Result<(), String>;
+    /// Leaves an approval or denial for the run waiting on `decision.level`, durably.
+    ///
+    /// INVARIANT: the first decision for a level wins atomically; every later one (concurrent or not) gets
+    /// [`DecideError::AlreadyDecided`] with the decision that won, and nothing is changed.
+    fn write_decision(&self, run_id: &str, decision: &Decision) -> Result<(), DecideError>;
     /// The decision left for `level` of `run_id`, if any.
     fn read_decision(&self, run_id: &str, level: u32) -> Option<Decision>;
     /// The directory `snapshot` steps copy files into (and `restore ... from snapshot` reads).
@@ -81,6 +84,54 @@ pub struct Decision {
     pub approved: bool,
     pub operator: String,
     pub level: u32,
+    /// When it was decided (ms since the epoch; 0 in decisions written before this was kept).
+    #[serde(default)]
+    pub at_ms: i64,
+}
+
+impl Decision {
+    /// A decision taken now.
+    pub fn now(approved: bool, operator: impl Into<String>, level: u32) -> Decision {
+        Decision { approved, operator: operator.into(), level, at_ms: now_ms() }
+    }
+
+    /// `approved` or `denied`.
+    pub fn word(&self) -> &'static str {
+        if self.approved { "approved" } else { "denied" }
+    }
+}
+
+/// Why a decision was not recorded.
+#[derive(Debug)]
+pub enum DecideError {
+    /// Another decision for the level came first (the one that won); this one came too late.
+    AlreadyDecided(Box<Decision>),
+    /// The store could not record it (the sentence says why).
+    Store(String),
+}
+
+impl std::fmt::Display for DecideError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecideError::AlreadyDecided(d) => {
+                let when =
+                    std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(d.at_ms).unwrap_or(0));
+                // humantime cannot write a time past the year 9999 (a hand-edited file): it is left out.
+                let when = match d.at_ms {
+                    1..=253_402_300_799_999 => format!(" at {}", humantime::format_rfc3339_seconds(when)),
+                    _ => String::new(),
+                };
+                write!(
+                    f,
+                    "too late: level {} was already {} by {}{when}; this decision was not recorded",
+                    d.level,
+                    d.word(),
+                    d.operator
+                )
+            }
+            DecideError::Store(e) => f.write_str(e),
+        }
+    }
 }
 
 /// A run id names files: letters, digits, `-`, `_` and `.` only, not starting with `.`.
@@ -105,7 +156,14 @@ pub fn load_run(store: &dyn RunStore, run_id: &str) -> Result<Vec<Record>, Strin
     if !valid_run_id(run_id) {
         return Err(format!("`{run_id}` is not a run id (see `ripcord runs`)"));
     }
-    store.read_run(run_id)
+    let records = store.read_run(run_id)?;
+    if records.is_empty() {
+        return Err(format!(
+            "the journal of `{run_id}` (`{}`) is empty: the run never recorded its start",
+            store.journal_location(run_id)
+        ));
+    }
+    Ok(records)
 }
 
 /// A run read back whole: its records, its summary and the plan it started with.

@@ -75,12 +75,40 @@ pub fn summarize(store: &dyn RunStore, records: &[Record]) -> Option<RunSummary>
     })
 }
 
-/// Every run in the store with its records, oldest first. Unreadable journals are skipped.
+/// A journal that cannot be read back as a run: its run id (the file's name) and why.
+#[derive(Clone, Debug, Serialize)]
+pub struct UnreadableRun {
+    pub id: String,
+    pub error: String,
+}
+
+/// Every run in the store: those read (with their records, oldest first) and the journals that could not be.
+pub struct RunListing {
+    pub runs: Vec<(RunSummary, Vec<Record>)>,
+    /// Sorted by id.
+    pub unreadable: Vec<UnreadableRun>,
+}
+
+/// Every run in the store, and every journal that cannot be read (a broken line, no start record).
+pub fn list_all(store: &dyn RunStore) -> RunListing {
+    let mut runs = Vec::new();
+    let mut unreadable = Vec::new();
+    for listed in store.list_runs() {
+        match listed {
+            // The store reports a journal without a start record as unreadable; none is left here.
+            Ok(records) => runs.extend(summarize(store, &records).map(|summary| (summary, records))),
+            Err(u) => unreadable.push(u),
+        }
+    }
+    runs.sort_by(|a: &(RunSummary, Vec<Record>), b| (a.0.started_ms, &a.0.id).cmp(&(b.0.started_ms, &b.0.id)));
+    unreadable.sort_by(|a, b| a.id.cmp(&b.id));
+    RunListing { runs, unreadable }
+}
+
+/// Every run in the store with its records, oldest first. Journals that cannot be read are left out: see
+/// [`list_all`] for them.
 pub fn all_runs(store: &dyn RunStore) -> Vec<(RunSummary, Vec<Record>)> {
-    let mut out: Vec<(RunSummary, Vec<Record>)> =
-        store.list_runs().into_iter().filter_map(|records| Some((summarize(store, &records)?, records))).collect();
-    out.sort_by(|a, b| (a.0.started_ms, &a.0.id).cmp(&(b.0.started_ms, &b.0.id)));
-    out
+    list_all(store).runs
 }
 
 /// When `level` of `runbook` last ended (any run), for cooldowns.

@@ -7,8 +7,10 @@
 use plotters::prelude::*;
 
 use super::{Simulation, TriggerState};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::plan::{Condition, Value};
 use crate::source::SeriesSet;
+use crate::span::Span;
 
 pub const METRIC_COLOR: RGBColor = RGBColor(31, 119, 180);
 pub const THRESHOLD_COLOR: RGBColor = RGBColor(255, 127, 14);
@@ -28,8 +30,8 @@ struct Interval {
     to: i64,
 }
 
-pub fn render_svg(sim: &Simulation, plan: &crate::plan::Plan, series: &SeriesSet) -> Result<String, String> {
-    // Each trigger is drawn in the panel of the first metric it reads.
+/// The metrics drawn, one panel each: the first metric each trigger reads.
+fn panel_metrics(plan: &crate::plan::Plan) -> Vec<String> {
     let mut metrics: Vec<String> = Vec::new();
     for t in &plan.triggers {
         if let Some(m) = first_metric(&t.condition)
@@ -38,6 +40,33 @@ pub fn render_svg(sim: &Simulation, plan: &crate::plan::Plan, series: &SeriesSet
             metrics.push(m);
         }
     }
+    metrics
+}
+
+fn x_range(sim: &Simulation) -> std::ops::Range<f64> {
+    sim.start_ms as f64 / 1000.0..(sim.end_ms.max(sim.start_ms + 1000)) as f64 / 1000.0
+}
+
+/// Refuses a chart whose value axis cannot be drawn: finite values so far apart (such as `1e308` and
+/// `-1e308`) that the span between them is not a number a chart can divide.
+pub fn check_chart(sim: &Simulation, plan: &crate::plan::Plan, series: &SeriesSet) -> Result<(), Diagnostic> {
+    for metric in panel_metrics(plan) {
+        let (points, thresholds) = panel_values(&metric, plan, series, &x_range(sim));
+        if y_range(&points, &thresholds).is_none() {
+            return Err(Diagnostic::new(
+                Code::ChartRange,
+                Span::new(0, 0),
+                format!("the values of `{metric}` are too far apart to draw on one axis"),
+            )
+            .help("leave out `--chart`, or narrow `--start`/`--end` to the samples that matter"));
+        }
+    }
+    Ok(())
+}
+
+pub fn render_svg(sim: &Simulation, plan: &crate::plan::Plan, series: &SeriesSet) -> Result<String, String> {
+    // Each trigger is drawn in the panel of the first metric it reads.
+    let metrics = panel_metrics(plan);
     let intervals = intervals(sim);
     let height = PANEL_HEIGHT * metrics.len().max(1) as u32 + RUN_STRIP_HEIGHT;
     let mut svg = String::new();
@@ -46,7 +75,7 @@ pub fn render_svg(sim: &Simulation, plan: &crate::plan::Plan, series: &SeriesSet
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let (panels, strip) = root.split_vertically(height - RUN_STRIP_HEIGHT);
         let areas = if metrics.is_empty() { Vec::new() } else { panels.split_evenly((metrics.len(), 1)) };
-        let x_range = sim.start_ms as f64 / 1000.0..(sim.end_ms.max(sim.start_ms + 1000)) as f64 / 1000.0;
+        let x_range = x_range(sim);
         for (metric, area) in metrics.iter().zip(areas.iter()) {
             draw_panel(area, metric, plan, series, &intervals, x_range.clone())?;
         }
@@ -64,31 +93,11 @@ fn draw_panel(
     intervals: &[Interval],
     x_range: std::ops::Range<f64>,
 ) -> Result<(), String> {
-    let points: Vec<(f64, f64)> = series
-        .get(metric)
-        .map(|s| {
-            s.t_ms
-                .iter()
-                .zip(&s.v)
-                .filter(|(t, v)| {
-                    v.is_finite() && **t as f64 / 1000.0 >= x_range.start && **t as f64 / 1000.0 <= x_range.end
-                })
-                .map(|(t, v)| (*t as f64 / 1000.0, *v))
-                .collect()
-        })
-        .unwrap_or_default();
+    let (points, thresholds) = panel_values(metric, plan, series, &x_range);
     let triggers: Vec<&crate::plan::Trigger> =
         plan.triggers.iter().filter(|t| first_metric(&t.condition).as_deref() == Some(metric)).collect();
-    let thresholds: Vec<(String, f64)> =
-        triggers.iter().filter_map(|t| threshold(&t.condition, metric).map(|c| (t.name.clone(), c))).collect();
-    let mut lo = points.iter().map(|p| p.1).chain(thresholds.iter().map(|t| t.1)).fold(f64::INFINITY, f64::min);
-    let mut hi = points.iter().map(|p| p.1).chain(thresholds.iter().map(|t| t.1)).fold(f64::NEG_INFINITY, f64::max);
-    if !lo.is_finite() || !hi.is_finite() {
-        (lo, hi) = (0.0, 1.0);
-    }
-    // A flat series still gets a readable axis around its value.
-    let pad = if hi - lo < 1e-12 { hi.abs().max(1.0) * 0.5 } else { ((hi - lo) * 0.1).max(hi.abs() * 0.05) };
-    let y_range = (lo - pad)..(hi + pad);
+    let y_range = y_range(&points, &thresholds)
+        .ok_or_else(|| format!("the values of `{metric}` are too far apart to draw on one axis"))?;
 
     let mut chart = ChartBuilder::on(area)
         .caption(metric, ("sans-serif", 18))
@@ -138,6 +147,51 @@ fn draw_panel(
             .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// Each trigger's name with the constant it compares the panel's metric with.
+type Thresholds = Vec<(String, f64)>;
+
+/// A panel's points within the x range (finite values only) and its triggers' thresholds.
+fn panel_values(
+    metric: &str,
+    plan: &crate::plan::Plan,
+    series: &SeriesSet,
+    x_range: &std::ops::Range<f64>,
+) -> (Vec<(f64, f64)>, Thresholds) {
+    let points: Vec<(f64, f64)> = series
+        .get(metric)
+        .map(|s| {
+            s.t_ms
+                .iter()
+                .zip(&s.v)
+                .filter(|(t, v)| {
+                    v.is_finite() && **t as f64 / 1000.0 >= x_range.start && **t as f64 / 1000.0 <= x_range.end
+                })
+                .map(|(t, v)| (*t as f64 / 1000.0, *v))
+                .collect()
+        })
+        .unwrap_or_default();
+    let thresholds: Vec<(String, f64)> = plan
+        .triggers
+        .iter()
+        .filter(|t| first_metric(&t.condition).as_deref() == Some(metric))
+        .filter_map(|t| threshold(&t.condition, metric).map(|c| (t.name.clone(), c)))
+        .collect();
+    (points, thresholds)
+}
+
+/// The value axis: the values and thresholds with a margin; `None` when the axis's span overflows.
+fn y_range(points: &[(f64, f64)], thresholds: &Thresholds) -> Option<std::ops::Range<f64>> {
+    let mut lo = points.iter().map(|p| p.1).chain(thresholds.iter().map(|t| t.1)).fold(f64::INFINITY, f64::min);
+    let mut hi = points.iter().map(|p| p.1).chain(thresholds.iter().map(|t| t.1)).fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() || !hi.is_finite() {
+        (lo, hi) = (0.0, 1.0);
+    }
+    // A flat series still gets a readable axis around its value.
+    let pad = if hi - lo < 1e-12 { hi.abs().max(1.0) * 0.5 } else { ((hi - lo) * 0.1).max(hi.abs() * 0.05) };
+    let range = (lo - pad)..(hi + pad);
+    (range.start.is_finite() && range.end.is_finite() && (range.end - range.start).is_finite()).then_some(range)
 }
 
 fn draw_runs(

@@ -2,16 +2,18 @@
 //!
 //! Triggers are evaluated on the Prometheus grid by the shared state machine in `eval` (the one `watch`
 //! uses); their firings drive level runs on a simulated clock (`run`); the result renders as JSON, a
-//! timeline (`output`) and an SVG chart (`chart`).
+//! timeline (`output`) and an SVG chart (`chart`). `range` bounds what a simulation may take on.
 //!
 //! INVARIANT: simulation has no side effects, ever: no process, request or file is touched.
 
 mod chart;
 mod output;
+mod range;
 mod run;
 
-pub use chart::render_svg;
+pub use chart::{check_chart, render_svg};
 pub use output::{to_json, to_text};
+pub use range::{MAX_EVALUATIONS, MAX_TIME_MS, check_range};
 pub use run::{Approval, Fire, Note, Probe, RunOptions, RunOutcome, RunRecord, StepOutcome, StepRecord, play};
 
 use std::collections::BTreeMap;
@@ -109,12 +111,21 @@ pub fn check_options(plan: &Plan, options: &RunOptions) -> Vec<Diagnostic> {
     out
 }
 
-/// Runs the whole simulation. The caller has checked the options and the metrics (see above).
-pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> Simulation {
+/// The range a simulation covers: the options' start and end, else the series' first and last times.
+pub fn effective_range(series: &SeriesSet, options: &SimulateOptions) -> (i64, i64) {
     let (first, last) = series.time_range().unwrap_or((0, 0));
-    let start_ms = options.start_ms.unwrap_or(first);
-    let end_ms = options.end_ms.unwrap_or(last).max(start_ms);
+    (options.start_ms.unwrap_or(first), options.end_ms.unwrap_or(last))
+}
+
+/// Runs the whole simulation. The caller has checked the options, the metrics and the range (see above).
+///
+/// INVARIANT: at most [`MAX_EVALUATIONS`] evaluations, within [`MAX_TIME_MS`] of 1970, whatever the caller
+/// checked: a range beyond them is cut short rather than run for hours.
+pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> Simulation {
+    let (start_ms, end_ms) = effective_range(series, options);
+    let start_ms = start_ms.clamp(-MAX_TIME_MS, MAX_TIME_MS);
     let interval_ms = plan.evaluation_interval_ms.max(1);
+    let end_ms = range::bounded_end(start_ms, end_ms.clamp(-MAX_TIME_MS, MAX_TIME_MS), interval_ms).max(start_ms);
 
     let version = options.version;
     let records = crate::eval::evaluate_triggers(plan, series, start_ms, end_ms, interval_ms, version);

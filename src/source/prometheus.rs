@@ -58,6 +58,7 @@ pub fn fetch_history(
     start_ms: i64,
     end_ms: i64,
     base: TimeBase,
+    max_answer_bytes: u64,
 ) -> Result<SeriesSet, String> {
     let step = i64::try_from(want.step_ms).unwrap_or(i64::MAX / 4).max(1);
     let back_steps = i64::try_from(want.back_ms).unwrap_or(i64::MAX / 4).div_euclid(step) + 1;
@@ -68,7 +69,7 @@ pub fn fetch_history(
         .build()
         .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
     let client = crate::net::client()?;
-    let limits = Limits::timeout(REQUEST_TIMEOUT);
+    let limits = Limits::timeout(REQUEST_TIMEOUT).max_bytes(max_answer_bytes);
     let chunk_points = i64::try_from(MAX_POINTS_PER_REQUEST).unwrap_or(i64::MAX) - 1;
     let mut set = SeriesSet { series: Default::default(), time_base: base };
     for (name, promql) in &want.queries {

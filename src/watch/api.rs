@@ -12,8 +12,9 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use super::state::{StartResult, WatchState, lock};
+use super::webhook::{AlertStatus, WebhookAlert, parse_webhook};
 use crate::eval::TriggerState;
-use crate::runs::{self, Decision, Event, Record, RunStore, RunSummary};
+use crate::runs::{self, DecideError, Decision, Event, Record, RunStore, RunSummary};
 
 /// The handlers' view of the live state.
 type Live = State<Arc<WatchState>>;
@@ -172,10 +173,11 @@ async fn decide(s: Arc<WatchState>, headers: HeaderMap, id: String, body: String
     if summary.status != "waiting_approval" {
         return error(StatusCode::CONFLICT, &format!("run `{id}` is {}, not waiting for approval", summary.status));
     }
-    let decision = Decision { approved, operator, level: summary.current_level };
+    let decision = Decision::now(approved, operator, summary.current_level);
     match s.state_dir.write_decision(&id, &decision) {
         Ok(()) => Json(json!({ "id": id, "level": decision.level, "approved": approved })).into_response(),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+        Err(e @ DecideError::AlreadyDecided(_)) => error(StatusCode::CONFLICT, &format!("run `{id}`: {e}")),
+        Err(e @ DecideError::Store(_)) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
 
@@ -188,37 +190,28 @@ async fn deny(State(s): Live, headers: HeaderMap, Path(id): Path<String>, body: 
 }
 
 /// Alertmanager webhook (v4): firing alerts labelled `ripcord_runbook` and `ripcord_level` start that level,
-/// once per fingerprint. Absent fields are tolerated.
+/// once per firing (fingerprint and `startsAt`: see `webhook`). A malformed body is refused (400).
 async fn alertmanager(State(s): Live, headers: HeaderMap, body: String) -> Response {
     if let Err((code, msg)) = authorize(&s, &headers) {
         return error(code, msg);
     }
-    let v = match body_json(&body) {
-        Ok(v) => v,
+    let alerts = match parse_webhook(&body) {
+        Ok(alerts) => alerts,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e),
     };
-    let group_status = field(&v, "status").unwrap_or("firing").to_string();
-    let alerts = v.get("alerts").and_then(Value::as_array).cloned().unwrap_or_default();
     let s2 = Arc::clone(&s);
-    let results = tokio::task::spawn_blocking(move || {
-        alerts.iter().map(|a| one_alert(&s2, a, &group_status)).collect::<Vec<Value>>()
-    })
-    .await
-    .unwrap_or_default();
+    let results = tokio::task::spawn_blocking(move || alerts.iter().map(|a| one_alert(&s2, a)).collect::<Vec<Value>>())
+        .await
+        .unwrap_or_default();
     Json(json!({ "alerts": results })).into_response()
 }
 
-fn one_alert(s: &Arc<WatchState>, a: &Value, group_status: &str) -> Value {
-    let labels = a.get("labels");
-    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Value::as_str);
-    let runbook = label("ripcord_runbook").unwrap_or_default().to_string();
-    let level = label("ripcord_level").and_then(|l| l.trim().parse::<u32>().ok());
-    let status = field(a, "status").unwrap_or(group_status);
-    let fingerprint = field(a, "fingerprint").map(str::to_string).unwrap_or_else(|| {
-        format!("{runbook}/{}/{}", label("ripcord_level").unwrap_or_default(), field(a, "startsAt").unwrap_or_default())
-    });
+fn one_alert(s: &Arc<WatchState>, a: &WebhookAlert) -> Value {
+    let (fingerprint, runbook, level) = (&a.fingerprint, &a.runbook, a.level);
     let answer = |result: &str, detail: &str| json!({ "fingerprint": fingerprint, "runbook": runbook, "level": level, "result": result, "detail": detail });
-    if status != "firing" {
+    let key = a.firing_key();
+    if a.status == AlertStatus::Resolved {
+        lock(&s.alert_deliveries).resolved(&key, runs::now_ms());
         return answer("ignored", "the alert is not firing");
     }
     let Some(level) = level else {
@@ -227,21 +220,22 @@ fn one_alert(s: &Arc<WatchState>, a: &Value, group_status: &str) -> Value {
     if runbook.is_empty() {
         return answer("unknown runbook", "the alert has no `ripcord_runbook` label");
     }
-    if lock(&s.alert_fingerprints).contains(&fingerprint) {
-        return answer("duplicate", "an alert with this fingerprint already started a run");
+    if !lock(&s.alert_deliveries).claim(key.clone(), runs::now_ms()) {
+        return answer("duplicate", "this firing of the alert (fingerprint and startsAt) already started a run");
     }
-    let summary = a.get("annotations").and_then(|n| n.get("summary")).and_then(Value::as_str).unwrap_or("");
     let reason = format!(
         "alertmanager alert {fingerprint}{}",
-        if summary.is_empty() { String::new() } else { format!(": {summary}") }
+        if a.summary.is_empty() { String::new() } else { format!(": {}", a.summary) }
     );
-    let result = s.start_level(&runbook, level, "alertmanager", &reason);
+    let result = s.start_level(runbook, level, "alertmanager", &reason);
     match &result {
         StartResult::Started(id) => {
-            lock(&s.alert_fingerprints).insert(fingerprint.clone());
             json!({ "fingerprint": fingerprint, "runbook": runbook, "level": level, "result": "started", "id": id })
         }
-        StartResult::Cooldown(m) | StartResult::Busy(m) | StartResult::Unknown(m) => answer(result.word(), m),
+        StartResult::Cooldown(m) | StartResult::Busy(m) | StartResult::Unknown(m) => {
+            lock(&s.alert_deliveries).forget(&key);
+            answer(result.word(), m)
+        }
     }
 }
 

@@ -21,6 +21,7 @@ use super::state::{LiveTrigger, StartResult, WatchState, lock, log};
 use crate::eval::{CompiledCondition, TriggerState};
 use crate::interpret::{self, Context};
 use crate::plan::{Bindings, Plan, Target, Template};
+use crate::prometheus::Limits;
 use crate::runs::{self, RunStore, now_ms};
 use crate::source::{Series, SeriesSet};
 
@@ -58,13 +59,13 @@ struct Consequences {
 impl WatchState {
     /// One evaluation of every runbook due at `t`: the distinct queries fetched concurrently, each trigger
     /// fed, then the notices sent and the levels started.
-    pub async fn evaluate_due(self: &Arc<Self>, client: &reqwest::Client, t: i64, timeout: Duration) {
+    pub async fn evaluate_due(self: &Arc<Self>, client: &reqwest::Client, t: i64, limits: &Limits) {
         let due = self.take_due(t);
         if due.is_empty() {
             return;
         }
         let began = Instant::now();
-        let results = self.fetch_queries(client, &due, t, timeout).await;
+        let results = self.fetch_queries(client, &due, t, limits).await;
         let consequences = self.feed_triggers(&due, &results, t);
         self.metrics.evaluation_duration.observe(began.elapsed().as_secs_f64());
         send_notices(client, consequences.notices).await;
@@ -98,7 +99,7 @@ impl WatchState {
         client: &reqwest::Client,
         due: &[(PathBuf, Arc<Plan>)],
         t: i64,
-        timeout: Duration,
+        limits: &Limits,
     ) -> QueryResults {
         let mut spans: BTreeMap<String, QuerySpan> = BTreeMap::new();
         for (_, plan) in due {
@@ -107,7 +108,7 @@ impl WatchState {
         let fetches = spans.into_iter().map(|(q, span)| {
             let (client, base) = (client.clone(), self.prometheus.clone());
             async move {
-                let r = queries::fetch(&client, &base, &q, &span, t, timeout).await;
+                let r = queries::fetch(&client, &base, &q, &span, t, limits).await;
                 (q, r)
             }
         });
@@ -239,6 +240,7 @@ impl WatchState {
             state: self.state_dir.clone(),
             prometheus: Some(self.prometheus.clone()),
             prometheus_version: self.prom_version(),
+            max_answer_bytes: self.max_answer_bytes,
             yes: false,
         };
         let me = Arc::clone(self);

@@ -7,12 +7,10 @@
 //! run in the crate's `eval` module over the query's points, as a PromQL subquery `f((QUERY)[W:STEP])`
 //! would (docs/watch.md).
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
 use crate::plan::{Plan, Reads};
 use crate::prometheus::{Limits, MAX_POINTS_PER_REQUEST, QueryError, RangeQuery, query_range};
 use crate::source::Series;
+use std::collections::BTreeMap;
 
 /// What one evaluation must ask of one distinct PromQL text: how far back and at which step.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -50,14 +48,14 @@ pub async fn fetch(
     promql: &str,
     span: &QuerySpan,
     t_ms: i64,
-    timeout: Duration,
+    limits: &Limits,
 ) -> Result<Series, Failure> {
     let mut step = span.step_ms.max(1);
     if span.back_ms / step > MAX_POINTS_PER_REQUEST {
         step = span.back_ms.div_ceil(MAX_POINTS_PER_REQUEST);
     }
     let query = RangeQuery::ending_at(promql, t_ms, span.back_ms, step);
-    query_range(client, base, &query, &Limits::timeout(timeout))
+    query_range(client, base, &query, limits)
         .await
         .map(Series::from)
         .map_err(|e| Failure { text: failure_text(promql, &e), unreachable: matches!(e, QueryError::Transport { .. }) })
@@ -66,7 +64,7 @@ pub async fn fetch(
 /// How a failed query reads in the engine's log.
 fn failure_text(promql: &str, e: &QueryError) -> String {
     match e {
-        QueryError::BadUrl { .. } => e.to_string(),
+        QueryError::BadUrl { .. } | QueryError::TimedOut { .. } => e.to_string(),
         QueryError::Transport { base, error } => format!("Prometheus at {base}: {error}"),
         QueryError::Answer { status, problem, .. } => format!("`{promql}`: Prometheus answered {status}: {problem}"),
     }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::reload::start_file_watcher;
 use super::state::{WatchState, lock, log};
+use crate::prometheus::Limits;
 use crate::runs::{self, StateDir, now_ms};
 
 /// What `ripcord watch` was asked to do.
@@ -19,6 +20,8 @@ pub struct Options {
     pub state_dir: PathBuf,
     pub token: Option<String>,
     pub query_timeout: Duration,
+    /// The largest Prometheus answer read, in bytes.
+    pub max_answer_bytes: u64,
     pub grace: Duration,
     pub debounce: Duration,
     /// `--prometheus-version`; `None` follows the server's major version.
@@ -44,7 +47,11 @@ pub fn run(opts: Options) -> u8 {
 fn open_state_dir(dir: &std::path::Path) -> Result<StateDir, String> {
     let state_dir = StateDir::new(std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()));
     state_dir.create_dirs().map_err(|e| format!("cannot create the state dir `{}`: {e}", state_dir.root.display()))?;
-    for (summary, _) in runs::all_runs(&state_dir) {
+    let listing = runs::list_all(&state_dir);
+    for u in &listing.unreadable {
+        log(&format!("the journal of run {} cannot be read: {}", u.id, u.error));
+    }
+    for (summary, _) in &listing.runs {
         if summary.status == "interrupted" {
             log(&format!(
                 "run {} of `{}` (level {}) was interrupted; it is left for `ripcord resume {}`",
@@ -64,7 +71,9 @@ async fn serve(opts: Options) -> Result<(), String> {
     }
     crate::net::install_crypto();
     let state_dir = open_state_dir(&opts.state_dir)?;
-    let live = Arc::new(WatchState::new(opts.paths.clone(), state_dir, opts.prometheus.clone(), opts.token.clone()));
+    let mut state = WatchState::new(opts.paths.clone(), state_dir, opts.prometheus.clone(), opts.token.clone());
+    state.max_answer_bytes = opts.max_answer_bytes;
+    let live = Arc::new(state);
     *lock(&live.version) = super::state::VersionState::new(opts.prometheus_version);
     live.rescan();
     if lock(&live.runbooks).is_empty() {
@@ -86,7 +95,8 @@ async fn serve(opts: Options) -> Result<(), String> {
             })
             .await;
     });
-    let evaluator = tokio::spawn(evaluation_loop(Arc::clone(&live), stop_rx.clone(), opts.query_timeout));
+    let limits = Limits::timeout(opts.query_timeout).max_bytes(opts.max_answer_bytes);
+    let evaluator = tokio::spawn(evaluation_loop(Arc::clone(&live), stop_rx.clone(), limits));
     let signal = wait_for_signal().await?;
     live.stopping.store(true, Ordering::SeqCst);
     if signal == "SIGTERM" {
@@ -105,20 +115,24 @@ async fn serve(opts: Options) -> Result<(), String> {
     Ok(())
 }
 
-/// Evaluates the runbooks as they fall due, until `stop` turns true.
-async fn evaluation_loop(live: Arc<WatchState>, mut stop: tokio::sync::watch::Receiver<bool>, timeout: Duration) {
+/// Evaluates the runbooks as they fall due, until `stop` turns true. A stop abandons an evaluation in flight
+/// (its queries are dropped mid-answer), so that SIGTERM never waits on a slow or endless Prometheus answer.
+async fn evaluation_loop(live: Arc<WatchState>, mut stop: tokio::sync::watch::Receiver<bool>, limits: Limits) {
     let client = reqwest::Client::new();
     loop {
         if *stop.borrow() {
             break;
         }
         if lock(&live.version).recheck {
-            ask_version(&live, &client, timeout).await;
+            ask_version(&live, &client, limits.timeout).await;
         }
         let now = now_ms();
         let wait = match live.next_due() {
             Some(due) if due <= now => {
-                live.evaluate_due(&client, now, timeout).await;
+                tokio::select! {
+                    _ = live.evaluate_due(&client, now, &limits) => {}
+                    _ = stop.wait_for(|s| *s) => break,
+                }
                 continue;
             }
             Some(due) => Duration::from_millis(u64::try_from(due - now).unwrap_or(0).min(250)),

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde::Serialize;
 
 use super::metrics::Metrics;
+use super::webhook::Deliveries;
 use crate::eval::{PromVersion, TriggerMachine};
 use crate::interpret;
 use crate::plan::{Plan, Trigger};
@@ -160,10 +161,12 @@ pub struct WatchState {
     pub prometheus: String,
     /// Which Prometheus semantics evaluations follow.
     pub version: Mutex<VersionState>,
+    /// The largest Prometheus answer read (evaluations and the runs' verify steps), in bytes.
+    pub max_answer_bytes: u64,
     /// The bearer token every POST must carry (`None`: POSTs are refused).
     pub token: Option<String>,
-    /// Alertmanager fingerprints that already started a run.
-    pub alert_fingerprints: Mutex<HashSet<String>>,
+    /// The Alertmanager firings that already started a run (bounded: see `webhook`).
+    pub alert_deliveries: Mutex<Deliveries>,
     /// Runbooks with a run this process started that has not ended yet.
     pub running: Mutex<HashSet<String>>,
     /// The threads of the runs this process started.
@@ -184,8 +187,9 @@ impl WatchState {
             state_dir,
             prometheus,
             version: Mutex::new(VersionState::new(None)),
+            max_answer_bytes: crate::prometheus::DEFAULT_MAX_ANSWER_BYTES,
             token,
-            alert_fingerprints: Mutex::new(HashSet::new()),
+            alert_deliveries: Mutex::new(Deliveries::default()),
             running: Mutex::new(HashSet::new()),
             run_threads: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
