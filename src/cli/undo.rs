@@ -6,7 +6,6 @@
 //! undone again (a second `undo` says when and by whom it was).
 
 use std::collections::HashMap;
-use std::time::{Duration, UNIX_EPOCH};
 
 use clap::Args;
 
@@ -81,8 +80,7 @@ fn done_before(records: &[Record]) -> (HashMap<(String, String), Done>, HashMap<
 }
 
 fn when(t_ms: i64) -> String {
-    let t = UNIX_EPOCH + Duration::from_millis(u64::try_from(t_ms).unwrap_or(0));
-    humantime::format_rfc3339_seconds(t).to_string()
+    crate::source::format_rfc3339(t_ms.max(0) / 1000 * 1000, false)
 }
 
 fn sha_text(sha: Option<&String>) -> String {

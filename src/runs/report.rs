@@ -138,8 +138,7 @@ pub fn render(run: &StoredRun) -> Option<String> {
 
 /// A record's time, RFC 3339 in UTC with milliseconds.
 pub fn time(t_ms: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(t_ms.max(0) as u64);
-    humantime::format_rfc3339_millis(t).to_string()
+    crate::source::format_rfc3339(t_ms.max(0), true)
 }
 
 /// One journal record in words, as `ripcord runs show` prints it and the report's timeline lists it. Free

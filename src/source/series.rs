@@ -89,17 +89,7 @@ pub fn format_time(t_ms: i64, base: TimeBase) -> String {
                 format!("{sign}{secs}.{}", frac.trim_end_matches('0'))
             }
         }
-        TimeBase::Rfc3339 => match u64::try_from(t_ms) {
-            Ok(ms) => {
-                let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
-                if ms % 1000 == 0 {
-                    humantime::format_rfc3339_seconds(t).to_string()
-                } else {
-                    humantime::format_rfc3339_millis(t).to_string()
-                }
-            }
-            Err(_) => format!("{t_ms}ms"),
-        },
+        TimeBase::Rfc3339 => super::time::format_rfc3339(t_ms, false),
     }
 }
 

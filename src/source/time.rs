@@ -89,6 +89,24 @@ pub(crate) fn parse_value(text: &str) -> Option<f64> {
     text.parse::<f64>().ok()
 }
 
+/// The last millisecond RFC 3339 can write (9999-12-31T23:59:59.999Z).
+const MAX_RFC3339_MS: i64 = 253_402_300_799_999;
+
+/// Milliseconds since the epoch as RFC 3339 (with milliseconds when `millis`, or when the time has them);
+/// a time before 1970 or after the year 9999, which RFC 3339 cannot write, as `<N>ms`. The one formatter of
+/// absolute times for the journal's readers, the API and series output.
+pub fn format_rfc3339(t_ms: i64, millis: bool) -> String {
+    if !(0..=MAX_RFC3339_MS).contains(&t_ms) {
+        return format!("{t_ms}ms");
+    }
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(t_ms.unsigned_abs());
+    if millis || t_ms % 1000 != 0 {
+        humantime::format_rfc3339_millis(t).to_string()
+    } else {
+        humantime::format_rfc3339_seconds(t).to_string()
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
 mod tests {
@@ -138,5 +156,15 @@ mod tests {
         assert!(is_stale(parse_value("stale").unwrap()));
         assert_eq!(parse_value("1,5"), None);
         assert_eq!(parse_value(""), None);
+    }
+
+    #[test]
+    fn times_rfc3339_cannot_write_are_milliseconds() {
+        assert_eq!(format_rfc3339(0, false), "1970-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(1_500, false), "1970-01-01T00:00:01.500Z");
+        assert_eq!(format_rfc3339(MAX_RFC3339_MS, false), "9999-12-31T23:59:59.999Z");
+        assert_eq!(format_rfc3339(MAX_RFC3339_MS + 1, true), "253402300800000ms");
+        assert_eq!(format_rfc3339(i64::MAX, false), format!("{}ms", i64::MAX));
+        assert_eq!(format_rfc3339(-1, false), "-1ms");
     }
 }

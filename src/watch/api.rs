@@ -244,11 +244,7 @@ fn escape_html(s: &str) -> String {
 }
 
 fn format_time(ms: Option<i64>) -> String {
-    ms.map(|t| {
-        let d = std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(t).unwrap_or(0));
-        humantime::format_rfc3339_seconds(d).to_string()
-    })
-    .unwrap_or_else(|| "-".into())
+    ms.map(|t| crate::source::format_rfc3339(t.max(0) / 1000 * 1000, false)).unwrap_or_else(|| "-".into())
 }
 
 fn steps_of(records: &[Record]) -> String {
