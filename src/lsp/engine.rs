@@ -8,11 +8,12 @@
 use std::path::{Path, PathBuf};
 
 pub use crate::ast::{
-    Expr, ExprKind, Hold as AstHold, ItemKind, Level as AstLevel, LevelItem, OnFailure as AstOnFailure, Quantity,
-    QuantityValue, Runbook, Step as AstStep, StepKind, StepNode, Target as AstTarget, Trigger as AstTrigger,
+    Expr, ExprKind, Hold as AstHold, Ident, ItemKind, Level as AstLevel, LevelItem, OnFailure as AstOnFailure,
+    Quantity, QuantityValue, Runbook, Step as AstStep, StepKind, StepNode, Target as AstTarget, Trigger as AstTrigger,
     VerifyProbe,
 };
 pub use crate::plan::{Hold, OnFailure, Plan, Target, format_duration, format_number};
+pub use crate::span::Span;
 
 /// The largest document the server analyses: the limit `check` applies to a file (8 MiB). A larger document
 /// gets `check`'s RC002 diagnostic and nothing else.

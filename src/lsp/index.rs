@@ -3,8 +3,8 @@
 //! Built from the syntax tree; go to definition, references, rename, hover and the outline read it.
 
 use super::engine::{
-    AstLevel, AstOnFailure, AstStep, AstTarget, AstTrigger, Expr, ExprKind, ItemKind, LevelItem, Runbook, StepKind,
-    StepNode, VerifyProbe,
+    AstLevel, AstOnFailure, AstStep, AstTarget, AstTrigger, Expr, ExprKind, Ident, ItemKind, LevelItem, Runbook, Span,
+    StepKind, StepNode, VerifyProbe,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -57,32 +57,8 @@ impl Index {
         let mut anonymous = 0usize;
         for item in &runbook.items {
             match &item.kind {
-                ItemKind::Metric(m) => {
-                    ix.def(NameKind::Metric, &m.name.name, m.name.span.start, m.name.span.end);
-                    ix.outline.push(Outline {
-                        kind: NameKind::Metric,
-                        name: m.name.name.clone(),
-                        detail: snippet(text, m.query.span.start, m.query.span.end),
-                        start: item.span.start,
-                        end: item.span.end,
-                        name_start: m.name.span.start,
-                        name_end: m.name.span.end,
-                        steps: Vec::new(),
-                    });
-                }
-                ItemKind::Channel(c) => {
-                    ix.def(NameKind::Channel, &c.name.name, c.name.span.start, c.name.span.end);
-                    ix.outline.push(Outline {
-                        kind: NameKind::Channel,
-                        name: c.name.name.clone(),
-                        detail: snippet(text, c.url.span.start, c.url.span.end),
-                        start: item.span.start,
-                        end: item.span.end,
-                        name_start: c.name.span.start,
-                        name_end: c.name.span.end,
-                        steps: Vec::new(),
-                    });
-                }
+                ItemKind::Metric(m) => ix.declaration(NameKind::Metric, &m.name, item.span, m.query.span, text),
+                ItemKind::Channel(c) => ix.declaration(NameKind::Channel, &c.name, item.span, c.url.span, text),
                 ItemKind::Trigger(t) => {
                     anonymous += 1;
                     ix.trigger(t, anonymous, text);
@@ -101,6 +77,21 @@ impl Index {
 
     fn def(&mut self, kind: NameKind, name: &str, start: usize, end: usize) {
         self.push(kind, name, start, end, true);
+    }
+
+    /// A metric or channel: its name, and what it says (the query, the URL) as the outline's detail.
+    fn declaration(&mut self, kind: NameKind, name: &Ident, item: Span, says: Span, text: &str) {
+        self.def(kind, &name.name, name.span.start, name.span.end);
+        self.outline.push(Outline {
+            kind,
+            name: name.name.clone(),
+            detail: snippet(text, says.start, says.end),
+            start: item.start,
+            end: item.end,
+            name_start: name.span.start,
+            name_end: name.span.end,
+            steps: Vec::new(),
+        });
     }
 
     fn trigger(&mut self, t: &AstTrigger, position: usize, text: &str) {

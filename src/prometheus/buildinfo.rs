@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use super::client::QueryError;
+use super::client::{QueryError, read_capped, too_large};
+
+/// The largest build-information answer read: a real one is a few hundred bytes.
+const MAX_BUILD_INFO_BYTES: u64 = 64 * 1024;
 
 /// What a Prometheus server says about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,11 +32,19 @@ pub async fn build_info(client: &reqwest::Client, base: &str, timeout: Duration)
     let url = format!("{}/api/v1/status/buildinfo", base.trim_end_matches('/'));
     let url =
         reqwest::Url::parse(&url).map_err(|e| QueryError::BadUrl { base: base.to_string(), reason: e.to_string() })?;
-    let transport = |error| QueryError::Transport { base: base.to_string(), error };
-    let resp = client.get(url).timeout(timeout).send().await.map_err(transport)?;
-    let status = resp.status().as_u16();
-    let body = resp.text().await.map_err(transport)?;
-    parse(&body).map_err(|problem| QueryError::Answer { base: base.to_string(), status, problem })
+    let exchange = async {
+        let transport = |error| QueryError::Transport { base: base.to_string(), error };
+        let resp = client.get(url).timeout(timeout).send().await.map_err(transport)?;
+        let status = resp.status().as_u16();
+        let answer = |problem| QueryError::Answer { base: base.to_string(), status, problem };
+        let body = read_capped(resp, MAX_BUILD_INFO_BYTES).await.map_err(transport)?;
+        let body = body.ok_or_else(|| answer(too_large(MAX_BUILD_INFO_BYTES)))?;
+        parse(&body).map_err(answer)
+    };
+    // The answer is small and capped; the timeout holds whatever the transport does.
+    tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or_else(|_| Err(QueryError::TimedOut { base: base.to_string(), after: timeout }))
 }
 
 fn parse(body: &str) -> Result<BuildInfo, String> {

@@ -128,24 +128,35 @@ pub async fn query_range(
         .unwrap_or_else(|_| Err(QueryError::TimedOut { base: base.to_string(), after: limits.timeout }))
 }
 
-fn too_large(max: u64) -> String {
+pub(super) fn too_large(max: u64) -> String {
     format!("the answer is larger than {max} bytes; narrow the query or the span")
 }
 
 /// The body as text, or `None` as soon as it is known to exceed `max` bytes (nothing more is read).
-async fn read_capped(mut resp: reqwest::Response, max: u64) -> Result<Option<String>, reqwest::Error> {
+pub(super) async fn read_capped(mut resp: reqwest::Response, max: u64) -> Result<Option<String>, reqwest::Error> {
     if resp.content_length().is_some_and(|n| n > max) {
         return Ok(None);
     }
-    let mut bytes = Vec::new();
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let mut bytes = Vec::with_capacity(resp.content_length().map_or(0, |n| n as usize).min(max));
     while let Some(chunk) = resp.chunk().await? {
-        if (bytes.len() + chunk.len()) as u64 > max {
+        let need = bytes.len().saturating_add(chunk.len());
+        if need > max {
             return Ok(None);
+        }
+        // A large answer gets one allocation of the cap rather than a doubling series: the allocator maps it
+        // on its own and gives it back whole, where a chain of copies would stay in the heap of whichever
+        // worker thread read it, and many answers in a row would add up.
+        if need > bytes.capacity() && need > STRAIGHT_TO_CAP_BYTES {
+            bytes.reserve_exact(max - bytes.len());
         }
         bytes.extend_from_slice(&chunk);
     }
-    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+    Ok(Some(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())))
 }
+
+/// Past this size an answer's buffer is grown straight to the cap.
+const STRAIGHT_TO_CAP_BYTES: usize = 4 * 1024 * 1024;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
