@@ -121,7 +121,8 @@ fn resume_recreates_a_missing_locks_directory() {
     std::fs::remove_dir_all(d.join("state/locks")).expect("remove locks/");
     std::fs::write(d.join("go"), "").expect("write");
     let id = journal.file_stem().expect("stem").to_string_lossy().into_owned();
-    let out = with_state(d, &["resume", &id, "--yes"]);
+    // The killed run's `sleep` still runs in its own process group: resume ends it rather than running beside it.
+    let out = with_state(d, &["resume", &id, "--yes", "--kill-leftover"]);
     assert_eq!(code(&out), 0, "{}", describe(&out));
     assert!(d.join("finished").exists());
 }
