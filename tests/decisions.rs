@@ -44,16 +44,21 @@ fn approvals(dir: &Path, id: &str) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn concurrent_approve_and_deny_processes_one_wins_the_rest_are_too_late() {
-    let dir = support::dir_with(&[("gated.runbook", GATED)]);
-    let d = dir.path();
-    let mut run = Test::with_state_in(d)
+/// Starts `ripcord run` of the gated level in `d`; the child and its run's id once it waits for approval.
+fn start_gated(d: &Path) -> (std::process::Child, String) {
+    let run = Test::with_state_in(d)
         .args(["run", "gated.runbook", "--level", "1", "--operator", "alice", "--reason", "race"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn();
-    let id = waiting_run(d);
+    (run, waiting_run(d))
+}
+
+#[test]
+fn concurrent_approve_and_deny_processes_one_wins_the_rest_are_too_late() {
+    let dir = support::dir_with(&[("gated.runbook", GATED)]);
+    let d = dir.path();
+    let (mut run, id) = start_gated(d);
 
     let deciders: Vec<(String, bool, std::process::Child)> = (0..16)
         .map(|i| {
@@ -101,12 +106,7 @@ fn a_second_decision_after_the_first_is_told_who_decided_and_when() {
     let dir = support::dir_with(&[("gated.runbook", GATED)]);
     let d = dir.path();
     // The run is stopped before the decision is read: both decisions meet a waiting run.
-    let mut run = Test::with_state_in(d)
-        .args(["run", "gated.runbook", "--level", "1", "--operator", "alice", "--reason", "race"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let id = waiting_run(d);
+    let (mut run, id) = start_gated(d);
     let _ = std::process::Command::new("kill").arg("-STOP").arg(run.id().to_string()).status();
     let first = Test::with_state_in(d).args(["deny", &id, "--operator", "carol"]).run();
     assert!(first.status.success(), "{}", text(&first.stderr));

@@ -10,66 +10,14 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use percent_encoding::percent_decode_str;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use support::bin::{Test, text};
-
-/// One request as the server read it off the wire.
-#[derive(Clone, Debug)]
-struct Request {
-    method: String,
-    target: String,
-    headers: Vec<(String, Vec<u8>)>,
-    body: Vec<u8>,
-}
-
-/// A loopback HTTP server that keeps every request, raw, and answers 200.
-fn server() -> (String, Arc<Mutex<Vec<Request>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr").to_string();
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&requests);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut line = Vec::new();
-            if reader.read_until(b'\n', &mut line).is_err() {
-                continue;
-            }
-            let line = String::from_utf8_lossy(&line).into_owned();
-            let mut parts = line.split_whitespace();
-            let (method, target) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
-            let mut headers = Vec::new();
-            let mut len = 0usize;
-            loop {
-                let mut h = Vec::new();
-                if reader.read_until(b'\n', &mut h).is_err() || h == b"\r\n" || h.is_empty() {
-                    break;
-                }
-                let h = h.strip_suffix(b"\r\n").unwrap_or(&h);
-                let Some(colon) = h.iter().position(|b| *b == b':') else { continue };
-                let name = String::from_utf8_lossy(&h[..colon]).to_ascii_lowercase();
-                let value = h[colon + 1..].strip_prefix(b" ").unwrap_or(&h[colon + 1..]).to_vec();
-                if name == "content-length" {
-                    len = String::from_utf8_lossy(&value).trim().parse().unwrap_or(0);
-                }
-                headers.push((name, value));
-            }
-            let mut body = vec![0u8; len];
-            let _ = reader.read_exact(&mut body);
-            log.lock().expect("lock").push(Request { method, target, headers, body });
-            let _ = write!(stream, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-        }
-    });
-    (addr, requests)
-}
+use support::http::Recorder;
 
 /// Every context a value can be interpolated in. Each shell step writes what arrived to a file.
 const RUNBOOK: &str = r#"runbook hostile {
@@ -198,7 +146,8 @@ fn query_pairs(query: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
 /// Runs the hostile runbook with `value` as the reason, the operator and `${env.RC_HOSTILE}` (and inside the
 /// secret `${env.RC_SECRET}`), and checks that it arrived intact everywhere and the secret is shown nowhere.
 fn check_value(value: &str) {
-    let (addr, requests) = server();
+    let srv = Recorder::start(200, "");
+    let (addr, requests) = (srv.addr.clone(), Arc::clone(&srv.requests));
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     std::fs::write(d.join("hostile.runbook"), RUNBOOK.replace("ADDR", &addr)).expect("write");

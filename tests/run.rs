@@ -3,15 +3,14 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::bin::{Test, text};
+use support::http::Recorder;
 use support::{temp_dir, write_file as write};
 
 /// `ripcord ARGS...` in `dir`, its state in `dir/state`.
@@ -80,52 +79,6 @@ fn runs_json(dir: &Path) -> Value {
     serde_json::from_slice(&out.stdout).expect("runs JSON")
 }
 
-/// A tiny HTTP server on loopback that answers every request with `status` and records what it got.
-struct Server {
-    url: String,
-    requests: Arc<Mutex<Vec<(String, String, String)>>>,
-}
-
-fn server(status: u16, body: &'static str) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&requests);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            let mut parts = line.split_whitespace();
-            let (method, path) = (parts.next().unwrap_or("").to_string(), parts.next().unwrap_or("").to_string());
-            let mut len = 0usize;
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = h.split_once(':')
-                    && k.eq_ignore_ascii_case("content-length")
-                {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut buf = vec![0u8; len];
-            let _ = reader.read_exact(&mut buf);
-            log.lock().expect("lock").push((method, path, text(&buf)));
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    Server { url, requests }
-}
-
 fn alive(pid: &str) -> bool {
     // A zombie (no init to reap it in some containers) is dead too.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -170,7 +123,7 @@ fn interpolated_values_are_inert() {
 fn dry_run_prints_everything_and_touches_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let srv = server(200, "{}");
+    let srv = Recorder::start(200, "{}");
     let files = d.join("files");
     std::fs::create_dir(&files).expect("mkdir");
     write(&files, "a.conf", "live");
@@ -240,7 +193,7 @@ fn listing(d: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 fn http_steps_webhooks_and_verify_http_reach_a_real_server() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let ok = server(204, "");
+    let ok = Recorder::start(204, "");
     let rb = format!(
         r#"runbook web {{
   channel ops webhook "${{env.RC_TEST_HOOK}}"
@@ -263,11 +216,11 @@ fn http_steps_webhooks_and_verify_http_reach_a_real_server() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let reqs = ok.requests.lock().expect("lock").clone();
     assert_eq!(reqs.len(), 3, "{reqs:?}");
-    assert_eq!(reqs[0].0, "POST");
-    assert!(reqs[0].1.starts_with("/flags/off?run=web-"), "{reqs:?}");
-    assert_eq!(reqs[0].2, r#"{"reason": "test"}"#);
-    assert_eq!((reqs[1].0.as_str(), reqs[1].1.as_str()), ("GET", "/healthz"));
-    let hook: Value = serde_json::from_str(&reqs[2].2).expect("webhook JSON");
+    assert_eq!(reqs[0].method, "POST");
+    assert!(reqs[0].target.starts_with("/flags/off?run=web-"), "{reqs:?}");
+    assert_eq!(reqs[0].text(), r#"{"reason": "test"}"#);
+    assert_eq!((reqs[1].method.as_str(), reqs[1].target.as_str()), ("GET", "/healthz"));
+    let hook: Value = serde_json::from_str(&reqs[2].text()).expect("webhook JSON");
     assert_eq!(hook, serde_json::json!({"text": "done by alice"}));
     let journal_text = std::fs::read_to_string(
         std::fs::read_dir(d.join("state/runs")).expect("runs").flatten().next().expect("journal").path(),
@@ -276,7 +229,7 @@ fn http_steps_webhooks_and_verify_http_reach_a_real_server() {
     assert!(!journal_text.contains("s3cr3t-token-value"), "a secret reached the journal");
 
     // A status other than `expect` fails the step.
-    let bad = server(500, "");
+    let bad = Recorder::start(500, "");
     write(
         d,
         "rb.runbook",
@@ -298,7 +251,7 @@ fn verify_condition_reads_prometheus_and_needs_a_source() {
         )
         .into_boxed_str(),
     );
-    let prom = server(200, body);
+    let prom = Recorder::start(200, body);
     write(
         d,
         "rb.runbook",
@@ -308,7 +261,7 @@ fn verify_condition_reads_prometheus_and_needs_a_source() {
     let out = run_level(d, "1", &["--prometheus", &prom.url]);
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     let reqs = prom.requests.lock().expect("lock").clone();
-    assert!(reqs[0].1.starts_with("/api/v1/query_range?query=sum%28rate%28errors"), "{reqs:?}");
+    assert!(reqs[0].target.starts_with("/api/v1/query_range?query=sum%28rate%28errors"), "{reqs:?}");
 }
 
 #[test]

@@ -8,6 +8,7 @@
 pub mod alertmanager;
 pub mod bin;
 pub mod daemon;
+pub mod http;
 pub mod prometheus;
 pub mod watch;
 
