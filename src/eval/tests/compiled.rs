@@ -128,17 +128,7 @@ fn forward_evaluation_agrees_with_random_access() {
         samples.push((t, v));
     }
     let series = set(&[("x", &samples)]);
-    let funcs = [
-        WindowFunc::AvgOver,
-        WindowFunc::MinOver,
-        WindowFunc::MaxOver,
-        WindowFunc::SumOver,
-        WindowFunc::CountOver,
-        WindowFunc::QuantileOver,
-        WindowFunc::Rate,
-        WindowFunc::Increase,
-    ];
-    for func in funcs {
+    for &func in WindowFunc::ALL {
         for (w, off) in [(60, 0), (300, 120), (1, 0)] {
             let c = Condition::Or {
                 lhs: Box::new(gt(window(func, "x", w, off), 20.0)),
