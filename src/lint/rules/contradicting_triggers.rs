@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use crate::lint::{Context, TriggerRef, Violation};
 use crate::plan::{CmpOp, Condition, Value, format_duration};
 
@@ -102,26 +104,78 @@ fn mirror(op: CmpOp) -> Option<CmpOp> {
     })
 }
 
-fn check(cx: &Context<'_>, out: &mut Vec<Violation>) {
+/// A trigger that compares one value with a constant and starts a level: what the rule compares.
+struct Simple<'c, 'a> {
+    trigger: &'c TriggerRef<'a>,
+    threshold: Threshold,
+    level: u32,
+    hold_ms: u64,
+}
+
+impl Simple<'_, '_> {
+    /// Whether `self`, the looser trigger, fires no later than `strict` and starts a higher level.
+    fn shadows(&self, strict: &Simple<'_, '_>) -> bool {
+        self.trigger.plan.name != strict.trigger.plan.name
+            && self.level > strict.level
+            && self.threshold.covers(&strict.threshold)
+            && self.hold_ms <= strict.hold_ms
+    }
+}
+
+/// The triggers the rule reads, in order.
+fn simple_triggers<'c, 'a>(cx: &'c Context<'a>) -> Vec<Simple<'c, 'a>> {
     let interval = cx.plan.evaluation_interval_ms;
-    let simple: Vec<(&TriggerRef<'_>, Threshold, u32)> =
-        cx.triggers.iter().filter_map(|t| Some((t, Threshold::of(&t.plan.condition)?, t.level()?))).collect();
-    for (strict, s, s_level) in &simple {
-        let shadow = simple
-            .iter()
-            .filter(|(loose, l, l_level)| {
-                loose.plan.name != strict.plan.name
-                    && l_level > s_level
-                    && l.covers(s)
-                    && loose.hold_ms(interval) <= strict.hold_ms(interval)
+    cx.triggers
+        .iter()
+        .filter_map(|t| {
+            Some(Simple {
+                trigger: t,
+                threshold: Threshold::of(&t.plan.condition)?,
+                level: t.level()?,
+                hold_ms: t.hold_ms(interval),
             })
-            .max_by_key(|(_, _, l_level)| *l_level);
-        let Some((loose, l, l_level)) = shadow else { continue };
-        let held = |t: &TriggerRef<'_>| match t.hold_ms(interval) {
-            0 => "with no hold".to_string(),
-            ms => format!("for {}", format_duration(ms)),
-        };
-        let how = if l.value == s.value { "the same threshold" } else { "a looser threshold" };
+        })
+        .collect()
+}
+
+/// For each trigger that is shadowed, in order: (its index, the index of the trigger that shadows it). Of
+/// several, the one with the highest level wins, and of those the last written.
+///
+/// Only triggers on the same value in the same direction can cover one another, so triggers are grouped by
+/// (value, direction) and each is compared within its group only: linear when every trigger reads its own
+/// metric. A group is kept from the highest level down (the last written first among equals), so the first
+/// trigger that shadows is the answer, and the scan stops at the trigger's own level.
+fn shadowed(simple: &[Simple<'_, '_>]) -> Vec<(usize, usize)> {
+    let mut groups: HashMap<(&str, bool), Vec<usize>> = HashMap::new();
+    for (i, s) in simple.iter().enumerate() {
+        groups.entry((s.threshold.key.as_str(), s.threshold.above)).or_default().push(i);
+    }
+    for group in groups.values_mut() {
+        group.sort_by(|&a, &b| simple[b].level.cmp(&simple[a].level).then(b.cmp(&a)));
+    }
+    simple
+        .iter()
+        .enumerate()
+        .filter_map(|(i, strict)| {
+            let group = groups.get(&(strict.threshold.key.as_str(), strict.threshold.above))?;
+            let loose =
+                group.iter().take_while(|&&j| simple[j].level > strict.level).find(|&&j| simple[j].shadows(strict))?;
+            Some((i, *loose))
+        })
+        .collect()
+}
+
+fn check(cx: &Context<'_>, out: &mut Vec<Violation>) {
+    let simple = simple_triggers(cx);
+    let held = |s: &Simple<'_, '_>| match s.hold_ms {
+        0 => "with no hold".to_string(),
+        ms => format!("for {}", format_duration(ms)),
+    };
+    for (i, j) in shadowed(&simple) {
+        let (s, l) = (&simple[i], &simple[j]);
+        let (strict, loose) = (s.trigger, l.trigger);
+        let (s_level, l_level) = (s.level, l.level);
+        let how = if l.threshold.value == s.threshold.value { "the same threshold" } else { "a looser threshold" };
         out.push(
             Violation::new(
                 strict.name_span(),
@@ -130,15 +184,76 @@ fn check(cx: &Context<'_>, out: &mut Vec<Violation>) {
                     strict.plan.name, loose.plan.name
                 ),
             )
-            .label(format!("`{}` {}", cx.snippet(strict.ast.condition.span), held(strict)))
+            .label(format!("`{}` {}", cx.snippet(strict.ast.condition.span), held(s)))
             .related(
                 loose.name_span(),
-                format!("`{}` {}: {how}, no longer hold, higher level", cx.snippet(loose.ast.condition.span), held(loose)),
+                format!("`{}` {}: {how}, no longer hold, higher level", cx.snippet(loose.ast.condition.span), held(l)),
             )
             .help(format!(
                 "a milder condition should start a milder level: give `{}` a longer `for` than `{}`, or swap their levels",
                 loose.plan.name, strict.plan.name
             )),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Simple, shadowed, simple_triggers};
+    use crate::lint::Context;
+
+    /// The rule's definition as written: every pair compared, the highest level (the last of equals) wins.
+    fn naive(simple: &[Simple<'_, '_>]) -> Vec<(usize, usize)> {
+        simple
+            .iter()
+            .enumerate()
+            .filter_map(|(i, strict)| {
+                let loose = simple
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, loose)| loose.shadows(strict))
+                    .max_by_key(|(_, loose)| loose.level)?;
+                Some((i, loose.0))
+            })
+            .collect()
+    }
+
+    /// Hundreds of triggers on three metrics, with few distinct thresholds, holds and levels: many overlaps.
+    fn crowded_runbook() -> String {
+        let ops = [">", ">=", "<", "<="];
+        let holds = ["", " for 30s", " for 1m", " for 2m", " for 3 consecutive"];
+        let mut s = String::from("runbook crowded {\n");
+        for t in 0..400u32 {
+            let metric = ["error_rate", "p95_latency", "queue_depth"][(t % 3) as usize];
+            let op = ops[(t / 3 % 4) as usize];
+            let value = t * 7 % 5 + 1;
+            let condition =
+                if t % 11 == 0 { format!("{value} {op} {metric}") } else { format!("{metric} {op} {value}") };
+            let hold = holds[(t * 13 % 5) as usize];
+            let target =
+                if t % 17 == 0 { "notify ops \"hi\"".to_string() } else { format!("level {}", t * 31 % 6 + 1) };
+            s.push_str(&format!("  trigger t{t}: {condition}{hold} -> {target}\n"));
+        }
+        s.push_str("  channel ops webhook \"https://hooks.example.com/ops\"\n");
+        for l in 1..=6 {
+            s.push_str(&format!("  level {l} \"Level {l}\" {{\n    step verify error_rate < 1 within 2m\n  }}\n"));
+        }
+        s.push_str("}\n");
+        s
+    }
+
+    #[test]
+    fn grouping_finds_the_same_pairs_as_every_pair() {
+        let text = crowded_runbook();
+        let (runbook, compiled) = crate::compile::compile_tree(&text);
+        let (Some(runbook), Some(plan)) = (runbook, compiled.plan) else {
+            panic!("the generated runbook compiles: {:?}", compiled.diagnostics)
+        };
+        let cx = Context::new(&text, &runbook, &plan);
+        let simple = simple_triggers(&cx);
+        assert!(simple.len() > 300, "most triggers are simple: {}", simple.len());
+        let expected = naive(&simple);
+        assert!(expected.len() > 100, "the set has many overlaps: {}", expected.len());
+        assert_eq!(shadowed(&simple), expected);
     }
 }
