@@ -272,22 +272,11 @@ pub fn simulate_file(plan: &Plan, path: &Path) -> Result<Firings, String> {
         .map(|t| {
             let mut fired =
                 sim.transitions.iter().filter(|x| x.trigger == t.name && x.state == crate::eval::TriggerState::Firing);
-            let at = fired.next().map(|x| (clock(x.t_ms, sim.time_base), 1 + fired.count()));
+            let at = fired.next().map(|x| (crate::simulate::clock(x.t_ms, sim.time_base), 1 + fired.count()));
             (t.name.clone(), at)
         })
         .collect();
     Ok(Firings { series: name, first, timeline: crate::simulate::to_text(&sim) })
-}
-
-/// A time as the simulation timeline writes it: `HH:MM:SS` for series in seconds, RFC 3339 for dated ones.
-fn clock(t_ms: i64, base: crate::source::TimeBase) -> String {
-    match base {
-        crate::source::TimeBase::Seconds if (0..100 * 3_600_000).contains(&t_ms) && t_ms % 1000 == 0 => {
-            let secs = t_ms / 1000;
-            format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
-        }
-        _ => crate::source::format_time(t_ms, base),
-    }
 }
 
 /// The series files a runbook at `path` is simulated against: in the same folder, named after the runbook

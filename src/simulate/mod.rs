@@ -12,7 +12,7 @@ mod range;
 mod run;
 
 pub use chart::{check_chart, render_svg};
-pub use output::{to_json, to_text};
+pub use output::{clock, to_json, to_text};
 pub use range::{MAX_EVALUATIONS, MAX_TIME_MS, check_range};
 pub use run::{Approval, Fire, Note, Probe, RunOptions, RunOutcome, RunRecord, StepOutcome, StepRecord, play};
 

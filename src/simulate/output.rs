@@ -118,7 +118,7 @@ pub fn to_json(sim: &Simulation) -> String {
 
 /// A clock reading for the timeline: `HH:MM:SS` from the epoch of the input for seconds (which usually
 /// start at 0), the RFC 3339 time for dated input.
-fn clock(t_ms: i64, base: TimeBase) -> String {
+pub fn clock(t_ms: i64, base: TimeBase) -> String {
     match base {
         TimeBase::Rfc3339 => format_time(t_ms, base),
         TimeBase::Seconds => {
