@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group};
 use ripcord::eval::{CompiledCondition, PromVersion, TriggerMachine, evaluate_triggers, evaluation_times};
-use ripcord::plan::{CmpOp, Condition, Hold, PLAN_FORMAT, Plan, Target, Trigger, Value};
+use ripcord::plan::{CmpOp, Condition, Hold, PLAN_FORMAT, Plan, Shapes, Target, Trigger, Value};
 use ripcord::source::{Series, SeriesSet, TimeBase};
 
 const TRIGGERS: usize = 100;
@@ -32,7 +32,7 @@ fn series() -> SeriesSet {
             s.t_ms.push(k as i64 * STEP_MS);
             s.v.push(5.0 + 3.0 * ((k as f64) / 40.0 + i as f64).sin() + noise);
         }
-        set.series.insert(format!("x{i:03}"), s);
+        set.insert(format!("x{i:03}"), s);
     }
     set
 }
@@ -45,6 +45,7 @@ fn plan() -> Plan {
                 op: CmpOp::Gt,
                 lhs: Value::Metric { name: metric.clone(), offset_ms: 0 },
                 rhs: Value::Number { value: 5.0 },
+                matching: None,
             };
             Trigger {
                 name: format!("t{i:03}"),
@@ -55,6 +56,10 @@ fn plan() -> Plan {
                 keep_firing_for_ms: 0,
                 target: Target::Level { level: 1 },
                 metrics: vec![metric],
+                shape: Default::default(),
+                alert: None,
+                labels: Vec::new(),
+                annotations: Vec::new(),
             }
         })
         .collect();
@@ -71,6 +76,8 @@ fn plan() -> Plan {
         triggers,
         levels: Vec::new(),
         escalations: Vec::new(),
+        max_series: 1000,
+        max_series_default: true,
     }
 }
 
@@ -80,12 +87,13 @@ const END_MS: i64 = (SAMPLES as i64 - 1) * STEP_MS;
 /// number of transitions (so the work cannot be optimised away).
 fn core(plan: &Plan, set: &SeriesSet) -> usize {
     let mut transitions = 0;
+    let shapes = Shapes::new(&plan.metrics);
     for trigger in &plan.triggers {
-        let mut condition = CompiledCondition::compile(&trigger.condition, set, PromVersion::default());
+        let mut condition = CompiledCondition::compile(&trigger.condition, &shapes, set, PromVersion::default());
         let mut machine = TriggerMachine::new(trigger);
         for t in evaluation_times(0, END_MS, STEP_MS as u64) {
-            let holds = condition.eval_forward(t);
-            transitions += usize::from(machine.observe(t, Some(holds)).is_some());
+            let holds = condition.holds_forward(t);
+            transitions += usize::from(machine.observe(t, holds).is_some());
         }
     }
     transitions
@@ -99,6 +107,7 @@ fn bench(c: &mut Criterion) {
     group.bench_function("evaluate_triggers", |b| {
         b.iter(|| {
             evaluate_triggers(black_box(&plan), black_box(&set), 0, END_MS, STEP_MS as u64, PromVersion::default())
+                .0
                 .len()
         })
     });
@@ -111,7 +120,7 @@ fn report() {
     for (name, run) in [
         ("core", &(|| core(&plan, &set)) as &dyn Fn() -> usize),
         ("evaluate_triggers", &|| {
-            evaluate_triggers(&plan, &set, 0, END_MS, STEP_MS as u64, PromVersion::default()).len()
+            evaluate_triggers(&plan, &set, 0, END_MS, STEP_MS as u64, PromVersion::default()).0.len()
         }),
     ] {
         black_box(run());

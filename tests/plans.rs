@@ -192,7 +192,10 @@ fn errors_critical_holds_one_minute_then_runs_level_1() {
     let t = trigger(&plan, "errors_critical");
     assert_eq!(t.hold, Hold::For { ms: 60_000 });
     assert_eq!(t.target, Target::Level { level: 1 });
-    assert_eq!(t.condition, Condition::Compare { op: CmpOp::Gt, lhs: metric("error_rate"), rhs: number(0.05) });
+    assert_eq!(
+        t.condition,
+        Condition::Compare { op: CmpOp::Gt, lhs: metric("error_rate"), rhs: number(0.05), matching: None }
+    );
 }
 
 #[test]
@@ -241,7 +244,8 @@ fn spike_compares_with_a_baseline_an_hour_ago() {
         Condition::Compare {
             op: CmpOp::Gt,
             lhs: metric("error_rate"),
-            rhs: Value::Arith { op: ArithOp::Mul, lhs: Box::new(number(3.0)), rhs: Box::new(baseline) },
+            rhs: Value::Arith { op: ArithOp::Mul, lhs: Box::new(number(3.0)), rhs: Box::new(baseline), matching: None },
+            matching: None,
         }
     );
     assert_eq!(t.hold, Hold::For { ms: 300_000 });
@@ -371,7 +375,7 @@ fn durations_in_conditions_are_seconds() {
     let plan = runbook("trigger t: p95_latency > 250ms -> level 1");
     assert_eq!(
         trigger(&plan, "t").condition,
-        Condition::Compare { op: CmpOp::Gt, lhs: metric("p95_latency"), rhs: number(0.25) }
+        Condition::Compare { op: CmpOp::Gt, lhs: metric("p95_latency"), rhs: number(0.25), matching: None }
     );
     assert_eq!(condition("x > 15s"), "x > 15");
     assert_eq!(condition("x > 1h30m"), "x > 5400");

@@ -4,6 +4,7 @@
 //! what the simulator means.
 
 use crate::eval::{CompiledCondition, PromVersion, Series, SeriesSet};
+use crate::plan::Shapes;
 use crate::plan::{Condition, Plan, Reads};
 use crate::prometheus::{LOOKBACK_MS, Limits, RangeQuery, query_range};
 
@@ -28,7 +29,8 @@ pub async fn holds(
             .ok_or_else(|| format!("metric `{name}` has no `promql` query, so it cannot be read from Prometheus"))?;
         let query = RangeQuery::ending_at(promql, now_ms, back_ms, step_ms);
         let samples = query_range(client, base, &query, limits).await.map_err(|e| format!("metric `{name}`: {e}"))?;
-        set.series.insert(name.clone(), Series::from(samples));
+        set.insert(name.clone(), Series::from(samples));
     }
-    Ok(CompiledCondition::compile(condition, &set, version).eval_at(now_ms))
+    let shapes = Shapes::new(&plan.metrics);
+    CompiledCondition::compile(condition, &shapes, &set, version).eval_at(now_ms).map_err(|e| e.to_string())
 }

@@ -82,9 +82,9 @@ impl Analyzer<'_> {
             };
             let (lhs, rhs) = (Box::new(l), Box::new(r));
             return Some(Typed::Cond(if op == BinOp::And {
-                Condition::And { lhs, rhs }
+                Condition::And { lhs, rhs, matching: None }
             } else {
-                Condition::Or { lhs, rhs }
+                Condition::Or { lhs, rhs, matching: None }
             }));
         }
         let (Typed::Val(l), Typed::Val(r)) = (l, r) else {
@@ -115,8 +115,9 @@ impl Analyzer<'_> {
             );
             return None;
         };
-        let arith = |op| Typed::Val(Value::Arith { op, lhs: Box::new(l.clone()), rhs: Box::new(r.clone()) });
-        let cmp = |op| Typed::Cond(Condition::Compare { op, lhs: l.clone(), rhs: r.clone() });
+        let arith =
+            |op| Typed::Val(Value::Arith { op, lhs: Box::new(l.clone()), rhs: Box::new(r.clone()), matching: None });
+        let cmp = |op| Typed::Cond(Condition::Compare { op, lhs: l.clone(), rhs: r.clone(), matching: None });
         Some(match op {
             BinOp::Gt => cmp(CmpOp::Gt),
             BinOp::Ge => cmp(CmpOp::Ge),

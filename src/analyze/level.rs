@@ -116,6 +116,7 @@ impl Analyzer<'_> {
             cooldown_ms,
             max_attempts,
             on_failure,
+            max_parallel: crate::plan::defaults::MAX_PARALLEL,
             steps,
         })
     }

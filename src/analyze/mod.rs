@@ -169,7 +169,11 @@ impl<'t> Analyzer<'t> {
                                 .help("write the PromQL query that returns this metric as one series"),
                         );
                     }
-                    metrics.push(Metric { name: m.name.name.clone(), promql: Some(query) });
+                    metrics.push(Metric {
+                        name: m.name.name.clone(),
+                        promql: Some(query),
+                        shape: plan::Shape::default(),
+                    });
                 }
                 _ => {}
             }
@@ -217,7 +221,7 @@ impl<'t> Analyzer<'t> {
                 undeclared.push(name.clone());
             }
         }
-        metrics.extend(undeclared.into_iter().map(|name| Metric { name, promql: None }));
+        metrics.extend(undeclared.into_iter().map(|name| Metric { name, promql: None, shape: plan::Shape::default() }));
 
         let uses_log =
             triggers.iter().any(|t| matches!(&t.target, plan::Target::Notify { channel, .. } if channel == "log"))
@@ -239,6 +243,8 @@ impl<'t> Analyzer<'t> {
             triggers,
             levels,
             escalations,
+            max_series: plan::defaults::MAX_SERIES,
+            max_series_default: true,
         }
     }
 }

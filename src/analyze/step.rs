@@ -136,6 +136,7 @@ impl Analyzer<'_> {
                                     op: crate::plan::CmpOp::Eq,
                                     lhs: crate::plan::Value::Number { value: 0.0 },
                                     rhs: crate::plan::Value::Number { value: 0.0 },
+                                    matching: None,
                                 }),
                             }),
                             every_ms,

@@ -119,6 +119,10 @@ impl Analyzer<'_> {
             keep_firing_for_ms,
             target,
             metrics,
+            shape: plan::Shape::default(),
+            alert: None,
+            labels: Vec::new(),
+            annotations: Vec::new(),
         })
     }
 }

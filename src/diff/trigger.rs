@@ -119,11 +119,18 @@ pub(super) fn condition_field(old: &Condition, new: &Condition) -> &'static str 
 /// The condition with every number literal replaced by 0: its shape.
 fn mask(c: &Condition) -> Condition {
     match c {
-        Condition::Compare { op, lhs, rhs } => {
-            Condition::Compare { op: *op, lhs: mask_value(lhs), rhs: mask_value(rhs) }
+        Condition::Compare { op, lhs, rhs, matching } => {
+            Condition::Compare { op: *op, lhs: mask_value(lhs), rhs: mask_value(rhs), matching: matching.clone() }
         }
-        Condition::And { lhs, rhs } => Condition::And { lhs: Box::new(mask(lhs)), rhs: Box::new(mask(rhs)) },
-        Condition::Or { lhs, rhs } => Condition::Or { lhs: Box::new(mask(lhs)), rhs: Box::new(mask(rhs)) },
+        Condition::And { lhs, rhs, matching } => {
+            Condition::And { lhs: Box::new(mask(lhs)), rhs: Box::new(mask(rhs)), matching: matching.clone() }
+        }
+        Condition::Or { lhs, rhs, matching } => {
+            Condition::Or { lhs: Box::new(mask(lhs)), rhs: Box::new(mask(rhs)), matching: matching.clone() }
+        }
+        Condition::Unless { lhs, rhs, matching } => {
+            Condition::Unless { lhs: Box::new(mask(lhs)), rhs: Box::new(mask(rhs)), matching: matching.clone() }
+        }
         Condition::Not { operand } => Condition::Not { operand: Box::new(mask(operand)) },
     }
 }
@@ -133,9 +140,12 @@ fn mask_value(v: &Value) -> Value {
         Value::Number { .. } => Value::Number { value: 0.0 },
         Value::Abs { operand } => Value::Abs { operand: Box::new(mask_value(operand)) },
         Value::Neg { operand } => Value::Neg { operand: Box::new(mask_value(operand)) },
-        Value::Arith { op, lhs, rhs } => {
-            Value::Arith { op: *op, lhs: Box::new(mask_value(lhs)), rhs: Box::new(mask_value(rhs)) }
-        }
+        Value::Arith { op, lhs, rhs, matching } => Value::Arith {
+            op: *op,
+            lhs: Box::new(mask_value(lhs)),
+            rhs: Box::new(mask_value(rhs)),
+            matching: matching.clone(),
+        },
         other => other.clone(),
     }
 }

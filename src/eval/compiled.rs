@@ -1,36 +1,96 @@
-//! Conditions compiled against a series set: metric names resolved to sample slices once, each metric
-//! reference given its own [`Cursor`], so that evaluating forward through time costs one pass over the
-//! samples. Random access (a `verify` step at any moment) uses binary search and leaves the cursors alone.
+//! Conditions compiled against a series set, evaluated per series as PromQL evaluates an alerting rule's
+//! expression: each metric reference is every series of that metric; numbers combine with each series;
+//! two operands join by the one set of matching rules in [`crate::plan::shape`] (one-to-one on labels, or
+//! a side of at most one series with every series of the other); `and`, `or`, `unless` are PromQL's set
+//! operators; a comparison keeps the series for which it holds. The result at an evaluation is the series
+//! for which the condition holds, each with its value (a comparison keeps its left side's value).
 //!
-//! Semantics: a reference with no value makes every comparison on it false, and arithmetic on it has no
-//! value; comparisons are IEEE 754 ([`CmpOp::test`]); `and`, `or`, `not` are two-valued over the results.
-//! Lookups and windows follow the [`PromVersion`] the condition was compiled for: its boundaries are
-//! folded into the compiled form (the lookback, each window's first included millisecond), so evaluating
-//! costs the same under every version.
+//! Compiling resolves metric names to sample slices once, interns every label set that can occur (so
+//! that matching is integer work, not string work) and gives each series its own [`Cursor`], so that
+//! evaluating forward through time costs one pass over the samples. Random access (a `verify` step at any
+//! moment) uses binary search and leaves the cursors alone.
+//!
+//! Semantics kept from the one-series engine: a series with no value at `t` is absent (every comparison on
+//! it is false, arithmetic on it has no value); comparisons are IEEE 754 ([`CmpOp::test`]). What PromQL
+//! refuses at evaluation (two series of one side in one match group) is an [`EvalError`], which a trigger
+//! treats as a failed evaluation.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use super::lookup::{Cursor, instant_at, range_at};
 use super::version::PromVersion;
 use super::window::{self, WindowArgs};
-use crate::plan::{ArithOp, CmpOp, Condition, Value, WindowFunc};
+use crate::plan::{ArithOp, CmpOp, Condition, Join, Labels, Matching, OpKind, Shape, Shapes, Value, WindowFunc, join};
 use crate::source::SeriesSet;
+
+/// A series for which a condition holds at an evaluation: its label set (see
+/// [`CompiledCondition::labels`]) and its value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Hit {
+    pub series: u32,
+    pub value: f64,
+}
+
+/// An evaluation PromQL would refuse (and so a rule would fail): the message says which match group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvalError(pub String);
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The id of the empty label set in every table.
+const EMPTY: u32 = 0;
+
+/// Every label set that can occur in one compiled condition, by id.
+#[derive(Clone, Debug)]
+struct LabelTable {
+    sets: Vec<Labels>,
+    index: HashMap<Labels, u32>,
+}
+
+impl LabelTable {
+    fn new() -> Self {
+        let mut t = LabelTable { sets: Vec::new(), index: HashMap::new() };
+        t.intern(Labels::empty());
+        t
+    }
+
+    fn intern(&mut self, labels: Labels) -> u32 {
+        if let Some(&id) = self.index.get(&labels) {
+            return id;
+        }
+        let id = u32::try_from(self.sets.len()).unwrap_or(u32::MAX);
+        self.sets.push(labels.clone());
+        self.index.insert(labels, id);
+        id
+    }
+
+    fn get(&self, id: u32) -> &Labels {
+        static NONE: std::sync::OnceLock<Labels> = std::sync::OnceLock::new();
+        self.sets.get(id as usize).unwrap_or_else(|| NONE.get_or_init(Labels::empty))
+    }
+}
 
 /// A condition ready to evaluate over one series set.
 #[derive(Clone, Debug)]
 pub struct CompiledCondition<'s> {
     root: Cond,
     leaves: Vec<Leaf<'s>>,
+    table: LabelTable,
     scratch: Vec<f64>,
     missing: Vec<String>,
     version: PromVersion,
+    hits: Vec<Hit>,
 }
 
 #[derive(Clone, Debug)]
 enum Cond {
-    Compare { op: CmpOp, lhs: Expr, rhs: Expr },
-    And(Box<Cond>, Box<Cond>),
-    Or(Box<Cond>, Box<Cond>),
+    Compare { op: CmpOp, lhs: Expr, rhs: Expr, join: Joiner },
+    Set { op: OpKind, lhs: Box<Cond>, rhs: Box<Cond>, join: Joiner },
     Not(Box<Cond>),
 }
 
@@ -54,80 +114,229 @@ enum Expr {
     },
     Abs(Box<Expr>),
     Neg(Box<Expr>),
-    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    Arith {
+        op: ArithOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+        join: Joiner,
+    },
 }
 
-/// One metric reference: its samples and its own forward position.
+/// How a binary node joins its operands' series, with the label work done at compile time.
+#[derive(Clone, Debug)]
+enum Joiner {
+    /// A side is a number.
+    Scalar,
+    /// The left side is at most one series, combined with each of the right's.
+    OneLeft,
+    /// The right side is at most one series, combined with each of the left's.
+    OneRight,
+    /// Matching on signatures: `lsig[id]` / `rsig[id]` is a left / right label set's signature (a local
+    /// index below `nsig`), `out[sig]` the result's label set for arithmetic and comparisons.
+    OneToOne { lsig: Vec<u32>, rsig: Vec<u32>, out: Vec<u32>, nsig: usize, written: String },
+}
+
+/// One metric reference: every series of the metric, each with its own forward position.
 #[derive(Clone, Debug)]
 struct Leaf<'s> {
+    members: Vec<Member<'s>>,
+}
+
+#[derive(Clone, Debug)]
+struct Member<'s> {
+    id: u32,
     t: &'s [i64],
     v: &'s [f64],
     cursor: Cursor,
+}
+
+/// A node's value at one evaluation.
+#[derive(Clone, Debug)]
+enum Val {
+    Scalar(f64),
+    Vector(Vec<(u32, f64)>),
 }
 
 fn ms(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-struct Compiler<'s> {
+/// Label ids a node can produce (`None`: a number).
+type Domain = Option<Vec<u32>>;
+
+struct Compiler<'s, 'p> {
     series: &'s SeriesSet,
+    shapes: &'p Shapes<'p>,
     version: PromVersion,
     leaves: Vec<Leaf<'s>>,
+    table: LabelTable,
     missing: Vec<String>,
 }
 
-impl<'s> Compiler<'s> {
-    fn leaf(&mut self, metric: &str) -> usize {
-        let (t, v): (&'s [i64], &'s [f64]) = match self.series.get(metric) {
-            Some(s) => (&s.t_ms, &s.v),
-            None => {
-                if !self.missing.iter().any(|m| m == metric) {
-                    self.missing.push(metric.to_string());
+impl<'s> Compiler<'s, '_> {
+    fn leaf(&mut self, metric: &str) -> (usize, Domain) {
+        let family = self.series.family(metric);
+        if family.is_empty() && !self.missing.iter().any(|m| m == metric) {
+            self.missing.push(metric.to_string());
+        }
+        let members: Vec<Member<'s>> = family
+            .iter()
+            .map(|s| {
+                let n = s.t_ms.len().min(s.v.len());
+                Member {
+                    id: self.table.intern(s.labels.clone()),
+                    t: &s.t_ms[..n],
+                    v: &s.v[..n],
+                    cursor: Cursor::default(),
                 }
-                (&[], &[])
-            }
-        };
-        let n = t.len().min(v.len());
-        self.leaves.push(Leaf { t: &t[..n], v: &v[..n], cursor: Cursor::default() });
-        self.leaves.len() - 1
+            })
+            .collect();
+        let domain = members.iter().map(|m| m.id).collect();
+        self.leaves.push(Leaf { members });
+        (self.leaves.len() - 1, Some(domain))
     }
 
-    fn cond(&mut self, c: &Condition) -> Cond {
-        match c {
-            Condition::Compare { op, lhs, rhs } => {
-                Cond::Compare { op: *op, lhs: self.value(lhs), rhs: self.value(rhs) }
+    /// The joiner for `lhs OP rhs` and the result's label ids.
+    fn joiner(
+        &mut self,
+        op: OpKind,
+        shapes: (&Shape, &Shape),
+        domains: (&Domain, &Domain),
+        written: Option<&Matching>,
+    ) -> (Joiner, Domain) {
+        let (ld, rd) = domains;
+        let (Some(l), Some(r)) = (ld, rd) else {
+            // A number on one side (only arithmetic and comparisons get here with one).
+            return (Joiner::Scalar, ld.clone().or_else(|| rd.clone()));
+        };
+        match join(op, shapes.0, shapes.1, written) {
+            Join::Scalar => (Joiner::Scalar, ld.clone().or_else(|| rd.clone())),
+            Join::OneLeft => (Joiner::OneLeft, Some(r.clone())),
+            Join::OneRight => (Joiner::OneRight, Some(l.clone())),
+            Join::OneToOne(m) => {
+                let mut local: HashMap<Labels, u32> = HashMap::new();
+                let mut out = Vec::new();
+                let size = self.table.sets.len();
+                let mut sig_of = |ids: &[u32], table: &mut LabelTable| {
+                    let mut sig = vec![u32::MAX; size];
+                    for &id in ids {
+                        let labels = table.get(id);
+                        let s = if m.on { labels.keep(&m.labels) } else { labels.without(&m.labels) };
+                        let next = u32::try_from(local.len()).unwrap_or(u32::MAX);
+                        let n = *local.entry(s.clone()).or_insert_with(|| {
+                            out.push(table.intern(s));
+                            next
+                        });
+                        if let Some(slot) = sig.get_mut(id as usize) {
+                            *slot = n;
+                        }
+                    }
+                    sig
+                };
+                let lsig = sig_of(l, &mut self.table);
+                let rsig = sig_of(r, &mut self.table);
+                let domain = match op {
+                    OpKind::Arith => {
+                        let mut d: Vec<u32> = l
+                            .iter()
+                            .filter_map(|&id| lsig.get(id as usize))
+                            .filter_map(|&s| out.get(s as usize).copied())
+                            .collect();
+                        d.sort_unstable();
+                        d.dedup();
+                        d
+                    }
+                    OpKind::And | OpKind::Unless => l.clone(),
+                    OpKind::Or => {
+                        let mut d: Vec<u32> = l.iter().chain(r.iter()).copied().collect();
+                        d.sort_unstable();
+                        d.dedup();
+                        d
+                    }
+                };
+                let written = if m.on || !m.labels.is_empty() { format!("{m}") } else { String::new() };
+                (Joiner::OneToOne { lsig, rsig, nsig: local.len(), out, written }, Some(domain))
             }
-            Condition::And { lhs, rhs } => Cond::And(Box::new(self.cond(lhs)), Box::new(self.cond(rhs))),
-            Condition::Or { lhs, rhs } => Cond::Or(Box::new(self.cond(lhs)), Box::new(self.cond(rhs))),
-            Condition::Not { operand } => Cond::Not(Box::new(self.cond(operand))),
         }
     }
 
-    fn value(&mut self, v: &Value) -> Expr {
+    fn cond(&mut self, c: &Condition) -> (Cond, Domain) {
+        match c {
+            Condition::Compare { op, lhs, rhs, matching } => {
+                let (l, ld) = self.value(lhs);
+                let (r, rd) = self.value(rhs);
+                let shapes = (self.shapes.value(lhs), self.shapes.value(rhs));
+                let (join, domain) = self.joiner(OpKind::Arith, (&shapes.0, &shapes.1), (&ld, &rd), matching.as_ref());
+                // Two numbers compared: a condition without labels.
+                let domain = domain.or(Some(vec![EMPTY]));
+                (Cond::Compare { op: *op, lhs: l, rhs: r, join }, domain)
+            }
+            Condition::And { lhs, rhs, matching } => self.set(OpKind::And, lhs, rhs, matching.as_ref()),
+            Condition::Or { lhs, rhs, matching } => self.set(OpKind::Or, lhs, rhs, matching.as_ref()),
+            Condition::Unless { lhs, rhs, matching } => self.set(OpKind::Unless, lhs, rhs, matching.as_ref()),
+            Condition::Not { operand } => {
+                let (inner, _) = self.cond(operand);
+                (Cond::Not(Box::new(inner)), Some(vec![EMPTY]))
+            }
+        }
+    }
+
+    fn set(&mut self, op: OpKind, lhs: &Condition, rhs: &Condition, m: Option<&Matching>) -> (Cond, Domain) {
+        let (l, ld) = self.cond(lhs);
+        let (r, rd) = self.cond(rhs);
+        let shapes = (self.shapes.condition(lhs), self.shapes.condition(rhs));
+        let (join, domain) = self.joiner(op, (&shapes.0, &shapes.1), (&ld, &rd), m);
+        (Cond::Set { op, lhs: Box::new(l), rhs: Box::new(r), join }, domain)
+    }
+
+    fn value(&mut self, v: &Value) -> (Expr, Domain) {
         match v {
-            Value::Number { value } => Expr::Number(*value),
-            Value::Metric { name, offset_ms } => Expr::Instant { leaf: self.leaf(name), offset: ms(*offset_ms) },
-            Value::Window { func, metric, window_ms, offset_ms, quantile } => Expr::Window {
-                leaf: self.leaf(metric),
-                func: *func,
-                quantile: quantile.unwrap_or(f64::NAN),
-                window: ms(*window_ms),
-                reach: ms(*window_ms).saturating_sub(self.version.bounds().open_ms),
-                offset: ms(*offset_ms),
-                version: self.version,
-            },
-            Value::Abs { operand } => Expr::Abs(Box::new(self.value(operand))),
-            Value::Neg { operand } => Expr::Neg(Box::new(self.value(operand))),
-            Value::Arith { op, lhs, rhs } => Expr::Arith(*op, Box::new(self.value(lhs)), Box::new(self.value(rhs))),
+            Value::Number { value } => (Expr::Number(*value), None),
+            Value::Metric { name, offset_ms } => {
+                let (leaf, d) = self.leaf(name);
+                (Expr::Instant { leaf, offset: ms(*offset_ms) }, d)
+            }
+            Value::Window { func, metric, window_ms, offset_ms, quantile } => {
+                let (leaf, d) = self.leaf(metric);
+                let e = Expr::Window {
+                    leaf,
+                    func: *func,
+                    quantile: quantile.unwrap_or(f64::NAN),
+                    window: ms(*window_ms),
+                    reach: ms(*window_ms).saturating_sub(self.version.bounds().open_ms),
+                    offset: ms(*offset_ms),
+                    version: self.version,
+                };
+                (e, d)
+            }
+            Value::Abs { operand } => {
+                let (e, d) = self.value(operand);
+                (Expr::Abs(Box::new(e)), d)
+            }
+            Value::Neg { operand } => {
+                let (e, d) = self.value(operand);
+                (Expr::Neg(Box::new(e)), d)
+            }
+            Value::Arith { op, lhs, rhs, matching } => {
+                let (l, ld) = self.value(lhs);
+                let (r, rd) = self.value(rhs);
+                if ld.is_none() && rd.is_none() {
+                    return (Expr::Arith { op: *op, lhs: Box::new(l), rhs: Box::new(r), join: Joiner::Scalar }, None);
+                }
+                let shapes = (self.shapes.value(lhs), self.shapes.value(rhs));
+                let (join, d) = self.joiner(OpKind::Arith, (&shapes.0, &shapes.1), (&ld, &rd), matching.as_ref());
+                (Expr::Arith { op: *op, lhs: Box::new(l), rhs: Box::new(r), join }, d)
+            }
         }
     }
 }
 
 /// How an evaluation reaches samples: through cursors, or by binary search.
 trait Samples {
-    fn instant(&mut self, leaf: usize, at: i64) -> Option<f64>;
+    fn instant(&mut self, leaf: usize, member: usize, at: i64) -> Option<f64>;
     /// `func` over the samples from `first` (inclusive) to `args.range_end`.
-    fn window(&mut self, leaf: usize, first: i64, args: &WindowArgs) -> Option<f64>;
+    fn window(&mut self, leaf: usize, member: usize, first: i64, args: &WindowArgs) -> Option<f64>;
+    fn members(&self, leaf: usize) -> &[Member<'_>];
 }
 
 /// Forward evaluation with the version's inclusive lookback ([`Bounds::lookback_ms`](super::Bounds)) as a
@@ -139,15 +348,19 @@ struct Forward<'a, 's, const LOOKBACK_MS: i64> {
 
 impl<const LOOKBACK_MS: i64> Samples for Forward<'_, '_, LOOKBACK_MS> {
     #[inline]
-    fn instant(&mut self, leaf: usize, at: i64) -> Option<f64> {
-        let l = self.leaves.get_mut(leaf)?;
-        l.cursor.instant(l.t, l.v, at, LOOKBACK_MS)
+    fn instant(&mut self, leaf: usize, member: usize, at: i64) -> Option<f64> {
+        let m = self.leaves.get_mut(leaf)?.members.get_mut(member)?;
+        m.cursor.instant(m.t, m.v, at, LOOKBACK_MS)
     }
 
-    fn window(&mut self, leaf: usize, first: i64, args: &WindowArgs) -> Option<f64> {
-        let l = self.leaves.get_mut(leaf)?;
-        let r = l.cursor.range(l.t, first, args.range_end);
-        apply(args, l.t, l.v, r, self.scratch)
+    fn window(&mut self, leaf: usize, member: usize, first: i64, args: &WindowArgs) -> Option<f64> {
+        let m = self.leaves.get_mut(leaf)?.members.get_mut(member)?;
+        let r = m.cursor.range(m.t, first, args.range_end);
+        apply(args, m.t, m.v, r, self.scratch)
+    }
+
+    fn members(&self, leaf: usize) -> &[Member<'_>] {
+        self.leaves.get(leaf).map_or(&[], |l| l.members.as_slice())
     }
 }
 
@@ -158,15 +371,19 @@ struct Random<'a, 's> {
 }
 
 impl Samples for Random<'_, '_> {
-    fn instant(&mut self, leaf: usize, at: i64) -> Option<f64> {
-        let l = self.leaves.get(leaf)?;
-        instant_at(l.t, l.v, at, self.lookback_ms)
+    fn instant(&mut self, leaf: usize, member: usize, at: i64) -> Option<f64> {
+        let m = self.leaves.get(leaf)?.members.get(member)?;
+        instant_at(m.t, m.v, at, self.lookback_ms)
     }
 
-    fn window(&mut self, leaf: usize, first: i64, args: &WindowArgs) -> Option<f64> {
-        let l = self.leaves.get(leaf)?;
-        let r = range_at(l.t, first, args.range_end);
-        apply(args, l.t, l.v, r, &mut self.scratch)
+    fn window(&mut self, leaf: usize, member: usize, first: i64, args: &WindowArgs) -> Option<f64> {
+        let m = self.leaves.get(leaf)?.members.get(member)?;
+        let r = range_at(m.t, first, args.range_end);
+        apply(args, m.t, m.v, r, &mut self.scratch)
+    }
+
+    fn members(&self, leaf: usize) -> &[Member<'_>] {
+        self.leaves.get(leaf).map_or(&[], |l| l.members.as_slice())
     }
 }
 
@@ -174,42 +391,26 @@ fn apply(args: &WindowArgs, t: &[i64], v: &[f64], r: Range<usize>, scratch: &mut
     window::apply(args, t.get(r.clone())?, v.get(r)?, scratch)
 }
 
-// The hot path (a comparison of a metric with a number) stays small enough to inline; everything else
-// goes through the out-of-line functions below.
-#[inline]
-fn eval_cond<S: Samples>(c: &Cond, t: i64, s: &mut S) -> bool {
-    match c {
-        Cond::Compare { op, lhs, rhs } => match (eval_value(lhs, t, s), eval_value(rhs, t, s)) {
-            (Some(a), Some(b)) => op.test(a, b),
-            _ => false,
+/// The one leaf an expression reads, when it reads exactly one (then it can be evaluated series by series
+/// without building vectors: the common `metric > number`).
+fn single_leaf(e: &Expr) -> Option<Option<usize>> {
+    match e {
+        Expr::Number(_) => Some(None),
+        Expr::Instant { leaf, .. } | Expr::Window { leaf, .. } => Some(Some(*leaf)),
+        Expr::Abs(a) | Expr::Neg(a) => single_leaf(a),
+        Expr::Arith { lhs, rhs, join, .. } => match (single_leaf(lhs)?, single_leaf(rhs)?, join) {
+            (None, x, _) | (x, None, _) => Some(x),
+            _ => None,
         },
-        _ => eval_logic(c, t, s),
     }
 }
 
-#[inline(never)]
-fn eval_logic<S: Samples>(c: &Cond, t: i64, s: &mut S) -> bool {
-    match c {
-        Cond::Compare { .. } => eval_cond(c, t, s),
-        Cond::And(a, b) => eval_cond(a, t, s) && eval_cond(b, t, s),
-        Cond::Or(a, b) => eval_cond(a, t, s) || eval_cond(b, t, s),
-        Cond::Not(a) => !eval_cond(a, t, s),
-    }
-}
-
+/// An expression with at most one leaf, for one member of that leaf.
 #[inline]
-fn eval_value<S: Samples>(e: &Expr, t: i64, s: &mut S) -> Option<f64> {
+fn member_value<S: Samples>(e: &Expr, member: usize, t: i64, s: &mut S) -> Option<f64> {
     match e {
         Expr::Number(v) => Some(*v),
-        Expr::Instant { leaf, offset } => s.instant(*leaf, t.saturating_sub(*offset)),
-        _ => eval_compound(e, t, s),
-    }
-}
-
-#[inline(never)]
-fn eval_compound<S: Samples>(e: &Expr, t: i64, s: &mut S) -> Option<f64> {
-    match e {
-        Expr::Number(_) | Expr::Instant { .. } => eval_value(e, t, s),
+        Expr::Instant { leaf, offset } => s.instant(*leaf, member, t.saturating_sub(*offset)),
         Expr::Window { leaf, func, quantile, window, reach, offset, version } => {
             let range_end = t.saturating_sub(*offset);
             let args = WindowArgs {
@@ -219,15 +420,213 @@ fn eval_compound<S: Samples>(e: &Expr, t: i64, s: &mut S) -> Option<f64> {
                 range_end,
                 version: *version,
             };
-            s.window(*leaf, range_end.saturating_sub(*reach), &args)
+            s.window(*leaf, member, range_end.saturating_sub(*reach), &args)
         }
-        Expr::Abs(a) => eval_value(a, t, s).map(f64::abs),
-        Expr::Neg(a) => eval_value(a, t, s).map(|v| -v),
-        Expr::Arith(op, a, b) => {
-            let a = eval_value(a, t, s)?;
-            let b = eval_value(b, t, s)?;
+        Expr::Abs(a) => member_value(a, member, t, s).map(f64::abs),
+        Expr::Neg(a) => member_value(a, member, t, s).map(|v| -v),
+        Expr::Arith { op, lhs, rhs, .. } => {
+            let a = member_value(lhs, member, t, s)?;
+            let b = member_value(rhs, member, t, s)?;
             Some(op.apply(a, b))
         }
+    }
+}
+
+fn leaf_ids<S: Samples>(s: &S, leaf: usize) -> Vec<u32> {
+    s.members(leaf).iter().map(|m| m.id).collect()
+}
+
+fn eval_value<S: Samples>(e: &Expr, t: i64, s: &mut S, table: &LabelTable) -> Result<Val, EvalError> {
+    if let Some(leaf) = single_leaf(e) {
+        return Ok(match leaf {
+            None => Val::Scalar(member_value(e, 0, t, s).unwrap_or(f64::NAN)),
+            Some(leaf) => {
+                let ids = leaf_ids(s, leaf);
+                let mut out = Vec::with_capacity(ids.len());
+                for (i, id) in ids.into_iter().enumerate() {
+                    if let Some(v) = member_value(e, i, t, s) {
+                        out.push((id, v));
+                    }
+                }
+                Val::Vector(out)
+            }
+        });
+    }
+    match e {
+        Expr::Abs(a) => Ok(map_val(eval_value(a, t, s, table)?, f64::abs)),
+        Expr::Neg(a) => Ok(map_val(eval_value(a, t, s, table)?, |v| -v)),
+        Expr::Arith { op, lhs, rhs, join } => {
+            let (l, r) = (eval_value(lhs, t, s, table)?, eval_value(rhs, t, s, table)?);
+            binary(l, r, join, table, |a, b| Some(op.apply(a, b)))
+        }
+        // Leaves and numbers are single-leaf expressions, handled above.
+        _ => Ok(Val::Vector(Vec::new())),
+    }
+}
+
+fn map_val(v: Val, f: impl Fn(f64) -> f64) -> Val {
+    match v {
+        Val::Scalar(x) => Val::Scalar(f(x)),
+        Val::Vector(mut xs) => {
+            for (_, x) in &mut xs {
+                *x = f(*x);
+            }
+            Val::Vector(xs)
+        }
+    }
+}
+
+/// `lhs OP rhs` for arithmetic and comparisons: `f(a, b)` is the result's value, `None` to drop it (a
+/// comparison that does not hold).
+fn binary(
+    l: Val,
+    r: Val,
+    join: &Joiner,
+    table: &LabelTable,
+    f: impl Fn(f64, f64) -> Option<f64>,
+) -> Result<Val, EvalError> {
+    match (l, r) {
+        (Val::Scalar(a), Val::Scalar(b)) => Ok(match f(a, b) {
+            Some(v) => Val::Vector(vec![(EMPTY, v)]),
+            None => Val::Vector(Vec::new()),
+        }),
+        (Val::Vector(xs), Val::Scalar(b)) => {
+            Ok(Val::Vector(xs.into_iter().filter_map(|(id, a)| Some((id, f(a, b)?))).collect()))
+        }
+        (Val::Scalar(a), Val::Vector(ys)) => {
+            Ok(Val::Vector(ys.into_iter().filter_map(|(id, b)| Some((id, f(a, b)?))).collect()))
+        }
+        (Val::Vector(xs), Val::Vector(ys)) => {
+            if xs.is_empty() || ys.is_empty() {
+                return Ok(Val::Vector(Vec::new()));
+            }
+            match join {
+                Joiner::Scalar => Ok(Val::Vector(Vec::new())),
+                Joiner::OneLeft => {
+                    let a = one_side(&xs, "left", table)?;
+                    Ok(Val::Vector(ys.into_iter().filter_map(|(id, b)| Some((id, f(a, b)?))).collect()))
+                }
+                Joiner::OneRight => {
+                    let b = one_side(&ys, "right", table)?;
+                    Ok(Val::Vector(xs.into_iter().filter_map(|(id, a)| Some((id, f(a, b)?))).collect()))
+                }
+                Joiner::OneToOne { lsig, rsig, out, nsig, written } => {
+                    let mut right: Vec<Option<(u32, f64)>> = vec![None; *nsig];
+                    for &(id, b) in &ys {
+                        let Some(slot) = rsig.get(id as usize).and_then(|&s| right.get_mut(s as usize)) else {
+                            continue;
+                        };
+                        if let Some((other, _)) = slot {
+                            return Err(EvalError(format!(
+                                "two series on the right of a one-to-one match{written} fall in one match group: {} and {}; match on labels that tell them apart, or aggregate the right side",
+                                table.get(*other),
+                                table.get(id)
+                            )));
+                        }
+                        *slot = Some((id, b));
+                    }
+                    let mut matched: Vec<Option<u32>> = vec![None; *nsig];
+                    let mut result = Vec::new();
+                    for &(id, a) in &xs {
+                        let Some(&sig) = lsig.get(id as usize) else { continue };
+                        let Some(Some((_, b))) = right.get(sig as usize) else { continue };
+                        let Some(v) = f(a, *b) else { continue };
+                        if let Some(Some(other)) = matched.get(sig as usize) {
+                            return Err(EvalError(format!(
+                                "two series on the left of a one-to-one match{written} fall in one match group: {} and {}; match on labels that tell them apart, or aggregate the left side",
+                                table.get(*other),
+                                table.get(id)
+                            )));
+                        }
+                        if let Some(slot) = matched.get_mut(sig as usize) {
+                            *slot = Some(id);
+                        }
+                        result.push((out.get(sig as usize).copied().unwrap_or(EMPTY), v));
+                    }
+                    Ok(Val::Vector(result))
+                }
+            }
+        }
+    }
+}
+
+/// The value of a side that must be at most one series (PromQL: the "one" side of `group_left`).
+fn one_side(xs: &[(u32, f64)], side: &str, table: &LabelTable) -> Result<f64, EvalError> {
+    match xs {
+        [(_, v)] => Ok(*v),
+        [(a, _), (b, _), ..] => Err(EvalError(format!(
+            "the {side} side should be at most one series and has {}: {} and {}; aggregate it (for example with `sum` or `max`) or match on labels",
+            xs.len(),
+            table.get(*a),
+            table.get(*b)
+        ))),
+        [] => Ok(f64::NAN),
+    }
+}
+
+fn eval_cond<S: Samples>(c: &Cond, t: i64, s: &mut S, table: &LabelTable) -> Result<Vec<(u32, f64)>, EvalError> {
+    match c {
+        Cond::Compare { op, lhs, rhs, join } => {
+            // The common case, `metric > number`: series by series, no intermediate vectors.
+            if let (Some(Some(leaf)), Some(None)) = (single_leaf(lhs), single_leaf(rhs)) {
+                let b = member_value(rhs, 0, t, s);
+                let ids = leaf_ids(s, leaf);
+                let mut out = Vec::new();
+                if let Some(b) = b {
+                    for (i, id) in ids.into_iter().enumerate() {
+                        if let Some(a) = member_value(lhs, i, t, s)
+                            && op.test(a, b)
+                        {
+                            out.push((id, a));
+                        }
+                    }
+                }
+                return Ok(out);
+            }
+            let (l, r) = (eval_value(lhs, t, s, table)?, eval_value(rhs, t, s, table)?);
+            match binary(l, r, join, table, |a, b| op.test(a, b).then_some(a))? {
+                Val::Vector(v) => Ok(v),
+                Val::Scalar(_) => Ok(Vec::new()),
+            }
+        }
+        Cond::Set { op, lhs, rhs, join } => {
+            let l = eval_cond(lhs, t, s, table)?;
+            let r = eval_cond(rhs, t, s, table)?;
+            Ok(set_op(*op, l, r, join))
+        }
+        Cond::Not(inner) => Ok(if eval_cond(inner, t, s, table)?.is_empty() { vec![(EMPTY, 1.0)] } else { Vec::new() }),
+    }
+}
+
+fn set_op(op: OpKind, l: Vec<(u32, f64)>, r: Vec<(u32, f64)>, join: &Joiner) -> Vec<(u32, f64)> {
+    let Joiner::OneToOne { lsig, rsig, nsig, .. } = join else {
+        // Not produced for set operators; keep the left side as `and` would with everything matching.
+        return l;
+    };
+    let sig = |table: &Vec<u32>, id: u32| table.get(id as usize).copied().unwrap_or(u32::MAX) as usize;
+    match op {
+        OpKind::And | OpKind::Unless => {
+            let mut present = vec![false; *nsig];
+            for &(id, _) in &r {
+                if let Some(p) = present.get_mut(sig(rsig, id)) {
+                    *p = true;
+                }
+            }
+            let keep = op == OpKind::And;
+            l.into_iter().filter(|(id, _)| present.get(sig(lsig, *id)).copied().unwrap_or(false) == keep).collect()
+        }
+        OpKind::Or => {
+            let mut present = vec![false; *nsig];
+            for &(id, _) in &l {
+                if let Some(p) = present.get_mut(sig(lsig, id)) {
+                    *p = true;
+                }
+            }
+            let mut out = l;
+            out.extend(r.into_iter().filter(|(id, _)| !present.get(sig(rsig, *id)).copied().unwrap_or(false)));
+            out
+        }
+        OpKind::Arith => l,
     }
 }
 
@@ -236,30 +635,41 @@ impl Cond {
     fn first_lhs(&self) -> &Expr {
         match self {
             Cond::Compare { lhs, .. } => lhs,
-            Cond::And(a, _) | Cond::Or(a, _) | Cond::Not(a) => a.first_lhs(),
+            Cond::Set { lhs, .. } => lhs.first_lhs(),
+            Cond::Not(a) => a.first_lhs(),
         }
     }
 }
 
 impl<'s> CompiledCondition<'s> {
-    /// Compiles `condition` against `series`, to be evaluated as Prometheus `version` would. A metric the
-    /// series set lacks has no value at any time; [`missing_metrics`](Self::missing_metrics) lists such
-    /// names so the caller can report them.
-    pub fn compile(condition: &Condition, series: &'s SeriesSet, version: PromVersion) -> Self {
-        let mut c = Compiler { series, version, leaves: Vec::new(), missing: Vec::new() };
-        let root = c.cond(condition);
-        CompiledCondition { root, leaves: c.leaves, scratch: Vec::new(), missing: c.missing, version }
+    /// Compiles `condition` against `series`, to be evaluated as Prometheus `version` would, with the
+    /// plan's metric shapes deciding how operands join. A metric the series set lacks has no series;
+    /// [`missing_metrics`](Self::missing_metrics) lists such names so the caller can report them.
+    pub fn compile(condition: &Condition, shapes: &Shapes<'_>, series: &'s SeriesSet, version: PromVersion) -> Self {
+        let mut c =
+            Compiler { series, shapes, version, leaves: Vec::new(), table: LabelTable::new(), missing: Vec::new() };
+        let (root, _) = c.cond(condition);
+        CompiledCondition {
+            root,
+            leaves: c.leaves,
+            table: c.table,
+            scratch: Vec::new(),
+            missing: c.missing,
+            version,
+            hits: Vec::new(),
+        }
     }
 
-    /// A random-access view of the samples, for one evaluation.
     fn random(&self) -> Random<'_, 's> {
         Random { leaves: &self.leaves, scratch: Vec::new(), lookback_ms: self.version.bounds().lookback_ms }
     }
 
-    #[inline]
-    fn forward<const LOOKBACK_MS: i64>(&mut self, t_ms: i64) -> bool {
+    fn forward<const LOOKBACK_MS: i64>(&mut self, t_ms: i64) -> Result<&[Hit], EvalError> {
         let mut s = Forward::<LOOKBACK_MS> { leaves: &mut self.leaves, scratch: &mut self.scratch };
-        eval_cond(&self.root, t_ms, &mut s)
+        let found = eval_cond(&self.root, t_ms, &mut s, &self.table)?;
+        self.hits.clear();
+        self.hits.extend(found.into_iter().map(|(series, value)| Hit { series, value }));
+        Ok(&self.hits)
     }
 
     /// Metrics the condition reads that the series set does not have, in order of first appearance.
@@ -267,33 +677,90 @@ impl<'s> CompiledCondition<'s> {
         &self.missing
     }
 
-    /// Evaluates at `t_ms`, moving the cursors forward. Fastest when successive calls have increasing
-    /// times; any order gives the right answer.
+    /// The labels of a series id from a [`Hit`].
+    pub fn labels(&self, series: u32) -> &Labels {
+        self.table.get(series)
+    }
+
+    /// How many label sets the compiled condition knows (every [`Hit::series`] is below it).
+    pub fn label_sets(&self) -> usize {
+        self.table.sets.len()
+    }
+
+    /// The series for which the condition holds at `t_ms`, moving the cursors forward. Fastest when
+    /// successive calls have increasing times; any order gives the right answer.
     #[inline]
-    pub fn eval_forward(&mut self, t_ms: i64) -> bool {
-        // One well-predicted branch per evaluation picks the version's monomorphised walk.
+    pub fn eval_forward(&mut self, t_ms: i64) -> Result<&[Hit], EvalError> {
         match self.version {
             PromVersion::V2 => self.forward::<{ PromVersion::V2.bounds().lookback_ms }>(t_ms),
             PromVersion::V3 => self.forward::<{ PromVersion::V3.bounds().lookback_ms }>(t_ms),
         }
     }
 
-    /// Evaluates at any `t_ms` by binary search, leaving the cursors where they are.
-    pub fn eval_at(&self, t_ms: i64) -> bool {
-        eval_cond(&self.root, t_ms, &mut self.random())
+    /// Whether the condition holds for any series at `t_ms`, moving forward (`None`: the evaluation
+    /// failed).
+    pub fn holds_forward(&mut self, t_ms: i64) -> Option<bool> {
+        self.eval_forward(t_ms).ok().map(|h| !h.is_empty())
     }
 
-    /// The value of the first comparison's left-hand side at `t_ms`, for display (`${value}`, timelines).
-    pub fn display_value_at(&self, t_ms: i64) -> Option<f64> {
-        eval_value(self.root.first_lhs(), t_ms, &mut self.random())
+    /// The series for which the condition holds at any `t_ms`, by binary search.
+    pub fn hits_at(&self, t_ms: i64) -> Result<Vec<Hit>, EvalError> {
+        let found = eval_cond(&self.root, t_ms, &mut self.random(), &self.table)?;
+        Ok(found.into_iter().map(|(series, value)| Hit { series, value }).collect())
+    }
+
+    /// Whether the condition holds at `t_ms` for a series that agrees with `labels` on every label both
+    /// have (any series when `labels` is empty): what a `verify` step in a run for that series asks.
+    pub fn holds_for(&self, t_ms: i64, labels: &Labels) -> Result<bool, EvalError> {
+        Ok(self.hits_at(t_ms)?.iter().any(|h| agrees(self.labels(h.series), labels)))
+    }
+
+    /// Whether the condition holds at `t_ms` for any series.
+    pub fn eval_at(&self, t_ms: i64) -> Result<bool, EvalError> {
+        Ok(!self.hits_at(t_ms)?.is_empty())
+    }
+
+    /// The value of the first comparison's left-hand side at `t_ms` for the series `series` (or, when
+    /// the condition has one series, for that one), for display (`${value}`, timelines).
+    pub fn display_value_at(&self, t_ms: i64, series: u32) -> Option<f64> {
+        let mut s = self.random();
+        match eval_value(self.root.first_lhs(), t_ms, &mut s, &self.table).ok()? {
+            Val::Scalar(v) => Some(v),
+            Val::Vector(xs) => match xs.iter().find(|(id, _)| *id == series) {
+                Some((_, v)) => Some(*v),
+                None if xs.len() == 1 => xs.first().map(|(_, v)| *v),
+                None => None,
+            },
+        }
     }
 }
 
+/// Whether two label sets agree on every label both have.
+pub fn agrees(a: &Labels, b: &Labels) -> bool {
+    b.iter().all(|(k, v)| a.get(k).is_none_or(|x| x == v))
+}
+
 /// Evaluates one value expression at `t_ms` over `series` as Prometheus `version` would (for display and
-/// tests); missing metrics have no value.
+/// tests): its value when it is a number or one series; missing metrics have no value.
 pub fn value_at(value: &Value, series: &SeriesSet, t_ms: i64, version: PromVersion) -> Option<f64> {
-    let mut c = Compiler { series, version, leaves: Vec::new(), missing: Vec::new() };
-    let e = c.value(value);
+    let metrics = [];
+    let shapes = Shapes::new(&metrics);
+    let mut c = Compiler {
+        series,
+        shapes: &shapes,
+        version,
+        leaves: Vec::new(),
+        table: LabelTable::new(),
+        missing: Vec::new(),
+    };
+    let (e, _) = c.value(value);
     let lookback_ms = version.bounds().lookback_ms;
-    eval_value(&e, t_ms, &mut Random { leaves: &c.leaves, scratch: Vec::new(), lookback_ms })
+    let mut s = Random { leaves: &c.leaves, scratch: Vec::new(), lookback_ms };
+    match eval_value(&e, t_ms, &mut s, &c.table).ok()? {
+        Val::Scalar(v) => Some(v),
+        Val::Vector(xs) => match xs.as_slice() {
+            [(_, v)] => Some(*v),
+            _ => None,
+        },
+    }
 }

@@ -6,10 +6,10 @@
 //!   by forward-moving cursors.
 //! - `window`: `*_over`, `rate`, `increase` over a range, as PromQL 2.42 or 3.5 computes them.
 //! - `compiled`: a plan [`Condition`](crate::plan::Condition) compiled against a [`SeriesSet`](crate::source::SeriesSet)
-//!   for one [`PromVersion`].
+//!   for one [`PromVersion`], evaluated per series with PromQL's label matching.
 //! - `trigger`: the [`TriggerMachine`] (Prometheus's alerting-rule semantics: `for`, `keep firing for`, the
 //!   same in 2.42 and 3.5).
-//! - `timeline`: every trigger of a plan run over a series set.
+//! - `timeline`: every trigger of a plan run over a series set, one machine per series.
 //!
 //! INVARIANT: nothing here does I/O or reads a clock; time is always an argument, in ms since the epoch.
 
@@ -25,9 +25,9 @@ mod tests;
 
 /// The series conditions are evaluated over, for callers that build them from elsewhere (a live `verify`).
 pub use crate::source::{Series, SeriesSet};
-pub use compiled::{CompiledCondition, value_at};
+pub use compiled::{CompiledCondition, EvalError, Hit, agrees, value_at};
 pub use lookup::{Cursor, LOOKBACK_MS, instant_at, range_at};
-pub use timeline::{TransitionRecord, evaluate_triggers, evaluation_times, run_trigger};
-pub use trigger::{Transition, TriggerMachine, TriggerState, TriggerTimers};
+pub use timeline::{FailureRecord, Observed, TransitionRecord, evaluate_triggers, evaluation_times, run_trigger};
+pub use trigger::{SeriesMachines, Transition, TriggerMachine, TriggerState, TriggerTimers};
 pub use version::{Bounds, PromVersion};
 pub use window::{WindowArgs, apply as apply_window};

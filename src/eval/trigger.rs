@@ -145,3 +145,74 @@ impl TriggerMachine {
         (from != to).then_some(Transition { t_ms, from, to })
     }
 }
+
+/// One trigger's machines, one per series, as Prometheus keeps one alert per label set: a series that
+/// appears in an evaluation's result is fed "true", every other series with a machine is fed "false" (so a
+/// series that disappears goes pending -> inactive at once, or firing -> resolved after `keep firing
+/// for`), and a machine that is back to inactive is dropped, so memory follows the active series.
+#[derive(Clone, Debug)]
+pub struct SeriesMachines<K> {
+    template: TriggerMachine,
+    active: std::collections::HashMap<K, (TriggerMachine, i64)>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone> SeriesMachines<K> {
+    pub fn new(trigger: &Trigger) -> Self {
+        SeriesMachines { template: TriggerMachine::new(trigger), active: std::collections::HashMap::new() }
+    }
+
+    /// Feeds one evaluation: `Some(keys)` the series for which the condition held, `None` the evaluation
+    /// failed (every machine keeps its state). Transitions are appended to `out` in no particular order.
+    pub fn observe(&mut self, t_ms: i64, present: Option<&[K]>, out: &mut Vec<(K, Transition)>) {
+        let Some(present) = present else { return };
+        for key in present {
+            let (machine, seen) = self.active.entry(key.clone()).or_insert_with(|| (self.template.clone(), i64::MIN));
+            *seen = t_ms;
+            if let Some(tr) = machine.observe(t_ms, Some(true)) {
+                out.push((key.clone(), tr));
+            }
+        }
+        self.active.retain(|key, (machine, seen)| {
+            if *seen != t_ms
+                && let Some(tr) = machine.observe(t_ms, Some(false))
+            {
+                out.push((key.clone(), tr));
+            }
+            machine.state() != TriggerState::Inactive
+        });
+    }
+
+    /// Every active series goes inactive at once (Prometheus drops a rule's alerts when its `limit` is
+    /// exceeded).
+    pub fn clear(&mut self, t_ms: i64, out: &mut Vec<(K, Transition)>) {
+        for (key, (machine, _)) in self.active.drain() {
+            let from = machine.state();
+            if from != TriggerState::Inactive {
+                out.push((key, Transition { t_ms, from, to: TriggerState::Inactive }));
+            }
+        }
+    }
+
+    /// The series that are pending or firing, with their machines.
+    pub fn active(&self) -> impl Iterator<Item = (&K, &TriggerMachine)> {
+        self.active.iter().map(|(k, (m, _))| (k, m))
+    }
+
+    /// Takes over a series' timers (a reload, or a restart from storage).
+    pub fn carry_over(&mut self, key: K, timers: TriggerTimers) {
+        if timers.state == TriggerState::Inactive {
+            return;
+        }
+        let mut machine = self.template.clone();
+        machine.carry_over(timers);
+        self.active.insert(key, (machine, i64::MIN));
+    }
+
+    pub fn len(&self) -> usize {
+        self.active.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.active.is_empty()
+    }
+}

@@ -93,7 +93,7 @@ impl<'p> Translator<'p> {
 
     fn cond(&self, c: &Condition) -> Result<Cond, Unexpressible> {
         Ok(match c {
-            Condition::Compare { op, lhs, rhs } => {
+            Condition::Compare { op, lhs, rhs, .. } => {
                 let (l, r) = (self.value(lhs)?, self.value(rhs)?);
                 match (l, r) {
                     (Expr::Scalar(a), Expr::Scalar(b)) => Cond::Always(op.test(a, b)),
@@ -106,7 +106,7 @@ impl<'p> Translator<'p> {
                     }
                 }
             }
-            Condition::And { lhs, rhs } => match (self.cond(lhs)?, self.cond(rhs)?) {
+            Condition::And { lhs, rhs, .. } => match (self.cond(lhs)?, self.cond(rhs)?) {
                 (Cond::Always(false), _) | (_, Cond::Always(false)) => Cond::Always(false),
                 (Cond::Always(true), other) | (other, Cond::Always(true)) => other,
                 (l, r) => Cond::Vector {
@@ -114,12 +114,21 @@ impl<'p> Translator<'p> {
                     prec: P_AND,
                 },
             },
-            Condition::Or { lhs, rhs } => match (self.cond(lhs)?, self.cond(rhs)?) {
+            Condition::Or { lhs, rhs, .. } => match (self.cond(lhs)?, self.cond(rhs)?) {
                 (Cond::Always(true), _) | (_, Cond::Always(true)) => Cond::Always(true),
                 (Cond::Always(false), other) | (other, Cond::Always(false)) => other,
                 (l, r) => Cond::Vector {
                     text: format!("{} or on() {}", cond_operand(&l, P_OR), cond_operand(&r, P_OR + 1)),
                     prec: P_OR,
+                },
+            },
+            Condition::Unless { lhs, rhs, .. } => match (self.cond(lhs)?, self.cond(rhs)?) {
+                (Cond::Always(false), _) => Cond::Always(false),
+                (l, Cond::Always(false)) => l,
+                (_, Cond::Always(true)) => Cond::Always(false),
+                (l, r) => Cond::Vector {
+                    text: format!("{} unless on() {}", cond_operand(&l, P_AND), cond_operand(&r, P_AND + 1)),
+                    prec: P_AND,
                 },
             },
             Condition::Not { operand } => match self.cond(operand)? {
@@ -171,7 +180,7 @@ impl<'p> Translator<'p> {
                 Expr::Scalar(a) => Expr::Scalar(-a),
                 e @ Expr::Vector { .. } => Expr::Vector { text: format!("-{}", operand_text(&e, P_ATOM)), prec: P_NEG },
             },
-            Value::Arith { op, lhs, rhs } => match (self.value(lhs)?, self.value(rhs)?) {
+            Value::Arith { op, lhs, rhs, .. } => match (self.value(lhs)?, self.value(rhs)?) {
                 (Expr::Scalar(a), Expr::Scalar(b)) => Expr::Scalar(op.apply(a, b)),
                 (l, r) => {
                     let p = match op {

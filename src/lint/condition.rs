@@ -60,7 +60,7 @@ fn term(v: &Value) -> Term {
                 Term::Linear { key, scale: -scale, offset: -offset, exact, floor }
             }
         },
-        Value::Arith { op, lhs, rhs } => arith(v, *op, term(lhs), term(rhs)),
+        Value::Arith { op, lhs, rhs, .. } => arith(v, *op, term(lhs), term(rhs)),
     }
 }
 
@@ -171,14 +171,16 @@ type Alternative = BTreeMap<String, Interval>;
 /// Every way the condition can be true; empty when it never is; `None` when the analysis gave up.
 fn alternatives(c: &Condition, reasons: &mut Vec<String>) -> Option<Vec<Alternative>> {
     match c {
-        Condition::Compare { op, lhs, rhs } => Some(compare(*op, lhs, rhs, reasons).into_iter().collect()),
+        Condition::Compare { op, lhs, rhs, .. } => Some(compare(*op, lhs, rhs, reasons).into_iter().collect()),
         Condition::Not { .. } => Some(vec![Alternative::new()]),
-        Condition::Or { lhs, rhs } => {
+        // `unless` only takes series away: the left side's ways are a superset of its own.
+        Condition::Unless { lhs, .. } => alternatives(lhs, reasons),
+        Condition::Or { lhs, rhs, .. } => {
             let mut a = alternatives(lhs, reasons)?;
             a.extend(alternatives(rhs, reasons)?);
             (a.len() <= MAX_ALTERNATIVES).then_some(a)
         }
-        Condition::And { lhs, rhs } => {
+        Condition::And { lhs, rhs, .. } => {
             let a = alternatives(lhs, reasons);
             if a.as_ref().is_some_and(Vec::is_empty) {
                 return Some(Vec::new());

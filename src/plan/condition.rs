@@ -10,10 +10,53 @@ use super::{format_duration, format_number};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
-    Compare { op: CmpOp, lhs: Value, rhs: Value },
-    And { lhs: Box<Condition>, rhs: Box<Condition> },
-    Or { lhs: Box<Condition>, rhs: Box<Condition> },
+    Compare {
+        op: CmpOp,
+        lhs: Value,
+        rhs: Value,
+        /// `on(...)` / `ignoring(...)` as written after the operator; `None`: the default (see [`Join`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        matching: Option<Matching>,
+    },
+    /// PromQL's `and`: the left side's series that have a match on the right.
+    And {
+        lhs: Box<Condition>,
+        rhs: Box<Condition>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        matching: Option<Matching>,
+    },
+    /// PromQL's `or`: the left side's series, and the right side's that have no match on the left.
+    Or {
+        lhs: Box<Condition>,
+        rhs: Box<Condition>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        matching: Option<Matching>,
+    },
+    /// PromQL's `unless`: the left side's series that have no match on the right.
+    Unless {
+        lhs: Box<Condition>,
+        rhs: Box<Condition>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        matching: Option<Matching>,
+    },
+    /// Holds, with no labels, when its operand holds for no series at all.
     Not { operand: Box<Condition> },
+}
+
+/// Vector matching written after a binary operator, as in PromQL: `on(l, ...)` compares only the listed
+/// labels, `ignoring(l, ...)` every label but the listed ones.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Matching {
+    /// `true` for `on(...)`, `false` for `ignoring(...)`.
+    pub on: bool,
+    pub labels: Vec<String>,
+}
+
+impl fmt::Display for Matching {
+    /// ` on(a, b)` / ` ignoring(a)`, with the leading space, to follow an operator.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, " {}({})", if self.on { "on" } else { "ignoring" }, self.labels.join(", "))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +117,8 @@ pub enum Value {
         op: ArithOp,
         lhs: Box<Value>,
         rhs: Box<Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        matching: Option<Matching>,
     },
 }
 
@@ -196,7 +241,7 @@ impl Condition {
                 lhs.metrics(out);
                 rhs.metrics(out);
             }
-            Condition::And { lhs, rhs } | Condition::Or { lhs, rhs } => {
+            Condition::And { lhs, rhs, .. } | Condition::Or { lhs, rhs, .. } | Condition::Unless { lhs, rhs, .. } => {
                 lhs.metrics(out);
                 rhs.metrics(out);
             }
@@ -207,7 +252,7 @@ impl Condition {
     fn precedence(&self) -> u8 {
         match self {
             Condition::Or { .. } => 1,
-            Condition::And { .. } => 2,
+            Condition::And { .. } | Condition::Unless { .. } => 2,
             Condition::Not { .. } => 3,
             Condition::Compare { .. } => 4,
         }
@@ -233,6 +278,18 @@ impl Value {
             Value::Arith { op, .. } => op.precedence(),
             Value::Neg { .. } => 7,
             _ => 8,
+        }
+    }
+}
+
+/// A written matching, or nothing.
+struct Written<'a>(&'a Option<Matching>);
+
+impl fmt::Display for Written<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(m) => m.fmt(f),
+            None => Ok(()),
         }
     }
 }
@@ -268,10 +325,10 @@ impl fmt::Display for Value {
                 f.write_str("-")?;
                 child(f, operand.as_ref(), operand.precedence(), 8)
             }
-            Value::Arith { op, lhs, rhs } => {
+            Value::Arith { op, lhs, rhs, matching } => {
                 let p = op.precedence();
                 child(f, lhs.as_ref(), lhs.precedence(), p)?;
-                write!(f, " {} ", op.symbol())?;
+                write!(f, " {}{} ", op.symbol(), Written(matching))?;
                 child(f, rhs.as_ref(), rhs.precedence(), p + 1)
             }
         }
@@ -281,15 +338,22 @@ impl fmt::Display for Value {
 impl fmt::Display for Condition {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Condition::Compare { op, lhs, rhs } => write!(f, "{lhs} {} {rhs}", op.symbol()),
-            Condition::And { lhs, rhs } => {
+            Condition::Compare { op, lhs, rhs, matching } => {
+                write!(f, "{lhs} {}{} {rhs}", op.symbol(), Written(matching))
+            }
+            Condition::And { lhs, rhs, matching } => {
                 child(f, lhs.as_ref(), lhs.precedence(), 2)?;
-                f.write_str(" and ")?;
+                write!(f, " and{} ", Written(matching))?;
                 child(f, rhs.as_ref(), rhs.precedence(), 3)
             }
-            Condition::Or { lhs, rhs } => {
+            Condition::Unless { lhs, rhs, matching } => {
+                child(f, lhs.as_ref(), lhs.precedence(), 2)?;
+                write!(f, " unless{} ", Written(matching))?;
+                child(f, rhs.as_ref(), rhs.precedence(), 3)
+            }
+            Condition::Or { lhs, rhs, matching } => {
                 child(f, lhs.as_ref(), lhs.precedence(), 1)?;
-                f.write_str(" or ")?;
+                write!(f, " or{} ", Written(matching))?;
                 child(f, rhs.as_ref(), rhs.precedence(), 2)
             }
             Condition::Not { operand } => {

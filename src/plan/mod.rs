@@ -6,17 +6,21 @@
 //! re-check what analysis guarantees (every level a trigger or escalation names exists, no cycles, ...).
 
 mod condition;
+mod labels;
 mod mermaid;
 mod reads;
 pub mod request;
+mod shape;
 pub mod shell;
 mod template;
 mod text;
 pub mod timing;
 
-pub use condition::{ArithOp, CmpOp, Condition, Value, WindowFunc};
+pub use condition::{ArithOp, CmpOp, Condition, Matching, Value, WindowFunc};
+pub use labels::Labels;
 pub use mermaid::render_mermaid;
 pub use reads::Reads;
+pub use shape::{Join, OpKind, Shape, Shapes, every_label, join, joined, no_label};
 pub use template::{Bindings, Template, TemplatePart, Variable};
 pub use text::render_text;
 
@@ -37,6 +41,11 @@ pub mod defaults {
     pub const RETRY_BACKOFF_MS: u64 = 1_000;
     pub const MAX_ATTEMPTS: u32 = 1;
     pub const HTTP_EXPECT: u16 = 200;
+    /// Runs of one level for different label sets at once (`max parallel`): one, as before series had
+    /// labels, so that an automatic action never fans out over a fleet unless the author says so.
+    pub const MAX_PARALLEL: u32 = 1;
+    /// Series one trigger may have at an evaluation (`max series`), Prometheus's rule `limit`.
+    pub const MAX_SERIES: u32 = 1000;
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -55,6 +64,21 @@ pub struct Plan {
     pub levels: Vec<Level>,
     /// Every escalation edge (`on failure escalate level M`), from lower to higher as written.
     pub escalations: Vec<Escalation>,
+    /// The most series one trigger may have at an evaluation (`max series N`); beyond it the trigger's
+    /// evaluation fails, as a Prometheus rule over its `limit` does.
+    #[serde(default = "default_max_series")]
+    pub max_series: u32,
+    /// Whether `max series` was left to its default.
+    #[serde(default)]
+    pub max_series_default: bool,
+}
+
+fn default_max_series() -> u32 {
+    defaults::MAX_SERIES
+}
+
+fn default_max_parallel() -> u32 {
+    defaults::MAX_PARALLEL
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -79,6 +103,9 @@ pub enum ChannelKind {
 pub struct Metric {
     pub name: String,
     pub promql: Option<String>,
+    /// How many series the query gives, as far as its text tells (see [`Shape`]).
+    #[serde(default)]
+    pub shape: Shape,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,6 +121,19 @@ pub struct Trigger {
     pub target: Target,
     /// The metrics the condition reads, sorted.
     pub metrics: Vec<String>,
+    /// How many series the condition can hold for (one alert, and one run, per series).
+    #[serde(default)]
+    pub shape: Shape,
+    /// `alert "Name"`: the exported alert's name, when it must differ from the trigger's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
+    /// `labels { name "value" ... }`: added to every series' labels (export, notify, the API), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<(String, String)>,
+    /// `annotations { name "text" ... }`, in written order; `${labels.NAME}` and `${value}` are filled per
+    /// series.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub annotations: Vec<(String, Template)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,6 +163,9 @@ pub struct Level {
     pub cooldown_ms: u64,
     pub max_attempts: u32,
     pub on_failure: OnFailure,
+    /// `max parallel N`: runs of this level for different label sets at once.
+    #[serde(default = "default_max_parallel")]
+    pub max_parallel: u32,
     pub steps: Vec<Step>,
     /// Options that came from defaults rather than the runbook (`deadline`, `cooldown`, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -29,7 +29,7 @@ impl Reads {
                 self.add_value(lhs);
                 self.add_value(rhs);
             }
-            Condition::And { lhs, rhs } | Condition::Or { lhs, rhs } => {
+            Condition::And { lhs, rhs, .. } | Condition::Or { lhs, rhs, .. } | Condition::Unless { lhs, rhs, .. } => {
                 self.add(lhs);
                 self.add(rhs);
             }

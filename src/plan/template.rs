@@ -30,6 +30,8 @@ pub enum Variable {
     Operator,
     Reason,
     Env(String),
+    /// `${labels.NAME}`: a label of the series the run is for (empty when the series lacks it).
+    Label(String),
 }
 
 impl Variable {
@@ -46,6 +48,13 @@ impl Variable {
             "run_id" => Variable::RunId,
             "operator" => Variable::Operator,
             "reason" => Variable::Reason,
+            _ if path.starts_with("labels.") => {
+                let name = &path["labels.".len()..];
+                let valid = !name.is_empty()
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !name.starts_with(|c: char| c.is_ascii_digit());
+                return valid.then(|| Variable::Label(name.to_string()));
+            }
             _ => {
                 let name = path.strip_prefix("env.")?;
                 let valid = !name.is_empty()
@@ -109,6 +118,8 @@ pub struct Bindings {
     pub run_id: Option<String>,
     pub operator: Option<String>,
     pub reason: Option<String>,
+    /// The labels of the series the run is for (none for a run that no series started).
+    pub labels: super::Labels,
 }
 
 impl Bindings {
@@ -123,6 +134,7 @@ impl Bindings {
             run_id: Some(run_id.to_string()),
             operator: Some(operator.to_string()),
             reason: Some(reason.to_string()),
+            labels: super::Labels::empty(),
         }
     }
 
@@ -137,6 +149,7 @@ impl Bindings {
             Variable::Operator => self.operator.clone(),
             Variable::Reason => self.reason.clone(),
             Variable::Env(name) => std::env::var(name).ok(),
+            Variable::Label(name) => Some(self.labels.get(name).unwrap_or_default().to_string()),
         }
     }
 
@@ -150,6 +163,7 @@ impl fmt::Display for Variable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Variable::Env(name) => write!(f, "env.{name}"),
+            Variable::Label(name) => write!(f, "labels.{name}"),
             Variable::Runbook => f.write_str("runbook"),
             Variable::Level => f.write_str("level"),
             Variable::Trigger => f.write_str("trigger"),

@@ -160,7 +160,8 @@ fn panel_values(
     x_range: &std::ops::Range<f64>,
 ) -> (Vec<(f64, f64)>, Thresholds) {
     let points: Vec<(f64, f64)> = series
-        .get(metric)
+        .family(metric)
+        .first()
         .map(|s| {
             s.t_ms
                 .iter()
@@ -266,7 +267,7 @@ fn threshold(c: &Condition, metric: &str) -> Option<f64> {
         Condition::Compare { lhs: Value::Number { value }, rhs: Value::Metric { name, .. }, .. } if name == metric => {
             Some(*value)
         }
-        Condition::And { lhs, rhs } | Condition::Or { lhs, rhs } => {
+        Condition::And { lhs, rhs, .. } | Condition::Or { lhs, rhs, .. } => {
             threshold(lhs, metric).or_else(|| threshold(rhs, metric))
         }
         Condition::Not { operand } => threshold(operand, metric),

@@ -70,7 +70,7 @@ pub fn missing_metrics(plan: &Plan, series: &SeriesSet) -> Vec<String> {
             condition.metrics(&mut needed);
         }
     }
-    let mut missing: Vec<String> = needed.into_iter().filter(|m| series.get(m).is_none()).collect();
+    let mut missing: Vec<String> = needed.into_iter().filter(|m| series.family(m).is_empty()).collect();
     missing.sort();
     missing.dedup();
     missing
@@ -128,7 +128,7 @@ pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> S
     let end_ms = range::bounded_end(start_ms, end_ms.clamp(-MAX_TIME_MS, MAX_TIME_MS), interval_ms).max(start_ms);
 
     let version = options.version;
-    let records = crate::eval::evaluate_triggers(plan, series, start_ms, end_ms, interval_ms, version);
+    let (records, _failures) = crate::eval::evaluate_triggers(plan, series, start_ms, end_ms, interval_ms, version);
     let transitions: Vec<Transition> = records
         .into_iter()
         .map(|r| Transition { t_ms: r.t_ms, trigger: r.trigger, state: r.state, value: r.value })
@@ -154,7 +154,8 @@ pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> S
         }
     }
 
-    let probe = SeriesProbe { series, version, cache: std::cell::RefCell::new(Vec::new()) };
+    let shapes = crate::plan::Shapes::new(&plan.metrics);
+    let probe = SeriesProbe { series, shapes, version, cache: std::cell::RefCell::new(Vec::new()) };
     let (runs, more_notes) = play(plan, &fires, &probe, &options.run);
     notes.extend(more_notes);
 
@@ -183,6 +184,7 @@ pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> S
 /// Evaluates `verify` conditions on the recorded series, compiling each condition once.
 struct SeriesProbe<'a> {
     series: &'a SeriesSet,
+    shapes: crate::plan::Shapes<'a>,
     version: PromVersion,
     cache: std::cell::RefCell<Vec<(Condition, CompiledCondition<'a>)>>,
 }
@@ -193,11 +195,14 @@ impl Probe for SeriesProbe<'_> {
         let index = match cache.iter().position(|(c, _)| c == condition) {
             Some(i) => i,
             None => {
-                cache.push((condition.clone(), CompiledCondition::compile(condition, self.series, self.version)));
+                cache.push((
+                    condition.clone(),
+                    CompiledCondition::compile(condition, &self.shapes, self.series, self.version),
+                ));
                 cache.len() - 1
             }
         };
-        cache[index].1.eval_at(t_ms)
+        cache[index].1.eval_at(t_ms).unwrap_or(false)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reading CSV series files: a header naming the columns `time`, `metric` and `value` (in any order), then
 //! one sample per row. `#` starts a comment line; blank lines are skipped; fields are trimmed.
 
-use super::series::{Builder, SeriesSet, TimeBase, bad_metric_name, line_span, valid_metric_name};
+use super::series::{Builder, Labels, SeriesSet, TimeBase, bad_metric_name, line_span, valid_metric_name};
 use super::time::{parse_time, parse_value};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::span::Span;
@@ -77,7 +77,7 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
             return Err(bad_metric_name(metric, span_of(1)));
         }
         let v = parse_value(value_text).ok_or_else(|| bad_value(value_text, span_of(2)))?;
-        builder.push(metric, t_ms, v, line)?;
+        builder.push(metric, &Labels::empty(), t_ms, v, line)?;
     }
     Ok(builder.finish())
 }

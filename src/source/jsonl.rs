@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::csv_file::{bad_value, mixed_times};
-use super::series::{Builder, SeriesSet, TimeBase, bad_metric_name, valid_metric_name};
+use super::series::{Builder, Labels, SeriesSet, TimeBase, bad_metric_name, valid_metric_name};
 use super::time::{parse_time, parse_value, seconds_to_ms};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::span::Span;
@@ -81,7 +81,7 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
             _ => None,
         }
         .ok_or_else(|| bad_value(&value.to_string(), value_span))?;
-        builder.push(name, t_ms, v, line_span)?;
+        builder.push(name, &Labels::empty(), t_ms, v, line_span)?;
     }
     Ok(builder.finish())
 }

@@ -25,7 +25,9 @@ pub(crate) use expand::{ExpandError, Item, expand as expand_values};
 pub use prometheus::{HistoryPlan, fetch_history, history_plan};
 pub(crate) use promtool::parse_prometheus_duration;
 pub(crate) use series::valid_metric_name;
-pub use series::{MAX_SAMPLES, STALE_NAN, STALE_NAN_BITS, Series, SeriesSet, TimeBase, format_time, is_stale};
+pub use series::{
+    Labels, MAX_SAMPLES, STALE_NAN, STALE_NAN_BITS, Series, SeriesSet, TimeBase, format_time, is_stale, series_name,
+};
 pub use time::format_rfc3339;
 
 use crate::diagnostic::Diagnostic;

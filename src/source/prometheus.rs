@@ -11,7 +11,7 @@ use crate::prometheus::{LOOKBACK_MS, Limits, MAX_POINTS_PER_REQUEST, RangeQuery,
 
 impl From<Samples> for Series {
     fn from(s: Samples) -> Series {
-        Series { t_ms: s.t_ms, v: s.v }
+        Series { labels: super::series::Labels::empty(), t_ms: s.t_ms, v: s.v }
     }
 }
 
@@ -89,7 +89,7 @@ pub fn fetch_history(
             }
             chunk_start = chunk_end.saturating_add(step);
         }
-        set.series.insert(name.clone(), series);
+        set.insert(name.clone(), series);
     }
     Ok(set)
 }

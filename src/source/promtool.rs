@@ -102,7 +102,7 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
                 .help("a series file holds one series per metric name; aggregate them first (for example with `sum`) and record the result once"));
         }
         seen.insert(name.clone(), (labels, name_scalar.span));
-        builder.declare(&name, name_scalar.span);
+        builder.declare(&name, &crate::plan::Labels::empty(), name_scalar.span);
         let Some(values) = entry.values.as_ref() else {
             continue;
         };
@@ -136,7 +136,7 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
                     )
                     .help("use a shorter interval or fewer values")
                 })?;
-                builder.push_reserved(&name, t, v, values.span)?;
+                builder.push_reserved(&name, &crate::plan::Labels::empty(), t, v, values.span)?;
             }
         }
     }

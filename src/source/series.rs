@@ -1,10 +1,11 @@
-//! The in-memory form of recorded series (one time-ordered list of samples per metric name), and the
-//! builder every reader feeds, which enforces the rules all formats share: strictly increasing times per
-//! metric, valid metric names, and a cap on the number of samples.
+//! The in-memory form of recorded series (per metric name, one time-ordered list of samples per label
+//! set), and the builder every reader feeds, which enforces the rules all formats share: strictly
+//! increasing times per series, valid metric names, and a cap on the number of samples.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::diagnostic::{Code, Diagnostic};
+pub use crate::plan::Labels;
 use crate::span::{LineIndex, Span, floor_char_boundary};
 
 /// The bit pattern Prometheus writes as a staleness marker: a NaN that no arithmetic produces.
@@ -22,10 +23,10 @@ pub fn is_stale(v: f64) -> bool {
     v.to_bits() == STALE_NAN_BITS
 }
 
-/// Every series of one file, by metric name.
+/// Every series of one file, by metric name; each metric's series sorted by labels, each label set once.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SeriesSet {
-    pub series: BTreeMap<String, Series>,
+    pub series: BTreeMap<String, Vec<Series>>,
     /// How the file wrote its times, so that output can write them the same way.
     pub time_base: TimeBase,
 }
@@ -41,9 +42,11 @@ pub enum TimeBase {
     Rfc3339,
 }
 
-/// One metric's samples. INVARIANT: `t_ms` is strictly increasing and as long as `v`.
+/// One series' samples. INVARIANT: `t_ms` is strictly increasing and as long as `v`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Series {
+    /// What tells this series from the metric's others (no `__name__`); empty for a metric's only series.
+    pub labels: Labels,
     pub t_ms: Vec<i64>,
     pub v: Vec<f64>,
 }
@@ -59,20 +62,53 @@ impl Series {
 }
 
 impl SeriesSet {
-    pub fn get(&self, metric: &str) -> Option<&Series> {
-        self.series.get(metric)
+    /// Every series of `metric` (none when the set lacks it), sorted by labels.
+    pub fn family(&self, metric: &str) -> &[Series] {
+        self.series.get(metric).map_or(&[], Vec::as_slice)
+    }
+
+    /// The series of `metric` with exactly `labels`.
+    pub fn get(&self, metric: &str, labels: &Labels) -> Option<&Series> {
+        let family = self.family(metric);
+        family.binary_search_by(|s| s.labels.cmp(labels)).ok().and_then(|i| family.get(i))
+    }
+
+    /// The series of `metric` without labels: the metric's only one in a file that gives it no labels.
+    pub fn unlabelled(&self, metric: &str) -> Option<&Series> {
+        self.get(metric, &Labels::empty())
+    }
+
+    /// Adds a series, replacing one of the same metric and labels.
+    pub fn insert(&mut self, metric: impl Into<String>, series: Series) {
+        let family = self.series.entry(metric.into()).or_default();
+        match family.binary_search_by(|s| s.labels.cmp(&series.labels)) {
+            Ok(i) => family[i] = series,
+            Err(i) => family.insert(i, series),
+        }
+    }
+
+    /// Every series, with its metric name, in name then label order.
+    pub fn all(&self) -> impl Iterator<Item = (&str, &Series)> {
+        self.series.iter().flat_map(|(name, family)| family.iter().map(move |s| (name.as_str(), s)))
     }
 
     /// The earliest and latest sample time over all series, if there is any sample.
     pub fn time_range(&self) -> Option<(i64, i64)> {
-        let first = self.series.values().filter_map(|s| s.t_ms.first()).min()?;
-        let last = self.series.values().filter_map(|s| s.t_ms.last()).max()?;
+        let first = self.all().filter_map(|(_, s)| s.t_ms.first()).min()?;
+        let last = self.all().filter_map(|(_, s)| s.t_ms.last()).max()?;
         Some((*first, *last))
     }
 
     /// Total number of samples, staleness markers included.
     pub fn sample_count(&self) -> usize {
-        self.series.values().map(Series::len).sum()
+        self.all().map(|(_, s)| s.len()).sum()
+    }
+}
+
+impl Series {
+    /// A series without labels: a metric's only one.
+    pub fn unlabelled(t_ms: Vec<i64>, v: Vec<f64>) -> Series {
+        Series { labels: Labels::empty(), t_ms, v }
     }
 }
 
@@ -125,8 +161,8 @@ pub(crate) fn bad_metric_name(name: &str, span: Span) -> Diagnostic {
 pub(crate) struct Builder<'t> {
     text: &'t str,
     base: TimeBase,
-    /// Index into `series` by name (hashing beats comparing names in a tree, once per sample).
-    index: HashMap<String, usize>,
+    /// Index into `series` by name and labels (hashing beats comparing names in a tree, once per sample).
+    index: HashMap<(String, Labels), usize>,
     /// Each series with its name and the span of its latest sample.
     series: Vec<(String, Series, Span)>,
     samples: usize,
@@ -143,12 +179,13 @@ impl<'t> Builder<'t> {
 
     /// Starts a series with no samples yet (so that a series written without values still exists), and
     /// returns its index.
-    pub(crate) fn declare(&mut self, metric: &str, span: Span) -> usize {
-        if let Some(&i) = self.index.get(metric) {
+    pub(crate) fn declare(&mut self, metric: &str, labels: &Labels, span: Span) -> usize {
+        let key = (metric.to_string(), labels.clone());
+        if let Some(&i) = self.index.get(&key) {
             return i;
         }
-        self.series.push((metric.to_string(), Series::default(), span));
-        self.index.insert(metric.to_string(), self.series.len() - 1);
+        self.series.push((metric.to_string(), Series { labels: labels.clone(), ..Series::default() }, span));
+        self.index.insert(key, self.series.len() - 1);
         self.series.len() - 1
     }
 
@@ -169,11 +206,19 @@ impl<'t> Builder<'t> {
     }
 
     /// Adds one sample that `reserve` has already counted.
-    pub(crate) fn push_reserved(&mut self, metric: &str, t_ms: i64, v: f64, span: Span) -> Result<(), Diagnostic> {
-        let i = self.declare(metric, span);
+    pub(crate) fn push_reserved(
+        &mut self,
+        metric: &str,
+        labels: &Labels,
+        t_ms: i64,
+        v: f64,
+        span: Span,
+    ) -> Result<(), Diagnostic> {
+        let i = self.declare(metric, labels, span);
         let Some((_, series, last_span)) = self.series.get_mut(i) else {
             return Ok(());
         };
+        let metric = &series_name(metric, labels);
         if let Some(&prev) = series.t_ms.last()
             && t_ms <= prev
         {
@@ -205,14 +250,30 @@ impl<'t> Builder<'t> {
     }
 
     /// Counts and adds one sample.
-    pub(crate) fn push(&mut self, metric: &str, t_ms: i64, v: f64, span: Span) -> Result<(), Diagnostic> {
+    pub(crate) fn push(
+        &mut self,
+        metric: &str,
+        labels: &Labels,
+        t_ms: i64,
+        v: f64,
+        span: Span,
+    ) -> Result<(), Diagnostic> {
         self.reserve(1, span)?;
-        self.push_reserved(metric, t_ms, v, span)
+        self.push_reserved(metric, labels, t_ms, v, span)
     }
 
     pub(crate) fn finish(self) -> SeriesSet {
-        SeriesSet { series: self.series.into_iter().map(|(name, s, _)| (name, s)).collect(), time_base: self.base }
+        let mut set = SeriesSet { series: BTreeMap::new(), time_base: self.base };
+        for (name, s, _) in self.series {
+            set.insert(name, s);
+        }
+        set
     }
+}
+
+/// A series as messages name it: `metric` or `metric{instance="a"}`.
+pub fn series_name(metric: &str, labels: &Labels) -> String {
+    if labels.is_empty() { metric.to_string() } else { format!("{metric}{labels}") }
 }
 
 fn group_thousands(n: u64) -> String {
@@ -272,14 +333,14 @@ mod tests {
     fn builder_rejects_out_of_order_and_repeated_times() {
         let text = "a\nb\nc\n";
         let mut b = Builder::new(text, TimeBase::Seconds);
-        b.push("x", 1000, 1.0, Span::new(0, 1)).unwrap();
-        b.push("y", 500, 1.0, Span::new(2, 3)).unwrap();
-        let err = b.push("x", 1000, 2.0, Span::new(4, 5)).unwrap_err();
+        b.push("x", &Labels::empty(), 1000, 1.0, Span::new(0, 1)).unwrap();
+        b.push("y", &Labels::empty(), 500, 1.0, Span::new(2, 3)).unwrap();
+        let err = b.push("x", &Labels::empty(), 1000, 2.0, Span::new(4, 5)).unwrap_err();
         assert_eq!(err.code, Code::SeriesOrder);
         assert!(err.message.contains("two samples at 1"), "{}", err.message);
         assert_eq!(err.related[0].0, Span::new(0, 1));
         assert!(err.related[0].1.contains("line 1"), "{}", err.related[0].1);
-        let err = b.push("x", 0, 2.0, Span::new(4, 5)).unwrap_err();
+        let err = b.push("x", &Labels::empty(), 0, 2.0, Span::new(4, 5)).unwrap_err();
         assert!(err.message.contains("goes back in time: 0 comes after 1"), "{}", err.message);
     }
 

@@ -152,7 +152,7 @@ impl Checker<'_> {
                     series.v.push(v);
                 }
             }
-            set.series.insert(metric.to_string(), series);
+            set.insert(metric.to_string(), series);
         }
         set
     }

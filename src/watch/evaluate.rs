@@ -157,8 +157,9 @@ impl WatchState {
         out: &mut Consequences,
     ) {
         let answered = !lt.trigger.metrics.iter().any(|m| failed.contains(m.as_str()));
-        let compiled = CompiledCondition::compile(&lt.trigger.condition, set, self.prom_version());
-        let answer = answered.then(|| compiled.eval_at(t));
+        let shapes = crate::plan::Shapes::new(&plan.metrics);
+        let compiled = CompiledCondition::compile(&lt.trigger.condition, &shapes, set, self.prom_version());
+        let answer = if answered { compiled.eval_at(t).ok() } else { None };
         if let Some(tr) = lt.machine.observe(t, answer) {
             lt.since_ms = (tr.to != TriggerState::Inactive).then_some(t);
             log(&format!("trigger `{}` of `{}`: {} -> {}", lt.trigger.name, plan.runbook, tr.from, tr.to));
@@ -170,7 +171,7 @@ impl WatchState {
                         trigger: lt.trigger.name.clone(),
                     }),
                     Target::Notify { channel, message } => {
-                        let value = compiled.display_value_at(t);
+                        let value = compiled.display_value_at(t, 0);
                         let (url, text) = render_notification(plan, &lt.trigger.name, channel, message, value);
                         out.notices.push(Notice {
                             runbook: plan.runbook.clone(),
@@ -293,7 +294,7 @@ fn fetched_series<'p>(plan: &'p Plan, results: &QueryResults) -> (SeriesSet, Has
     for m in &plan.metrics {
         match m.promql.as_ref().map(|q| results.get(q)) {
             Some(Some(Ok(series))) => {
-                set.series.insert(m.name.clone(), series.clone());
+                set.insert(m.name.clone(), series.clone());
             }
             _ => {
                 failed.insert(m.name.as_str());

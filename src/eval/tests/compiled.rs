@@ -8,8 +8,8 @@ use crate::source::{STALE_NAN, SeriesSet};
 
 /// The condition's truth at each of `times` (seconds), evaluated forward.
 fn truths(c: &Condition, series: &SeriesSet, times: &[i64]) -> Vec<bool> {
-    let mut compiled = CompiledCondition::compile(c, series, V2);
-    times.iter().map(|&t| compiled.eval_forward(s(t))).collect()
+    let mut compiled = CompiledCondition::compile(c, &super::NO_SHAPES, series, V2);
+    times.iter().map(|&t| compiled.holds_forward(s(t)).unwrap()).collect()
 }
 
 fn gt(lhs: Value, rhs: f64) -> Condition {
@@ -22,10 +22,10 @@ fn the_lookback_is_five_minutes_inclusive() {
     let c = gt(metric("x"), 5.0);
     // The sample at 0 answers up to and including 300 s; nothing answers at 300.001 s..399 s.
     assert_eq!(truths(&c, &series, &[0, 285, 300, 315, 399, 400]), [true, true, true, false, false, true]);
-    let mut compiled = CompiledCondition::compile(&c, &series, V2);
-    assert!(compiled.eval_forward(300_000));
-    assert!(!compiled.eval_forward(300_001));
-    assert!(!compiled.eval_forward(-1));
+    let mut compiled = CompiledCondition::compile(&c, &super::NO_SHAPES, &series, V2);
+    assert!(compiled.holds_forward(300_000).unwrap());
+    assert!(!compiled.holds_forward(300_001).unwrap());
+    assert!(!compiled.holds_forward(-1).unwrap());
 }
 
 #[test]
@@ -57,16 +57,20 @@ fn exact_thresholds() {
 #[test]
 fn a_missing_value_makes_comparisons_false_and_arithmetic_missing() {
     let series = set(&[("x", &[(0.0, 10.0)])]);
-    let sum = Value::Arith { op: ArithOp::Add, lhs: Box::new(metric("x")), rhs: Box::new(metric("y")) };
-    let c = Condition::Or { lhs: Box::new(gt(sum.clone(), 0.0)), rhs: Box::new(cmp(CmpOp::Ne, metric("y"), num(0.0))) };
-    let compiled = CompiledCondition::compile(&c, &series, V2);
+    let sum = Value::Arith { op: ArithOp::Add, lhs: Box::new(metric("x")), rhs: Box::new(metric("y")), matching: None };
+    let c = Condition::Or {
+        lhs: Box::new(gt(sum.clone(), 0.0)),
+        rhs: Box::new(cmp(CmpOp::Ne, metric("y"), num(0.0))),
+        matching: None,
+    };
+    let compiled = CompiledCondition::compile(&c, &super::NO_SHAPES, &series, V2);
     assert_eq!(compiled.missing_metrics(), ["y"]);
-    assert!(!compiled.eval_at(0));
+    assert!(!compiled.eval_at(0).unwrap());
     assert_eq!(value_at(&sum, &series, 0, V2), None);
     // `not` is two-valued over comparisons: a false comparison on a missing value negates to true.
     let not = Condition::Not { operand: Box::new(gt(metric("y"), 0.0)) };
     assert_eq!(truths(&not, &series, &[0]), [true]);
-    let and = Condition::And { lhs: Box::new(gt(metric("x"), 5.0)), rhs: Box::new(not) };
+    let and = Condition::And { lhs: Box::new(gt(metric("x"), 5.0)), rhs: Box::new(not), matching: None };
     assert_eq!(truths(&and, &series, &[0, 400]), [true, false]);
 }
 
@@ -77,7 +81,7 @@ fn arithmetic_abs_and_negation() {
     assert_eq!(value_at(&neg, &series, 0, V2), Some(6.0));
     let abs = Value::Abs { operand: Box::new(metric("x")) };
     assert_eq!(value_at(&abs, &series, 0, V2), Some(6.0));
-    let arith = |op, l: Value, r: Value| Value::Arith { op, lhs: Box::new(l), rhs: Box::new(r) };
+    let arith = |op, l: Value, r: Value| Value::Arith { op, lhs: Box::new(l), rhs: Box::new(r), matching: None };
     assert_eq!(value_at(&arith(ArithOp::Mul, metric("x"), metric("y")), &series, 0, V2), Some(-24.0));
     assert_eq!(value_at(&arith(ArithOp::Div, metric("y"), num(0.0)), &series, 0, V2), Some(f64::INFINITY));
     assert_eq!(value_at(&arith(ArithOp::Sub, metric("y"), metric("x")), &series, 0, V2), Some(10.0));
@@ -102,8 +106,9 @@ fn the_display_value_is_the_first_comparisons_left_side() {
     let c = Condition::And {
         lhs: Box::new(Condition::Not { operand: Box::new(gt(metric("y"), 3.0)) }),
         rhs: Box::new(gt(metric("x"), 3.0)),
+        matching: None,
     };
-    assert_eq!(CompiledCondition::compile(&c, &series, V2).display_value_at(0), Some(1.0));
+    assert_eq!(CompiledCondition::compile(&c, &super::NO_SHAPES, &series, V2).display_value_at(0, 0), Some(1.0));
 }
 
 /// A small deterministic generator, so that failures reproduce.
@@ -133,12 +138,13 @@ fn forward_evaluation_agrees_with_random_access() {
             let c = Condition::Or {
                 lhs: Box::new(gt(window(func, "x", w, off), 20.0)),
                 rhs: Box::new(gt(Value::Metric { name: "x".into(), offset_ms: off * 1000 }, 40.0)),
+                matching: None,
             };
-            let mut compiled = CompiledCondition::compile(&c, &series, V2);
+            let mut compiled = CompiledCondition::compile(&c, &super::NO_SHAPES, &series, V2);
             let mut times: Vec<i64> = (-10..(t as i64 + 400)).step_by(7).map(s).collect();
             times.extend((0..200).map(|i| s(i * 37 % 5000)));
             for &at in &times {
-                assert_eq!(compiled.eval_forward(at), compiled.eval_at(at), "{func:?} w={w} off={off} at {at}");
+                assert_eq!(compiled.holds_forward(at), compiled.eval_at(at).ok(), "{func:?} w={w} off={off} at {at}");
             }
         }
     }

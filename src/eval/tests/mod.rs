@@ -11,6 +11,9 @@ mod window;
 use crate::eval::PromVersion;
 use crate::plan::{CmpOp, Condition, Hold, Target, Trigger, Value, WindowFunc};
 
+/// Shapes for conditions over undeclared metrics: every metric per series.
+const NO_SHAPES: crate::plan::Shapes<'static> = crate::plan::Shapes::new(&[]);
+
 /// The unit tests were derived from Prometheus 2.42; version 3's differences have their own tests.
 const V2: PromVersion = PromVersion::V2;
 use crate::source::{Series, SeriesSet, TimeBase};
@@ -20,10 +23,11 @@ fn set(series: &[(&str, &[(f64, f64)])]) -> SeriesSet {
     let mut out = SeriesSet { time_base: TimeBase::Seconds, ..SeriesSet::default() };
     for (name, samples) in series {
         let s = Series {
+            labels: crate::plan::Labels::empty(),
             t_ms: samples.iter().map(|(t, _)| (t * 1000.0).round() as i64).collect(),
             v: samples.iter().map(|(_, v)| *v).collect(),
         };
-        out.series.insert((*name).to_string(), s);
+        out.insert(*name, s);
     }
     out
 }
@@ -47,7 +51,7 @@ fn window(func: WindowFunc, name: &str, window_s: u64, offset_s: u64) -> Value {
 }
 
 fn cmp(op: CmpOp, lhs: Value, rhs: Value) -> Condition {
-    Condition::Compare { op, lhs, rhs }
+    Condition::Compare { op, lhs, rhs, matching: None }
 }
 
 fn trigger(name: &str, condition: Condition, hold: Hold, keep_firing_for_ms: u64) -> Trigger {
@@ -64,6 +68,10 @@ fn trigger(name: &str, condition: Condition, hold: Hold, keep_firing_for_ms: u64
         keep_firing_for_ms,
         target: Target::Level { level: 1 },
         metrics,
+        shape: crate::plan::Shape::default(),
+        alert: None,
+        labels: Vec::new(),
+        annotations: Vec::new(),
     }
 }
 

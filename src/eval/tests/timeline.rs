@@ -20,6 +20,8 @@ fn plan(triggers: Vec<Trigger>) -> Plan {
         triggers,
         levels: Vec::new(),
         escalations: Vec::new(),
+        max_series: crate::plan::defaults::MAX_SERIES,
+        max_series_default: true,
     }
 }
 
@@ -43,7 +45,7 @@ fn transitions_are_ordered_by_time_then_trigger_order() {
         set(&[("x", &[(0.0, 2.0), (15.0, 2.0), (30.0, 10.0), (45.0, 10.0), (60.0, 10.0), (75.0, 10.0), (90.0, 1.0)])]);
     let slow = trigger("slow", cmp(CmpOp::Gt, metric("x"), num(5.0)), Hold::For { ms: 40_000 }, 0);
     let fast = trigger("fast", cmp(CmpOp::Gt, metric("x"), num(5.0)), Hold::For { ms: 0 }, 0);
-    let records = evaluate_triggers(&plan(vec![slow, fast]), &series, 0, s(120), 15_000, V2);
+    let records = evaluate_triggers(&plan(vec![slow, fast]), &series, 0, s(120), 15_000, V2).0;
     assert_eq!(
         brief(&records),
         [
@@ -62,7 +64,7 @@ fn transitions_are_ordered_by_time_then_trigger_order() {
 fn a_metric_the_series_lack_never_fires() {
     let series = set(&[("x", &[(0.0, 1.0)])]);
     let t = trigger("t", cmp(CmpOp::Lt, metric("nope"), num(5.0)), Hold::For { ms: 0 }, 0);
-    assert!(evaluate_triggers(&plan(vec![t]), &series, 0, s(600), 15_000, V2).is_empty());
+    assert!(evaluate_triggers(&plan(vec![t]), &series, 0, s(600), 15_000, V2).0.is_empty());
 }
 
 #[test]
@@ -74,7 +76,7 @@ fn rate_triggers_see_counter_resets() {
     // Across the reset the drop is added back, and a 1m window holding it sees 45 in 60 s (the 15 s after
     // 105 are lost to the restart): rate 0.75/s, never below 0.5.
     let t = trigger("drop", cmp(CmpOp::Lt, window(WindowFunc::Rate, "c", 60, 0), num(0.5)), Hold::For { ms: 0 }, 0);
-    let records = evaluate_triggers(&plan(vec![t]), &series, s(60), s(300), 15_000, V2);
+    let records = evaluate_triggers(&plan(vec![t]), &series, s(60), s(300), 15_000, V2).0;
     assert!(records.is_empty(), "{records:?}");
     // At 180 s the range [120, 180] holds 0 15 30 45 60 at 120..180: increase 60, rate 1.
     let rate = crate::eval::value_at(&window(WindowFunc::Rate, "c", 60, 0), &series, s(180), V2).unwrap();
@@ -85,6 +87,6 @@ fn rate_triggers_see_counter_resets() {
 fn keep_firing_in_a_timeline() {
     let series = set(&[("x", &[(0.0, 9.0), (15.0, 1.0), (30.0, 1.0), (45.0, 1.0)])]);
     let t = trigger("k", cmp(CmpOp::Gt, metric("x"), num(5.0)), Hold::For { ms: 0 }, 30_000);
-    let records = evaluate_triggers(&plan(vec![t]), &series, 0, s(60), 15_000, V2);
+    let records = evaluate_triggers(&plan(vec![t]), &series, 0, s(60), 15_000, V2).0;
     assert_eq!(brief(&records), [(0, "k", Firing, Some(9.0)), (45, "k", Inactive, Some(1.0))]);
 }

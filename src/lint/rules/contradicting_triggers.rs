@@ -67,7 +67,7 @@ struct Threshold {
 
 impl Threshold {
     fn of(c: &Condition) -> Option<Threshold> {
-        let Condition::Compare { op, lhs, rhs } = c else { return None };
+        let Condition::Compare { op, lhs, rhs, .. } = c else { return None };
         let (op, key, value) = match (lhs, rhs) {
             (Value::Number { .. }, Value::Number { .. }) => return None,
             (v, Value::Number { value }) => (*op, v, *value),

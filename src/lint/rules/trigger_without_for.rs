@@ -89,14 +89,14 @@ fn any_occurrence(c: &Condition) -> bool {
     let is = |v: &Value, n: f64| matches!(v, Value::Number { value } if *value == n);
     let number = |v: &Value| matches!(v, Value::Number { .. });
     match c {
-        Condition::Compare { op, lhs, rhs } => match op {
+        Condition::Compare { op, lhs, rhs, .. } => match op {
             CmpOp::Gt | CmpOp::Ne if is(rhs, 0.0) && !number(lhs) => true,
             CmpOp::Lt | CmpOp::Ne if is(lhs, 0.0) && !number(rhs) => true,
             CmpOp::Ge => is(rhs, 1.0) && !number(lhs),
             CmpOp::Le => is(lhs, 1.0) && !number(rhs),
             _ => false,
         },
-        Condition::Or { lhs, rhs } => any_occurrence(lhs) && any_occurrence(rhs),
+        Condition::Or { lhs, rhs, .. } => any_occurrence(lhs) && any_occurrence(rhs),
         _ => false,
     }
 }

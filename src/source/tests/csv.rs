@@ -31,7 +31,7 @@ fn rfc3339_times_set_the_base() {
 #[test]
 fn special_values() {
     let set = ok("s.csv", "time,metric,value\n1,x,NaN\n2,x,+Inf\n3,x,-Inf\n4,x,stale\n");
-    let v = &set.get("x").unwrap().v;
+    let v = &set.unlabelled("x").unwrap().v;
     assert!(v[0].is_nan() && !is_stale(v[0]));
     assert_eq!((v[1], v[2]), (f64::INFINITY, f64::NEG_INFINITY));
     assert!(is_stale(v[3]));

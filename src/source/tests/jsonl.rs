@@ -18,7 +18,7 @@ fn rfc3339_times_and_markers() {
     let text = "{\"time\":\"2024-05-01T12:00:00Z\",\"metric\":\"x\",\"value\":\"NaN\"}\n{\"time\":\"2024-05-01T12:00:15Z\",\"metric\":\"x\",\"value\":\"stale\"}\n";
     let set = ok("s.jsonl", text);
     assert_eq!(set.time_base, TimeBase::Rfc3339);
-    let v = &set.get("x").unwrap().v;
+    let v = &set.unlabelled("x").unwrap().v;
     assert!(v[0].is_nan() && !is_stale(v[0]) && is_stale(v[1]));
 }
 

@@ -38,6 +38,6 @@ fn spanned<'a>(text: &'a str, d: &Diagnostic) -> &'a str {
 
 /// One series as (time in ms, value) pairs.
 fn samples(set: &SeriesSet, metric: &str) -> Vec<(i64, f64)> {
-    let s = set.get(metric).unwrap();
+    let s = set.unlabelled(metric).unwrap();
     s.t_ms.iter().copied().zip(s.v.iter().copied()).collect()
 }

@@ -30,19 +30,19 @@ fn reads_the_first_test_at_its_interval() {
     let set = ok("t.yml", UNIT_TEST);
     assert_eq!(set.time_base, TimeBase::Seconds);
     assert_eq!(samples(&set, "http_errors"), [(0, 0.0), (15_000, 1.0), (30_000, 2.0), (45_000, 3.0), (75_000, 10.0)]);
-    let latency = set.get("latency").unwrap();
+    let latency = set.unlabelled("latency").unwrap();
     assert_eq!(latency.t_ms, [0, 15_000, 30_000]);
     assert!(is_stale(latency.v[1]));
-    assert!(set.get("other").is_none());
+    assert!(set.unlabelled("other").is_none());
 }
 
 #[test]
 fn interval_defaults_to_evaluation_interval_then_one_minute() {
     let set =
         ok("t.yaml", "evaluation_interval: 30s\ntests:\n  - input_series:\n      - series: x\n        values: 1 2\n");
-    assert_eq!(set.get("x").unwrap().t_ms, [0, 30_000]);
+    assert_eq!(set.unlabelled("x").unwrap().t_ms, [0, 30_000]);
     let set = ok("t.yaml", "tests:\n  - input_series:\n      - series: x\n        values: '1x2'\n");
-    assert_eq!(set.get("x").unwrap().t_ms, [0, 60_000, 120_000]);
+    assert_eq!(set.unlabelled("x").unwrap().t_ms, [0, 60_000, 120_000]);
 }
 
 #[test]
@@ -52,7 +52,7 @@ fn the_top_level_may_be_the_input_itself() {
         "interval: 1m30s\ninput_series:\n  - series: '{__name__=\"x\", a=\"b\"}'\n    values: 5\n  - series: y\n",
     );
     assert_eq!(samples(&set, "x"), [(0, 5.0)]);
-    assert!(set.get("y").unwrap().is_empty());
+    assert!(set.unlabelled("y").unwrap().is_empty());
 }
 
 #[test]
