@@ -131,9 +131,20 @@ enum Joiner {
     OneLeft,
     /// The right side is at most one series, combined with each of the left's.
     OneRight,
-    /// Matching on signatures: `lsig[id]` / `rsig[id]` is a left / right label set's signature (a local
-    /// index below `nsig`), `out[sig]` the result's label set for arithmetic and comparisons.
-    OneToOne { lsig: Vec<u32>, rsig: Vec<u32>, out: Vec<u32>, nsig: usize, written: String },
+    /// Matching on the labels [`Signatures`] holds.
+    OneToOne(Box<Signatures>),
+}
+
+/// Matching on signatures: `lsig[id]` / `rsig[id]` is a left / right label set's signature (a local index
+/// below `nsig`), `out[sig]` the result's label set for arithmetic and comparisons.
+#[derive(Clone, Debug)]
+struct Signatures {
+    lsig: Vec<u32>,
+    rsig: Vec<u32>,
+    out: Vec<u32>,
+    nsig: usize,
+    /// ` on(instance)` as written, for messages.
+    written: String,
 }
 
 /// One metric reference: every series of the metric, each with its own forward position.
@@ -255,7 +266,7 @@ impl<'s> Compiler<'s, '_> {
                     }
                 };
                 let written = if m.on || !m.labels.is_empty() { format!("{m}") } else { String::new() };
-                (Joiner::OneToOne { lsig, rsig, nsig: local.len(), out, written }, Some(domain))
+                (Joiner::OneToOne(Box::new(Signatures { lsig, rsig, nsig: local.len(), out, written })), Some(domain))
             }
         }
     }
@@ -510,7 +521,8 @@ fn binary(
                     let b = one_side(&ys, "right", table)?;
                     Ok(Val::Vector(xs.into_iter().filter_map(|(id, a)| Some((id, f(a, b)?))).collect()))
                 }
-                Joiner::OneToOne { lsig, rsig, out, nsig, written } => {
+                Joiner::OneToOne(sigs) => {
+                    let Signatures { lsig, rsig, out, nsig, written } = sigs.as_ref();
                     let mut right: Vec<Option<(u32, f64)>> = vec![None; *nsig];
                     for &(id, b) in &ys {
                         let Some(slot) = rsig.get(id as usize).and_then(|&s| right.get_mut(s as usize)) else {
@@ -599,10 +611,11 @@ fn eval_cond<S: Samples>(c: &Cond, t: i64, s: &mut S, table: &LabelTable) -> Res
 }
 
 fn set_op(op: OpKind, l: Vec<(u32, f64)>, r: Vec<(u32, f64)>, join: &Joiner) -> Vec<(u32, f64)> {
-    let Joiner::OneToOne { lsig, rsig, nsig, .. } = join else {
+    let Joiner::OneToOne(sigs) = join else {
         // Not produced for set operators; keep the left side as `and` would with everything matching.
         return l;
     };
+    let Signatures { lsig, rsig, nsig, .. } = sigs.as_ref();
     let sig = |table: &Vec<u32>, id: u32| table.get(id as usize).copied().unwrap_or(u32::MAX) as usize;
     match op {
         OpKind::And | OpKind::Unless => {

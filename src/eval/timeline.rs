@@ -150,7 +150,7 @@ pub fn evaluate_triggers(
         );
         failures.extend(open);
     }
-    out.sort_by(|(ia, a), (ib, b)| (a.t_ms, *ia).cmp(&(b.t_ms, *ib)));
+    out.sort_by_key(|(i, r)| (r.t_ms, *i));
     failures.sort_by_key(|f| f.t_ms);
     (out.into_iter().map(|(_, r)| r).collect(), failures)
 }

@@ -22,7 +22,10 @@ const WIDTH: u32 = 1100;
 const PANEL_HEIGHT: u32 = 230;
 const RUN_STRIP_HEIGHT: u32 = 120;
 
-/// A trigger's state over an interval `[from, to)` of evaluation time.
+/// The most series drawn in one panel; a caption says how many more there are.
+const MAX_LINES: usize = 20;
+
+/// A trigger's series' state over an interval `[from, to)` of evaluation time.
 struct Interval {
     trigger: String,
     state: TriggerState,
@@ -51,7 +54,8 @@ fn x_range(sim: &Simulation) -> std::ops::Range<f64> {
 /// `-1e308`) that the span between them is not a number a chart can divide.
 pub fn check_chart(sim: &Simulation, plan: &crate::plan::Plan, series: &SeriesSet) -> Result<(), Diagnostic> {
     for metric in panel_metrics(plan) {
-        let (points, thresholds) = panel_values(&metric, plan, series, &x_range(sim));
+        let (lines, thresholds) = panel_values(&metric, plan, series, &x_range(sim));
+        let points: Vec<(f64, f64)> = lines.into_iter().flatten().collect();
         if y_range(&points, &thresholds).is_none() {
             return Err(Diagnostic::new(
                 Code::ChartRange,
@@ -93,14 +97,23 @@ fn draw_panel(
     intervals: &[Interval],
     x_range: std::ops::Range<f64>,
 ) -> Result<(), String> {
-    let (points, thresholds) = panel_values(metric, plan, series, &x_range);
+    let (lines, thresholds) = panel_values(metric, plan, series, &x_range);
+    let points: Vec<(f64, f64)> = lines.iter().flatten().copied().collect();
+    let total = series.family(metric).len();
+    let caption = if total > MAX_LINES {
+        format!("{metric} (first {MAX_LINES} of {total} series)")
+    } else if total > 1 {
+        format!("{metric} ({total} series)")
+    } else {
+        metric.to_string()
+    };
     let triggers: Vec<&crate::plan::Trigger> =
         plan.triggers.iter().filter(|t| first_metric(&t.condition).as_deref() == Some(metric)).collect();
     let y_range = y_range(&points, &thresholds)
         .ok_or_else(|| format!("the values of `{metric}` are too far apart to draw on one axis"))?;
 
     let mut chart = ChartBuilder::on(area)
-        .caption(metric, ("sans-serif", 18))
+        .caption(caption, ("sans-serif", 18))
         .margin(8)
         .x_label_area_size(28)
         .y_label_area_size(70)
@@ -128,7 +141,9 @@ fn draw_panel(
         );
         chart.draw_series(std::iter::once(rect)).map_err(|e| e.to_string())?;
     }
-    chart.draw_series(LineSeries::new(points, METRIC_COLOR.stroke_width(2))).map_err(|e| e.to_string())?;
+    for line in lines {
+        chart.draw_series(LineSeries::new(line, METRIC_COLOR.stroke_width(2))).map_err(|e| e.to_string())?;
+    }
     for (name, c) in &thresholds {
         chart
             .draw_series(DashedLineSeries::new(
@@ -152,16 +167,18 @@ fn draw_panel(
 /// Each trigger's name with the constant it compares the panel's metric with.
 type Thresholds = Vec<(String, f64)>;
 
-/// A panel's points within the x range (finite values only) and its triggers' thresholds.
+/// A panel's lines, one per series (the first [`MAX_LINES`]), within the x range (finite values only), and
+/// its triggers' thresholds.
 fn panel_values(
     metric: &str,
     plan: &crate::plan::Plan,
     series: &SeriesSet,
     x_range: &std::ops::Range<f64>,
-) -> (Vec<(f64, f64)>, Thresholds) {
-    let points: Vec<(f64, f64)> = series
+) -> (Vec<Vec<(f64, f64)>>, Thresholds) {
+    let points: Vec<Vec<(f64, f64)>> = series
         .family(metric)
-        .first()
+        .iter()
+        .take(MAX_LINES)
         .map(|s| {
             s.t_ms
                 .iter()
@@ -172,7 +189,7 @@ fn panel_values(
                 .map(|(t, v)| (*t as f64 / 1000.0, *v))
                 .collect()
         })
-        .unwrap_or_default();
+        .collect();
     let thresholds: Vec<(String, f64)> = plan
         .triggers
         .iter()
@@ -236,17 +253,18 @@ fn draw_runs(
 /// Pending and firing intervals per trigger from the transitions; an interval still open at the end of the
 /// simulation closes at its end.
 fn intervals(sim: &Simulation) -> Vec<Interval> {
-    let mut open: std::collections::BTreeMap<&str, (TriggerState, i64)> = std::collections::BTreeMap::new();
+    type Key<'a> = (&'a str, &'a crate::plan::Labels);
+    let mut open: std::collections::BTreeMap<Key<'_>, (TriggerState, i64)> = std::collections::BTreeMap::new();
     let mut out = Vec::new();
     for t in &sim.transitions {
-        if let Some((state, from)) = open.remove(t.trigger.as_str()) {
+        if let Some((state, from)) = open.remove(&(t.trigger.as_str(), &t.labels)) {
             out.push(Interval { trigger: t.trigger.clone(), state, from, to: t.t_ms });
         }
         if t.state != TriggerState::Inactive {
-            open.insert(&t.trigger, (t.state, t.t_ms));
+            open.insert((&t.trigger, &t.labels), (t.state, t.t_ms));
         }
     }
-    for (trigger, (state, from)) in open {
+    for ((trigger, _), (state, from)) in open {
         out.push(Interval { trigger: trigger.to_string(), state, from, to: sim.end_ms });
     }
     out

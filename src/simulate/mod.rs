@@ -10,6 +10,8 @@ mod chart;
 mod output;
 mod range;
 mod run;
+#[cfg(test)]
+mod tests;
 
 pub use chart::{check_chart, render_svg};
 pub use output::{clock, to_json, to_text};
@@ -20,15 +22,17 @@ use std::collections::BTreeMap;
 
 use crate::diagnostic::{Code, Diagnostic};
 use crate::eval::{CompiledCondition, PromVersion, TriggerState};
-use crate::plan::{Action, Condition, Plan, Step, Target};
+use crate::plan::{Action, Bindings, Condition, Labels, Plan, Step, Target};
 use crate::source::{SeriesSet, TimeBase};
 use crate::span::Span;
 
-/// A trigger's change of state at an evaluation.
+/// A trigger's series changing state at an evaluation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Transition {
     pub t_ms: i64,
     pub trigger: String,
+    /// The series' labels (empty for a trigger of one series).
+    pub labels: Labels,
     pub state: TriggerState,
     pub value: Option<f64>,
 }
@@ -128,36 +132,69 @@ pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> S
     let end_ms = range::bounded_end(start_ms, end_ms.clamp(-MAX_TIME_MS, MAX_TIME_MS), interval_ms).max(start_ms);
 
     let version = options.version;
-    let (records, _failures) = crate::eval::evaluate_triggers(plan, series, start_ms, end_ms, interval_ms, version);
+    let (records, failures) = crate::eval::evaluate_triggers(plan, series, start_ms, end_ms, interval_ms, version);
     let transitions: Vec<Transition> = records
         .into_iter()
-        .map(|r| Transition { t_ms: r.t_ms, trigger: r.trigger, state: r.state, value: r.value })
+        .map(|r| Transition { t_ms: r.t_ms, trigger: r.trigger, labels: r.labels, state: r.state, value: r.value })
         .collect();
 
     let mut fires = Vec::new();
-    let mut notes = Vec::new();
+    let mut notes: Vec<Note> = failures
+        .iter()
+        .map(|f| {
+            let times = if f.count > 1 {
+                format!(" ({} evaluations in a row, until {})", f.count, clock(f.last_ms, series.time_base))
+            } else {
+                String::new()
+            };
+            Note { t_ms: f.t_ms, text: format!("`{}` could not be evaluated{times}: {}", f.trigger, f.message) }
+        })
+        .collect();
+    // When each trigger's series fire, for a run that waits for a free slot.
+    let mut firing: BTreeMap<(&str, &Labels), Vec<(i64, bool)>> = BTreeMap::new();
+    for t in &transitions {
+        firing.entry((t.trigger.as_str(), &t.labels)).or_default().push((t.t_ms, t.state == TriggerState::Firing));
+    }
     for t in transitions.iter().filter(|t| t.state == TriggerState::Firing) {
         let Some(trigger) = plan.trigger(&t.trigger) else {
             continue;
         };
+        let labels = t.labels.with(&trigger.labels);
         match &trigger.target {
-            Target::Level { level } => fires.push(Fire { t_ms: t.t_ms, trigger: t.trigger.clone(), level: *level }),
+            Target::Level { level } => {
+                fires.push(Fire { t_ms: t.t_ms, trigger: t.trigger.clone(), level: *level, labels })
+            }
             Target::Notify { channel, message } => {
+                let bindings = Bindings {
+                    runbook: Some(plan.runbook.clone()),
+                    trigger: Some(t.trigger.clone()),
+                    value: t.value.map(crate::plan::format_number),
+                    labels,
+                    ..Bindings::default()
+                };
+                // No environment in a simulation: `${env.X}` stays unfilled.
                 let text = message.render(|v| match v {
-                    crate::plan::Variable::Trigger => Some(t.trigger.clone()),
-                    crate::plan::Variable::Runbook => Some(plan.runbook.clone()),
-                    crate::plan::Variable::Value => t.value.map(crate::plan::format_number),
-                    _ => None,
+                    crate::plan::Variable::Env(_) => None,
+                    v => bindings.get(v),
                 });
                 notes.push(Note { t_ms: t.t_ms, text: format!("notify {channel}: {text}") });
             }
         }
     }
+    // A fire's labels hold the trigger's own labels on top of the series'; the series is found by both.
+    let still_firing = |fire: &Fire, at: i64| {
+        firing.iter().any(|((trigger, labels), changes)| {
+            *trigger == fire.trigger
+                && labels.with(&plan.trigger(trigger).map(|t| t.labels.clone()).unwrap_or_default()) == fire.labels
+                && changes.iter().take_while(|(t, _)| *t <= at).last().is_some_and(|(_, firing)| *firing)
+        })
+    };
 
     let shapes = crate::plan::Shapes::new(&plan.metrics);
     let probe = SeriesProbe { series, shapes, version, cache: std::cell::RefCell::new(Vec::new()) };
-    let (runs, more_notes) = play(plan, &fires, &probe, &options.run);
+    let (runs, more_notes) = play(plan, &fires, &probe, &options.run, &still_firing);
     notes.extend(more_notes);
+    notes.sort_by_key(|n| n.t_ms);
 
     let mut injected: Vec<String> = options.run.fail.iter().map(|f| format!("--fail {f}")).collect();
     for (level, a) in &options.run.approvals {
@@ -190,7 +227,7 @@ struct SeriesProbe<'a> {
 }
 
 impl Probe for SeriesProbe<'_> {
-    fn holds(&self, condition: &Condition, t_ms: i64) -> bool {
+    fn holds(&self, condition: &Condition, t_ms: i64, labels: &Labels) -> bool {
         let mut cache = self.cache.borrow_mut();
         let index = match cache.iter().position(|(c, _)| c == condition) {
             Some(i) => i,
@@ -202,7 +239,7 @@ impl Probe for SeriesProbe<'_> {
                 cache.len() - 1
             }
         };
-        cache[index].1.eval_at(t_ms).unwrap_or(false)
+        cache[index].1.holds_for(t_ms, labels).unwrap_or(false)
     }
 }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::{Simulation, TriggerState};
-use crate::plan::{format_duration, format_number};
+use crate::plan::{Labels, format_duration, format_number};
 use crate::source::{TimeBase, format_time};
 
 #[derive(Serialize)]
@@ -26,6 +26,8 @@ struct JsonOut {
 struct JsonTransition {
     t: Json,
     trigger: String,
+    #[serde(skip_serializing_if = "Labels::is_empty")]
+    labels: Labels,
     state: TriggerState,
     value: Option<Json>,
 }
@@ -36,6 +38,8 @@ struct JsonRun {
     t: Json,
     level: u32,
     trigger: String,
+    #[serde(skip_serializing_if = "Labels::is_empty")]
+    labels: Labels,
     steps: Vec<JsonStep>,
     outcome: super::RunOutcome,
     escalated_to: Option<u32>,
@@ -70,6 +74,12 @@ fn value_json(v: f64) -> Json {
     serde_json::Number::from_f64(v).map(Json::Number).unwrap_or_else(|| Json::String(format_number(v)))
 }
 
+/// A series' labels for the timeline: `{instance="a"}`, control characters escaped (labels come from the
+/// input); nothing for a trigger of one series.
+fn series(labels: &Labels) -> String {
+    if labels.is_empty() { String::new() } else { crate::text::escape_control(&labels.to_string()).into_owned() }
+}
+
 pub fn to_json(sim: &Simulation) -> String {
     let base = sim.time_base;
     let out = JsonOut {
@@ -84,6 +94,7 @@ pub fn to_json(sim: &Simulation) -> String {
             .map(|t| JsonTransition {
                 t: time_json(t.t_ms, base),
                 trigger: t.trigger.clone(),
+                labels: t.labels.clone(),
                 state: t.state,
                 value: t.value.map(value_json),
             })
@@ -96,6 +107,7 @@ pub fn to_json(sim: &Simulation) -> String {
                 t: time_json(r.t_ms, base),
                 level: r.level,
                 trigger: r.trigger.clone(),
+                labels: r.labels.clone(),
                 steps: r
                     .steps
                     .iter()
@@ -145,14 +157,20 @@ pub fn to_text(sim: &Simulation) -> String {
             TriggerState::Firing => "FIRING",
             TriggerState::Inactive => "inactive",
         };
-        events.push((t.t_ms, 0, format!("trigger {:<20} {state}{value}", t.trigger)));
+        let name = format!("{}{}", t.trigger, series(&t.labels));
+        events.push((t.t_ms, 0, format!("trigger {name:<20} {state}{value}")));
     }
     for n in &sim.notes {
         events.push((n.t_ms, 1, format!("note    {}", n.text)));
     }
     for r in &sim.runs {
         let title = sim.level_titles.get(&r.level).map(|t| format!(" \"{t}\"")).unwrap_or_default();
-        events.push((r.t_ms, 2, format!("{:<7} level {}{title} started by `{}`", r.id, r.level, r.trigger)));
+        let for_series = if r.labels.is_empty() { String::new() } else { format!(" for {}", series(&r.labels)) };
+        events.push((
+            r.t_ms,
+            2,
+            format!("{:<7} level {}{title} started by `{}`{for_series}", r.id, r.level, r.trigger),
+        ));
         if let Some((at, approved)) = r.approval {
             let text = match (approved, at - r.t_ms) {
                 (true, 0) => "approved at once".to_string(),
@@ -235,7 +253,20 @@ pub fn to_text(sim: &Simulation) -> String {
         }
     }
     let runs: Vec<String> = groups.into_iter().map(|(k, n)| if n == 1 { k } else { format!("{k} x{n}") }).collect();
-    let fired_list: Vec<&str> = fired.iter().copied().collect();
+    // A trigger of several series says how many fired.
+    let mut series_fired: std::collections::BTreeMap<&str, std::collections::BTreeSet<&Labels>> = Default::default();
+    for t in sim.transitions.iter().filter(|t| t.state == TriggerState::Firing) {
+        series_fired.entry(t.trigger.as_str()).or_default().insert(&t.labels);
+    }
+    let fired_list: Vec<String> = fired
+        .iter()
+        .map(|name| match series_fired.get(name).map(|s| s.len()) {
+            Some(n) if n > 1 || series_fired.get(name).is_some_and(|s| s.iter().any(|l| !l.is_empty())) => {
+                format!("{name} for {n} series")
+            }
+            _ => (*name).to_string(),
+        })
+        .collect();
     let fired_text = match fired_list.len() {
         0 => "none".to_string(),
         n if n > 12 => format!("{} and {} more", fired_list[..10].join(", "), n - 10),

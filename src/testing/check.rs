@@ -2,6 +2,7 @@
 //! what happened, as timeline lines, and which slice of the simulation's timeline to show with it.
 
 use crate::eval::TriggerState;
+use crate::plan::Labels;
 use crate::simulate::{RunOutcome, RunRecord, Simulation, StepOutcome};
 
 use super::spec::{Expect, Expectation, RunMatcher, Window};
@@ -95,7 +96,15 @@ fn describe_run(r: &RunRecord) -> String {
         (o, _) => outcome_word(o).to_string(),
     };
     let failed = if failed.is_empty() { String::new() } else { format!(", failed {}", list(&failed)) };
-    format!("{}  {} level {} by `{}`: steps {}{failed}; {outcome}", clock(r.t_ms), r.id, r.level, r.trigger, list(&ran))
+    let series = if r.labels.is_empty() { String::new() } else { format!(" for {}", r.labels) };
+    format!(
+        "{}  {} level {} by `{}`{series}: steps {}{failed}; {outcome}",
+        clock(r.t_ms),
+        r.id,
+        r.level,
+        r.trigger,
+        list(&ran)
+    )
 }
 
 /// A matcher as a timeline line; what it does not check reads `any`.
@@ -103,6 +112,10 @@ fn describe_matcher(m: &RunMatcher) -> String {
     let at = m.at_ms.map_or_else(|| "any time".to_string(), clock);
     let level = m.level.map_or_else(|| "any level".to_string(), |l| format!("level {l}"));
     let by = m.trigger.as_ref().map(|t| format!(" by `{t}`")).unwrap_or_default();
+    let by = match &m.labels {
+        Some(l) => format!("{by} for {l}"),
+        None => by,
+    };
     let mut parts = Vec::new();
     if let Some(s) = &m.steps {
         parts.push(format!("steps {}", list(s)));
@@ -128,6 +141,20 @@ fn run_matches(m: &RunMatcher, r: &RunRecord) -> bool {
         && m.failed.as_ref().is_none_or(|f| *f == failed)
         && m.outcome.is_none_or(|o| o == r.outcome)
         && m.escalated_to.is_none_or(|l| r.escalated_to == Some(l) && r.outcome == RunOutcome::Escalated)
+        && m.labels.as_ref().is_none_or(|l| has_labels(&r.labels, l))
+}
+
+/// Whether `series` has every label of `wanted`, with the same value.
+fn has_labels(series: &Labels, wanted: &Labels) -> bool {
+    wanted.iter().all(|(k, v)| series.get(k) == Some(v))
+}
+
+/// `disk_full` or `disk_full{instance="a"}`.
+fn named(trigger: &str, labels: Option<&Labels>) -> String {
+    match labels {
+        Some(l) if !l.is_empty() => format!("{trigger}{l}"),
+        _ => trigger.to_string(),
+    }
 }
 
 /// The state of each trigger over time, from the simulation's transitions.
@@ -140,23 +167,41 @@ impl<'a> States<'a> {
         States { sim }
     }
 
-    /// The trigger's state at `t` (as of the latest evaluation at or before `t`), and since when.
-    pub fn at(&self, trigger: &str, t: i64) -> (TriggerState, Option<i64>) {
-        self.sim
-            .transitions
-            .iter()
-            .rfind(|tr| tr.trigger == trigger && tr.t_ms <= t)
-            .map_or((TriggerState::Inactive, None), |tr| (tr.state, Some(tr.t_ms)))
+    /// The trigger's state at `t` (as of the latest evaluation at or before `t`) over its series that have
+    /// `labels` (every series when `None`): firing if one fires, else pending if one is; and since when the
+    /// deciding series has been so.
+    pub fn at(&self, trigger: &str, labels: Option<&Labels>, t: i64) -> (TriggerState, Option<i64>) {
+        let mut latest: std::collections::BTreeMap<&Labels, (TriggerState, i64)> = Default::default();
+        for tr in self.sim.transitions.iter().take_while(|tr| tr.t_ms <= t) {
+            if tr.trigger == trigger && labels.is_none_or(|l| has_labels(&tr.labels, l)) {
+                latest.insert(&tr.labels, (tr.state, tr.t_ms));
+            }
+        }
+        let rank = |s: TriggerState| match s {
+            TriggerState::Inactive => 0,
+            TriggerState::Pending => 1,
+            TriggerState::Firing => 2,
+        };
+        let best = latest.values().max_by_key(|(s, at)| (rank(*s), std::cmp::Reverse(*at)));
+        match best {
+            Some(&(s, at)) if s != TriggerState::Inactive => (s, Some(at)),
+            _ => (TriggerState::Inactive, latest.values().map(|(_, at)| *at).max()),
+        }
     }
 
     /// The trigger's state at the window's start and at each change inside it: (time, state).
-    pub fn over(&self, trigger: &str, w: &Window) -> Vec<(i64, TriggerState)> {
-        let mut out = vec![(w.from_ms, self.at(trigger, w.from_ms).0)];
+    pub fn over(&self, trigger: &str, labels: Option<&Labels>, w: &Window) -> Vec<(i64, TriggerState)> {
+        let mut out = vec![(w.from_ms, self.at(trigger, labels, w.from_ms).0)];
         for tr in self.sim.transitions.iter().filter(|tr| tr.trigger == trigger && tr.t_ms > w.from_ms) {
             if w.to_ms.is_some_and(|to| tr.t_ms > to) {
                 break;
             }
-            out.push((tr.t_ms, tr.state));
+            if labels.is_none_or(|l| has_labels(&tr.labels, l)) {
+                let now = self.at(trigger, labels, tr.t_ms).0;
+                if out.last().is_none_or(|(_, s)| *s != now) {
+                    out.push((tr.t_ms, now));
+                }
+            }
         }
         out
     }
@@ -175,15 +220,18 @@ pub fn check(sim: &Simulation, expectations: &[Expectation]) -> Vec<Failure> {
             Failure { line: e.line, what, expected, actual, from_ms: from_ms.max(sim.start_ms), to_ms }
         };
         match &e.expect {
-            Expect::State { trigger, state, window } => {
+            Expect::State { trigger, labels, state, window } => {
+                let labels = labels.as_ref();
+                let trigger = &named(trigger, labels);
+                let name = trigger.split('{').next().unwrap_or(trigger);
                 let what = format!("`{trigger}` is {} {}", state_word(*state), window_words(window));
-                let seen = states.over(trigger, window);
+                let seen = states.over(name, labels, window);
                 if seen.iter().all(|(_, s)| s == state) {
                     continue;
                 }
                 let expected = vec![format!("{}  trigger {trigger}  {}", clock(window.from_ms), state_word(*state))];
                 let actual = if window.to_ms == Some(window.from_ms) {
-                    let (s, since) = states.at(trigger, window.from_ms);
+                    let (s, since) = states.at(name, labels, window.from_ms);
                     let since = match since {
                         Some(t) => format!(" (since {})", clock(t)),
                         None => " (it never changed state before)".to_string(),
@@ -265,7 +313,7 @@ pub fn check(sim: &Simulation, expectations: &[Expectation]) -> Vec<Failure> {
                 };
                 let mut actual = Vec::new();
                 for name in &names {
-                    for (t, s) in states.over(name, window) {
+                    for (t, s) in states.over(name, None, window) {
                         if s == TriggerState::Firing {
                             actual.push(format!("{}  trigger {name}  firing", clock(t)));
                         }

@@ -88,6 +88,9 @@ pub(super) struct ExpectYaml {
     pub(super) trigger: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) state: Option<Spanned<String>>,
+    /// The series a `state` is about: those with these labels (among others).
+    #[serde(default)]
+    pub(super) labels: Option<std::collections::BTreeMap<String, String>>,
     #[serde(default)]
     pub(super) run: Option<Spanned<RunYaml>>,
     #[serde(default)]
@@ -115,4 +118,7 @@ pub(super) struct RunYaml {
     pub(super) outcome: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) escalated_to: Option<Spanned<u32>>,
+    /// The run is for a series with these labels (among others).
+    #[serde(default)]
+    pub(super) labels: Option<std::collections::BTreeMap<String, String>>,
 }

@@ -10,6 +10,7 @@ use serde_saphyr::Spanned;
 use super::schema::{FileYaml, TestYaml};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::eval::TriggerState;
+use crate::plan::Labels;
 use crate::plan::Plan;
 use crate::simulate::{RunOptions, RunOutcome};
 use crate::source::SeriesSet;
@@ -67,7 +68,9 @@ impl Window {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expect {
     /// The trigger is in `state` at `at` (a point window) or at every moment of the window.
-    State { trigger: String, state: TriggerState, window: Window },
+    /// With `labels`, only the trigger's series that have those labels count; a trigger of several series is
+    /// firing when one of them is, pending when one is and none fires, inactive when none is active.
+    State { trigger: String, labels: Option<Labels>, state: TriggerState, window: Window },
     /// Some run matching `run` starts in the window (a point window for `at`).
     Run { run: RunMatcher, window: Window },
     /// The runs that start in the window are exactly these, in order.
@@ -88,6 +91,8 @@ pub struct RunMatcher {
     pub failed: Option<Vec<String>>,
     pub outcome: Option<RunOutcome>,
     pub escalated_to: Option<u32>,
+    /// The run's series has these labels (among others).
+    pub labels: Option<Labels>,
 }
 
 const FORMAT_HELP: &str = "a test file has `runbook: PATH`, an optional `interval`, and `tests:`, each with `name`, \

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
 
 mod compiled;
+mod series;
 mod timeline;
 mod trigger;
 mod window;
@@ -79,3 +80,5 @@ fn trigger(name: &str, condition: Condition, hold: Hold, keep_firing_for_ms: u64
 fn s(secs: i64) -> i64 {
     secs * 1000
 }
+
+use timeline::plan as timeline_plan;

@@ -6,7 +6,7 @@ use crate::plan::{CmpOp, Hold, PLAN_FORMAT, Plan, Trigger, WindowFunc};
 
 use TriggerState::{Firing, Inactive, Pending};
 
-fn plan(triggers: Vec<Trigger>) -> Plan {
+pub(super) fn plan(triggers: Vec<Trigger>) -> Plan {
     Plan {
         format: PLAN_FORMAT,
         runbook: "test".into(),

@@ -65,7 +65,8 @@ impl Checker<'_> {
             Some(l) => Some(self.level(l)?),
             None => None,
         };
-        Some(RunMatcher { at_ms, level, trigger, steps, failed, outcome, escalated_to })
+        let labels = r.labels.as_ref().map(|l| crate::plan::Labels::from_pairs(l.clone()));
+        Some(RunMatcher { at_ms, level, trigger, steps, failed, outcome, escalated_to, labels })
     }
 
     /// `{at, run: {...}}`: some run matching the matcher starts at that moment (or in the window).

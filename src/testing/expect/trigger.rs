@@ -70,7 +70,8 @@ impl Checker<'_> {
             );
             return None;
         }
-        Some(Expect::State { trigger: name?, state: trigger_state?, window: window? })
+        let labels = expect.labels.as_ref().map(|l| crate::plan::Labels::from_pairs(l.clone()));
+        Some(Expect::State { trigger: name?, labels, state: trigger_state?, window: window? })
     }
 
     /// `{no_firing: TRIGGER|any}`: the trigger (any, if `any`) is not firing at any moment of the window.
