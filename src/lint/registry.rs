@@ -42,6 +42,8 @@ pub static RULES: &[Entry] = &[
     Entry { code: "RC820", rule: &dangerous_shell_without_approval::RULE },
     Entry { code: "RC821", rule: &allow_without_reason::RULE },
     Entry { code: "RC822", rule: &unused_allow::RULE },
+    Entry { code: "RC823", rule: &per_series_level_without_labels::RULE },
+    Entry { code: "RC824", rule: &label_the_series_lacks::RULE },
 ];
 
 /// A rule by its code (`RC801`, any case) or its name (`trigger-without-for`).

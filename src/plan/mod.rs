@@ -225,6 +225,42 @@ pub enum RestoreSource {
 }
 
 impl Action {
+    /// Every template the action renders (command, URL, headers, body, message), in order; a parallel
+    /// group's children are separate steps and not included.
+    pub fn templates(&self) -> Vec<&Template> {
+        match self {
+            Action::Shell { command } | Action::VerifyShell { command, .. } => vec![command],
+            Action::Http { url, headers, body, .. } => {
+                let mut out = vec![url];
+                out.extend(headers.iter().map(|(_, v)| v));
+                out.extend(body.iter());
+                out
+            }
+            Action::VerifyHttp { url, .. } => vec![url],
+            Action::Notify { message, .. } => vec![message],
+            Action::Snapshot { .. }
+            | Action::Restore { .. }
+            | Action::VerifyCondition { .. }
+            | Action::Wait { .. }
+            | Action::Parallel { .. } => Vec::new(),
+        }
+    }
+
+    /// The labels the action's templates name (`${labels.NAME}`), in order of first use.
+    pub fn labels_used(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for t in self.templates() {
+            for part in &t.parts {
+                if let TemplatePart::Var(Variable::Label(name)) = part
+                    && !out.contains(&name.as_str())
+                {
+                    out.push(name);
+                }
+            }
+        }
+        out
+    }
+
     /// The step kind as the language spells it (`verify` for every verify form).
     pub fn kind(&self) -> &'static str {
         match self {
