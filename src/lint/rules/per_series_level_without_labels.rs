@@ -8,7 +8,9 @@ rule! {
     /// name the series: no `${labels.NAME}` in any command, request or message.
     ///
     /// Triggers that only notify are exempt, and so are conditions proven to be one series (every metric
-    /// they read is aggregated without `by`, such as `sum(...)` or `max(...)`).
+    /// they read is aggregated without `by`, such as `sum(...)` or `max(...)`). Only metrics declared with a
+    /// query are considered: a metric without one has no live source, and its series are whatever a recorded
+    /// file holds.
     ///
     /// ## Why is this bad?
     /// A trigger fires once per series, as a Prometheus alert does, and each firing series starts its own
@@ -56,16 +58,16 @@ fn check(cx: &Context<'_>, out: &mut Vec<Violation>) {
         if level.steps.iter().any(|s| !s.plan.action.labels_used().is_empty()) {
             continue;
         }
-        // The metrics that make it per series, to name in the message.
+        // The declared metrics that make it per series, to name in the message.
         let per_series: Vec<&str> = t
             .plan
             .metrics
             .iter()
-            .filter(|m| shapes.metric(m).per_series())
+            .filter(|m| cx.plan.declared_query(m).is_some() && shapes.metric(m).per_series())
             .map(String::as_str)
             .collect();
         let which = match per_series.as_slice() {
-            [] => "its condition".to_string(),
+            [] => continue,
             [one] => format!("`{one}`"),
             many => many.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", "),
         };
