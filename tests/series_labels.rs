@@ -81,7 +81,10 @@ fn label_mistakes_in_series_files_point_into_the_file() {
         ("twice.csv", "time,metric,labels,value\n0,disk_used,,1\n0,disk_used{mount='/'},{host='a'},1\n"),
         ("bad.csv", "time,metric,labels,value\n0,disk_used,\"{mount=\"\"/\"\", mount='/'}\",1\n"),
         ("escape.jsonl", "{\"time\": 0, \"metric\": \"disk_used{mount=\\\"\\\\q\\\"}\", \"value\": 1}\n"),
-        ("order.jsonl", "{\"time\": 5, \"metric\": \"disk_used\", \"labels\": {\"mount\": \"/\"}, \"value\": 1}\n{\"time\": 9, \"metric\": \"disk_used\", \"value\": 1}\n{\"time\": 5, \"metric\": \"disk_used\", \"labels\": {\"mount\": \"/\"}, \"value\": 1}\n"),
+        (
+            "order.jsonl",
+            "{\"time\": 5, \"metric\": \"disk_used\", \"labels\": {\"mount\": \"/\"}, \"value\": 1}\n{\"time\": 9, \"metric\": \"disk_used\", \"value\": 1}\n{\"time\": 5, \"metric\": \"disk_used\", \"labels\": {\"mount\": \"/\"}, \"value\": 1}\n",
+        ),
     ]);
     let cases: &[(&str, &[&str])] = &[
         ("twice.csv", &["RC401", "twice.csv:3:", "this row gives labels twice"]),
