@@ -101,3 +101,21 @@ fn label_mistakes_in_series_files_point_into_the_file() {
         }
     }
 }
+
+#[test]
+fn the_documented_label_examples_read() {
+    let doc = std::fs::read_to_string(support::root().join("docs/simulation.md")).expect("docs/simulation.md");
+    let labels = doc.split("### Labels").nth(1).expect("a Labels section");
+    let labels = labels.split("\n## ").next().unwrap_or(labels);
+    let runbook = "runbook disks {\n  evaluate every 15s\n  trigger full: disk_used > 0.9 -> level 1\n  level 1 {\n    step shell \"true\"\n  }\n}\n";
+    let mut read = 0;
+    for (opening, name) in [("```csv", "s.csv"), ("```json", "s.jsonl"), ("```yaml", "s.yaml")] {
+        for block in support::fenced_blocks(labels, &[opening], false) {
+            let dir = dir_with(&[("rb.runbook", runbook), (name, &block)]);
+            let out = ripcord(dir.path(), &["simulate", "rb.runbook", "--series", name, "--format", "json"]);
+            assert!(out.status.success(), "{name}:\n{block}\n{}", describe(&out));
+            read += 1;
+        }
+    }
+    assert_eq!(read, 3, "one example per format");
+}
