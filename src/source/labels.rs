@@ -73,9 +73,14 @@ pub(crate) fn parse_series_name(s: &str) -> Result<(Cow<'_, str>, Labels), NameE
     }
     i = skip_space(b, i);
     if i < s.len() {
-        let what = if braces.is_some() { "the labels" } else { "the series name" };
         let rest = s[i..].trim_end();
-        return Err(NameError::new(i, i + rest.len(), format!("unexpected `{rest}` after {what}")));
+        return Err(match braces {
+            None if name_start == name_end => {
+                NameError::new(i, i + rest.len(), format!("`{rest}` is not a metric name"))
+            }
+            None => NameError::new(i, i + rest.len(), format!("unexpected `{rest}` after the series name")),
+            Some(_) => NameError::new(i, i + rest.len(), format!("unexpected `{rest}` after the labels")),
+        });
     }
     if name.is_empty() {
         let (start, end) = braces.unwrap_or((name_start, s.len()));
@@ -96,7 +101,8 @@ pub(crate) fn parse_label_set(s: &str) -> Result<Labels, NameError> {
         return Ok(Labels::empty());
     }
     if b[i] != b'{' {
-        return Err(NameError::new(i, s.trim_end().len(), "labels are written in braces: `{label=\"value\", ...}`"));
+        let end = s.trim_end().len().max(i);
+        return Err(NameError::new(i, end, "labels are written in braces: `{label=\"value\", ...}`"));
     }
     let parsed = parse_braces(s, i)?;
     if let Some((_, at)) = parsed.name {
@@ -104,11 +110,8 @@ pub(crate) fn parse_label_set(s: &str) -> Result<Labels, NameError> {
     }
     let end = skip_space(b, parsed.end);
     if end < s.len() {
-        return Err(NameError::new(
-            end,
-            s.trim_end().len(),
-            format!("unexpected `{}` after the labels", s[end..].trim_end()),
-        ));
+        let rest = s[end..].trim_end();
+        return Err(NameError::new(end, end + rest.len(), format!("unexpected `{rest}` after the labels")));
     }
     Ok(parsed.labels)
 }

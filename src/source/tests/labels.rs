@@ -48,6 +48,10 @@ fn mistakes_carry_their_spans() {
     assert_eq!(at("x{a~\"1\"}").0, "a~");
     assert_eq!(at("x{,}").0, ",");
     assert_eq!(at("9x").0, "9x");
+    assert_eq!(at(" -x ").1, "`-x` is not a metric name");
+    assert_eq!(at("x y").1, "unexpected `y` after the series name");
+    let e = parse_label_set(" \u{3000}").unwrap_err();
+    assert!(e.start <= e.end);
     assert_eq!(at("x{a=\"é").0, "\"é");
     let e = parse_series_name("x{a=\"1\", b=\"2\", a=\"3\"}").unwrap_err();
     assert_eq!(e.first, Some((2, 7)));
