@@ -183,6 +183,16 @@ fn bad_test_files_are_diagnostics_not_panics() {
             &["bad.test.yml:6:", "RC403"],
         ),
         (
+            "a label given twice",
+            "tests:\n  - name: x\n    input_series:\n      'error_rate{instance=\"a\", instance=\"b\"}': \"1\"\n    expect:\n      - {no_run: any}\n",
+            &["RC401", "bad.test.yml:6:33", "the label `instance` is given twice", "name{label="],
+        ),
+        (
+            "a series given twice",
+            "tests:\n  - name: x\n    input_series:\n      - {series: 'error_rate{a=\"1\"}', values: \"1\"}\n      - {series: 'error_rate{a=\"1\",}', values: \"2\"}\n      - {series: 'error_rate{a=\"1\"', values: \"2\"}\n    expect:\n      - {no_run: any}\n",
+            &["the series `error_rate{a=\"1\"}` is given twice", "bad.test.yml:8:", "the labels are not closed"],
+        ),
+        (
             "huge repetition",
             "tests:\n  - name: x\n    input_series:\n      error_rate: \"1x99999999999\"\n    expect:\n      - {no_run: any}\n",
             &["at most 10000000 samples"],
@@ -227,6 +237,26 @@ fn bad_test_files_are_diagnostics_not_panics() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("RC001") && stderr.contains("broken.runbook:2:"), "{stderr}");
+}
+
+#[test]
+fn input_series_may_carry_labels() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let body = r#"tests:
+  - name: one instance's errors fire the trigger
+    input_series:
+      - series: 'error_rate{instance="a"}'
+        values: "0.01x3 0.06x6 0.004x20"
+      - series: 'error_rate{instance="b", zone=`eu\1`}'
+        values: "0.01x30"
+    expect:
+      - {at: 1m, trigger: errors_critical, state: pending}
+      - {at: 2m, trigger: errors_critical, state: firing}
+"#;
+    let file = write_test(dir.path(), "labels.test.yml", body);
+    let out = ripcord(dir.path(), &["test", &file.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(text(&out.stdout).contains("test result: ok. 1 passed; 0 failed"), "{}", text(&out.stdout));
 }
 
 #[test]

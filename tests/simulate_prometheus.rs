@@ -1,7 +1,8 @@
 //! `ripcord simulate --from-prometheus`: a backtest over history in a real Prometheus 2.42. The history is
 //! backfilled into its TSDB with `promtool tsdb create-blocks-from openmetrics` (samples from 3h to 1h ago, so
 //! the blocks lie outside the head's range), and the result must agree with `simulate --series` over a CSV of
-//! the same samples when the query is the plain metric name and the step equals the sample spacing.
+//! the same samples when the query is the plain metric name and the step equals the sample spacing. A query of
+//! several series brings every one back with its labels; two equal once their names are dropped are refused.
 //!
 //! Without the `prometheus` or `promtool` binary the test fails when `CI` is set and otherwise says it skips.
 
@@ -39,13 +40,22 @@ fn backtest_against_backfilled_history_agrees_with_the_series_file() {
     let last = first + 2 * 3600 - 60;
     let rise = first + 70 * 60;
     let (mut om, mut csv) = (String::from("# TYPE app_errors_ratio gauge\n"), String::from("time,metric,value\n"));
+    // Beside it: a copy under another name with the same labels, and `disk_used` for two mounts, `/` rising
+    // at `rise` and `/data` ten minutes later.
+    let (mut copy, mut disks) =
+        (String::from("# TYPE app_errors_copy gauge\n"), String::from("# TYPE disk_used gauge\n"));
     let mut t = first;
     while t <= last {
         let v = if t >= rise { 0.1 } else { 0.01 };
         om.push_str(&format!("app_errors_ratio {v} {t}\n"));
         csv.push_str(&format!("{t},app_errors_ratio,{v}\n"));
+        copy.push_str(&format!("app_errors_copy {v} {t}\n"));
+        let data = if t >= rise + 600 { 0.95 } else { 0.5 };
+        disks.push_str(&format!("disk_used{{mount=\"/\"}} {} {t}\ndisk_used{{mount=\"/data\"}} {data} {t}\n", v * 9.5));
         t += 15;
     }
+    om.push_str(&copy);
+    om.push_str(&disks);
     om.push_str("# EOF\n");
     std::fs::write(d.join("history.om"), om).expect("write OpenMetrics");
     std::fs::write(d.join("history.csv"), csv).expect("write CSV");
@@ -117,19 +127,52 @@ fn backtest_against_backfilled_history_agrees_with_the_series_file() {
     assert_eq!(doc["start"], Value::from(rfc(first)));
     assert_eq!(firing_times(&doc), vec![Value::from(rfc(rise + 60))], "{doc:#}");
 
-    // More than one series: an error that says to aggregate.
+    // A query of several series: every one comes back with its labels, and each fires on its own.
     std::fs::write(
-        d.join("many.runbook"),
-        RUNBOOK.replace(
-            "promql \"app_errors_ratio\"",
-            "promql \"label_replace(app_errors_ratio, 'copy', '1', '', '') or app_errors_ratio\"",
-        ),
+        d.join("disks.runbook"),
+        "runbook disks {\n  evaluate every 15s\n  metric disk = promql \"disk_used\"\n  trigger full: disk > 0.9 for 1m -> level 1\n  level 1 {\n    step shell \"true\"\n  }\n}\n",
+    )
+    .expect("write the runbook");
+    let out = ripcord(
+        d,
+        &[
+            "simulate",
+            "disks.runbook",
+            "--from-prometheus",
+            &prom.url,
+            "--start",
+            &start,
+            "--end",
+            &end,
+            "--format",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(firing_times(&doc), vec![Value::from(rise + 60), Value::from(rise + 660)], "{doc:#}");
+    let runs: Vec<&Value> = doc["runs"].as_array().expect("runs").iter().map(|r| &r["t"]).collect();
+    assert_eq!(runs, [&Value::from(rise + 60), &Value::from(rise + 660)], "{doc:#}");
+    // Where the timeline carries the series' labels, each firing names its own mount.
+    let firing = doc["transitions"].as_array().expect("transitions").iter().filter(|t| t["state"] == "firing");
+    for (t, mount) in firing.zip(["/", "/data"]) {
+        if let Some(labels) = t.get("labels") {
+            assert_eq!(labels, &serde_json::json!({ "mount": mount }), "{doc:#}");
+        }
+    }
+
+    // Two series with the same labels once their names are dropped: an error naming both.
+    std::fs::write(
+        d.join("clash.runbook"),
+        RUNBOOK.replace("promql \"app_errors_ratio\"", "promql \"{__name__=~'app_errors_ratio|app_errors_copy'}\""),
     )
     .expect("write the runbook");
     let out =
-        ripcord(d, &["simulate", "many.runbook", "--from-prometheus", &prom.url, "--start", &start, "--end", &end]);
+        ripcord(d, &["simulate", "clash.runbook", "--from-prometheus", &prom.url, "--start", &start, "--end", &end]);
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(text(&out.stderr).contains("aggregate"), "{}", describe(&out));
+    let err = text(&out.stderr);
+    assert!(err.contains("`app_errors_copy{}` and `app_errors_ratio{}`"), "{}", describe(&out));
+    assert!(err.contains("same labels once the metric name is dropped"), "{}", describe(&out));
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `verify CONDITION` on live metrics: each metric the condition reads is fetched from Prometheus (through
 //! `crate::prometheus`, over the window the condition needs plus the lookback, at the plan's evaluation
-//! interval) and the condition is evaluated with the crate's own `eval` module, so that a live verify means
+//! interval; every series of the answer, with its labels) and the condition is evaluated with the crate's own `eval` module, so that a live verify means
 //! what the simulator means.
 
 use crate::eval::{CompiledCondition, PromVersion, Series, SeriesSet};
@@ -28,8 +28,10 @@ pub async fn holds(
             .declared_query(name)
             .ok_or_else(|| format!("metric `{name}` has no `promql` query, so it cannot be read from Prometheus"))?;
         let query = RangeQuery::ending_at(promql, now_ms, back_ms, step_ms);
-        let samples = query_range(client, base, &query, limits).await.map_err(|e| format!("metric `{name}`: {e}"))?;
-        set.insert(name.clone(), Series::from(samples));
+        let answer = query_range(client, base, &query, limits).await.map_err(|e| format!("metric `{name}`: {e}"))?;
+        for samples in answer {
+            set.insert(name.clone(), Series::from(samples));
+        }
     }
     let shapes = Shapes::new(&plan.metrics);
     CompiledCondition::compile(condition, &shapes, &set, version).eval_at(now_ms).map_err(|e| e.to_string())

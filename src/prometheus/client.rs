@@ -1,4 +1,4 @@
-//! `/api/v1/query_range`: one request, one answer read as a matrix of at most one series.
+//! `/api/v1/query_range`: one request, one answer read as a matrix of every series it holds.
 //!
 //! The request is `GET {base}/api/v1/query_range?query=..&start=..&end=..&step=..` (times in seconds with
 //! millisecond precision). Prometheus puts the points at `start + k * step`.
@@ -31,9 +31,9 @@ impl<'q> RangeQuery<'q> {
 }
 
 /// The default cap on one answer, 64 MiB. One series at [`MAX_POINTS_PER_REQUEST`] points is under 0.5 MiB
-/// of JSON, so this leaves a hundredfold room for long label sets and for answers of many series (refused
-/// anyway, but read to say how many), while bounding what a broken or hostile server can make us hold:
-/// the text and, briefly, its parsed tree (a few times the text).
+/// of JSON, so this leaves room for a hundred such series with their labels (many more over shorter spans),
+/// while bounding what a broken or hostile server can make us hold: the text and, briefly, its parsed tree
+/// (a few times the text).
 pub const DEFAULT_MAX_ANSWER_BYTES: u64 = 64 * 1024 * 1024;
 
 /// How long a request may take and how large its answer may be.
@@ -64,7 +64,8 @@ pub enum QueryError {
     BadUrl { base: String, reason: String },
     /// No answer: could not connect, timed out, the connection broke.
     Transport { base: String, error: reqwest::Error },
-    /// An answer that is not a usable matrix (an error status, not JSON, more than one series, too large).
+    /// An answer that is not a usable matrix (an error status, not JSON, two series with the same labels once
+    /// their names are dropped, too large).
     Answer { base: String, status: u16, problem: String },
     /// No complete answer within the timeout (a slow server, or an answer that never ends).
     TimedOut { base: String, after: Duration },
@@ -89,15 +90,16 @@ impl fmt::Display for QueryError {
 
 impl std::error::Error for QueryError {}
 
-/// Asks the Prometheus at `base` for `query`; exactly one series or none, else an error (with a hint to
-/// aggregate when the query gives several). The timeout bounds the whole exchange, the body's last byte
-/// included, and the answer is read only up to `limits.max_bytes`.
+/// Asks the Prometheus at `base` for `query`: every series of the answer with its labels (without `__name__`),
+/// sorted by labels; an error when two series have equal labels once their names are dropped. The timeout
+/// bounds the whole exchange, the body's last byte included, and the answer is read only up to
+/// `limits.max_bytes`.
 pub async fn query_range(
     client: &reqwest::Client,
     base: &str,
     query: &RangeQuery<'_>,
     limits: &Limits,
-) -> Result<Samples, QueryError> {
+) -> Result<Vec<Samples>, QueryError> {
     let secs = |ms: i64| format!("{:.3}", ms as f64 / 1000.0);
     let url = format!("{}/api/v1/query_range", base.trim_end_matches('/'));
     let url = reqwest::Url::parse_with_params(
@@ -200,7 +202,8 @@ mod tests {
             let base = serve_once(ANSWER).await;
             let limits = Limits::timeout(Duration::from_secs(5)).max_bytes(ANSWER.len() as u64);
             let s = query_range(&client, &base, &q, &limits).await.unwrap();
-            assert_eq!(s.t_ms, vec![1000]);
+            assert_eq!(s.len(), 1);
+            assert_eq!(s[0].t_ms, vec![1000]);
             let base = serve_once(ANSWER).await;
             let limits = limits.max_bytes(10);
             let e = query_range(&client, &base, &q, &limits).await.unwrap_err();

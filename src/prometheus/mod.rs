@@ -1,8 +1,9 @@
 //! The one Prometheus HTTP client: `/api/v1/query_range` asked over a span at a step, with a timeout over the
-//! whole exchange and a cap on the answer's size (64 MiB unless told otherwise), its matrix answer read into [`Samples`], its failures as
-//! [`QueryError`]; and Prometheus's lookback, which `eval` follows too. Used by `verify CONDITION` steps
-//! (`actions::prom`), `simulate --from-prometheus` (`source::prometheus`) and `watch` (`watch::queries`),
-//! which turn the samples into their series.
+//! whole exchange and a cap on the answer's size (64 MiB unless told otherwise), its matrix answer read into
+//! one [`Samples`] per series (with its labels, without the metric name), its failures as [`QueryError`];
+//! and Prometheus's lookback, which `eval` follows too. Used by `verify CONDITION` steps (`actions::prom`),
+//! `simulate --from-prometheus` (`source::prometheus`) and `watch` (`watch::queries`), which turn the samples
+//! into their series.
 //!
 //! - `client`: [`query_range`], [`RangeQuery`], [`Limits`] (with [`DEFAULT_MAX_ANSWER_BYTES`]), [`QueryError`].
 //! - `buildinfo`: [`build_info`], which version a server runs (for `watch`).

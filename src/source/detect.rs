@@ -7,7 +7,7 @@ use crate::span::Span;
 /// The formats a series file may be written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    /// `time,metric,value` rows.
+    /// `time,metric,value` rows, with an optional `labels` column.
     Csv,
     /// One `{"time":..,"metric":..,"value":..}` object per line.
     JsonLines,
@@ -58,14 +58,14 @@ pub fn detect(path: &str, text: &str) -> Result<Format, Diagnostic> {
     })
 }
 
-const FORMATS_HELP: &str = "series files are CSV with the header `time,metric,value`, JSON Lines of \
-     {\"time\":..,\"metric\":..,\"value\":..}, or promtool unit-test YAML with `input_series`";
+const FORMATS_HELP: &str = "series files are CSV with the header `time,metric,value` (and `labels`), JSON Lines of \
+     {\"time\":..,\"metric\":..,\"labels\":{..},\"value\":..}, or promtool unit-test YAML with `input_series`";
 
 fn is_csv_header(line: &str) -> bool {
     let mut names: Vec<String> =
         line.split(',').map(|f| f.trim().trim_matches('"').trim().to_ascii_lowercase()).collect();
     names.sort();
-    names == ["metric", "time", "value"]
+    names == ["metric", "time", "value"] || names == ["labels", "metric", "time", "value"]
 }
 
 #[cfg(test)]
@@ -77,6 +77,7 @@ mod tests {
     fn content_decides_first() {
         assert_eq!(detect("x.txt", "time,metric,value\n1,a,1\n").unwrap(), Format::Csv);
         assert_eq!(detect("x.yaml", "# c\n\"Time\" , metric,VALUE\n").unwrap(), Format::Csv);
+        assert_eq!(detect("x.txt", "time,metric,labels,value\n").unwrap(), Format::Csv);
         assert_eq!(detect("x", "{\"time\":1,\"metric\":\"a\",\"value\":1}\n").unwrap(), Format::JsonLines);
         assert_eq!(detect("x.csv", "{\"time\":1}").unwrap(), Format::JsonLines);
         assert_eq!(detect("x", "tests:\n  - interval: 1m\n").unwrap(), Format::PromtoolYaml);

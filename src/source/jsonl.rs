@@ -1,18 +1,23 @@
-//! Reading JSON Lines series files: one object per line, `{"time": .., "metric": .., "value": ..}`. A time
-//! is a number of seconds or an RFC 3339 string; a value is a number or one of the strings `"NaN"`,
-//! `"+Inf"`, `"-Inf"`, `"stale"` (or a number written as a string, as the Prometheus API writes them).
-//! Blank lines are skipped; other fields are ignored.
+//! Reading JSON Lines series files: one object per line, `{"time": .., "metric": .., "value": ..}`, with an
+//! optional `"labels": {"instance": "a", ...}` (string values; `null` or `{}` for none). A time is a number
+//! of seconds or an RFC 3339 string; a value is a number or one of the strings `"NaN"`, `"+Inf"`, `"-Inf"`,
+//! `"stale"` (or a number written as a string, as the Prometheus API writes them). The metric may also carry
+//! its labels in PromQL notation (`"disk_used{instance=\"a\"}"`, read by `labels.rs`). Label sets are
+//! interned, so a repeated one is built once. Blank lines are skipped; other fields are ignored.
 
 use serde_json::Value;
 
 use super::csv_file::{bad_value, mixed_times};
-use super::series::{Builder, Labels, SeriesSet, TimeBase, bad_metric_name, valid_metric_name};
+use super::labels::{LabelInterner, valid_label_name};
+use super::series::{Builder, Labels, SeriesSet, TimeBase, bad_labels, bad_metric_name, valid_metric_name};
 use super::time::{parse_time, parse_value, seconds_to_ms};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::span::Span;
 
 pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
     let mut builder = Builder::new(text, TimeBase::Seconds);
+    let mut interner = LabelInterner::default();
+    let none = Labels::empty();
     let mut first_time: Option<(TimeBase, Span)> = None;
     let mut start = 0;
     for raw in text.split_inclusive('\n') {
@@ -68,8 +73,52 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
         }
 
         let metric_span = field_span(line, line_span, "metric");
-        let name = match metric {
-            Value::String(s) if valid_metric_name(s) => s.as_str(),
+        let labels_field = fields.get("labels").filter(|l| !l.is_null());
+        let (name, labels) = match metric {
+            Value::String(s) if valid_metric_name(s) => match labels_field {
+                None => (s.as_str(), &none),
+                Some(Value::Object(pairs)) => {
+                    let labels_span = field_span(line, line_span, "labels");
+                    if let Some((k, v)) =
+                        pairs.iter().find(|(k, v)| !valid_label_name(k) || k.as_str() == "__name__" || !v.is_string())
+                    {
+                        return Err(bad_label_field(k, v, line, line_span, labels_span));
+                    }
+                    (s.as_str(), interner.pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap_or("")))))
+                }
+                Some(other) => {
+                    return Err(Diagnostic::new(
+                        Code::SeriesSyntax,
+                        field_span(line, line_span, "labels"),
+                        format!("`{other}` is not a label set"),
+                    )
+                    .label("expected an object of strings")
+                    .help("write labels as an object: \"labels\": {\"instance\": \"a\", \"job\": \"x\"}"));
+                }
+            },
+            Value::String(s) if s.contains('{') => {
+                if labels_field.is_some() {
+                    return Err(Diagnostic::new(
+                        Code::SeriesSyntax,
+                        field_span(line, line_span, "labels"),
+                        "this sample gives labels twice",
+                    )
+                    .label("labels here")
+                    .related(metric_span, "and in the metric")
+                    .help("write the labels in `labels` or after the metric name, not both"));
+                }
+                // Offsets into the string place only when it has no escapes; else the whole field.
+                let verbatim = line
+                    .get(metric_span.start - line_span.start..metric_span.end - line_span.start)
+                    .and_then(|f| f.find(':').and_then(|c| f[c..].find('"').map(|q| metric_span.start + c + q + 1)))
+                    .filter(|&at| text.get(at..at + s.len()) == Some(s.as_str()));
+                interner.series_name(s).map_err(|e| {
+                    bad_labels(e, |a, b| match verbatim {
+                        Some(at) => Span::new(at + a, at + b),
+                        None => metric_span,
+                    })
+                })?
+            }
             Value::String(s) => return Err(bad_metric_name(s, metric_span)),
             other => return Err(bad_metric_name(&other.to_string(), metric_span)),
         };
@@ -81,9 +130,33 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
             _ => None,
         }
         .ok_or_else(|| bad_value(&value.to_string(), value_span))?;
-        builder.push(name, &Labels::empty(), t_ms, v, line_span)?;
+        builder.push(name, labels, t_ms, v, line_span)?;
     }
     Ok(builder.finish())
+}
+
+/// The diagnostic for a label of a `labels` object that is not one: a bad name, `__name__`, or a value that is
+/// not a string. The span is the label's `"name": value` when it can be found, else the whole object.
+fn bad_label_field(name: &str, value: &Value, line: &str, line_span: Span, labels_span: Span) -> Diagnostic {
+    // Inside the object, `"name": value` is found by text (a name written with escapes is not).
+    let (object_at, object_end) = (labels_span.start - line_span.start, labels_span.end - line_span.start);
+    let span = line
+        .get(object_at..object_end)
+        .and_then(|field| field.find('{'))
+        .and_then(|brace| line.get(object_at + brace + 1..object_end))
+        .map_or(labels_span, |inner| {
+            field_span(inner, Span::new(labels_span.end - inner.len(), labels_span.end), name)
+        });
+    let (message, label) = if name == "__name__" {
+        ("`__name__` is not a label here: the metric is named by `metric`".to_string(), "name the metric in `metric`")
+    } else if !valid_label_name(name) {
+        (format!("`{name}` is not a label name: letters, digits and `_`, not starting with a digit"), "this label")
+    } else {
+        (format!("the label `{name}` has the value `{value}`, not a string"), "expected a string")
+    };
+    Diagnostic::new(Code::SeriesSyntax, span, message)
+        .label(label)
+        .help("write labels as an object of strings: \"labels\": {\"instance\": \"a\", \"job\": \"x\"}")
 }
 
 /// The byte offset of a 1-based character column (serde_json counts characters).

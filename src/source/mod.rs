@@ -1,5 +1,6 @@
 //! Metric sources. Today: recorded series files for `ripcord simulate`, in three formats (CSV, JSON Lines,
-//! promtool unit-test YAML), read into one [`SeriesSet`] of time-ordered samples per metric name; and history
+//! promtool unit-test YAML), read into one [`SeriesSet`] of time-ordered samples per series (a metric name and
+//! its labels, written in PromQL notation and read by `labels.rs`, the one parser of it); and history
 //! from a live Prometheus for `simulate --from-prometheus` (`prometheus.rs`, over the `crate::prometheus`
 //! client).
 //!
@@ -11,6 +12,7 @@ mod csv_file;
 mod detect;
 mod expand;
 mod jsonl;
+mod labels;
 mod prometheus;
 mod promtool;
 mod series;
@@ -22,9 +24,10 @@ mod tests;
 pub use detect::Format;
 /// promtool's expanding notation, for `ripcord test`, whose input series are written in it.
 pub(crate) use expand::{ExpandError, Item, expand as expand_values};
+pub(crate) use labels::parse_series_name;
 pub use prometheus::{HistoryPlan, fetch_history, history_plan};
 pub(crate) use promtool::parse_prometheus_duration;
-pub(crate) use series::valid_metric_name;
+pub(crate) use series::bad_labels;
 pub use series::{
     Labels, MAX_SAMPLES, STALE_NAN, STALE_NAN_BITS, Series, SeriesSet, TimeBase, format_time, is_stale, series_name,
 };

@@ -3,15 +3,17 @@
 //! runbook's evaluation interval as the step. Each point is the query evaluated at that time, so windows over
 //! these points behave like a PromQL subquery `f((QUERY)[W:STEP])` (docs/simulation.md).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use super::series::{Series, SeriesSet, TimeBase};
+use super::series::{Labels, Series, SeriesSet, TimeBase};
 use crate::plan::Plan;
 use crate::prometheus::{LOOKBACK_MS, Limits, MAX_POINTS_PER_REQUEST, RangeQuery, Samples, query_range};
 
+/// A series of a Prometheus answer, its labels as a [`Labels`].
 impl From<Samples> for Series {
     fn from(s: Samples) -> Series {
-        Series { labels: super::series::Labels::empty(), t_ms: s.t_ms, v: s.v }
+        Series { labels: Labels::from_pairs(s.labels), t_ms: s.t_ms, v: s.v }
     }
 }
 
@@ -73,23 +75,35 @@ pub fn fetch_history(
     let chunk_points = i64::try_from(MAX_POINTS_PER_REQUEST).unwrap_or(i64::MAX) - 1;
     let mut set = SeriesSet { series: Default::default(), time_base: base };
     for (name, promql) in &want.queries {
-        let mut series = Series::default();
+        // Each label set's series, joined over the chunks (a series may be absent from some).
+        let mut series: HashMap<Vec<(String, String)>, Series> = HashMap::new();
         let mut chunk_start = from;
         while chunk_start <= end {
             let chunk_end = chunk_start.saturating_add(chunk_points.saturating_mul(step)).min(end);
             let query = RangeQuery { promql, start_ms: chunk_start, end_ms: chunk_end, step_ms: step.unsigned_abs() };
-            let part = runtime
+            let parts = runtime
                 .block_on(query_range(&client, base_url, &query, &limits))
                 .map_err(|e| format!("metric `{name}` (`{promql}`): {e}"))?;
-            for (t, v) in part.t_ms.into_iter().zip(part.v) {
-                if series.t_ms.last().is_none_or(|&last| t > last) {
-                    series.t_ms.push(t);
-                    series.v.push(v);
+            for part in parts {
+                let into = match series.get_mut(&part.labels) {
+                    Some(s) => s,
+                    None => series.entry(part.labels.clone()).or_insert_with(|| Series {
+                        labels: Labels::from_pairs(part.labels.iter().cloned()),
+                        ..Series::default()
+                    }),
+                };
+                for (t, v) in part.t_ms.into_iter().zip(part.v) {
+                    if into.t_ms.last().is_none_or(|&last| t > last) {
+                        into.t_ms.push(t);
+                        into.v.push(v);
+                    }
                 }
             }
             chunk_start = chunk_end.saturating_add(step);
         }
-        set.insert(name.clone(), series);
+        for s in series.into_values() {
+            set.insert(name.clone(), s);
+        }
     }
     Ok(set)
 }

@@ -2,13 +2,14 @@
 //! `{interval, input_series}`), sampled every `interval` (promtool's default: `evaluation_interval`, else
 //! 1m) from time 0, with values in promtool's expanding notation (see `expand.rs`).
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::expand::{self, ExpandError, Item};
-use super::series::{Builder, SeriesSet, TimeBase, valid_metric_name};
+use super::labels::parse_series_name;
+use super::series::{Builder, Labels, SeriesSet, TimeBase, bad_labels, series_name};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::span::Span;
 use crate::yaml::Scalar;
@@ -82,27 +83,25 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
     };
     let interval_ms = i64::try_from(interval_ms).unwrap_or(i64::MAX);
     let mut builder = Builder::new(text, TimeBase::Seconds);
-    let mut seen: BTreeMap<String, (Labels, Span)> = BTreeMap::new();
+    let mut seen: HashMap<(String, Labels), Span> = HashMap::new();
     for entry in &input {
         let name_scalar = Scalar::new(text, &entry.series);
-        let (name, labels) = parse_series_name(name_scalar.value).map_err(|(s, e, message)| {
-            Diagnostic::new(Code::SeriesSyntax, name_scalar.part(s, e), message)
-                .label("in this series")
-                .help("write the series as `name` or `name{label=\"value\"}`")
-        })?;
-        if let Some((first_labels, first_span)) = seen.get(&name) {
-            let message = if *first_labels == labels {
-                format!("the series `{}` is given twice", name_scalar.value.trim())
-            } else {
-                format!("`{name}` appears twice with different labels")
-            };
-            return Err(Diagnostic::new(Code::SeriesSyntax, name_scalar.span, message)
-                .label("again here")
-                .related(*first_span, "first here")
-                .help("a series file holds one series per metric name; aggregate them first (for example with `sum`) and record the result once"));
+        let (name, labels) =
+            parse_series_name(name_scalar.value).map_err(|e| bad_labels(e, |s, e| name_scalar.part(s, e)))?;
+        let key = (name.into_owned(), labels);
+        if let Some(first_span) = seen.get(&key) {
+            return Err(Diagnostic::new(
+                Code::SeriesSyntax,
+                name_scalar.span,
+                format!("the series `{}` is given twice", series_name(&key.0, &key.1)),
+            )
+            .label("again here")
+            .related(*first_span, "first here")
+            .help("give each series (a metric name and its labels) once"));
         }
-        seen.insert(name.clone(), (labels, name_scalar.span));
-        builder.declare(&name, &crate::plan::Labels::empty(), name_scalar.span);
+        builder.declare(&key.0, &key.1, name_scalar.span);
+        seen.insert(key.clone(), name_scalar.span);
+        let (name, labels) = key;
         let Some(values) = entry.values.as_ref() else {
             continue;
         };
@@ -136,7 +135,7 @@ pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
                     )
                     .help("use a shorter interval or fewer values")
                 })?;
-                builder.push_reserved(&name, &crate::plan::Labels::empty(), t, v, values.span)?;
+                builder.push_reserved(&name, &labels, t, v, values.span)?;
             }
         }
     }
@@ -188,102 +187,4 @@ pub(crate) fn parse_prometheus_duration(s: &str) -> Option<u64> {
         total = total.checked_add(n.checked_mul(*size)?)?;
     }
     if s.is_empty() { None } else { Some(total) }
-}
-
-/// Label pairs, sorted by name.
-pub(crate) type Labels = Vec<(String, String)>;
-
-/// A byte range of the text being parsed, and what is wrong there.
-pub(crate) type NameError = (usize, usize, String);
-
-/// Splits `name{label="value", ...}` into the name and its labels (sorted, without `__name__`).
-pub(crate) fn parse_series_name(s: &str) -> Result<(String, Labels), NameError> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    let skip_space = |i: &mut usize| {
-        while *i < b.len() && b[*i].is_ascii_whitespace() {
-            *i += 1;
-        }
-    };
-    skip_space(&mut i);
-    let name_start = i;
-    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b':') {
-        i += 1;
-    }
-    let mut name = s[name_start..i].to_string();
-    let mut labels = Vec::new();
-    skip_space(&mut i);
-    if b.get(i) == Some(&b'{') {
-        i += 1;
-        loop {
-            skip_space(&mut i);
-            if b.get(i) == Some(&b'}') {
-                i += 1;
-                break;
-            }
-            let ls = i;
-            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                i += 1;
-            }
-            if ls == i {
-                return Err((ls, (ls + 1).min(s.len()), "expected a label name or `}`".to_string()));
-            }
-            let label = s[ls..i].to_string();
-            skip_space(&mut i);
-            if b.get(i) != Some(&b'=') {
-                return Err((ls, i, format!("expected `=` after the label `{label}`")));
-            }
-            i += 1;
-            skip_space(&mut i);
-            let value = quoted(s, &mut i)
-                .ok_or_else(|| (i, s.len(), format!("expected a quoted value for the label `{label}`")))?;
-            if label == "__name__" {
-                name = value;
-            } else {
-                labels.push((label, value));
-            }
-            skip_space(&mut i);
-            match b.get(i) {
-                Some(b',') => i += 1,
-                Some(b'}') => {}
-                _ => return Err((i, s.len(), "expected `,` or `}` after a label".to_string())),
-            }
-        }
-    }
-    skip_space(&mut i);
-    if i < s.len() {
-        return Err((i, s.len(), format!("unexpected `{}` after the series name", &s[i..])));
-    }
-    if !valid_metric_name(&name) {
-        let message = if name.is_empty() {
-            "the series has no metric name".to_string()
-        } else {
-            format!("`{name}` is not a metric name")
-        };
-        return Err((name_start, s.len(), message));
-    }
-    labels.sort();
-    Ok((name, labels))
-}
-
-/// Reads a `"..."`, `'...'` or `` `...` `` string at `*i`, advancing past it.
-fn quoted(s: &str, i: &mut usize) -> Option<String> {
-    let quote = *s.as_bytes().get(*i)?;
-    if !matches!(quote, b'"' | b'\'' | b'`') {
-        return None;
-    }
-    let mut out = String::new();
-    let mut chars = s.get(*i + 1..)?.char_indices();
-    while let Some((at, c)) = chars.next() {
-        if c as u32 == u32::from(quote) {
-            *i += 1 + at + 1;
-            return Some(out);
-        }
-        if c == '\\' && quote != b'`' {
-            out.push(chars.next()?.1);
-        } else {
-            out.push(c);
-        }
-    }
-    None
 }

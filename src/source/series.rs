@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::labels::NameError;
 use crate::diagnostic::{Code, Diagnostic};
 pub use crate::plan::Labels;
 use crate::span::{LineIndex, Span, floor_char_boundary};
@@ -143,11 +144,6 @@ pub(crate) fn valid_metric_name(name: &str) -> bool {
 pub(crate) fn bad_metric_name(name: &str, span: Span) -> Diagnostic {
     let (message, help) = if name.is_empty() {
         ("a sample has no metric name".to_string(), "every sample needs the metric it belongs to")
-    } else if name.contains('{') {
-        (
-            format!("`{name}` has labels; a series file holds one series per metric name"),
-            "aggregate the series first (for example with `sum`) and record the result under one name",
-        )
     } else {
         (
             format!("`{name}` is not a metric name"),
@@ -157,12 +153,25 @@ pub(crate) fn bad_metric_name(name: &str, span: Span) -> Diagnostic {
     Diagnostic::new(Code::SeriesSyntax, span, message).label("this name").help(help)
 }
 
+/// The diagnostic for a mistake in label notation (`name{label="value"}`): `error`'s offsets are relative
+/// to the text that `place` maps into the file.
+pub(crate) fn bad_labels(error: NameError, place: impl Fn(usize, usize) -> Span) -> Diagnostic {
+    let d = Diagnostic::new(Code::SeriesSyntax, place(error.start, error.end), error.message)
+        .label("here")
+        .help(super::labels::NOTATION_HELP);
+    match error.first {
+        Some((s, e)) => d.related(place(s, e), "first here"),
+        None => d,
+    }
+}
+
 /// Collects samples from a reader, checking order per metric as they arrive.
 pub(crate) struct Builder<'t> {
     text: &'t str,
     base: TimeBase,
-    /// Index into `series` by name and labels (hashing beats comparing names in a tree, once per sample).
-    index: HashMap<(String, Labels), usize>,
+    /// Index into `series` by name, then labels (hashing beats comparing names in a tree, once per sample;
+    /// looking up by `&str` and `&Labels` allocates nothing).
+    index: HashMap<String, HashMap<Labels, usize>>,
     /// Each series with its name and the span of its latest sample.
     series: Vec<(String, Series, Span)>,
     samples: usize,
@@ -180,13 +189,13 @@ impl<'t> Builder<'t> {
     /// Starts a series with no samples yet (so that a series written without values still exists), and
     /// returns its index.
     pub(crate) fn declare(&mut self, metric: &str, labels: &Labels, span: Span) -> usize {
-        let key = (metric.to_string(), labels.clone());
-        if let Some(&i) = self.index.get(&key) {
+        if let Some(&i) = self.index.get(metric).and_then(|family| family.get(labels)) {
             return i;
         }
+        let i = self.series.len();
         self.series.push((metric.to_string(), Series { labels: labels.clone(), ..Series::default() }, span));
-        self.index.insert(key, self.series.len() - 1);
-        self.series.len() - 1
+        self.index.entry(metric.to_string()).or_default().insert(labels.clone(), i);
+        i
     }
 
     /// Counts `n` more samples against the cap before they are produced; `span` is what produced them.
@@ -218,10 +227,10 @@ impl<'t> Builder<'t> {
         let Some((_, series, last_span)) = self.series.get_mut(i) else {
             return Ok(());
         };
-        let metric = &series_name(metric, labels);
         if let Some(&prev) = series.t_ms.last()
             && t_ms <= prev
         {
+            let metric = &series_name(metric, labels);
             let line = LineIndex::new(self.text).line(last_span.start);
             let (message, label) = if t_ms == prev {
                 (format!("`{metric}` has two samples at {}", format_time(t_ms, self.base)), "repeated time".to_string())
@@ -241,7 +250,7 @@ impl<'t> Builder<'t> {
                     *last_span,
                     format!("previous sample of `{metric}` (line {line}), at {}", format_time(prev, self.base)),
                 )
-                .help("samples of one metric must be in order of time, each time once; sort the file by time"));
+                .help("samples of one series (a metric and its labels) must be in order of time, each time once; sort the file by time"));
         }
         series.t_ms.push(t_ms);
         series.v.push(v);

@@ -1,5 +1,6 @@
-//! A test's inputs, checked against the plan: its `input_series` (promtool notation, only metrics the
-//! runbook reads, within the sample budget) and its `approve` decisions.
+//! A test's inputs, checked against the plan: its `input_series` (promtool notation, each series a metric
+//! name with optional labels, `disk{instance="a"}`, read by the series readers' one label parser; only
+//! metrics the runbook reads, within the sample budget) and its `approve` decisions.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -9,7 +10,9 @@ use super::schema::InputSeries;
 use super::spec::Checker;
 use crate::diagnostic::{Code, did_you_mean};
 use crate::simulate::Approval;
-use crate::source::{Item, MAX_SAMPLES, Series, SeriesSet, TimeBase, expand_values, valid_metric_name};
+use crate::source::{
+    Item, MAX_SAMPLES, Series, SeriesSet, TimeBase, bad_labels, expand_values, parse_series_name, series_name,
+};
 use crate::yaml::{Scalar, span_of};
 
 impl Checker<'_> {
@@ -81,23 +84,22 @@ impl Checker<'_> {
         let mut budget_left = MAX_SAMPLES as u64;
         let interval = i64::try_from(interval_ms).unwrap_or(i64::MAX);
         for (name, values) in &input.0 {
-            let metric = name.value.trim();
-            let name_span = span_of(name, self.text);
-            if !valid_metric_name(metric) {
-                let help = if metric.contains('{') {
-                    "a runbook reads a metric by its name: give one series per name, without labels"
-                } else {
-                    "metric names are letters, digits, `_` and `:`, not starting with a digit"
-                };
-                self.error(Code::SeriesSyntax, name_span, format!("`{metric}` is not a metric name"), help);
-                continue;
-            }
-            if set.series.contains_key(metric) {
+            let name = Scalar::new(self.text, name);
+            let name_span = name.span;
+            let (metric, labels) = match parse_series_name(name.value) {
+                Ok(parsed) => parsed,
+                Err(e) => {
+                    self.problems.push(bad_labels(e, |s, e| name.part(s, e)));
+                    continue;
+                }
+            };
+            let metric = metric.as_ref();
+            if set.get(metric, &labels).is_some() {
                 self.error(
                     Code::SeriesSyntax,
                     name_span,
-                    format!("the series `{metric}` is given twice"),
-                    "give each metric once",
+                    format!("the series `{}` is given twice", series_name(metric, &labels)),
+                    "give each series (a metric name and its labels) once",
                 );
                 continue;
             }
@@ -142,7 +144,7 @@ impl Checker<'_> {
                     continue;
                 }
             };
-            let mut series = Series::default();
+            let mut series = Series { labels, ..Series::default() };
             for (i, item) in items.into_iter().enumerate() {
                 if let Item::Value(v) = item {
                     let Some(t) = i64::try_from(i).ok().and_then(|i| i.checked_mul(interval)) else {

@@ -30,8 +30,8 @@ const QUERY_CONCURRENCY: usize = 16;
 /// How long a notification-only trigger's webhook may take before it is given up (and logged).
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What each distinct query gave: its series, or why there is none.
-type QueryResults = BTreeMap<String, Result<Series, String>>;
+/// What each distinct query gave: its series (each with its labels), or why there is none.
+type QueryResults = BTreeMap<String, Result<Vec<Series>, String>>;
 
 /// A trigger that turned firing and starts a level.
 struct FiredLevel {
@@ -112,7 +112,7 @@ impl WatchState {
                 (q, r)
             }
         });
-        let answers: Vec<(String, Result<Series, queries::Failure>)> =
+        let answers: Vec<(String, Result<Vec<Series>, queries::Failure>)> =
             futures_util::stream::iter(fetches).buffer_unordered(QUERY_CONCURRENCY).collect().await;
         let mut results = QueryResults::new();
         for (q, r) in answers {
@@ -294,7 +294,9 @@ fn fetched_series<'p>(plan: &'p Plan, results: &QueryResults) -> (SeriesSet, Has
     for m in &plan.metrics {
         match m.promql.as_ref().map(|q| results.get(q)) {
             Some(Some(Ok(series))) => {
-                set.insert(m.name.clone(), series.clone());
+                for s in series {
+                    set.insert(m.name.clone(), s.clone());
+                }
             }
             _ => {
                 failed.insert(m.name.as_str());

@@ -40,8 +40,8 @@ pub struct Failure {
     pub unreachable: bool,
 }
 
-/// Asks `promql` over `[t - back, t]`; exactly one series or none, else an error with a hint to aggregate.
-/// The step grows when the span would need more points than Prometheus gives in one answer.
+/// Asks `promql` over `[t - back, t]`: every series of the answer with its labels (an error when two are
+/// equal once their names are dropped). The step grows when the span would need more points than Prometheus gives in one answer.
 pub async fn fetch(
     client: &reqwest::Client,
     base: &str,
@@ -49,7 +49,7 @@ pub async fn fetch(
     span: &QuerySpan,
     t_ms: i64,
     limits: &Limits,
-) -> Result<Series, Failure> {
+) -> Result<Vec<Series>, Failure> {
     let mut step = span.step_ms.max(1);
     if span.back_ms / step > MAX_POINTS_PER_REQUEST {
         step = span.back_ms.div_ceil(MAX_POINTS_PER_REQUEST);
@@ -57,7 +57,7 @@ pub async fn fetch(
     let query = RangeQuery::ending_at(promql, t_ms, span.back_ms, step);
     query_range(client, base, &query, limits)
         .await
-        .map(Series::from)
+        .map(|answer| answer.into_iter().map(Series::from).collect())
         .map_err(|e| Failure { text: failure_text(promql, &e), unreachable: matches!(e, QueryError::Transport { .. }) })
 }
 

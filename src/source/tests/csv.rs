@@ -1,6 +1,6 @@
 //! CSV series files.
 
-use super::{fails, ok, samples, spanned};
+use super::{fails, labelled, ok, samples, spanned};
 use crate::diagnostic::Code;
 use crate::source::{TimeBase, is_stale};
 
@@ -66,9 +66,9 @@ fn bad_times_values_and_names_point_at_the_field() {
     let text = "time,metric,value\n0,x,1\n 5 , x , lots \n";
     let d = fails("s.csv", text, Code::SeriesValue);
     assert_eq!(spanned(text, &d), "lots");
-    let text = "time,metric,value\n0,x{a=\"b\"},1\n";
+    let text = "time,metric,value\n0,9x,1\n";
     let d = fails("s.csv", text, Code::SeriesSyntax);
-    assert!(d.help.unwrap().contains("aggregate"));
+    assert_eq!(spanned(text, &d), "9x");
     let text = "time,metric,value\n0,,1\n";
     assert!(fails("s.csv", text, Code::SeriesSyntax).message.contains("no metric name"));
 }
@@ -91,4 +91,69 @@ fn out_of_order_names_metric_line_and_previous_time() {
     let text = "time,metric,value\n2024-05-01T12:00:00Z,x,1\n2024-05-01T12:00:00Z,x,2\n";
     let d = fails("s.csv", text, Code::SeriesOrder);
     assert_eq!(d.message, "`x` has two samples at 2024-05-01T12:00:00Z");
+}
+
+#[test]
+fn a_labels_column_makes_one_series_per_label_set() {
+    let text = "time,metric,labels,value\n\
+        0,disk,\"{mount=\"\"/\"\", host='a'}\",1\n\
+        0,disk,{mount='/data'},2\n\
+        0,errors,,5\n\
+        15,disk,\"{host='a',mount=\"\"/\"\"}\",3\n\
+        15,disk,{mount='/data'},4\n\
+        30,disk, {} ,6\n";
+    let set = ok("s.csv", text);
+    assert_eq!(labelled(&set, "disk", &[("host", "a"), ("mount", "/")]), [(0, 1.0), (15_000, 3.0)]);
+    assert_eq!(labelled(&set, "disk", &[("mount", "/data")]), [(0, 2.0), (15_000, 4.0)]);
+    assert_eq!(samples(&set, "disk"), [(30_000, 6.0)]);
+    assert_eq!(samples(&set, "errors"), [(0, 5.0)]);
+    assert_eq!(set.family("disk").len(), 3);
+    assert_eq!(set.sample_count(), 6);
+}
+
+#[test]
+fn labels_may_follow_the_metric_name_instead() {
+    let text = "value,time,metric\n1,0,disk{mount='/'}\n2,0,\"disk{mount=\"\"/a\\\\b\"\"}\"\n3,10,disk{mount='/'}\n";
+    let set = ok("s.csv", text);
+    assert_eq!(labelled(&set, "disk", &[("mount", "/")]), [(0, 1.0), (10_000, 3.0)]);
+    assert_eq!(labelled(&set, "disk", &[("mount", "/a\\b")]), [(0, 2.0)]);
+    let text = "time,metric,labels,value\n0,disk{mount='/'},{host='a'},1\n";
+    let d = fails("s.csv", text, Code::SeriesSyntax);
+    assert_eq!(d.message, "this row gives labels twice");
+    assert_eq!(spanned(text, &d), "{host='a'}");
+}
+
+#[test]
+fn order_is_per_series() {
+    let text = "time,metric,labels,value\n10,x,{a='1'},1\n5,x,{a='2'},1\n20,x,{a='1'},2\n15,x,{a='1'},3\n";
+    let d = fails("s.csv", text, Code::SeriesOrder);
+    assert_eq!(d.message, "`x{a=\"1\"}` goes back in time: 15 comes after 20");
+    assert_eq!(spanned(text, &d), "15,x,{a='1'},3");
+    assert_eq!(d.related[0].1, "previous sample of `x{a=\"1\"}` (line 4), at 20");
+    let text = "time,metric,labels,value\n10,x,{a='1'},1\n10,x,{a='2'},1\n10,x,\"{a=\"\"1\"\"}\",2\n";
+    let d = fails("s.csv", text, Code::SeriesOrder);
+    assert_eq!(d.message, "`x{a=\"1\"}` has two samples at 10");
+}
+
+#[test]
+fn label_mistakes_point_into_the_field() {
+    let cases = [
+        ("{a='1'", "{a='1'", "not closed"),
+        ("\"{a='1', a='2'}\"", "a='2'", "given twice"),
+        ("\"{a=\"\"\\q\"\"}\"", "\\q", "not an escape"),
+        ("{9a='1'}", "9a", "not a label name"),
+        ("{__name__='x'}", "__name__='x'", "`__name__`"),
+        ("a='1'", "a='1'", "braces"),
+    ];
+    for (field, at, message) in cases {
+        let text = format!("time,metric,labels,value\n0,x,{field},1\n");
+        let d = fails("s.csv", &text, Code::SeriesSyntax);
+        assert!(d.message.contains(message), "{field}: {}", d.message);
+        assert_eq!(spanned(&text, &d), at, "{field}: {}", d.message);
+    }
+    // Unquoted, `""` is an empty value followed by `1`.
+    let text = "time,metric,value\n0,x{a=\"\"1\"\"},1\n";
+    assert_eq!(spanned(text, &fails("s.csv", text, Code::SeriesSyntax)), "1");
+    let text = "time,metric,value\n0,\" x{a='1' \",1\n";
+    assert_eq!(spanned(text, &fails("s.csv", text, Code::SeriesSyntax)), "{a='1'");
 }

@@ -69,16 +69,42 @@ const PIECES: &[&str] = &[
     "true",
     "99999999999999999999",
     "x99999999",
+    "labels",
+    "=",
+    "!=",
+    "=~",
+    "`",
+    "__name__",
+    "\\x",
+    "\\u00",
+    "{a=\"b\"}",
+    "\"\"",
 ];
 
 const VALID: &[(&str, &str)] = &[
     ("a.csv", "time,metric,value\n0,x,1\n15,x,2\n2.5,y,NaN\n"),
     ("a.jsonl", "{\"time\":0,\"metric\":\"x\",\"value\":1}\n{\"time\":\"15\",\"metric\":\"x\",\"value\":\"stale\"}\n"),
+    ("l.csv", "time,metric,labels,value\n0,x,\"{a=\"\"\\u00e9\"\",b='c'}\",1\n0,x{a='é'},,2\n"),
+    (
+        "l.jsonl",
+        "{\"time\":0,\"metric\":\"x\",\"labels\":{\"a\":\"é\"},\"value\":1}\n{\"time\":0,\"metric\":\"x{a=`b`}\",\"value\":1}\n",
+    ),
     (
         "a.yaml",
         "tests:\n  - interval: 15s\n    input_series:\n      - series: 'x{a=\"b\"}'\n        values: '0+1x3 _x2 stale'\n",
     ),
 ];
+
+/// A diagnostic's spans lie inside the text, on character boundaries.
+fn assert_placed(path: &str, text: &str, d: &crate::diagnostic::Diagnostic) {
+    for span in std::iter::once(d.span).chain(d.related.iter().map(|(s, _)| *s)) {
+        assert!(
+            span.start <= span.end && text.get(span.start..span.end).is_some(),
+            "{path} {text:?}: span {span:?} ({})",
+            d.message
+        );
+    }
+}
 
 #[test]
 fn random_pieces_never_panic() {
@@ -89,9 +115,8 @@ fn random_pieces_never_panic() {
             text.push_str(PIECES[rng.below(PIECES.len())]);
         }
         let path = ["g.csv", "g.jsonl", "g.yaml", "g"][round % 4];
-        let result = read_series(path, &text);
-        if let Err(d) = result {
-            assert!(d.span.start <= d.span.end && d.span.end <= text.len(), "{path} {text:?}: span {:?}", d.span);
+        if let Err(d) = read_series(path, &text) {
+            assert_placed(path, &text, &d);
         }
     }
 }
@@ -102,14 +127,18 @@ fn every_truncation_and_byte_flip_of_valid_files_is_handled() {
     for (path, text) in VALID {
         assert!(read_series(path, text).is_ok(), "{path} should read");
         for cut in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-            let _ = read_series(path, &text[..cut]);
+            if let Err(d) = read_series(path, &text[..cut]) {
+                assert_placed(path, &text[..cut], &d);
+            }
         }
         for _ in 0..500 {
             let mut bytes = text.as_bytes().to_vec();
             let at = rng.below(bytes.len());
             bytes[at] = PIECES[rng.below(PIECES.len())].as_bytes()[0];
-            if let Ok(mutated) = String::from_utf8(bytes) {
-                let _ = read_series(path, &mutated);
+            if let Ok(mutated) = String::from_utf8(bytes)
+                && let Err(d) = read_series(path, &mutated)
+            {
+                assert_placed(path, &mutated, &d);
             }
         }
     }

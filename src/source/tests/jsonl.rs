@@ -1,6 +1,6 @@
 //! JSON Lines series files.
 
-use super::{fails, ok, samples, spanned};
+use super::{fails, labelled, ok, samples, spanned};
 use crate::diagnostic::Code;
 use crate::source::{TimeBase, is_stale};
 
@@ -58,4 +58,55 @@ fn mixing_and_order() {
     let d = fails("s.jsonl", text, Code::SeriesOrder);
     assert_eq!(d.message, "`x` goes back in time: 1 comes after 2");
     assert_eq!(d.related[0].1, "previous sample of `x` (line 1), at 2");
+}
+
+#[test]
+fn a_labels_object_makes_one_series_per_label_set() {
+    let text = "\
+{\"time\": 0, \"metric\": \"disk\", \"labels\": {\"mount\": \"/\", \"host\": \"a\"}, \"value\": 1}
+{\"time\": 0, \"metric\": \"disk\", \"labels\": {\"mount\": \"/data\\n\"}, \"value\": 2}
+{\"time\": 0, \"metric\": \"disk\", \"labels\": null, \"value\": 7}
+{\"time\": 15, \"metric\": \"disk\", \"labels\": {\"host\": \"a\", \"mount\": \"/\", \"empty\": \"\"}, \"value\": 3}
+{\"time\": 15, \"metric\": \"disk{mount='/data\\\\n'}\", \"value\": 4}
+";
+    let set = ok("s.jsonl", text);
+    assert_eq!(labelled(&set, "disk", &[("host", "a"), ("mount", "/")]), [(0, 1.0), (15_000, 3.0)]);
+    assert_eq!(labelled(&set, "disk", &[("mount", "/data\n")]), [(0, 2.0), (15_000, 4.0)]);
+    assert_eq!(samples(&set, "disk"), [(0, 7.0)]);
+    assert_eq!(set.family("disk").len(), 3);
+}
+
+#[test]
+fn order_is_per_series_and_repeats_are_refused() {
+    let text = "\
+{\"time\": 10, \"metric\": \"x\", \"labels\": {\"a\": \"1\"}, \"value\": 1}
+{\"time\": 5, \"metric\": \"x\", \"labels\": {\"a\": \"2\"}, \"value\": 1}
+{\"time\": 5, \"metric\": \"x\", \"labels\": {\"a\": \"1\"}, \"value\": 1}
+";
+    let d = fails("s.jsonl", text, Code::SeriesOrder);
+    assert_eq!(d.message, "`x{a=\"1\"}` goes back in time: 5 comes after 10");
+    assert!(spanned(text, &d).starts_with("{\"time\": 5, \"metric\": \"x\", \"labels\": {\"a\": \"1\"}"));
+    let text = "{\"time\": 1, \"metric\": \"x\", \"labels\": {\"a\": \"1\"}, \"value\": 1}\n{\"time\": 1, \"metric\": \"x{a='1'}\", \"value\": 2}\n";
+    assert_eq!(fails("s.jsonl", text, Code::SeriesOrder).message, "`x{a=\"1\"}` has two samples at 1");
+}
+
+#[test]
+fn bad_labels_point_at_the_label() {
+    let cases = [
+        (r#"{"a": "1", "9b": "2"}"#, r#""9b": "2""#, "not a label name"),
+        (r#"{"a": 1}"#, r#""a": 1"#, "not a string"),
+        (r#"{"__name__": "y"}"#, r#""__name__": "y""#, "`__name__`"),
+        (r#"["a"]"#, r#""labels": ["a"]"#, "not a label set"),
+    ];
+    for (labels, at, message) in cases {
+        let text = format!("{{\"time\": 0, \"metric\": \"x\", \"labels\": {labels}, \"value\": 1}}\n");
+        let d = fails("s.jsonl", &text, Code::SeriesSyntax);
+        assert!(d.message.contains(message), "{labels}: {}", d.message);
+        assert_eq!(spanned(&text, &d), at, "{labels}: {}", d.message);
+    }
+    let text = "{\"time\": 0, \"metric\": \"x{a='1'\", \"value\": 1}\n";
+    let d = fails("s.jsonl", text, Code::SeriesSyntax);
+    assert_eq!((spanned(text, &d), d.message.as_str()), ("{a='1'", "the labels are not closed: `}` is missing"));
+    let text = "{\"time\": 0, \"metric\": \"x{a='1'}\", \"labels\": {\"b\": \"2\"}, \"value\": 1}\n";
+    assert_eq!(fails("s.jsonl", text, Code::SeriesSyntax).message, "this sample gives labels twice");
 }

@@ -6,9 +6,10 @@ mod csv;
 mod expand;
 mod garbage;
 mod jsonl;
+mod labels;
 mod promtool;
 
-use super::{SeriesSet, read_series};
+use super::{Labels, SeriesSet, read_series};
 use crate::diagnostic::{Code, Diagnostic};
 
 /// Reads `text` as the file `path`, expecting success.
@@ -39,5 +40,13 @@ fn spanned<'a>(text: &'a str, d: &Diagnostic) -> &'a str {
 /// One series as (time in ms, value) pairs.
 fn samples(set: &SeriesSet, metric: &str) -> Vec<(i64, f64)> {
     let s = set.unlabelled(metric).unwrap();
+    s.t_ms.iter().copied().zip(s.v.iter().copied()).collect()
+}
+
+/// The series of `metric` with exactly `labels`, as (time in ms, value) pairs.
+fn labelled(set: &SeriesSet, metric: &str, labels: &[(&str, &str)]) -> Vec<(i64, f64)> {
+    let s = set.get(metric, &Labels::from_pairs(labels.iter().copied())).unwrap_or_else(|| {
+        panic!("no series {metric}{labels:?} in {set:?}");
+    });
     s.t_ms.iter().copied().zip(s.v.iter().copied()).collect()
 }
