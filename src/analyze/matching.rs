@@ -208,7 +208,11 @@ impl Analyzer<'_> {
             )
             .label(format!("series with {}, compared on {}", label_list(labels), label_list(by)))
             .related(op_span, format!("one-to-one matching, {how}: PromQL refuses several series on one side"))
-            .help(if widen { format!("{aggregate}, or match on({})", labels.join(", ")) } else { aggregate }),
+            .help(if widen {
+                format!("{aggregate}, or match on({})", labels.join(", "))
+            } else {
+                aggregate
+            }),
         );
     }
 }

@@ -12,16 +12,8 @@ use super::lex::{self, Kind, Token};
 
 const RUNBOOK_ITEMS: &[&str] =
     &["description", "owner", "evaluate every", "files under", "max series", "channel", "metric", "trigger", "level"];
-const LEVEL_ITEMS: &[&str] = &[
-    "step",
-    "parallel",
-    "deadline",
-    "approval required",
-    "cooldown",
-    "max attempts",
-    "max parallel",
-    "on failure",
-];
+const LEVEL_ITEMS: &[&str] =
+    &["step", "parallel", "deadline", "approval required", "cooldown", "max attempts", "max parallel", "on failure"];
 /// What the block after a trigger's target holds.
 const TRIGGER_ATTRS: &[&str] = &["alert", "labels", "annotations"];
 const STEP_KINDS: &[(&str, &str)] = &[
