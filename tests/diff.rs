@@ -350,3 +350,69 @@ fn check_snapshot_and_update() {
 
     assert_eq!(code(&ripcord(d, &["plan", "svc.runbook", "--update"])), 2, "--update needs --check-snapshot");
 }
+
+const SERIES: &str = r#"runbook disks {
+  metric usage = promql `max by (instance, mountpoint) (disk_usage)`
+  metric quota = promql `max by (instance, mountpoint) (disk_quota)`
+  trigger disk_full: usage > on(instance, mountpoint) quota for 5m -> level 1 {
+    alert "DiskFull"
+    labels { severity "warning" }
+    annotations { summary "Disk ${labels.mountpoint} is full" }
+  }
+  level 1 "Clean" {
+    step shell "./clean ${labels.mountpoint}"
+  }
+}
+"#;
+
+/// The one-line summaries of the changes from SERIES to SERIES with `from` replaced by `to`.
+fn series_lines(from: &str, to: &str) -> Vec<String> {
+    assert_eq!(SERIES.matches(from).count(), 1, "`{from}` occurs once in SERIES");
+    diff_plans(&plan(SERIES), &plan(&SERIES.replace(from, to))).into_iter().map(|c| c.summary).collect()
+}
+
+#[test]
+fn matching_and_alert_attributes() {
+    assert!(series_lines("on(instance, mountpoint)", "on(mountpoint, instance)").is_empty());
+    assert_eq!(
+        series_lines("on(instance, mountpoint)", "ignoring(job)"),
+        ["trigger disk_full: matching usage > on(instance, mountpoint) quota -> usage > ignoring(job) quota"]
+    );
+    assert_eq!(
+        series_lines("on(instance, mountpoint) quota", "on(instance, mountpoint) quota * 2"),
+        ["trigger disk_full: condition usage > on(instance, mountpoint) quota -> usage > on(instance, mountpoint) \
+          quota * 2"]
+    );
+    assert_eq!(
+        series_lines("\"DiskFull\"", "\"DiskAlmostFull\""),
+        ["trigger disk_full: alert \"DiskFull\" -> \"DiskAlmostFull\""]
+    );
+    assert_eq!(series_lines("    alert \"DiskFull\"\n", ""), ["trigger disk_full: alert \"DiskFull\" -> (none)"]);
+    assert_eq!(
+        series_lines("{ severity \"warning\" }", "{ team \"infra\" severity \"critical\" }"),
+        [
+            "trigger disk_full: label severity \"warning\" -> \"critical\"",
+            "trigger disk_full: label team (none) -> \"infra\""
+        ]
+    );
+    assert_eq!(
+        series_lines("is full\" }", "is full\" runbook \"${runbook}\" }"),
+        ["trigger disk_full: annotation runbook (none) -> \"${runbook}\""]
+    );
+    assert_eq!(
+        series_lines("is full", "is ${value} full"),
+        ["trigger disk_full: annotation summary \"Disk ${labels.mountpoint} is full\" -> \"Disk ${labels.mountpoint} \
+          is ${value} full\""]
+    );
+}
+
+#[test]
+fn max_parallel_and_max_series() {
+    assert_eq!(series_lines("\"Clean\" {\n", "\"Clean\" {\n    max parallel 8\n"), ["level 1: max parallel 1 -> 8"]);
+    // Written out as the default, it is no change.
+    assert!(series_lines("\"Clean\" {\n", "\"Clean\" {\n    max parallel 1\n").is_empty());
+    assert_eq!(
+        series_lines("runbook disks {\n", "runbook disks {\n  max series 50\n"),
+        ["runbook: max series 1000 -> 50"]
+    );
+}

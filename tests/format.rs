@@ -110,6 +110,40 @@ fn a_messy_runbook_in_canonical_layout() {
 }
 
 #[test]
+fn per_series_triggers_in_canonical_layout() {
+    // Attributes in any order and on one line, matching labels unsorted with a trailing comma, level
+    // options after the steps: the canonical file is what comes out.
+    let messy = "\
+# Per-series triggers: matching, alert attributes, `max parallel` and `max series`, in canonical layout.
+runbook disks {
+  max   series 500
+  metric usage = promql `max by (instance, mountpoint) (1 - node_filesystem_avail_bytes / node_filesystem_size_bytes)`
+  metric maintenance = promql `max by (instance) (node_maintenance)`
+  metric quota = promql `max by (instance, mountpoint) (disk_quota_ratio)`
+
+  trigger disk_full: usage>0.9 unless on (instance) maintenance==1 for 5m -> level 1 { annotations {
+      summary \"Disk ${labels.mountpoint} on ${labels.instance} is ${value} full\"
+      description \"runbook ${runbook}, trigger ${trigger}\" }
+    labels { team \"infra\"  # who answers
+      severity \"critical\" } alert \"NodeFilesystemAlmostFull\" }
+  trigger over_quota: usage / ignoring( fstype ) quota > 1 and on(mountpoint, instance,) usage > 0.5 -> notify log \"${labels.instance} over quota\"
+
+  level 1 \"Clean up\" {
+    step shell \"./clean --mount ${labels.mountpoint}\" timeout 5m
+    step verify usage < 0.8 within 10m
+    max parallel 4
+    max attempts 2
+  }
+}
+";
+    let canonical = std::fs::read_to_string(root().join("tests/fmt/series.runbook")).expect("readable");
+    let out = fmt(messy);
+    assert_eq!(out, canonical);
+    assert_eq!(plan(messy), plan(&out));
+    assert_eq!(fmt(&canonical), canonical);
+}
+
+#[test]
 fn options_come_first_in_a_fixed_order_and_steps_keep_theirs() {
     let text = "runbook r {\n  level 1 {\n    step shell \"b\"\n    on failure abort\n    max attempts 2\n    \
                 step shell \"a\"\n    cooldown 1m\n    approval required\n    deadline 5m\n  }\n}\n";
@@ -276,6 +310,7 @@ fn reshuffle_white_space(text: &str, rng: &mut Rng) -> String {
 fn sources() -> Vec<(String, String)> {
     let mut paths = files_in("runbooks", is_runbook);
     paths.extend(files_in("tests/plans", is_runbook));
+    paths.push(root().join("tests/fmt/series.runbook"));
     paths.into_iter().map(|p| (p.display().to_string(), std::fs::read_to_string(&p).expect("readable"))).collect()
 }
 

@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use ripcord::plan::{
-    Action, ArithOp, CmpOp, Condition, Escalation, Hold, OnFailure, RestoreSource, Step, Target, Template,
+    Action, ArithOp, CmpOp, Condition, Escalation, Hold, OnFailure, RestoreSource, Shape, Step, Target, Template,
     TemplatePart, Value, Variable, WindowFunc,
 };
 use ripcord::{Plan, compile};
@@ -534,4 +534,93 @@ fn step_forms_of_the_sketch_table() {
     assert_eq!(step(&plan, "L1.S4").action, Action::Wait { ms: 45_000 });
     assert_eq!(step(&plan, "L1.S6.2.2").id, "L1.S6.2.2");
     assert!(plan.channels.iter().any(|c| c.name == "log"));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Per-series triggers
+// ---------------------------------------------------------------------------------------------------------
+
+fn labels(names: &[&str]) -> Shape {
+    Shape::Labels(names.iter().map(|s| s.to_string()).collect())
+}
+
+#[test]
+fn per_series_triggers_in_the_plan() {
+    let plan = plan_of(&read("tests/fmt/series.runbook"));
+    assert_eq!((plan.max_series, plan.max_series_default), (500, false));
+    let shape = |m: &str| plan.metrics.iter().find(|x| x.name == m).map(|x| x.shape.clone()).expect("metric");
+    assert_eq!(shape("usage"), labels(&["instance", "mountpoint"]));
+    assert_eq!(shape("maintenance"), labels(&["instance"]));
+
+    let t = trigger(&plan, "disk_full");
+    assert_eq!(t.condition_text, "usage > 0.9 unless on(instance) maintenance == 1");
+    let Condition::Unless { matching: Some(m), .. } = &t.condition else {
+        panic!("unless: {:?}", t.condition);
+    };
+    assert_eq!((m.on, m.labels.as_slice()), (true, ["instance".to_string()].as_slice()));
+    assert_eq!(t.shape, labels(&["instance", "mountpoint"]));
+    assert_eq!(t.alert.as_deref(), Some("NodeFilesystemAlmostFull"));
+    // Labels sorted by name, annotations in written order.
+    let pairs = |v: &[(String, String)]| v.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>();
+    assert_eq!(pairs(&t.labels), ["severity=critical", "team=infra"]);
+    let names: Vec<&str> = t.annotations.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["summary", "description"]);
+    assert!(t.annotations[0].1.parts.contains(&TemplatePart::Var(Variable::Label("mountpoint".into()))));
+
+    // `on(...)` labels are sorted in the plan, whatever the written order.
+    let q = trigger(&plan, "over_quota");
+    assert!(q.condition_text.ends_with("and on(instance, mountpoint) usage > 0.5"), "{}", q.condition_text);
+    assert_eq!(q.shape, labels(&["instance", "mountpoint"]));
+
+    let level = plan.level(1).expect("level 1");
+    assert_eq!(level.max_parallel, 4);
+    assert!(!level.defaulted.iter().any(|d| d == "max parallel"));
+    let Action::Shell { command } = &step(&plan, "L1.S1").action else {
+        panic!("shell");
+    };
+    assert!(command.parts.contains(&TemplatePart::Var(Variable::Label("mountpoint".into()))));
+}
+
+#[test]
+fn per_series_plan_text_shows_shapes_and_alert_attributes() {
+    let text = ripcord::plan::render_text(&plan_of(&read("tests/fmt/series.runbook")));
+    for line in [
+        "  max series      500\n",
+        "              per series by (instance, mountpoint)\n",
+        "    when  usage > 0.9 unless on(instance) maintenance == 1\n          per series by (instance, mountpoint)\n",
+        "    alert        NodeFilesystemAlmostFull\n",
+        "    labels       {severity=\"critical\", team=\"infra\"}\n",
+        "    annotation   summary \"Disk ${labels.mountpoint} on ${labels.instance} is ${value} full\"\n",
+        "| max parallel 4 |",
+    ] {
+        assert!(text.contains(line), "no `{line}` in\n{text}");
+    }
+    // Defaults stay quiet: no `max series` line, no `max parallel` option.
+    let quiet = ripcord::plan::render_text(&sketch());
+    assert!(!quiet.contains("max series") && !quiet.contains("max parallel"), "{quiet}");
+}
+
+#[test]
+fn metric_shapes_follow_their_queries() {
+    let plan = plan_of(
+        r#"runbook shapes {
+  metric one = promql `sum(rate(errors_total[5m])) / sum(rate(requests_total[5m]))`
+  metric by_job = promql `sum by (job) (rate(errors_total[5m]))`
+  metric latency = promql `histogram_quantile(0.99, sum by (le, route) (rate(h_bucket[5m])))`
+  metric raw = promql `node_load1`
+  trigger t: one > 1 and by_job > 1 and latency > 1 and raw > 1 and undeclared > 1 -> level 1
+  level 1 {
+    step shell "x"
+  }
+}
+"#,
+    );
+    let shape = |m: &str| plan.metrics.iter().find(|x| x.name == m).map(|x| x.shape.clone()).expect("metric");
+    assert_eq!(shape("one"), Shape::Single);
+    assert_eq!(shape("by_job"), labels(&["job"]));
+    assert_eq!(shape("latency"), labels(&["route"]));
+    assert_eq!(shape("raw"), Shape::PerSeries);
+    assert_eq!(shape("undeclared"), Shape::PerSeries);
+    // `and` with a one-series side matches on(): the left side's series, one.
+    assert_eq!(trigger(&plan, "t").shape, Shape::Single);
 }

@@ -1,10 +1,12 @@
 //! Typing expressions: which are values and which are conditions, function names and arities, windows and
-//! offsets. Produces the plan's `Condition` and `Value` trees.
+//! offsets, and how many series each side has (`plan::shape`), so that matching that can never work is
+//! reported here (`matching.rs`). Produces the plan's `Condition` and `Value` trees.
 
 use super::Analyzer;
-use crate::ast::{BinOp, Expr, ExprKind, Quantity, QuantityValue, UnOp};
+use super::matching::Side;
+use crate::ast::{self, BinOp, Expr, ExprKind, Quantity, QuantityValue, UnOp};
 use crate::diagnostic::{Code, Diagnostic, did_you_mean};
-use crate::plan::{ArithOp, CmpOp, Condition, Value, WindowFunc};
+use crate::plan::{ArithOp, CmpOp, Condition, OpKind, Shape, Value, WindowFunc, join, joined};
 use crate::span::Span;
 
 /// What an expression turned out to be.
@@ -17,11 +19,12 @@ const ALL_FUNCTIONS: &[&str] =
     &["avg_over", "min_over", "max_over", "sum_over", "count_over", "quantile_over", "rate", "increase", "abs"];
 
 impl Analyzer<'_> {
-    /// A condition (for a trigger or a verify), or `None` with diagnostics.
-    pub(super) fn condition(&mut self, expr: &Expr) -> Option<Condition> {
+    /// A condition (for a trigger or a verify) and how many series it can hold for, or `None` with
+    /// diagnostics.
+    pub(super) fn condition(&mut self, expr: &Expr) -> Option<(Condition, Shape)> {
         match self.typed(expr)? {
-            Typed::Cond(c) => Some(c),
-            Typed::Val(_) => {
+            (Typed::Cond(c), shape) => Some((c, shape)),
+            (Typed::Val(_), _) => {
                 let text = self.snippet(expr.span);
                 self.push(
                     Diagnostic::new(Code::NotACondition, expr.span, "a condition needs a comparison")
@@ -33,42 +36,75 @@ impl Analyzer<'_> {
         }
     }
 
-    fn typed(&mut self, expr: &Expr) -> Option<Typed> {
+    fn typed(&mut self, expr: &Expr) -> Option<(Typed, Shape)> {
         match &expr.kind {
             ExprKind::Paren(inner) => self.typed(inner),
-            ExprKind::Quantity(q) => self.scalar(q).map(|value| Typed::Val(Value::Number { value })),
+            ExprKind::Quantity(q) => self.scalar(q).map(|value| (Typed::Val(Value::Number { value }), Shape::Scalar)),
             ExprKind::Metric { name, offset } => {
                 self.use_metric(&name.name, name.span);
                 let offset_ms = match offset {
                     Some(q) => self.duration(q, "an offset")?,
                     None => 0,
                 };
-                Some(Typed::Val(Value::Metric { name: name.name.clone(), offset_ms }))
+                let shape = self.metric_shape(&name.name);
+                Some((Typed::Val(Value::Metric { name: name.name.clone(), offset_ms }), shape))
             }
-            ExprKind::Call { name, args, offset } => self.call(expr.span, name, args, offset.as_ref()).map(Typed::Val),
+            ExprKind::Call { name, args, offset } => {
+                let v = self.call(expr.span, name, args, offset.as_ref())?;
+                let shape = self.value_shape(&v);
+                Some((Typed::Val(v), shape))
+            }
             ExprKind::Unary { op: UnOp::Not, op_span, operand } => match self.typed(operand)? {
-                Typed::Cond(c) => Some(Typed::Cond(Condition::Not { operand: Box::new(c) })),
-                Typed::Val(_) => {
+                // `not C` holds, with no labels, when C holds for no series (plan::shape).
+                (Typed::Cond(c), _) => Some((Typed::Cond(Condition::Not { operand: Box::new(c) }), Shape::Single)),
+                (Typed::Val(_), _) => {
                     self.operand_type(*op_span, operand.span, "`not` needs a condition", "a value");
                     None
                 }
             },
             ExprKind::Unary { op: UnOp::Neg, op_span, operand } => match self.typed(operand)? {
-                Typed::Val(Value::Number { value }) => Some(Typed::Val(Value::Number { value: -value })),
-                Typed::Val(v) => Some(Typed::Val(Value::Neg { operand: Box::new(v) })),
-                Typed::Cond(_) => {
+                (Typed::Val(Value::Number { value }), s) => Some((Typed::Val(Value::Number { value: -value }), s)),
+                (Typed::Val(v), s) => Some((Typed::Val(Value::Neg { operand: Box::new(v) }), s)),
+                (Typed::Cond(_), _) => {
                     self.operand_type(*op_span, operand.span, "unary `-` needs a value", "a condition");
                     None
                 }
             },
-            ExprKind::Binary { op, op_span, lhs, rhs } => self.binary(*op, *op_span, lhs, rhs),
+            ExprKind::Binary { op, op_span, matching, lhs, rhs } => {
+                self.binary(*op, *op_span, matching.as_ref(), lhs, rhs)
+            }
         }
     }
 
-    fn binary(&mut self, op: BinOp, op_span: Span, lhs: &Expr, rhs: &Expr) -> Option<Typed> {
+    /// The shape of a value built by `call` (a window function reads its metric's series).
+    fn value_shape(&self, v: &Value) -> Shape {
+        match v {
+            Value::Number { .. } => Shape::Scalar,
+            Value::Metric { name, .. } | Value::Window { metric: name, .. } => self.metric_shape(name),
+            Value::Abs { operand } | Value::Neg { operand } => self.value_shape(operand),
+            // Never built by `call`; its shape comes from `binary`.
+            Value::Arith { .. } => Shape::PerSeries,
+        }
+    }
+
+    fn binary(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        matching: Option<&ast::Matching>,
+        lhs: &Expr,
+        rhs: &Expr,
+    ) -> Option<(Typed, Shape)> {
         let l = self.typed(lhs);
         let r = self.typed(rhs);
-        let (l, r) = (l?, r?);
+        let written = matching.map(|m| self.matching(m));
+        let ((l, l_shape), (r, r_shape)) = (l?, r?);
+        let written = match written {
+            Some(None) => return None,
+            Some(Some(m)) => Some(m),
+            None => None,
+        };
+        let sides = |expr: &'_ Expr, shape: Shape| Side { span: expr.span, shape };
         if op.is_logical() {
             let (Typed::Cond(l), Typed::Cond(r)) = (l, r) else {
                 let bad = if matches!(self.typed_is_val(lhs), Some(true)) { lhs } else { rhs };
@@ -80,12 +116,28 @@ impl Analyzer<'_> {
                 );
                 return None;
             };
+            let kind = match op {
+                BinOp::And => OpKind::And,
+                BinOp::Unless => OpKind::Unless,
+                _ => OpKind::Or,
+            };
+            if let Some(m) = matching
+                && !self.matching_beside_not(op, m, lhs, rhs)
+            {
+                return None;
+            }
+            let (ls, rs) = (sides(lhs, l_shape), sides(rhs, r_shape));
+            if !self.check_join(kind, op, op_span, &ls, &rs, written.as_ref()) {
+                return None;
+            }
+            let shape = joined(kind, &ls.shape, &rs.shape, &join(kind, &ls.shape, &rs.shape, written.as_ref()));
             let (lhs, rhs) = (Box::new(l), Box::new(r));
-            return Some(Typed::Cond(if op == BinOp::And {
-                Condition::And { lhs, rhs, matching: None }
-            } else {
-                Condition::Or { lhs, rhs, matching: None }
-            }));
+            let c = match kind {
+                OpKind::And => Condition::And { lhs, rhs, matching: written },
+                OpKind::Unless => Condition::Unless { lhs, rhs, matching: written },
+                _ => Condition::Or { lhs, rhs, matching: written },
+            };
+            return Some((Typed::Cond(c), shape));
         }
         let (Typed::Val(l), Typed::Val(r)) = (l, r) else {
             let bad = if is_comparison(lhs) {
@@ -115,9 +167,27 @@ impl Analyzer<'_> {
             );
             return None;
         };
-        let arith =
-            |op| Typed::Val(Value::Arith { op, lhs: Box::new(l.clone()), rhs: Box::new(r.clone()), matching: None });
-        let cmp = |op| Typed::Cond(Condition::Compare { op, lhs: l.clone(), rhs: r.clone(), matching: None });
+        if let Some(m) = matching
+            && !self.matching_beside_number(op, m, (lhs, &l_shape), (rhs, &r_shape))
+        {
+            return None;
+        }
+        let (ls, rs) = (sides(lhs, l_shape), sides(rhs, r_shape));
+        if !self.check_join(OpKind::Arith, op, op_span, &ls, &rs, written.as_ref()) {
+            return None;
+        }
+        let shape =
+            joined(OpKind::Arith, &ls.shape, &rs.shape, &join(OpKind::Arith, &ls.shape, &rs.shape, written.as_ref()));
+        let arith = |op| {
+            let v = Value::Arith { op, lhs: Box::new(l.clone()), rhs: Box::new(r.clone()), matching: written.clone() };
+            (Typed::Val(v), shape.clone())
+        };
+        // A comparison of two numbers holds or not: one series without labels (plan::Shapes::condition).
+        let cond_shape = if shape == Shape::Scalar { Shape::Single } else { shape.clone() };
+        let cmp = |op| {
+            let c = Condition::Compare { op, lhs: l.clone(), rhs: r.clone(), matching: written.clone() };
+            (Typed::Cond(c), cond_shape.clone())
+        };
         Some(match op {
             BinOp::Gt => cmp(CmpOp::Gt),
             BinOp::Ge => cmp(CmpOp::Ge),
@@ -129,7 +199,7 @@ impl Analyzer<'_> {
             BinOp::Sub => arith(ArithOp::Sub),
             BinOp::Mul => arith(ArithOp::Mul),
             BinOp::Div => arith(ArithOp::Div),
-            BinOp::Or | BinOp::And => return None,
+            BinOp::Or | BinOp::And | BinOp::Unless => return None,
         })
     }
 
@@ -184,7 +254,7 @@ impl Analyzer<'_> {
                 self.arity(span, "abs", "abs(VALUE)", args.len(), 1);
                 return None;
             }
-            return match self.typed(&args[0])? {
+            return match self.typed(&args[0])?.0 {
                 Typed::Val(v) => Some(Value::Abs { operand: Box::new(v) }),
                 Typed::Cond(_) => {
                     self.operand_type(name.span, args[0].span, "`abs` needs a value", "a condition");

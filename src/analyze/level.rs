@@ -46,6 +46,7 @@ impl Analyzer<'_> {
         let mut approval_required = false;
         let mut cooldown_ms = 0;
         let mut max_attempts = defaults::MAX_ATTEMPTS;
+        let mut max_parallel = defaults::MAX_PARALLEL;
         let mut on_failure = OnFailure::Abort;
         let mut steps: Vec<&StepNode> = Vec::new();
         for item in &level.items {
@@ -54,6 +55,7 @@ impl Analyzer<'_> {
                 LevelItem::Approval(s) => ("approval required", *s),
                 LevelItem::Cooldown(_, s) => ("cooldown", *s),
                 LevelItem::MaxAttempts(_, s) => ("max attempts", *s),
+                LevelItem::MaxParallel(_, s) => ("max parallel", *s),
                 LevelItem::OnFailure(_, s) => ("on failure", *s),
                 LevelItem::Step(node) => {
                     steps.push(node);
@@ -76,6 +78,9 @@ impl Analyzer<'_> {
                 LevelItem::Cooldown(q, _) => cooldown_ms = self.duration(q, "a cooldown").unwrap_or(0),
                 LevelItem::MaxAttempts(q, _) => {
                     max_attempts = self.count(q, "`max attempts`", 1, 1000).unwrap_or(defaults::MAX_ATTEMPTS)
+                }
+                LevelItem::MaxParallel(q, _) => {
+                    max_parallel = self.max_parallel(number, q).unwrap_or(defaults::MAX_PARALLEL)
                 }
                 LevelItem::OnFailure(action, span) => {
                     on_failure = match action {
@@ -101,7 +106,7 @@ impl Analyzer<'_> {
         }
         let steps = self.step_nodes(&steps, &format!("L{number}.S"), number);
         let title = level.title.as_ref().map(|t| self.plain(t, "a level title"));
-        let defaulted = ["deadline", "cooldown", "max attempts", "on failure"]
+        let defaulted = ["deadline", "cooldown", "max attempts", "max parallel", "on failure"]
             .into_iter()
             .filter(|o| !seen.contains_key(o))
             .map(str::to_string)
@@ -116,9 +121,26 @@ impl Analyzer<'_> {
             cooldown_ms,
             max_attempts,
             on_failure,
-            max_parallel: crate::plan::defaults::MAX_PARALLEL,
+            max_parallel,
             steps,
         })
+    }
+
+    /// `max parallel N`: runs of the level for different series at once, from 1 to 10,000.
+    fn max_parallel(&mut self, number: u32, q: &ast::Quantity) -> Option<u32> {
+        if q.as_scalar() == Some(0.0) && matches!(q.value, ast::QuantityValue::Number { .. }) {
+            self.push(
+                Diagnostic::new(Code::OutOfRange, q.span, format!("`max parallel 0` would never run level {number}"))
+                    .label("0 is out of range")
+                    .help(format!(
+                        "write how many series may have a run of this level at once, from 1 to 10000; leave it \
+                         out for {} at a time",
+                        defaults::MAX_PARALLEL
+                    )),
+            );
+            return None;
+        }
+        self.count(q, "`max parallel`", 1, 10_000)
     }
 
     fn escalation_target(&mut self, from: u32, q: &ast::Quantity, span: Span) -> Option<u32> {

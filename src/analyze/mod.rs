@@ -5,7 +5,9 @@
 
 mod condition;
 mod level;
+mod matching;
 mod quantity;
+mod query;
 mod roots;
 mod step;
 mod text;
@@ -37,6 +39,8 @@ pub(crate) struct Analyzer<'t> {
     levels: BTreeMap<u32, Span>,
     channels: BTreeMap<String, Span>,
     declared_metrics: BTreeMap<String, Span>,
+    /// The shape of each declared metric's query, for typing conditions (`condition.rs`).
+    metric_shapes: BTreeMap<String, plan::Shape>,
     used_metrics: Vec<(String, Span)>,
     roots: Vec<(PathBuf, Span)>,
     reported_no_roots: bool,
@@ -46,6 +50,11 @@ pub(crate) struct Analyzer<'t> {
 impl<'t> Analyzer<'t> {
     pub(super) fn push(&mut self, d: Diagnostic) {
         self.diagnostics.push(d);
+    }
+
+    /// How many errors have been reported so far: a part is good when it adds none.
+    pub(super) fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
 
     pub(super) fn snippet(&self, span: Span) -> &'t str {
@@ -80,6 +89,7 @@ impl<'t> Analyzer<'t> {
         let mut files_under = Vec::new();
         let mut channels = Vec::new();
         let mut metrics = Vec::new();
+        let mut max_series = None;
 
         // Settings, channels and metrics first: triggers and steps refer to them.
         for item in &rb.items {
@@ -88,6 +98,7 @@ impl<'t> Analyzer<'t> {
                 ItemKind::Owner(_) => "owner",
                 ItemKind::EvaluateEvery(_) => "evaluate every",
                 ItemKind::FilesUnder(_) => "files under",
+                ItemKind::MaxSeries(_) => "max series",
                 _ => "",
             };
             if !setting.is_empty() {
@@ -110,6 +121,7 @@ impl<'t> Analyzer<'t> {
                 ItemKind::Description(t) => description = Some(self.plain(t, "a description")),
                 ItemKind::Owner(t) => owner = Some(self.plain(t, "an owner")),
                 ItemKind::EvaluateEvery(q) => interval = self.positive_duration(q, "the evaluation interval"),
+                ItemKind::MaxSeries(q) => max_series = self.max_series(q),
                 ItemKind::FilesUnder(roots) => {
                     for r in roots {
                         if let Some(root) = self.file_root(r) {
@@ -169,11 +181,9 @@ impl<'t> Analyzer<'t> {
                                 .help("write the PromQL query that returns this metric as one series"),
                         );
                     }
-                    metrics.push(Metric {
-                        name: m.name.name.clone(),
-                        promql: Some(query),
-                        shape: plan::Shape::default(),
-                    });
+                    let shape = self.query_shape(&query, m.query.span);
+                    self.metric_shapes.insert(m.name.name.clone(), shape.clone());
+                    metrics.push(Metric { name: m.name.name.clone(), promql: Some(query), shape });
                 }
                 _ => {}
             }
@@ -243,9 +253,26 @@ impl<'t> Analyzer<'t> {
             triggers,
             levels,
             escalations,
-            max_series: plan::defaults::MAX_SERIES,
-            max_series_default: true,
+            max_series: max_series.unwrap_or(defaults::MAX_SERIES),
+            max_series_default: max_series.is_none(),
         }
+    }
+
+    /// `max series N`: from 1 to 1,000,000 (Prometheus's rule `limit` has no upper bound; a runbook that
+    /// starts a run per series has one).
+    fn max_series(&mut self, q: &ast::Quantity) -> Option<u32> {
+        if q.as_scalar() == Some(0.0) && matches!(q.value, ast::QuantityValue::Number { .. }) {
+            self.push(
+                Diagnostic::new(Code::OutOfRange, q.span, "`max series 0` would let no trigger hold for any series")
+                    .label("0 is out of range")
+                    .help(format!(
+                        "write the most series one trigger may hold for, from 1 to 1000000; leave it out for {}",
+                        defaults::MAX_SERIES
+                    )),
+            );
+            return None;
+        }
+        self.count(q, "`max series`", 1, 1_000_000)
     }
 }
 

@@ -127,7 +127,7 @@ impl Analyzer<'_> {
                 });
                 let action = match probe {
                     VerifyProbe::Condition(expr) => {
-                        let condition = self.condition(expr);
+                        let condition = self.condition(expr).map(|(c, _)| c);
                         let condition_text = condition.as_ref().map(|c| c.to_string()).unwrap_or_default();
                         Action::VerifyCondition {
                             condition_text,

@@ -14,6 +14,9 @@ pub(super) enum Interp {
     Any,
     /// Only `${env.NAME}`: channel URLs, which exist before any run.
     EnvOnly,
+    /// What an alert knows when it fires, before any run: `${labels.NAME}`, `${value}`, `${trigger}`,
+    /// `${runbook}` (a trigger's annotations).
+    Alert,
     /// None: file paths, descriptions, queries; they must be known when the runbook is checked.
     None,
 }
@@ -44,12 +47,17 @@ impl Analyzer<'_> {
                 TextPart::Interpolation { path, span } => {
                     let Some(var) = Variable::parse(path) else {
                         let names = Variable::NAMES.iter().copied();
-                        let help = did_you_mean(path, names).unwrap_or_else(|| {
-                            format!(
-                                "the variables are {}, and env.NAME",
-                                Variable::NAMES.iter().map(|n| format!("${{{n}}}")).collect::<Vec<_>>().join(" ")
-                            )
-                        });
+                        let help = if path.starts_with("labels.") {
+                            "a label name is letters, digits and `_`, not starting with a digit: `${labels.instance}`"
+                                .to_string()
+                        } else {
+                            did_you_mean(path, names).unwrap_or_else(|| {
+                                format!(
+                                    "the variables are {}, labels.NAME and env.NAME",
+                                    Variable::NAMES.iter().map(|n| format!("${{{n}}}")).collect::<Vec<_>>().join(" ")
+                                )
+                            })
+                        };
                         self.push(
                             Diagnostic::new(Code::UnknownVariable, *span, format!("unknown variable `{path}`"))
                                 .label("no such variable")
@@ -60,11 +68,18 @@ impl Analyzer<'_> {
                     let ok = match allowed {
                         Interp::Any => true,
                         Interp::EnvOnly => matches!(var, Variable::Env(_)),
+                        Interp::Alert => {
+                            matches!(var, Variable::Label(_) | Variable::Value | Variable::Trigger | Variable::Runbook)
+                        }
                         Interp::None => false,
                     };
                     if !ok {
                         let help = match allowed {
                             Interp::EnvOnly => "only `${env.NAME}` is known when the runbook loads".to_string(),
+                            Interp::Alert => format!(
+                                "{what} is written when the alert fires, before any run and on any machine: it may \
+                                 use `${{labels.NAME}}`, `${{value}}`, `${{trigger}}` and `${{runbook}}`, not `${{{var}}}`"
+                            ),
                             _ => format!(
                                 "{what} must be known when the runbook is checked; write it out, or escape it as `\\${{`"
                             ),

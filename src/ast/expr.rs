@@ -15,8 +15,24 @@ pub enum ExprKind {
     Metric { name: Ident, offset: Option<Quantity> },
     Call { name: Ident, args: Vec<Expr>, offset: Option<Quantity> },
     Unary { op: UnOp, op_span: Span, operand: Box<Expr> },
-    Binary { op: BinOp, op_span: Span, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary { op: BinOp, op_span: Span, matching: Option<Matching>, lhs: Box<Expr>, rhs: Box<Expr> },
     Paren(Box<Expr>),
+}
+
+/// `on(l, ...)` / `ignoring(l, ...)` written after a binary operator, as in PromQL.
+#[derive(Clone, Debug)]
+pub struct Matching {
+    pub span: Span,
+    /// `true` for `on`, `false` for `ignoring`.
+    pub on: bool,
+    /// The label names in written order (the analyser reports a repeated one).
+    pub labels: Vec<Ident>,
+}
+
+impl Matching {
+    pub fn keyword(&self) -> &'static str {
+        if self.on { "on" } else { "ignoring" }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +45,7 @@ pub enum UnOp {
 pub enum BinOp {
     Or,
     And,
+    Unless,
     Gt,
     Ge,
     Lt,
@@ -42,11 +59,12 @@ pub enum BinOp {
 }
 
 impl BinOp {
-    /// Binding power: higher binds tighter. `not` sits between `and` and the comparisons.
+    /// Binding power: higher binds tighter. `not` sits between `and` and the comparisons; `unless` binds
+    /// as `and` does (as in PromQL).
     pub fn precedence(self) -> u8 {
         match self {
             BinOp::Or => 1,
-            BinOp::And => 2,
+            BinOp::And | BinOp::Unless => 2,
             BinOp::Gt | BinOp::Ge | BinOp::Lt | BinOp::Le | BinOp::Eq | BinOp::Ne => 4,
             BinOp::Add | BinOp::Sub => 5,
             BinOp::Mul | BinOp::Div => 6,
@@ -58,13 +76,14 @@ impl BinOp {
     }
 
     pub fn is_logical(self) -> bool {
-        matches!(self, BinOp::Or | BinOp::And)
+        matches!(self, BinOp::Or | BinOp::And | BinOp::Unless)
     }
 
     pub fn symbol(self) -> &'static str {
         match self {
             BinOp::Or => "or",
             BinOp::And => "and",
+            BinOp::Unless => "unless",
             BinOp::Gt => ">",
             BinOp::Ge => ">=",
             BinOp::Lt => "<",

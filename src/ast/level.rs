@@ -18,6 +18,8 @@ pub enum LevelItem {
     Approval(Span),
     Cooldown(Quantity, Span),
     MaxAttempts(Quantity, Span),
+    /// `max parallel N`
+    MaxParallel(Quantity, Span),
     OnFailure(OnFailure, Span),
     Step(StepNode),
 }

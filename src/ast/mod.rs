@@ -11,11 +11,11 @@ mod step;
 mod text;
 mod trigger;
 
-pub use expr::{BinOp, Expr, ExprKind, UnOp};
+pub use expr::{BinOp, Expr, ExprKind, Matching, UnOp};
 pub use ident::Ident;
 pub use level::{Level, LevelItem, OnFailure};
 pub use quantity::{DurationError, Quantity, QuantityValue};
 pub use runbook::{Channel, Item, ItemKind, MetricDecl, Runbook};
 pub use step::{Modifier, ModifierKind, Parallel, RestoreFrom, Step, StepKind, StepNode, VerifyProbe};
 pub use text::{Text, TextPart};
-pub use trigger::{Hold, Target, Trigger};
+pub use trigger::{Hold, LabelEntry, Target, Trigger, TriggerAttr, TriggerAttrs};

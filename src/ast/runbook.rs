@@ -21,6 +21,8 @@ pub enum ItemKind {
     Owner(Text),
     EvaluateEvery(Quantity),
     FilesUnder(Vec<Text>),
+    /// `max series N`
+    MaxSeries(Quantity),
     Channel(Channel),
     Metric(MetricDecl),
     Trigger(Box<Trigger>),

@@ -1,7 +1,7 @@
 use super::{Expr, Ident, Quantity, Text};
 use crate::span::Span;
 
-/// `[trigger NAME:] CONDITION [for D | for N consecutive] [keep firing for D] -> TARGET`
+/// `[trigger NAME:] CONDITION [for D | for N consecutive] [keep firing for D] -> TARGET [{ ATTRIBUTES }]`
 #[derive(Clone, Debug)]
 pub struct Trigger {
     pub span: Span,
@@ -11,6 +11,52 @@ pub struct Trigger {
     pub hold: Option<Hold>,
     pub keep_firing_for: Option<Quantity>,
     pub target: Target,
+    /// `{ alert "..." labels { ... } annotations { ... } }` after the target.
+    pub attrs: Option<TriggerAttrs>,
+}
+
+/// The block after a trigger's target: what an alert for it carries.
+#[derive(Clone, Debug)]
+pub struct TriggerAttrs {
+    pub span: Span,
+    /// In written order; the analyser reports a repeated attribute.
+    pub items: Vec<TriggerAttr>,
+}
+
+#[derive(Clone, Debug)]
+pub enum TriggerAttr {
+    /// `alert "Name"`
+    Alert { name: Text, span: Span },
+    /// `labels { name "value" ... }`
+    Labels { entries: Vec<LabelEntry>, span: Span },
+    /// `annotations { name "text" ... }`
+    Annotations { entries: Vec<LabelEntry>, span: Span },
+}
+
+impl TriggerAttr {
+    pub fn span(&self) -> Span {
+        match self {
+            TriggerAttr::Alert { span, .. }
+            | TriggerAttr::Labels { span, .. }
+            | TriggerAttr::Annotations { span, .. } => *span,
+        }
+    }
+
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            TriggerAttr::Alert { .. } => "alert",
+            TriggerAttr::Labels { .. } => "labels",
+            TriggerAttr::Annotations { .. } => "annotations",
+        }
+    }
+}
+
+/// `name "text"` in a trigger's `labels { }` or `annotations { }`.
+#[derive(Clone, Debug)]
+pub struct LabelEntry {
+    pub span: Span,
+    pub name: Ident,
+    pub value: Text,
 }
 
 #[derive(Clone, Debug)]
@@ -23,4 +69,13 @@ pub enum Hold {
 pub enum Target {
     Level { number: Quantity, span: Span },
     Notify { channel: Ident, message: Text, span: Span },
+}
+
+impl Target {
+    /// Where the target is written, from `level` or `notify` on.
+    pub fn span(&self) -> Span {
+        match self {
+            Target::Level { span, .. } | Target::Notify { span, .. } => *span,
+        }
+    }
 }

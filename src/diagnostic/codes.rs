@@ -69,6 +69,11 @@ codes! {
     InterpolationNotAllowed = "RC119", Error, "interpolation is used where the value must be known before a run";
     MetricLooksMistyped = "RC120", Warning, "an undeclared metric is one typo away from a declared one";
     ChannelReserved     = "RC121", Error, "a channel is declared with the built-in name `log`";
+    DuplicateMatchingLabel = "RC122", Error, "a label is named twice in `on(...)` or `ignoring(...)`";
+    DuplicateTriggerAttribute = "RC123", Error, "a trigger's `alert`, `labels` or `annotations` is given twice";
+    DuplicateAlertLabel = "RC124", Error, "a trigger's `labels { }` or `annotations { }` gives one name twice";
+    InvalidAlertName    = "RC125", Error, "an `alert` name is not a Prometheus alert name";
+    ReservedLabelName   = "RC126", Error, "a trigger's label is named `alertname` or starts with `__`";
 
     // Values and types.
     InvalidDuration     = "RC201", Error, "a duration has a fraction, or its units are out of order";
@@ -82,6 +87,11 @@ codes! {
     OperandType         = "RC209", Error, "an operator is applied to the wrong kind of operand";
     HoldNotMultiple     = "RC210", Warning, "a `for` duration is not a multiple of the evaluation interval";
     OffsetNotAllowed    = "RC211", Error, "`offset` is written after something that is not a metric or window function";
+    MatchingOnNumber    = "RC212", Error, "`on(...)` or `ignoring(...)` is written next to a number, which has no labels";
+    MatchingOnNot       = "RC213", Error, "`on(...)` or `ignoring(...)` is written next to `not ...`, which has no labels";
+    QueryShapeUnknown   = "RC214", Warning, "a metric's query could not be read to work out the labels of its series";
+    NeverMatch          = "RC215", Error, "the two sides of an operator have labels that never match";
+    ManyToOne           = "RC216", Error, "one-to-one matching meets several series of one side in one match";
 
     // Levels and steps.
     EmptyLevel          = "RC301", Error, "a level has no steps";

@@ -35,7 +35,7 @@ pub(super) fn on_failure(o: &OnFailure) -> String {
     }
 }
 
-/// `CONDITION [for D] [keep firing for D] -> TARGET`.
+/// `CONDITION [for D] [keep firing for D] -> TARGET [(alert "Name")]`.
 pub(super) fn trigger(t: &Trigger) -> String {
     let mut out = t.condition_text.clone();
     if t.hold != (Hold::For { ms: 0 }) {
@@ -47,6 +47,9 @@ pub(super) fn trigger(t: &Trigger) -> String {
     }
     out.push_str(" -> ");
     out.push_str(&target(&t.target));
+    if let Some(alert) = &t.alert {
+        out.push_str(&format!(" (alert {})", quoted(alert)));
+    }
     out
 }
 

@@ -43,6 +43,9 @@ fn describe_level(l: &Level) -> String {
     if written("max attempts") {
         options.push(format!("max attempts {}", l.max_attempts));
     }
+    if written("max parallel") {
+        options.push(format!("max parallel {}", l.max_parallel));
+    }
     if written("on failure") {
         options.push(format!("on failure {}", describe::on_failure(&l.on_failure)));
     }
@@ -67,6 +70,7 @@ fn changes(old: &Level, new: &Level, out: &mut Vec<Change>) {
     field("approval", approval(old), approval(new));
     field("cooldown", format_duration(old.cooldown_ms), format_duration(new.cooldown_ms));
     field("max attempts", old.max_attempts.to_string(), new.max_attempts.to_string());
+    field("max parallel", old.max_parallel.to_string(), new.max_parallel.to_string());
     field("on failure", describe::on_failure(&old.on_failure), describe::on_failure(&new.on_failure));
     steps::diff(&old.steps, &new.steps, new.number, out);
 }

@@ -120,6 +120,7 @@ fn runbook(old: &Plan, new: &Plan, out: &mut Vec<Change>) {
         if r.is_empty() { "(none)".to_string() } else { r.iter().map(|s| quoted(s)).collect::<Vec<_>>().join(", ") }
     };
     field("files under", roots(&old.files_under), roots(&new.files_under));
+    field("max series", old.max_series.to_string(), new.max_series.to_string());
 }
 
 /// Items matched by name: removed ones first (in the old order), then added and changed ones in the new

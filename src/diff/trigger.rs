@@ -4,7 +4,7 @@
 
 use super::describe;
 use super::{Change, Scope};
-use crate::plan::{Condition, Hold, Trigger, Value, format_duration};
+use crate::plan::{Condition, Hold, Matching, Trigger, Value, format_duration};
 
 pub(super) fn diff(old: &[Trigger], new: &[Trigger], out: &mut Vec<Change>) {
     let mut old_match: Vec<Option<usize>> = vec![None; old.len()];
@@ -109,42 +109,118 @@ fn changes(old: &Trigger, new: &Trigger, out: &mut Vec<Change>) {
         let (a, b) = (describe::target(&old.target), describe::target(&new.target));
         out.push(Change::changed(Scope::Trigger, name, &prefix, "target", a, b));
     }
+    attributes(old, new, name, &prefix, out);
 }
 
-/// `threshold` when only numbers differ between the two conditions, `condition` otherwise.
-pub(super) fn condition_field(old: &Condition, new: &Condition) -> &'static str {
-    if mask(old) == mask(new) { "threshold" } else { "condition" }
-}
-
-/// The condition with every number literal replaced by 0: its shape.
-fn mask(c: &Condition) -> Condition {
-    match c {
-        Condition::Compare { op, lhs, rhs, matching } => {
-            Condition::Compare { op: *op, lhs: mask_value(lhs), rhs: mask_value(rhs), matching: matching.clone() }
+/// The alert name, each label and each annotation by name (`label severity "warning" -> "critical"`,
+/// `(none)` on the side that lacks one).
+fn attributes(old: &Trigger, new: &Trigger, name: &str, prefix: &str, out: &mut Vec<Change>) {
+    let none = || "(none)".to_string();
+    if old.alert != new.alert {
+        let alert = |t: &Trigger| t.alert.as_deref().map_or_else(none, describe::quoted);
+        out.push(Change::changed(Scope::Trigger, name, prefix, "alert", alert(old), alert(new)));
+    }
+    let label = |t: &Trigger, k: &str| t.labels.iter().find(|(n, _)| n == k).map(|(_, v)| describe::quoted(v));
+    let annotation = |t: &Trigger, k: &str| t.annotations.iter().find(|(n, _)| n == k).map(|(_, v)| v.to_string());
+    let names = |a: Vec<&String>, b: Vec<&String>| {
+        let mut all: Vec<String> = a.into_iter().chain(b).cloned().collect();
+        let mut seen = Vec::new();
+        all.retain(|n| {
+            let first = !seen.contains(n);
+            seen.push(n.clone());
+            first
+        });
+        all
+    };
+    for k in names(old.labels.iter().map(|(n, _)| n).collect(), new.labels.iter().map(|(n, _)| n).collect()) {
+        let (a, b) = (label(old, &k), label(new, &k));
+        if a != b {
+            let field = format!("label {k}");
+            out.push(Change::changed(
+                Scope::Trigger,
+                name,
+                prefix,
+                &field,
+                a.unwrap_or_else(none),
+                b.unwrap_or_else(none),
+            ));
         }
-        Condition::And { lhs, rhs, matching } => {
-            Condition::And { lhs: Box::new(mask(lhs)), rhs: Box::new(mask(rhs)), matching: matching.clone() }
+    }
+    let (old_names, new_names): (Vec<&String>, Vec<&String>) =
+        (old.annotations.iter().map(|(n, _)| n).collect(), new.annotations.iter().map(|(n, _)| n).collect());
+    let mut reported = false;
+    for k in names(old_names.clone(), new_names.clone()) {
+        let (a, b) = (annotation(old, &k), annotation(new, &k));
+        if a != b {
+            reported = true;
+            let field = format!("annotation {k}");
+            out.push(Change::changed(
+                Scope::Trigger,
+                name,
+                prefix,
+                &field,
+                a.unwrap_or_else(none),
+                b.unwrap_or_else(none),
+            ));
         }
-        Condition::Or { lhs, rhs, matching } => {
-            Condition::Or { lhs: Box::new(mask(lhs)), rhs: Box::new(mask(rhs)), matching: matching.clone() }
-        }
-        Condition::Unless { lhs, rhs, matching } => {
-            Condition::Unless { lhs: Box::new(mask(lhs)), rhs: Box::new(mask(rhs)), matching: matching.clone() }
-        }
-        Condition::Not { operand } => Condition::Not { operand: Box::new(mask(operand)) },
+    }
+    // The same annotations in another order: the order is what a notification shows.
+    if !reported && old_names != new_names {
+        let list = |n: &[&String]| n.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+        out.push(Change::changed(Scope::Trigger, name, prefix, "annotation order", list(&old_names), list(&new_names)));
     }
 }
 
-fn mask_value(v: &Value) -> Value {
+/// `threshold` when only numbers differ between the two conditions, `matching` when only the `on(...)` /
+/// `ignoring(...)` written after operators do, `condition` otherwise.
+pub(super) fn condition_field(old: &Condition, new: &Condition) -> &'static str {
+    if mask(old, Mask::Numbers) == mask(new, Mask::Numbers) {
+        "threshold"
+    } else if mask(old, Mask::Matching) == mask(new, Mask::Matching) {
+        "matching"
+    } else {
+        "condition"
+    }
+}
+
+/// What [`mask`] takes out of a condition.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mask {
+    /// Every number literal, replaced by 0: the condition's shape.
+    Numbers,
+    /// Every written matching: which series meet, taken out.
+    Matching,
+}
+
+fn mask(c: &Condition, what: Mask) -> Condition {
+    let m = |matching: &Option<Matching>| if what == Mask::Matching { None } else { matching.clone() };
+    let b = |c: &Condition| Box::new(mask(c, what));
+    match c {
+        Condition::Compare { op, lhs, rhs, matching } => Condition::Compare {
+            op: *op,
+            lhs: mask_value(lhs, what),
+            rhs: mask_value(rhs, what),
+            matching: m(matching),
+        },
+        Condition::And { lhs, rhs, matching } => Condition::And { lhs: b(lhs), rhs: b(rhs), matching: m(matching) },
+        Condition::Or { lhs, rhs, matching } => Condition::Or { lhs: b(lhs), rhs: b(rhs), matching: m(matching) },
+        Condition::Unless { lhs, rhs, matching } => {
+            Condition::Unless { lhs: b(lhs), rhs: b(rhs), matching: m(matching) }
+        }
+        Condition::Not { operand } => Condition::Not { operand: b(operand) },
+    }
+}
+
+fn mask_value(v: &Value, what: Mask) -> Value {
     match v {
-        Value::Number { .. } => Value::Number { value: 0.0 },
-        Value::Abs { operand } => Value::Abs { operand: Box::new(mask_value(operand)) },
-        Value::Neg { operand } => Value::Neg { operand: Box::new(mask_value(operand)) },
+        Value::Number { .. } if what == Mask::Numbers => Value::Number { value: 0.0 },
+        Value::Abs { operand } => Value::Abs { operand: Box::new(mask_value(operand, what)) },
+        Value::Neg { operand } => Value::Neg { operand: Box::new(mask_value(operand, what)) },
         Value::Arith { op, lhs, rhs, matching } => Value::Arith {
             op: *op,
-            lhs: Box::new(mask_value(lhs)),
-            rhs: Box::new(mask_value(rhs)),
-            matching: matching.clone(),
+            lhs: Box::new(mask_value(lhs, what)),
+            rhs: Box::new(mask_value(rhs, what)),
+            matching: if what == Mask::Matching { None } else { matching.clone() },
         },
         other => other.clone(),
     }

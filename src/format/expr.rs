@@ -1,5 +1,5 @@
 //! Expressions with normalised spacing: one space around binary operators and after `not`, none after
-//! unary `-` or inside parentheses, `f(a, b)` for calls.
+//! unary `-` or inside parentheses, `f(a, b)` for calls, `> on(a, b)` with the labels sorted.
 //!
 //! The author's parentheses are kept, and no others are added. That is always safe: the tree keeps every
 //! parenthesised group (`ExprKind::Paren`), and precedence is applied to the flat token sequence, so
@@ -48,10 +48,16 @@ fn write(out: &mut String, src: &str, e: &Expr) {
             out.push('-');
             write(out, src, operand);
         }
-        ExprKind::Binary { op, lhs, rhs, .. } => {
+        ExprKind::Binary { op, matching, lhs, rhs, .. } => {
             write(out, src, lhs);
             out.push(' ');
             out.push_str(op.symbol());
+            if let Some(m) = matching {
+                // Labels sorted, as the plan holds them; no trailing comma.
+                let mut labels: Vec<&str> = m.labels.iter().map(|l| l.name.as_str()).collect();
+                labels.sort_unstable();
+                out.push_str(&format!(" {}({})", m.keyword(), labels.join(", ")));
+            }
             out.push(' ');
             write(out, src, rhs);
         }

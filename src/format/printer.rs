@@ -1,6 +1,7 @@
 //! The syntax tree back to text, in the canonical layout (docs/formatting.md): one item, option or step per
 //! line, two spaces per level of nesting, the author's order of items and steps, level options first in a
-//! fixed order, step modifiers in a fixed order, comments where they were.
+//! fixed order, step modifiers in a fixed order, a trigger's attributes in a block after it (`alert`,
+//! `labels` sorted by name, `annotations` in their order), comments where they were.
 
 use super::comments::Piece;
 use super::expr::expr;
@@ -8,8 +9,8 @@ use super::layout::{Code, Line, render};
 use super::literal::{quantity, text};
 use super::trivia::{FILE, Trivia, TriviaMap};
 use crate::ast::{
-    Hold, Item, ItemKind, Level, LevelItem, Modifier, ModifierKind, OnFailure, Parallel, Quantity, RestoreFrom,
-    Runbook, Step, StepKind, StepNode, Target, Trigger, VerifyProbe,
+    Hold, Item, ItemKind, LabelEntry, Level, LevelItem, Modifier, ModifierKind, OnFailure, Parallel, Quantity,
+    RestoreFrom, Runbook, Step, StepKind, StepNode, Target, Trigger, TriggerAttr, TriggerAttrs, VerifyProbe,
 };
 
 pub(super) fn print(src: &str, runbook: &Runbook, trivia: &TriviaMap) -> String {
@@ -117,6 +118,7 @@ impl<'a> Printer<'a> {
             ItemKind::Description(t) => format!("description {}", text(t)),
             ItemKind::Owner(t) => format!("owner {}", text(t)),
             ItemKind::EvaluateEvery(d) => format!("evaluate every {}", q(d)),
+            ItemKind::MaxSeries(n) => format!("max series {}", q(n)),
             ItemKind::FilesUnder(roots) => {
                 format!("files under {}", roots.iter().map(text).collect::<Vec<_>>().join(", "))
             }
@@ -124,7 +126,12 @@ impl<'a> Printer<'a> {
             ItemKind::Metric(m) => format!("metric {} = promql {}", m.name.name, text(&m.query)),
             ItemKind::Trigger(t) => {
                 let (line, head) = self.trigger(t);
-                return self.leaf(start, 1, line, head);
+                let Some(attrs) = &t.attrs else {
+                    return self.leaf(start, 1, line, head);
+                };
+                self.open(start, 1, format!("{line} {{"));
+                self.trigger_attrs(attrs, 2);
+                return self.close(start, 1);
             }
             ItemKind::Level(level) => return self.level(start, level),
         };
@@ -160,6 +167,39 @@ impl<'a> Printer<'a> {
         (line, head)
     }
 
+    /// A trigger's attributes in a fixed order (`alert`, `labels`, `annotations`), the labels sorted by name
+    /// as the plan holds them, the annotations in their order.
+    fn trigger_attrs(&mut self, attrs: &TriggerAttrs, depth: usize) {
+        let mut items: Vec<&TriggerAttr> = attrs.items.iter().collect();
+        items.sort_by_key(|item| match item {
+            TriggerAttr::Alert { .. } => 0,
+            TriggerAttr::Labels { .. } => 1,
+            TriggerAttr::Annotations { .. } => 2,
+        });
+        for item in items {
+            let start = item.span().start;
+            self.leading(start, depth, Blanks::Drop);
+            let entries = match item {
+                TriggerAttr::Alert { name, .. } => {
+                    self.leaf(start, depth, format!("alert {}", text(name)), None);
+                    continue;
+                }
+                TriggerAttr::Labels { entries, .. } => {
+                    let mut sorted: Vec<&LabelEntry> = entries.iter().collect();
+                    sorted.sort_by(|a, b| a.name.name.cmp(&b.name.name));
+                    sorted
+                }
+                TriggerAttr::Annotations { entries, .. } => entries.iter().collect(),
+            };
+            self.open(start, depth, format!("{} {{", item.keyword()));
+            for e in entries {
+                self.leading(e.span.start, depth + 1, Blanks::Drop);
+                self.leaf(e.span.start, depth + 1, format!("{} {}", e.name.name, text(&e.value)), None);
+            }
+            self.close(start, depth);
+        }
+    }
+
     fn level(&mut self, start: usize, level: &Level) {
         let mut header = format!("level {}", quantity(self.src, &level.number));
         if let Some(title) = &level.title {
@@ -177,7 +217,8 @@ impl<'a> Printer<'a> {
                 LevelItem::Approval(s) => (0, s, "approval required".to_string()),
                 LevelItem::Cooldown(d, s) => (2, s, format!("cooldown {}", q(d))),
                 LevelItem::MaxAttempts(n, s) => (3, s, format!("max attempts {}", q(n))),
-                LevelItem::OnFailure(action, s) => (4, s, format!("on failure {}", on_failure(self.src, action))),
+                LevelItem::MaxParallel(n, s) => (4, s, format!("max parallel {}", q(n))),
+                LevelItem::OnFailure(action, s) => (5, s, format!("on failure {}", on_failure(self.src, action))),
                 LevelItem::Step(_) => continue,
             };
             options.push((rank, span.start, line));

@@ -1,7 +1,8 @@
 //! Comments and blank lines attached to the nodes they belong with, so that the printer can lay the tree
 //! out again and put every comment back where a reader expects it.
 //!
-//! The rules, for each block (the file, the runbook, a level, a `parallel`) and its children in order:
+//! The rules, for each block (the file, the runbook, a level, a `parallel`, a trigger's attributes and their
+//! `labels { }` and `annotations { }`) and its children in order:
 //!
 //! - a comment on a line of its own belongs to the next child of the same block (its *leading* trivia,
 //!   together with the blank lines around it); after the last child, it belongs to the block's end;
@@ -13,7 +14,7 @@
 use std::collections::HashMap;
 
 use super::comments::{Comment, Piece, gap};
-use crate::ast::{ItemKind, Level, LevelItem, Runbook, StepNode};
+use crate::ast::{ItemKind, Level, LevelItem, Runbook, StepNode, Trigger, TriggerAttr};
 use crate::span::Span;
 
 /// What is attached to one node.
@@ -118,6 +119,7 @@ fn runbook_node(text: &str, runbook: &Runbook) -> Node {
         .iter()
         .map(|item| match &item.kind {
             ItemKind::Level(level) => level_node(text, item.span, level),
+            ItemKind::Trigger(t) => trigger_node(text, item.span, t),
             _ => Node { span: item.span, body: None },
         })
         .collect();
@@ -133,11 +135,32 @@ fn level_node(text: &str, span: Span, level: &Level) -> Node {
             | LevelItem::Approval(s)
             | LevelItem::Cooldown(_, s)
             | LevelItem::MaxAttempts(_, s)
+            | LevelItem::MaxParallel(_, s)
             | LevelItem::OnFailure(_, s) => Node { span: *s, body: None },
             LevelItem::Step(node) => step_node(text, node),
         })
         .collect();
     Node { span, body: body(text, level.header_span.end, span, children) }
+}
+
+/// A trigger, and its attribute block when it has one: the attributes, and the entries of `labels { }` and
+/// `annotations { }`, are children like a level's options.
+fn trigger_node(text: &str, span: Span, t: &Trigger) -> Node {
+    let Some(attrs) = &t.attrs else {
+        return Node { span, body: None };
+    };
+    let children = attrs
+        .items
+        .iter()
+        .map(|item| match item {
+            TriggerAttr::Alert { span, .. } => Node { span: *span, body: None },
+            TriggerAttr::Labels { entries, span } | TriggerAttr::Annotations { entries, span } => {
+                let children = entries.iter().map(|e| Node { span: e.span, body: None }).collect();
+                Node { span: *span, body: body(text, span.start + item.keyword().len(), *span, children) }
+            }
+        })
+        .collect();
+    Node { span, body: body(text, t.target.span().end, span, children) }
 }
 
 fn step_node(text: &str, node: &StepNode) -> Node {

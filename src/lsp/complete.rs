@@ -11,9 +11,11 @@ use super::index::NameKind;
 use super::lex::{self, Kind, Token};
 
 const RUNBOOK_ITEMS: &[&str] =
-    &["description", "owner", "evaluate every", "files under", "channel", "metric", "trigger", "level"];
+    &["description", "owner", "evaluate every", "files under", "max series", "channel", "metric", "trigger", "level"];
 const LEVEL_ITEMS: &[&str] =
-    &["step", "parallel", "deadline", "approval required", "cooldown", "max attempts", "on failure"];
+    &["step", "parallel", "deadline", "approval required", "cooldown", "max attempts", "max parallel", "on failure"];
+/// What the block after a trigger's target holds.
+const TRIGGER_ATTRS: &[&str] = &["alert", "labels", "annotations"];
 const STEP_KINDS: &[(&str, &str)] = &[
     ("shell", "step shell \"command\""),
     ("http", "step http METHOD \"url\""),
@@ -56,6 +58,10 @@ enum Block {
     Runbook,
     Level,
     Parallel,
+    /// `-> level 1 { ... }`: a trigger's attributes.
+    TriggerAttrs,
+    /// `labels { ... }`, `annotations { ... }`: names and strings, nothing to complete.
+    Entries,
 }
 
 fn block_at(text: &str, before: &[Token]) -> Block {
@@ -64,8 +70,10 @@ fn block_at(text: &str, before: &[Token]) -> Block {
         match t.text(text) {
             "{" => {
                 let opener = before[..i].iter().rev().take(4).find_map(|p| match p.text(text) {
+                    "->" => Some(Block::TriggerAttrs),
+                    "labels" | "annotations" => Some(Block::Entries),
                     "runbook" => Some(Block::Runbook),
-                    "level" => Some(Block::Level),
+                    "level" if !before[..i].iter().rev().take(4).any(|p| p.text(text) == "->") => Some(Block::Level),
                     "parallel" => Some(Block::Parallel),
                     _ => None,
                 });
@@ -169,6 +177,8 @@ pub fn complete(a: &Analysis, offset: usize) -> Vec<CompletionItem> {
                 }
                 Block::Level => keywords(LEVEL_ITEMS),
                 Block::Parallel => keywords(&["step", "parallel"]),
+                Block::TriggerAttrs => keywords(TRIGGER_ATTRS),
+                Block::Entries => Vec::new(),
             };
         }
         (_, Some("step")) => {
@@ -185,7 +195,12 @@ pub fn complete(a: &Analysis, offset: usize) -> Vec<CompletionItem> {
         (_, Some("on")) => return keywords(&["failure"]),
         (_, Some("failure")) => return keywords(&["escalate level", "abort", "continue"]),
         (_, Some("approval")) => return keywords(&["required"]),
-        (_, Some("max")) => return keywords(&["attempts"]),
+        (_, Some("max")) => {
+            return match block_at(text, &before) {
+                Block::Runbook => keywords(&["series"]),
+                _ => keywords(&["attempts", "parallel"]),
+            };
+        }
         (_, Some("evaluate")) => return keywords(&["every"]),
         (_, Some("files")) => return keywords(&["under"]),
         (_, Some("keep")) => return keywords(&["firing for"]),
@@ -200,6 +215,10 @@ pub fn complete(a: &Analysis, offset: usize) -> Vec<CompletionItem> {
             return v;
         }
         _ => {}
+    }
+    // A trigger's attributes and their entries hold names and strings only.
+    if matches!(block_at(text, &before), Block::TriggerAttrs | Block::Entries) {
+        return Vec::new();
     }
     let prev = prev.unwrap_or("");
     let first = line.first().copied().unwrap_or("");
@@ -218,7 +237,7 @@ pub fn complete(a: &Analysis, offset: usize) -> Vec<CompletionItem> {
         }
         let mut items = keywords(&v);
         if is_condition && prev != ")" && before.last().is_some_and(|t| t.kind == Kind::Ident) {
-            items.extend(keywords(&["and", "or", "offset"]));
+            items.extend(keywords(&["and", "or", "unless", "offset"]));
         }
         return items;
     }
@@ -250,11 +269,16 @@ pub fn complete(a: &Analysis, offset: usize) -> Vec<CompletionItem> {
         }
         if after_operand {
             if first == "step" {
-                return keywords(&["and", "or", "offset", "within", "every"]);
+                return keywords(&["and", "or", "unless", "offset", "within", "every"]);
             }
-            return keywords(&["and", "or", "offset", "for", "keep firing for", "->"]);
+            return keywords(&["and", "or", "unless", "offset", "for", "keep firing for", "->"]);
         }
-        return metrics();
+        // Right after an operator: the matching that may follow it, or an operand.
+        let mut v = metrics();
+        if matches!(prev, ">" | ">=" | "<" | "<=" | "==" | "!=" | "+" | "-" | "*" | "/" | "and" | "or" | "unless") {
+            v.extend(keywords(&["on(", "ignoring("]));
+        }
+        return v;
     }
     Vec::new()
 }

@@ -12,7 +12,7 @@ pub use crate::ast::{
     Quantity, QuantityValue, Runbook, Step as AstStep, StepKind, StepNode, Target as AstTarget, Trigger as AstTrigger,
     VerifyProbe,
 };
-pub use crate::plan::{Hold, OnFailure, Plan, Target, format_duration, format_number};
+pub use crate::plan::{Hold, OnFailure, Plan, Shape, Target, format_duration, format_number};
 pub use crate::span::Span;
 
 /// The largest document the server analyses: the limit `check` applies to a file (8 MiB). A larger document
@@ -176,6 +176,7 @@ pub const KEYWORDS: &[&str] = &[
     "header",
     "http",
     "idempotent",
+    "ignoring",
     "keep",
     "level",
     "max",
@@ -198,6 +199,7 @@ pub const KEYWORDS: &[&str] = &[
     "timeout",
     "trigger",
     "under",
+    "unless",
     "verify",
     "wait",
     "webhook",

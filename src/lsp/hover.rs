@@ -125,6 +125,7 @@ fn level(a: &Analysis, number: &str) -> String {
             LevelItem::Deadline(q, _) => options.push(format!("deadline {}", written(a, q))),
             LevelItem::Cooldown(q, _) => options.push(format!("cooldown {}", written(a, q))),
             LevelItem::MaxAttempts(q, _) => options.push(format!("max attempts {}", written(a, q))),
+            LevelItem::MaxParallel(q, _) => options.push(format!("max parallel {}", written(a, q))),
             LevelItem::OnFailure(AstOnFailure::Escalate(q), _) => {
                 let to = written(a, q);
                 on_failure = format!("escalate to {}", title_of(a, &to));
@@ -290,6 +291,20 @@ pub fn trigger(a: &Analysis, name: &str) -> Option<String> {
             format!(" Then it notifies `{}`: {}.", channel.name, snippet(&a.text, message.span.start, message.span.end))
         }
     });
+    if let Some(p) = a.plan().and_then(|p| p.trigger(name)) {
+        use super::engine::Shape;
+        let by = match &p.shape {
+            Shape::Labels(l) => Some(format!("per series by ({})", l.join(", "))),
+            Shape::PerSeries => Some("per series".to_string()),
+            Shape::Scalar | Shape::Single => None,
+        };
+        if let Some(by) = by {
+            out.push_str(&format!(" It holds {by}: one alert, and one run, per series."));
+        }
+        if let Some(alert) = &p.alert {
+            out.push_str(&format!(" Its alert is `{alert}`."));
+        }
+    }
     out.push_str(&format!("\n\nEvaluated every {every}."));
     Some(out)
 }

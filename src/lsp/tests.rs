@@ -69,3 +69,35 @@ fn a_whole_runbook_has_its_names_and_outline() {
     // The declaration and the escalation; not the words "level 3" in strings and comments.
     assert_eq!(renamed.len(), 2, "{renamed:?}");
 }
+
+const SERIES: &str = include_str!("../../tests/fmt/series.runbook");
+
+#[test]
+fn per_series_runbook_every_prefix_and_its_keywords() {
+    let mut cut = 0;
+    while cut < SERIES.len() {
+        check_everything(&SERIES[..cut]);
+        cut += 37;
+    }
+    check_everything(SERIES);
+    let labels = |text: &str| -> Vec<String> {
+        let a = Analysis::new(text.to_string(), 1, None);
+        complete::complete(&a, text.len()).into_iter().map(|i| i.label).collect()
+    };
+    let inside = |s: &str| labels(&format!("runbook r {{\n  {s}"));
+    assert!(inside("").contains(&"max series".to_string()));
+    assert_eq!(inside("max "), ["series"]);
+    assert_eq!(labels("runbook r {\n  level 1 {\n    max "), ["attempts", "parallel"]);
+    assert_eq!(inside("trigger t: x > 1 -> level 1 {\n    "), ["alert", "labels", "annotations"]);
+    assert!(inside("trigger t: x > 1 -> level 1 {\n    labels {\n      ").is_empty());
+    assert!(inside("trigger t: x > 1 ").contains(&"unless".to_string()));
+    assert!(inside("trigger t: x > ").contains(&"on(".to_string()));
+    // A per-series trigger's hover says so.
+    let a = Analysis::new(SERIES.to_string(), 1, None);
+    let at = SERIES.find("disk_full").unwrap_or(0);
+    let text = hover::hover(&a, at).map(|(t, _, _)| t).unwrap_or_default();
+    assert!(
+        text.contains("per series by (instance, mountpoint)") && text.contains("NodeFilesystemAlmostFull"),
+        "{text}"
+    );
+}

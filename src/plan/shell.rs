@@ -74,6 +74,9 @@ impl Unusable {
 pub fn env_name(variable: &Variable) -> String {
     match variable {
         Variable::Env(name) => format!("RIPCORD_VAR_ENV_{name}"),
+        // The label's name as it is (`labels.a` and `labels.A` are two labels); `labels.x` upper-cased would
+        // hold a `.`, which no shell variable name may.
+        Variable::Label(name) => format!("RIPCORD_VAR_LABEL_{name}"),
         other => format!("RIPCORD_VAR_{}", other.to_string().to_ascii_uppercase()),
     }
 }
@@ -487,5 +490,6 @@ mod tests {
         assert_eq!(b.shell_env(&cmd), [("RIPCORD_VAR_REASON".to_string(), "$(id)".to_string())]);
         assert_eq!(env_name(&Variable::Env("TOKEN".into())), "RIPCORD_VAR_ENV_TOKEN");
         assert_eq!(env_name(&Variable::RunId), "RIPCORD_VAR_RUN_ID");
+        assert_eq!(env_name(&Variable::Label("mountpoint".into())), "RIPCORD_VAR_LABEL_mountpoint");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{Action, Hold, OnFailure, Plan, RestoreSource, Step, Target, format_duration};
+use super::{Action, Hold, OnFailure, Plan, RestoreSource, Shape, Step, Target, format_duration};
 
 pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
@@ -23,6 +23,9 @@ pub fn render_text(plan: &Plan) -> String {
     );
     if !plan.files_under.is_empty() {
         let _ = writeln!(w, "  files under     {}", plan.files_under.join(", "));
+    }
+    if !plan.max_series_default {
+        let _ = writeln!(w, "  max series      {}", plan.max_series);
     }
 
     if !plan.channels.is_empty() {
@@ -51,6 +54,7 @@ pub fn render_text(plan: &Plan) -> String {
                     let _ = writeln!(w, "  {:width$}  (undeclared: read from input series only)", m.name);
                 }
             }
+            let _ = writeln!(w, "  {:width$}  {}", "", shape_words(&m.shape));
         }
     }
 
@@ -76,8 +80,19 @@ pub fn render_text(plan: &Plan) -> String {
         let generated = if t.generated_name { " (unnamed)" } else { "" };
         let _ = writeln!(w, "  {}{generated}", t.name);
         let _ = writeln!(w, "    when  {}", t.condition_text);
+        let _ = writeln!(w, "          {}", shape_words(&t.shape));
         let _ = writeln!(w, "    hold  {hold}{keep}");
         let _ = writeln!(w, "    then  {target}");
+        if let Some(alert) = &t.alert {
+            let _ = writeln!(w, "    alert        {alert}");
+        }
+        if !t.labels.is_empty() {
+            let labels: Vec<String> = t.labels.iter().map(|(k, v)| format!("{k}=\"{}\"", v.escape_default())).collect();
+            let _ = writeln!(w, "    labels       {{{}}}", labels.join(", "));
+        }
+        for (name, text) in &t.annotations {
+            let _ = writeln!(w, "    annotation   {name} {text}");
+        }
     }
 
     let _ = writeln!(w, "\nlevels");
@@ -95,6 +110,9 @@ pub fn render_text(plan: &Plan) -> String {
             format!("cooldown {}{}", format_duration(l.cooldown_ms), mark("cooldown")),
             format!("max attempts {}{}", l.max_attempts, mark("max attempts")),
         ];
+        if !l.defaulted.iter().any(|d| d == "max parallel") {
+            opts.push(format!("max parallel {}", l.max_parallel));
+        }
         let on_failure = match l.on_failure {
             OnFailure::Escalate { level } => format!("on failure escalate level {level}"),
             OnFailure::Abort => "on failure abort".to_string(),
@@ -114,6 +132,15 @@ pub fn render_text(plan: &Plan) -> String {
         }
     }
     out
+}
+
+/// How many series a metric or a condition has, in words.
+fn shape_words(shape: &Shape) -> String {
+    match shape {
+        Shape::Scalar | Shape::Single => "one series".to_string(),
+        Shape::PerSeries => "per series".to_string(),
+        Shape::Labels(l) => format!("per series by ({})", l.join(", ")),
+    }
 }
 
 fn step_line(w: &mut String, s: &Step, indent: usize) {

@@ -44,13 +44,14 @@ pub(super) fn translate(text: &str, error: &PestError) -> Diagnostic {
         (
             format!("expected a step or a level option, found {found_words}"),
             "inside a level: `step ...`, `parallel { ... }`, `deadline D`, `approval required`, `cooldown D`, \
-             `max attempts N`, `on failure escalate level N | abort | continue`"
+             `max attempts N`, `max parallel N`, `on failure escalate level N | abort | continue`"
                 .to_string(),
         )
     } else if has(Rule::kw_trigger) && has(Rule::kw_level) {
         (
             format!("expected a runbook item, found {found_words}"),
-            "inside a runbook: description, owner, evaluate every, files under, channel, metric, trigger, level"
+            "inside a runbook: description, owner, evaluate every, files under, max series, channel, metric, \
+             trigger, level"
                 .to_string(),
         )
     } else if has(Rule::method) {
@@ -64,7 +65,15 @@ pub(super) fn translate(text: &str, error: &PestError) -> Diagnostic {
             "keywords are reserved; choose another name (see docs/language.md for the list)".to_string(),
         )
     } else {
-        let mut words: Vec<&'static str> = positives.iter().map(|r| word(*r)).collect();
+        // A matching may follow any operator, and is never what a user forgot: leave it out of the list
+        // unless nothing else fits.
+        let optional = |r: &Rule| matches!(r, Rule::matching | Rule::kw_on | Rule::kw_ignoring);
+        let fits: Vec<Rule> = if positives.iter().all(optional) {
+            positives.clone()
+        } else {
+            positives.iter().copied().filter(|r| !optional(r)).collect()
+        };
+        let mut words: Vec<&'static str> = fits.iter().map(|r| word(*r)).collect();
         words.sort_unstable();
         words.dedup();
         let expected = match words.len() {
@@ -117,6 +126,7 @@ fn word(rule: Rule) -> &'static str {
         Rule::expr | Rule::paren | Rule::call | Rule::metric_ref => "an expression",
         Rule::op_or
         | Rule::op_and
+        | Rule::op_unless
         | Rule::op_ge
         | Rule::op_le
         | Rule::op_eq
@@ -129,6 +139,13 @@ fn word(rule: Rule) -> &'static str {
         | Rule::op_div => "an operator",
         Rule::op_not | Rule::op_neg => "an expression",
         Rule::arrow => "`->`",
+        Rule::matching | Rule::kw_ignoring => "`on(...)` or `ignoring(...)`",
+        Rule::label_name | Rule::label_entry => "a label name",
+        Rule::trigger_attrs => "`{`",
+        Rule::alert_attr | Rule::kw_alert => "`alert`",
+        Rule::labels_attr | Rule::kw_labels => "`labels`",
+        Rule::annotations_attr | Rule::kw_annotations => "`annotations`",
+        Rule::kw_series => "`series`",
         Rule::EOI => "end of file",
         Rule::method => "an HTTP method",
         Rule::channel_kind => "`webhook`",

@@ -6,7 +6,7 @@ use pest::iterators::Pair;
 
 use super::lower::Lowering;
 use super::parser::Rule;
-use crate::ast::{BinOp, Expr, ExprKind, UnOp};
+use crate::ast::{BinOp, Expr, ExprKind, Matching, UnOp};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::span::Span;
 
@@ -16,14 +16,14 @@ pub const MAX_OPERATORS: usize = 1000;
 
 enum Op {
     Prefix(UnOp, Span),
-    Infix(BinOp, Span),
+    Infix(BinOp, Span, Option<Matching>),
 }
 
 impl Op {
     fn precedence(&self) -> u8 {
         match self {
             Op::Prefix(op, _) => op.precedence(),
-            Op::Infix(op, _) => op.precedence(),
+            Op::Infix(op, ..) => op.precedence(),
         }
     }
 }
@@ -46,7 +46,13 @@ impl Lowering {
                 while ops.last().is_some_and(|top| top.precedence() >= precedence) {
                     apply(&mut operands, ops.pop());
                 }
-                ops.push(Op::Infix(op, span));
+                ops.push(Op::Infix(op, span, None));
+            } else if rule == Rule::matching {
+                // The grammar puts a matching right after its operator, which is on top of the stack.
+                let matching = self.matching(part);
+                if let Some(Op::Infix(_, _, slot)) = ops.last_mut() {
+                    *slot = Some(matching);
+                }
             } else {
                 operands.push(self.operand(part));
             }
@@ -104,6 +110,20 @@ impl Lowering {
         Expr { span, kind }
     }
 
+    fn matching(&mut self, pair: Pair<'_, Rule>) -> Matching {
+        let span = super::lower::span_of(&pair);
+        let mut on = true;
+        let mut labels = Vec::new();
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::kw_ignoring => on = false,
+                Rule::label_name => labels.push(self.ident(p)),
+                _ => {}
+            }
+        }
+        Matching { span, on, labels }
+    }
+
     fn offset(&mut self, pair: Pair<'_, Rule>) -> Option<crate::ast::Quantity> {
         pair.into_inner().find(|p| p.as_rule() == Rule::signed_quantity).map(|p| self.signed_quantity(p))
     }
@@ -117,14 +137,14 @@ fn apply(operands: &mut Vec<Expr>, op: Option<Op>) {
                 operands.push(Expr { span, kind: ExprKind::Unary { op, op_span, operand: Box::new(operand) } });
             }
         }
-        Some(Op::Infix(op, op_span)) => {
+        Some(Op::Infix(op, op_span, matching)) => {
             let rhs = operands.pop();
             let lhs = operands.pop();
             if let (Some(lhs), Some(rhs)) = (lhs, rhs) {
                 let span = lhs.span.to(rhs.span);
                 operands.push(Expr {
                     span,
-                    kind: ExprKind::Binary { op, op_span, lhs: Box::new(lhs), rhs: Box::new(rhs) },
+                    kind: ExprKind::Binary { op, op_span, matching, lhs: Box::new(lhs), rhs: Box::new(rhs) },
                 });
             }
         }
@@ -152,6 +172,7 @@ fn infix_op(rule: Rule) -> Option<BinOp> {
     Some(match rule {
         Rule::op_or => BinOp::Or,
         Rule::op_and => BinOp::And,
+        Rule::op_unless => BinOp::Unless,
         Rule::op_gt => BinOp::Gt,
         Rule::op_ge => BinOp::Ge,
         Rule::op_lt => BinOp::Lt,

@@ -134,7 +134,8 @@ fn check_line(out: &mut Vec<Diagnostic>, start: usize, end: usize, reported: &mu
     );
 }
 
-/// Operators outside strings and comments, the characters `+ - * / < > = !` and the words `and`, `or`, `not`:
+/// Operators outside strings and comments, the characters `+ - * / < > = !` and the words `and`, `or`,
+/// `unless`, `not`:
 /// an upper bound on how deep an expression tree can get, counted in one pass over the bytes.
 pub fn operator_count(text: &str) -> usize {
     let bytes = text.as_bytes();
@@ -165,7 +166,7 @@ pub fn operator_count(text: &str) -> usize {
                 while i + 1 < bytes.len() && is_word_byte(bytes[i + 1]) {
                     i += 1;
                 }
-                if matches!(&bytes[start..=i], b"and" | b"or" | b"not") {
+                if matches!(&bytes[start..=i], b"and" | b"or" | b"unless" | b"not") {
                     count += 1;
                 }
             }
@@ -197,6 +198,7 @@ mod tests {
     #[test]
     fn word_operators_count_as_operators() {
         assert_eq!(operator_count("not not a and b or c > 1"), 5);
+        assert_eq!(operator_count("a > 1 unless on(x) b > 1"), 3);
         assert_eq!(operator_count("android order nothing # and or not\n\"and or\""), 0);
     }
 

@@ -76,6 +76,7 @@ impl Lowering {
                 let name = self.ident(inner.next()?);
                 ItemKind::Metric(MetricDecl { name, query: self.text(inner.next()?) })
             }
+            Rule::max_series => ItemKind::MaxSeries(self.signed_quantity(inner.next()?)),
             Rule::named_trigger | Rule::anon_trigger => ItemKind::Trigger(Box::new(self.trigger(span, inner)?)),
             Rule::level => ItemKind::Level(self.level(span, inner)?),
             _ => return None,
@@ -89,6 +90,7 @@ impl Lowering {
         let mut hold = None;
         let mut keep_firing_for = None;
         let mut target = None;
+        let mut attrs = None;
         for p in inner {
             match p.as_rule() {
                 Rule::ident => name = Some(self.ident(p)),
@@ -118,10 +120,46 @@ impl Lowering {
                     let message = self.text(it.next()?);
                     target = Some(Target::Notify { channel, message, span: tspan });
                 }
+                Rule::trigger_attrs => attrs = Some(self.trigger_attrs(p)),
                 _ => {}
             }
         }
-        Some(Trigger { span, name, condition: condition?, hold, keep_firing_for, target: target? })
+        Some(Trigger { span, name, condition: condition?, hold, keep_firing_for, target: target?, attrs })
+    }
+
+    fn trigger_attrs(&mut self, pair: Pair<'_, Rule>) -> TriggerAttrs {
+        let span = span_of(&pair);
+        let mut items = Vec::new();
+        for p in pair.into_inner() {
+            let aspan = span_of(&p);
+            let rule = p.as_rule();
+            let mut inner = p.into_inner().filter(|p| !is_keyword_rule(p.as_rule()));
+            match rule {
+                Rule::alert_attr => {
+                    if let Some(name) = inner.next() {
+                        items.push(TriggerAttr::Alert { name: self.text(name), span: aspan });
+                    }
+                }
+                Rule::labels_attr | Rule::annotations_attr => {
+                    let entries = inner.filter_map(|e| self.label_entry(e)).collect();
+                    items.push(if rule == Rule::labels_attr {
+                        TriggerAttr::Labels { entries, span: aspan }
+                    } else {
+                        TriggerAttr::Annotations { entries, span: aspan }
+                    });
+                }
+                _ => {}
+            }
+        }
+        TriggerAttrs { span, items }
+    }
+
+    fn label_entry(&mut self, pair: Pair<'_, Rule>) -> Option<LabelEntry> {
+        let span = span_of(&pair);
+        let mut inner = pair.into_inner();
+        let name = self.ident(inner.next()?);
+        let value = self.text(inner.next()?);
+        Some(LabelEntry { span, name, value })
     }
 
     fn level<'i>(&mut self, span: Span, inner: impl Iterator<Item = Pair<'i, Rule>>) -> Option<Level> {
@@ -162,6 +200,7 @@ impl Lowering {
             Rule::approval => LevelItem::Approval(span),
             Rule::cooldown => LevelItem::Cooldown(self.signed_quantity(inner.next()?), span),
             Rule::max_attempts => LevelItem::MaxAttempts(self.signed_quantity(inner.next()?), span),
+            Rule::max_parallel => LevelItem::MaxParallel(self.signed_quantity(inner.next()?), span),
             Rule::on_failure => {
                 let action = inner.next()?;
                 let on_failure = match action.as_rule() {
@@ -417,6 +456,11 @@ fn is_keyword_rule(rule: Rule) -> bool {
             | Rule::kw_header
             | Rule::kw_body
             | Rule::kw_expect
+            | Rule::kw_ignoring
+            | Rule::kw_series
+            | Rule::kw_alert
+            | Rule::kw_labels
+            | Rule::kw_annotations
             | Rule::channel_kind
     )
 }

@@ -12,9 +12,9 @@ const oniguruma = require("vscode-oniguruma");
 const root = path.resolve(__dirname, "..", "..", "..");
 const KEYWORDS = new Set(
   ("abort and approval attempts backoff body channel consecutive continue cooldown deadline description escalate " +
-    "evaluate every expect failure files firing for from header http idempotent keep level max metric not notify " +
-    "offset on or owner parallel promql required restore retry runbook shell snapshot step timeout trigger under " +
-    "verify wait webhook within").split(" "),
+    "evaluate every expect failure files firing for from header http idempotent ignoring keep level max metric " +
+    "not notify offset on or owner parallel promql required restore retry runbook shell snapshot step timeout " +
+    "trigger under unless verify wait webhook within").split(" "),
 );
 // Characters that belong to some token of the language; anything else may be marked illegal.
 const KNOWN = /[A-Za-z0-9_{}(),:="`#<>+\-*/%]/;
@@ -93,6 +93,8 @@ test("scopes of one line of each kind", async () => {
     '  metric error_rate = promql `sum(rate(x[1m]))`',
     "  trigger errors: error_rate > 5% and avg_over(error_rate, 1h) offset 1d < 2 for 1m -> level 1 # note",
     '    step http POST "https://x/${env.TOKEN}\\n" timeout 30s',
+    '  trigger disks: usage > on(instance) 1 unless ignoring(fstype) up == 0 -> level 2 { alert "DiskFull" labels { team "infra" } }',
+    "  max series 50",
     "}",
   ].join("\n");
   const scopeOf = (needle) => {
@@ -115,4 +117,10 @@ test("scopes of one line of each kind", async () => {
   assert.strictEqual(scopeOf("${env.TOKEN}"), "variable.other.interpolation.runbook");
   assert.strictEqual(scopeOf("\\n"), "constant.character.escape.runbook");
   assert.strictEqual(scopeOf("sum(rate(x[1m]))"), "string.quoted.other.raw.runbook");
+  assert.strictEqual(scopeOf("on"), "keyword.other.runbook");
+  assert.strictEqual(scopeOf("ignoring"), "keyword.other.runbook");
+  assert.strictEqual(scopeOf("unless"), "keyword.operator.logical.runbook");
+  assert.strictEqual(scopeOf("alert"), "keyword.other.runbook");
+  assert.strictEqual(scopeOf("labels"), "keyword.other.runbook");
+  assert.strictEqual(scopeOf("series"), "keyword.other.runbook");
 });
