@@ -6,6 +6,11 @@
 //!   exported rules (`promtool test rules`) fires at exactly the evaluations where `ripcord simulate` fires,
 //!   for Prometheus 2.42 (rules exported and simulated with `--prometheus-version 2`) and for Prometheus 3.5
 //!   (`--prometheus-version 3`, promtool from `PROMTOOL3`, see .ci/prometheus3.sh).
+//! - per series: for the fixtures of tests/promtool/series (alerts per label set that promtool 2.42 and
+//!   3.5 both reported, for `a > X`, `and on(instance)`, `unless on(instance)`, `a / b` and
+//!   `a > 2 * avg(a)`), the exported rules give promtool exactly those alerts, labels included;
+//! - every join kind the export writes (`group_left`, `group_right`, `on`, `ignoring`, set operators,
+//!   `not`, templates in labels and annotations) passes `promtool check rules` of both versions.
 //!
 //! Without promtool these tests are skipped with a message, unless `CI` is set: then a missing promtool fails.
 
@@ -272,13 +277,14 @@ fn fixture_cases() -> Vec<Case> {
 }
 
 /// Cases the fixtures do not cover: `not`, `or` and `and` across two metrics, two-metric arithmetic and
-/// comparisons (matched `on()`), constants folded away, and queries that are not plain selectors (a subquery
+/// comparisons (one series each, matched on every label), constants folded away, and queries that are not plain selectors (a subquery
 /// for a window, `last_over_time` for an offset) where their samples line up with the evaluations.
 fn extra_cases() -> Vec<Case> {
     let x = |v: &str| SeriesEntry { series: "x".to_string(), values: v.to_string() };
-    // `c` and `d` carry a label that `x` does not have: without `on()`, PromQL would match nothing across them.
-    let c = |v: &str| SeriesEntry { series: "c{job=\"checkout\"}".to_string(), values: v.to_string() };
-    let d = |v: &str| SeriesEntry { series: "d{job=\"checkout\"}".to_string(), values: v.to_string() };
+    // One series each, without labels: `x` and `c` (plain selectors, per series) match on every label, which
+    // they share; `d` and `s` are aggregations. Series with labels are the per-series cases' (below).
+    let c = |v: &str| SeriesEntry { series: "c".to_string(), values: v.to_string() };
+    let d = |v: &str| SeriesEntry { series: "d".to_string(), values: v.to_string() };
     let s = |v: &str| SeriesEntry { series: "s".to_string(), values: v.to_string() };
     let ramp = "0+1x6 6x6 0x6 5x6";
     let case = |name: &str, every: &str, trigger: &str, interval: &str, series: Vec<SeriesEntry>, end_s: i64| Case {
@@ -305,11 +311,18 @@ fn extra_cases() -> Vec<Case> {
             vec![x("1+1x12 9x10 3x10"), c("0+0.5x20 6x12")],
             540,
         ),
-        // `or` across metrics: `d`'s query drops its label, so the alert is the same whichever side holds.
+        // `or` across metrics: both sides are one series without labels, so the alert is the same whichever
+        // side holds.
         case("or_across", "10s", "x > 8 or d > 8 for 30s", "20s", vec![x("1+1x9 0x10 9x5"), d("9x3 0x15 12x6")], 500),
-        // `c` keeps its label: it holds only while `x` does, and `or on()` keeps `x`'s side alone.
-        case("or_labels", "15s", "x > 5 or c > 5 for 30s", "15s", vec![x("0+1x10 0x5 8x5"), c("0+1x10 0x5 8x5")], 300),
-        case("and_labels", "15s", "x > 2 and c < 5 for 30s", "15s", vec![x("0+1x20"), c("10-1x20")], 300),
+        case(
+            "or_same_labels",
+            "15s",
+            "x > 5 or c > 5 for 30s",
+            "15s",
+            vec![x("0+1x10 0x5 8x5"), c("0+1x10 0x5 8x5")],
+            300,
+        ),
+        case("and_same_labels", "15s", "x > 2 and c < 5 for 30s", "15s", vec![x("0+1x20"), c("10-1x20")], 300),
         case(
             "not_or",
             "15s",
@@ -480,6 +493,238 @@ fn differential(test: &str, version: Version) {
             "promtool disagrees with ripcord simulate on {failed} of {} case(s) (work dir kept: {}):\n{report}",
             test_files.len(),
             work.keep().display()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Per series: the fixtures of tests/promtool/series (alerts per label set, as promtool 2.42 and 3.5 both
+// reported them), exported from their runbooks and evaluated by promtool. The metrics' shapes are set here
+// to what analysis infers from their queries (a plain selector per series, `avg(a)` one series), and an
+// `on(instance)` join is built here from its two sides, so this checks the export whatever the front end
+// already parses.
+
+/// The plan of a per-series fixture's runbook, its shapes and its condition as the design means them.
+fn series_plan(case: &std::path::Path) -> ripcord::Plan {
+    use ripcord::plan::{Condition, Matching, Shape};
+    let text = std::fs::read_to_string(case.join("case.runbook")).expect("case.runbook");
+    let line = text.lines().find(|l| l.trim_start().starts_with("trigger t: ")).expect("a trigger t");
+    let body = line.trim_start()["trigger t: ".len()..].split(" -> ").next().unwrap_or_default();
+    let body = body.split(" keep firing for ").next().unwrap_or_default();
+    let condition = body.split(" for ").next().unwrap_or_default().trim();
+    let joined = [(" and on(instance) ", "and"), (" unless on(instance) ", "unless")]
+        .into_iter()
+        .find_map(|(word, kind)| condition.split_once(word).map(|(l, r)| (l, r, kind)));
+    let source =
+        match joined {
+            // The left side stands in for the whole; the right side is compiled as a second trigger.
+            Some((l, r, _)) => text
+                .replacen(&format!("trigger t: {condition}"), &format!("trigger t: {l}"), 1)
+                .replacen("  level 1 ", &format!("  trigger right: {r} -> level 1\n  level 1 "), 1),
+            None => text.clone(),
+        };
+    let compiled = ripcord::compile(&source);
+    let mut plan = compiled.plan.unwrap_or_else(|| panic!("{}: {:?}\n{source}", case.display(), compiled.diagnostics));
+    for metric in &mut plan.metrics {
+        metric.shape = if metric.promql.as_deref() == Some("avg(a)") { Shape::Single } else { Shape::PerSeries };
+    }
+    if let Some((_, _, kind)) = joined {
+        let right = plan.triggers.pop().expect("the right side").condition;
+        let t = &mut plan.triggers[0];
+        let (lhs, rhs) = (Box::new(t.condition.clone()), Box::new(right));
+        let matching = Some(Matching { on: true, labels: vec!["instance".to_string()] });
+        t.condition = match kind {
+            "and" => Condition::And { lhs, rhs, matching },
+            _ => Condition::Unless { lhs, rhs, matching },
+        };
+        t.condition_text = t.condition.to_string();
+        assert_eq!(t.condition_text, condition, "{}", case.display());
+    }
+    plan
+}
+
+#[test]
+fn promtool_2_evaluating_exported_per_series_rules_fires_for_the_same_series() {
+    per_series_differential("promtool_2_evaluating_exported_per_series_rules_fires_for_the_same_series", Version::V2);
+}
+
+#[test]
+fn promtool_3_evaluating_exported_per_series_rules_fires_for_the_same_series() {
+    per_series_differential("promtool_3_evaluating_exported_per_series_rules_fires_for_the_same_series", Version::V3);
+}
+
+fn per_series_differential(test: &str, version: Version) {
+    let Some(promtool) = promtool_of(test, version) else { return };
+    let dir = root().join("tests/promtool/series");
+    let mut cases: Vec<PathBuf> =
+        std::fs::read_dir(&dir).expect("series fixtures").flatten().map(|e| e.path()).collect();
+    cases.sort();
+    assert!(cases.len() >= 40, "expected the per-series fixtures, found {}", cases.len());
+    let work = tempfile::tempdir().expect("temp dir");
+    let mut rule_files = Vec::new();
+    let mut test_files = Vec::new();
+    let mut kinds = std::collections::BTreeSet::new();
+    for case in &cases {
+        let name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let plan = series_plan(case);
+        let export = ripcord::export::prometheus_rules(&plan, prom_version(version));
+        assert!(export.skipped.is_empty(), "{name}: skipped {:?}", export.skipped);
+        let rule = &export.rules[0];
+        for kind in ["and on(instance)", "unless on(instance)", "on() group_left", " / "] {
+            if rule.expr.contains(kind) {
+                kinds.insert(kind);
+            }
+        }
+        let expected: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(case.join("expected.json")).expect("expected.json"))
+                .expect("json");
+        let interval_s = expected["interval_s"].as_i64().expect("interval_s");
+        let end_s = expected["end_s"].as_i64().expect("end_s");
+        let series: Vec<(BTreeMap<String, String>, Vec<i64>)> = expected["series"]
+            .as_array()
+            .expect("series")
+            .iter()
+            .map(|s| {
+                let labels = serde_json::from_value(s["labels"].clone()).expect("labels");
+                (labels, s["firing"].as_array().expect("firing").iter().filter_map(|t| t.as_i64()).collect())
+            })
+            .collect();
+        let input: FixtureTestFile =
+            serde_saphyr::from_str(&std::fs::read_to_string(case.join("test.yml")).expect("test.yml")).expect("yaml");
+        let input = input.tests.into_iter().next().expect("a test");
+        let alert_rule_test = (0..=end_s)
+            .step_by(usize::try_from(interval_s).expect("interval"))
+            .map(|t| AlertTest {
+                eval_time: format!("{t}s"),
+                alertname: rule.alert.clone(),
+                exp_alerts: series
+                    .iter()
+                    .filter(|(_, firing)| firing.contains(&t))
+                    .map(|(labels, _)| {
+                        let mut exp_labels = labels.clone();
+                        exp_labels.extend(rule.labels.clone());
+                        ExpAlert { exp_labels, exp_annotations: rule.annotations.clone() }
+                    })
+                    .collect(),
+            })
+            .collect();
+        let file = PromtoolTestFile {
+            rule_files: vec!["rules.yml".to_string()],
+            evaluation_interval: format!("{interval_s}s"),
+            tests: vec![PromtoolTest { interval: input.interval, input_series: input.input_series, alert_rule_test }],
+        };
+        let case_dir = work.path().join(&name);
+        std::fs::create_dir_all(&case_dir).expect("case dir");
+        std::fs::write(case_dir.join("rules.yml"), &export.yaml).expect("rules.yml");
+        std::fs::write(case_dir.join("test.yml"), serde_saphyr::to_string(&file).expect("yaml")).expect("test.yml");
+        rule_files.push(case_dir.join("rules.yml"));
+        test_files.push(case_dir.join("test.yml"));
+    }
+    assert_eq!(kinds.len(), 4, "every join kind is among the cases: {kinds:?}");
+    let check = Command::new(&promtool).arg("check").arg("rules").args(&rule_files).output().expect("promtool");
+    assert!(
+        check.status.success(),
+        "promtool check rules: {}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let mut failed = Vec::new();
+    for file in &test_files {
+        let dir = file.parent().expect("case dir");
+        let out =
+            Command::new(&promtool).current_dir(dir).args(["test", "rules", "test.yml"]).output().expect("promtool");
+        if !out.status.success() {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+            failed.push(format!("{}: {}", dir.display(), text.chars().take(1500).collect::<String>()));
+        }
+    }
+    if !failed.is_empty() {
+        panic!(
+            "{} of {} exported per-series rules fire differently from the fixtures (work dir kept: {}):\n{}",
+            failed.len(),
+            test_files.len(),
+            work.keep().display(),
+            failed.join("\n")
+        );
+    }
+}
+
+/// Every join kind, set operator and template form the export writes is a rule both promtools accept:
+/// `group_left`/`group_right` (with the empty label list before a parenthesis), `on(...)`/`ignoring(...)`,
+/// `or` of a per-series and a single side, `not`, folded constants, and labels and annotations with
+/// `{{ $labels.NAME }}`, `{{ $value }}` and escaped braces.
+#[test]
+fn every_join_kind_exports_rules_that_both_promtools_accept() {
+    use ripcord::plan::{CmpOp, Condition, Matching, Shape, Template, TemplatePart, Value, Variable};
+    let text = "runbook joins {\n  metric a = promql `disk_used{kind=\"fs\"}`\n  metric b = promql `up`\n  \
+                metric s = promql `sum(disk_used)`\n  trigger t1: a > s -> level 1\n  trigger t2: s < a -> level 1\n  \
+                trigger t3: a / s > 0.5 -> level 1\n  trigger t4: -a < -s -> level 1\n  trigger t5: a > 1 or s > 1 -> level 1\n  \
+                trigger t6: not a > 1 -> level 1\n  trigger t7: a > 1 or 1 > 0 -> level 1\n  trigger t8: 1 > 0 and a > 1 -> level 1\n  \
+                trigger t9: s > 1 and a > 1 -> level 1\n  trigger t10: a > b -> level 1\n  trigger t11: a > 1 -> level 1\n  \
+                trigger t12: a > 1 -> level 1\n  level 1 \"Fix {{it}}\" {\n    step shell \"true\"\n  }\n}\n";
+    let mut plan = ripcord::compile(text).plan.expect("compiles");
+    for metric in &mut plan.metrics {
+        metric.shape = if metric.name == "s" { Shape::Single } else { Shape::PerSeries };
+    }
+    let m = |name: &str| Value::Metric { name: name.to_string(), offset_ms: 0 };
+    let gt = |name: &str| Condition::Compare {
+        op: CmpOp::Gt,
+        lhs: Value::Metric { name: name.to_string(), offset_ms: 0 },
+        rhs: Value::Number { value: 1.0 },
+        matching: None,
+    };
+    let t11 = &mut plan.triggers[10];
+    t11.condition = Condition::Compare {
+        op: CmpOp::Gt,
+        lhs: m("a"),
+        rhs: m("b"),
+        matching: Some(Matching { on: false, labels: vec!["mountpoint".to_string(), "kind".to_string()] }),
+    };
+    t11.alert = Some("DiskFull".to_string());
+    t11.labels = vec![("severity".to_string(), "page {{now}}".to_string())];
+    t11.annotations = vec![(
+        "description".to_string(),
+        Template {
+            parts: vec![
+                TemplatePart::Text("{{ on {".to_string()),
+                TemplatePart::Var(Variable::Label("instance".to_string())),
+                TemplatePart::Text("}: ".to_string()),
+                TemplatePart::Var(Variable::Value),
+                TemplatePart::Text(" for ".to_string()),
+                TemplatePart::Var(Variable::Trigger),
+            ],
+        },
+    )];
+    plan.triggers[11].condition = Condition::Unless {
+        lhs: Box::new(gt("a")),
+        rhs: Box::new(Condition::Or {
+            lhs: Box::new(gt("s")),
+            rhs: Box::new(gt("b")),
+            matching: Some(Matching { on: true, labels: vec!["instance".to_string()] }),
+        }),
+        matching: None,
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    for version in Version::ALL {
+        let Some(promtool) = promtool_of("every_join_kind_exports_rules_that_both_promtools_accept", version) else {
+            continue;
+        };
+        let export = ripcord::export::prometheus_rules(&plan, prom_version(version));
+        assert!(export.skipped.is_empty(), "{:?}", export.skipped);
+        let exprs: Vec<&str> = export.rules.iter().map(|r| r.expr.as_str()).collect();
+        for kind in ["group_left()", "group_right", "ignoring(mountpoint, kind)", "on(instance)", "or vector(1)"] {
+            assert!(exprs.iter().any(|e| e.contains(kind)), "no `{kind}` in {exprs:#?}");
+        }
+        let path = dir.path().join(format!("joins.v{}.yml", version.flag()));
+        std::fs::write(&path, &export.yaml).expect("write rules");
+        let out = Command::new(&promtool).arg("check").arg("rules").arg(&path).output().expect("promtool");
+        assert!(
+            out.status.success(),
+            "{}: promtool check rules failed:\n{}{}\n{}",
+            promtool.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            export.yaml
         );
     }
 }

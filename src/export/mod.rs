@@ -1,21 +1,26 @@
 //! Exports: a plan written for another system. Today: Prometheus alerting rules.
 //!
 //! `prometheus_rules` turns the triggers whose metrics are all declared with `promql` into one alerting-rule
-//! group: the group is named after the runbook and evaluated at its interval, and each trigger becomes an
-//! alert with the same name, condition (`promql`), hold (`for`, `keep_firing_for`), labels saying where it
-//! came from, and annotations. A trigger that cannot be expressed is listed in [`RulesExport::skipped`] with
-//! the reason, never dropped silently. docs/export.md is the reference.
+//! group: the group is named after the runbook, evaluated at its interval, and limited to the runbook's
+//! `max series` (Prometheus's rule `limit`); each trigger becomes an alert named after it (or its
+//! `alert "Name"`), with its condition (`promql`, per series, see [`promql`]), hold (`for`,
+//! `keep_firing_for`), labels saying where it came from plus the trigger's own, and annotations (the
+//! trigger's, with `${labels.NAME}` and `${value}` as Prometheus templates). A trigger that cannot be
+//! expressed is listed in [`RulesExport::skipped`] with the reason, never dropped silently.
+//! docs/export.md is the reference.
 
 mod promql;
+mod selector;
 
-pub use promql::{Translator, Unexpressible, is_plain_selector};
+pub use promql::{Translator, Unexpressible};
+pub use selector::is_plain_selector;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::eval::PromVersion;
-use crate::plan::{Hold, Plan, Target, TemplatePart, Variable, format_duration};
+use crate::plan::{Hold, Plan, Target, Template, TemplatePart, Trigger, Variable, format_duration};
 
 /// Label naming the runbook an alert came from.
 pub const LABEL_RUNBOOK: &str = "ripcord_runbook";
@@ -25,6 +30,8 @@ pub const LABEL_LEVEL: &str = "ripcord_level";
 pub const LABEL_NOTIFY: &str = "ripcord_notify";
 /// Annotation holding the trigger's condition as ripcord writes it.
 pub const ANNOTATION_CONDITION: &str = "ripcord_condition";
+/// Labels and annotations with this prefix are export's own: a trigger may not set them.
+const OWN_PREFIX: &str = "ripcord_";
 
 /// The rule file, and what was left out of it.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,6 +59,9 @@ struct RuleFile<'a> {
 struct Group<'a> {
     name: &'a str,
     interval: String,
+    /// Prometheus drops every alert of a rule whose evaluation has more than this many, as a trigger over
+    /// `max series` fails its evaluation in ripcord.
+    limit: u32,
     rules: &'a [Rule],
 }
 
@@ -69,7 +79,7 @@ pub struct Rule {
 }
 
 /// The triggers of `plan` as a Prometheus alerting-rule group for a Prometheus `version` server: its alerts
-/// fire at the evaluations where `simulate` under `version` fires.
+/// fire, for each series, at the evaluations where `simulate` under `version` fires for that series.
 ///
 /// The rule text is the same for 2 and 3: every boundary the versions disagree on (the lookback, the
 /// left end of `[w]` and of a subquery `[w:step]`, `rate`'s clamp, `avg_over_time`'s rounding) is one the
@@ -80,65 +90,16 @@ pub fn prometheus_rules(plan: &Plan, version: PromVersion) -> RulesExport {
     let mut rules = Vec::new();
     let mut skipped = Vec::new();
     for trigger in &plan.triggers {
-        let expr = match translator.condition(&trigger.condition) {
-            Ok(e) => e,
-            Err(reason) => {
-                skipped.push(Skipped { trigger: trigger.name.clone(), reason });
-                continue;
-            }
-        };
-        // `for N consecutive` fires at the Nth true evaluation in a row: N - 1 intervals after the first.
-        let hold_ms = match trigger.hold {
-            Hold::For { ms } => ms,
-            Hold::Consecutive { evaluations } => {
-                u64::from(evaluations.max(1) - 1).saturating_mul(plan.evaluation_interval_ms)
-            }
-        };
-        let mut labels = BTreeMap::new();
-        labels.insert(LABEL_RUNBOOK.to_string(), plan.runbook.clone());
-        let summary = match &trigger.target {
-            Target::Level { level } => {
-                labels.insert(LABEL_LEVEL.to_string(), level.to_string());
-                let title = plan
-                    .level(*level)
-                    .and_then(|l| l.title.as_deref())
-                    .map(|t| format!(" \"{t}\""))
-                    .unwrap_or_default();
-                escape_template(&format!("runbook {}: {} starts level {level}{title}", plan.runbook, trigger.name))
-            }
-            Target::Notify { channel, message } => {
-                labels.insert(LABEL_NOTIFY.to_string(), channel.clone());
-                let mut text = String::new();
-                for part in &message.parts {
-                    match part {
-                        TemplatePart::Text(t) => text.push_str(&escape_template(t)),
-                        TemplatePart::Var(Variable::Value) => text.push_str("{{ $value }}"),
-                        TemplatePart::Var(Variable::Trigger) => text.push_str(&escape_template(&trigger.name)),
-                        TemplatePart::Var(Variable::Runbook) => text.push_str(&escape_template(&plan.runbook)),
-                        // No run exists for a notification: these render empty, as they do in ripcord.
-                        // `${env.NAME}` is ripcord's environment, which Prometheus does not have.
-                        TemplatePart::Var(_) => {}
-                    }
-                }
-                text
-            }
-        };
-        let mut annotations = BTreeMap::new();
-        annotations.insert("summary".to_string(), summary);
-        annotations.insert(ANNOTATION_CONDITION.to_string(), escape_template(&trigger.condition_text));
-        rules.push(Rule {
-            alert: trigger.name.clone(),
-            expr,
-            for_: (hold_ms > 0).then(|| format_duration(hold_ms)),
-            keep_firing_for: (trigger.keep_firing_for_ms > 0).then(|| format_duration(trigger.keep_firing_for_ms)),
-            labels,
-            annotations,
-        });
+        match rule(plan, &translator, trigger) {
+            Ok(r) => rules.push(r),
+            Err(reason) => skipped.push(Skipped { trigger: trigger.name.clone(), reason }),
+        }
     }
     let file = RuleFile {
         groups: [Group {
             name: &plan.runbook,
             interval: format_duration(plan.evaluation_interval_ms.max(1)),
+            limit: plan.max_series,
             rules: &rules,
         }],
     };
@@ -155,11 +116,120 @@ pub fn prometheus_rules(plan: &Plan, version: PromVersion) -> RulesExport {
     RulesExport { yaml, rules, skipped }
 }
 
+/// One trigger's alerting rule.
+fn rule(plan: &Plan, translator: &Translator<'_>, trigger: &Trigger) -> Result<Rule, Unexpressible> {
+    let expr = translator.condition(&trigger.condition)?;
+    // `for N consecutive` fires at the Nth true evaluation in a row: N - 1 intervals after the first.
+    let hold_ms = match trigger.hold {
+        Hold::For { ms } => ms,
+        Hold::Consecutive { evaluations } => {
+            u64::from(evaluations.max(1) - 1).saturating_mul(plan.evaluation_interval_ms)
+        }
+    };
+    let mut labels = BTreeMap::new();
+    labels.insert(LABEL_RUNBOOK.to_string(), plan.runbook.clone());
+    let summary = match &trigger.target {
+        Target::Level { level } => {
+            labels.insert(LABEL_LEVEL.to_string(), level.to_string());
+            let title =
+                plan.level(*level).and_then(|l| l.title.as_deref()).map(|t| format!(" \"{t}\"")).unwrap_or_default();
+            escape_template(&format!("runbook {}: {} starts level {level}{title}", plan.runbook, trigger.name))
+        }
+        Target::Notify { channel, message } => {
+            labels.insert(LABEL_NOTIFY.to_string(), channel.clone());
+            go_template(message, plan, trigger)
+        }
+    };
+    // The trigger's labels join export's; never silently over them (nor over `alertname`, which
+    // Prometheus sets from the rule's name).
+    for (name, value) in &trigger.labels {
+        if name.starts_with(OWN_PREFIX) || name == "alertname" {
+            return Err(Unexpressible::LabelClash(name.clone()));
+        }
+        // Rule labels are templates in Prometheus too.
+        labels.insert(name.clone(), escape_template(value));
+    }
+    let mut annotations = BTreeMap::new();
+    annotations.insert("summary".to_string(), summary);
+    annotations.insert(ANNOTATION_CONDITION.to_string(), escape_template(&trigger.condition_text));
+    // The trigger's annotations; its own `summary` replaces the one export writes.
+    for (name, template) in &trigger.annotations {
+        if name.starts_with(OWN_PREFIX) {
+            return Err(Unexpressible::AnnotationClash(name.clone()));
+        }
+        annotations.insert(name.clone(), go_template(template, plan, trigger));
+    }
+    Ok(Rule {
+        alert: trigger.alert.clone().unwrap_or_else(|| trigger.name.clone()),
+        expr,
+        for_: (hold_ms > 0).then(|| format_duration(hold_ms)),
+        keep_firing_for: (trigger.keep_firing_for_ms > 0).then(|| format_duration(trigger.keep_firing_for_ms)),
+        labels,
+        annotations,
+    })
+}
+
+/// A runbook template as a Prometheus (Go) template for an alert of `trigger`: `${labels.NAME}` is
+/// `{{ $labels.NAME }}` and `${value}` `{{ $value }}`, which Prometheus fills per alert; `${trigger}`,
+/// `${runbook}` and (for a level) `${level}` are known now and written as text. The rest have no value in
+/// an alert and render empty, as they do for a notification in ripcord (`${env.NAME}` is ripcord's
+/// environment, which Prometheus does not have).
+fn go_template(template: &Template, plan: &Plan, trigger: &Trigger) -> String {
+    let mut out = String::new();
+    let mut text = String::new();
+    let flush = |text: &mut String, out: &mut String, action_follows: bool| {
+        out.push_str(&escape_literal(text, action_follows));
+        text.clear();
+    };
+    for part in &template.parts {
+        let action = match part {
+            TemplatePart::Text(t) => {
+                text.push_str(t);
+                continue;
+            }
+            TemplatePart::Var(Variable::Value) => "{{ $value }}".to_string(),
+            TemplatePart::Var(Variable::Label(name)) => format!("{{{{ $labels.{name} }}}}"),
+            TemplatePart::Var(Variable::Trigger) => {
+                text.push_str(&trigger.name);
+                continue;
+            }
+            TemplatePart::Var(Variable::Runbook) => {
+                text.push_str(&plan.runbook);
+                continue;
+            }
+            TemplatePart::Var(Variable::Level) => {
+                if let Target::Level { level } = trigger.target {
+                    text.push_str(&level.to_string());
+                }
+                continue;
+            }
+            TemplatePart::Var(_) => continue,
+        };
+        flush(&mut text, &mut out, true);
+        out.push_str(&action);
+    }
+    flush(&mut text, &mut out, false);
+    out
+}
+
 /// Text that Prometheus's Go templates (annotations and labels are templates) print as it is: a literal
 /// `{{` is written as the action `{{ "{{" }}`.
 fn escape_template(text: &str) -> String {
-    text.replace("{{", "{{ \"{{\" }}")
+    escape_literal(text, false)
 }
+
+/// [`escape_template`] for text that an action (`{{ ... }}`) may follow at once: then a last `{` would make
+/// `{{{`, which opens the action one brace early, so it is written as `{{ "{" }}`.
+fn escape_literal(text: &str, action_follows: bool) -> String {
+    let escaped = text.replace("{{", "{{ \"{{\" }}");
+    match escaped.strip_suffix('{') {
+        Some(rest) if action_follows => format!("{rest}{{{{ \"{{\" }}}}"),
+        _ => escaped,
+    }
+}
+
+#[cfg(test)]
+mod promql_tests;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]

@@ -1,23 +1,42 @@
-//! Plan conditions to PromQL alerting expressions.
+//! Plan conditions to PromQL alerting expressions, per series: the exported rule returns a series exactly
+//! for the label sets the condition holds for in `eval`, so Prometheus keeps one alert per series where
+//! `simulate` keeps one trigger machine per series.
 //!
-//! A condition becomes an instant-vector expression that returns a series exactly when the condition holds
-//! (a PromQL comparison without `bool` is a filter). The rules:
+//! How two operands are joined is never decided here: [`crate::plan::join`] (plan::shape) says it, and this
+//! module only spells the answer in PromQL:
+//!
+//! | join | PromQL after the operator |
+//! | --- | --- |
+//! | a number on one side | nothing |
+//! | one-to-one on every label (the default) | nothing |
+//! | one-to-one `on(l, ...)` / `ignoring(l, ...)` | ` on(l, ...)` / ` ignoring(l, ...)`; `on()` for two single series |
+//! | per series with a single series on the right | ` on() group_left` |
+//! | a single series on the left with per series | ` on() group_right` |
+//!
+//! Set operators (`and`, `or`, `unless`) take the one-to-one modifier their join gives; PromQL allows no
+//! `group_left`/`group_right` there, and the join rules never ask for one. `not C` is
+//! `vector(1) unless on() (C)`: one series without labels when `C` holds for no series.
+//!
+//! The rest of the translation:
 //!
 //! - a declared metric is its query: bare when the query is a plain selector (`x`, `up{job="a"}`), else
 //!   parenthesised, `(QUERY)`;
-//! - numbers are scalars; arithmetic and comparisons between a vector and a scalar map directly; between
-//!   two vectors they match `on()` (each metric is one series, and its labels need not agree with the
-//!   other's), which also leaves the result without labels;
-//! - operations on scalars alone are computed here (PromQL refuses a comparison of two scalars without
-//!   `bool`), so a condition may fold to always true or always false;
+//! - operations on numbers alone are computed here (PromQL refuses a comparison of two scalars without
+//!   `bool`), so a condition may fold to always true or always false; a set operator with such a side is
+//!   folded only where the result is the same series (else the side is written `vector(1)` or
+//!   `(vector(1) < 0)` with the join's modifier);
 //! - a window function over a plain selector takes a range selector, `avg_over_time(x[5m])`, exactly what
 //!   the simulation computes; over any other query it takes a subquery at the group's interval,
 //!   `avg_over_time((QUERY)[5m:15s])`, which samples the query's results instead of raw samples;
 //! - `offset` follows a selector or a subquery; the instant value of a query that is not a plain selector is
-//!   reached through `last_over_time((QUERY)[1ms:1ms] offset D)`, the query's value at `t - D`;
-//! - `and` / `or` become `and on()` / `or on()`; `not C` becomes `vector(1) unless on() (C)`.
+//!   reached through `last_over_time((QUERY)[1ms:1ms] offset D)`, the query's value at `t - D`.
 
-use crate::plan::{ArithOp, Condition, Plan, Value, WindowFunc, format_duration, format_number};
+use crate::plan::{
+    ArithOp, Condition, Join, Matching, OpKind, Plan, Shape, Shapes, Value, WindowFunc, format_duration, format_number,
+    join,
+};
+
+use super::selector::is_plain_selector;
 
 /// PromQL binding strengths, loosest first (`or` < `and`/`unless` < comparisons < `+ -` < `* /`).
 const P_OR: u8 = 1;
@@ -34,6 +53,10 @@ const P_ATOM: u8 = 7;
 pub enum Unexpressible {
     /// The metric has no `promql` query, so Prometheus has nothing to evaluate.
     UndeclaredMetric(String),
+    /// The trigger's `labels { }` sets a label that export writes itself (`ripcord_runbook`, ...).
+    LabelClash(String),
+    /// The trigger's `annotations { }` sets an annotation that export writes itself (`ripcord_condition`).
+    AnnotationClash(String),
 }
 
 impl std::fmt::Display for Unexpressible {
@@ -43,12 +66,22 @@ impl std::fmt::Display for Unexpressible {
                 f,
                 "metric `{m}` has no PromQL query; declare it with `metric {m} = promql \"...\"` to export this trigger"
             ),
+            Unexpressible::LabelClash(l) => write!(
+                f,
+                "its `labels {{ {l} ... }}` sets label `{l}`, which export writes itself to say where the alert came from; \
+                 rename the label (labels starting with `ripcord_` are export's)"
+            ),
+            Unexpressible::AnnotationClash(a) => write!(
+                f,
+                "its `annotations {{ {a} ... }}` sets annotation `{a}`, which export writes itself; rename the annotation \
+                 (annotations starting with `ripcord_` are export's)"
+            ),
         }
     }
 }
 
-/// A translated value: PromQL text, whether it is an instant vector (else a scalar), and how tightly its
-/// outermost operator binds.
+/// A translated value: a number, or PromQL text of an instant vector with how tightly its outermost
+/// operator binds.
 #[derive(Clone, Debug)]
 enum Expr {
     Scalar(f64),
@@ -65,13 +98,18 @@ enum Cond {
 /// Translates conditions of one plan.
 pub struct Translator<'p> {
     plan: &'p Plan,
+    shapes: Shapes<'p>,
     /// The group's evaluation interval, the step of subqueries.
     interval: String,
 }
 
 impl<'p> Translator<'p> {
     pub fn new(plan: &'p Plan) -> Self {
-        Translator { plan, interval: format_duration(plan.evaluation_interval_ms.max(1)) }
+        Translator {
+            plan,
+            shapes: Shapes::new(&plan.metrics),
+            interval: format_duration(plan.evaluation_interval_ms.max(1)),
+        }
     }
 
     /// The PromQL expression for a trigger's condition.
@@ -93,44 +131,18 @@ impl<'p> Translator<'p> {
 
     fn cond(&self, c: &Condition) -> Result<Cond, Unexpressible> {
         Ok(match c {
-            Condition::Compare { op, lhs, rhs, .. } => {
-                let (l, r) = (self.value(lhs)?, self.value(rhs)?);
-                match (l, r) {
-                    (Expr::Scalar(a), Expr::Scalar(b)) => Cond::Always(op.test(a, b)),
-                    (l, r) => {
-                        let matching =
-                            if matches!((&l, &r), (Expr::Vector { .. }, Expr::Vector { .. })) { " on()" } else { "" };
-                        let text =
-                            format!("{} {}{matching} {}", operand(&l, P_CMP), op.symbol(), operand(&r, P_CMP + 1));
-                        Cond::Vector { text, prec: P_CMP }
-                    }
+            Condition::Compare { op, lhs, rhs, matching } => match (self.value(lhs)?, self.value(rhs)?) {
+                (Expr::Scalar(a), Expr::Scalar(b)) => Cond::Always(op.test(a, b)),
+                (l, r) => {
+                    let j = join(OpKind::Arith, &self.shapes.value(lhs), &self.shapes.value(rhs), matching.as_ref());
+                    let right = operand(&r, P_CMP + 1);
+                    let text = format!("{} {}{} {right}", operand(&l, P_CMP), op.symbol(), modifier(&j, &right));
+                    Cond::Vector { text, prec: P_CMP }
                 }
-            }
-            Condition::And { lhs, rhs, .. } => match (self.cond(lhs)?, self.cond(rhs)?) {
-                (Cond::Always(false), _) | (_, Cond::Always(false)) => Cond::Always(false),
-                (Cond::Always(true), other) | (other, Cond::Always(true)) => other,
-                (l, r) => Cond::Vector {
-                    text: format!("{} and on() {}", cond_operand(&l, P_AND), cond_operand(&r, P_AND + 1)),
-                    prec: P_AND,
-                },
             },
-            Condition::Or { lhs, rhs, .. } => match (self.cond(lhs)?, self.cond(rhs)?) {
-                (Cond::Always(true), _) | (_, Cond::Always(true)) => Cond::Always(true),
-                (Cond::Always(false), other) | (other, Cond::Always(false)) => other,
-                (l, r) => Cond::Vector {
-                    text: format!("{} or on() {}", cond_operand(&l, P_OR), cond_operand(&r, P_OR + 1)),
-                    prec: P_OR,
-                },
-            },
-            Condition::Unless { lhs, rhs, .. } => match (self.cond(lhs)?, self.cond(rhs)?) {
-                (Cond::Always(false), _) => Cond::Always(false),
-                (l, Cond::Always(false)) => l,
-                (_, Cond::Always(true)) => Cond::Always(false),
-                (l, r) => Cond::Vector {
-                    text: format!("{} unless on() {}", cond_operand(&l, P_AND), cond_operand(&r, P_AND + 1)),
-                    prec: P_AND,
-                },
-            },
+            Condition::And { lhs, rhs, matching } => self.set(OpKind::And, lhs, rhs, matching.as_ref())?,
+            Condition::Or { lhs, rhs, matching } => self.set(OpKind::Or, lhs, rhs, matching.as_ref())?,
+            Condition::Unless { lhs, rhs, matching } => self.set(OpKind::Unless, lhs, rhs, matching.as_ref())?,
             Condition::Not { operand } => match self.cond(operand)? {
                 Cond::Always(b) => Cond::Always(!b),
                 Cond::Vector { text, .. } => {
@@ -138,6 +150,48 @@ impl<'p> Translator<'p> {
                 }
             },
         })
+    }
+
+    /// `lhs and|or|unless rhs`. A side that is always true is one series without labels, always false no
+    /// series: folded away only where that gives the same series as PromQL would.
+    fn set(&self, op: OpKind, lhs: &Condition, rhs: &Condition, m: Option<&Matching>) -> Result<Cond, Unexpressible> {
+        let (l, r) = (self.cond(lhs)?, self.cond(rhs)?);
+        let (ls, rs) = (self.shapes.condition(lhs), self.shapes.condition(rhs));
+        let j = join(op, &ls, &rs, m);
+        // Matching on no label: the one series of an always-true side matches every series of the other.
+        let on_nothing = matches!(&j, Join::OneToOne(m) if m.on && m.labels.is_empty());
+        let one = |s: &Shape| !s.per_series();
+        use Cond::Always as A;
+        let folded = match (op, &l, &r) {
+            (OpKind::And, A(false), _) | (OpKind::And, _, A(false)) => Some(A(false)),
+            (OpKind::And, _, A(true)) if on_nothing => Some(l.clone()),
+            (OpKind::And, A(true), _) if on_nothing && one(&rs) => Some(r.clone()),
+            (OpKind::Or, A(false), _) => Some(r.clone()),
+            (OpKind::Or, _, A(false)) => Some(l.clone()),
+            (OpKind::Or, A(true), _) if on_nothing => Some(A(true)),
+            (OpKind::Or, _, A(true)) if on_nothing && one(&ls) => Some(A(true)),
+            (OpKind::Unless, A(false), _) => Some(A(false)),
+            (OpKind::Unless, _, A(false)) => Some(l.clone()),
+            (OpKind::Unless, _, A(true)) if on_nothing => Some(A(false)),
+            _ => None,
+        };
+        if let Some(c) = folded {
+            return Ok(c);
+        }
+        let (word, prec) = match op {
+            OpKind::Or => ("or", P_OR),
+            OpKind::And => ("and", P_AND),
+            OpKind::Unless | OpKind::Arith => ("unless", P_AND),
+        };
+        // INVARIANT: plan::join gives set operators one-to-one matching only; were it to give a group
+        // modifier, PromQL would refuse it here, so only its `on()` is written.
+        let j = match j {
+            Join::OneLeft | Join::OneRight => Join::OneToOne(crate::plan::no_label()),
+            j => j,
+        };
+        let right = cond_operand(&r, prec + 1);
+        let text = format!("{} {word}{} {right}", cond_operand(&l, prec), modifier(&j, &right));
+        Ok(Cond::Vector { text, prec })
     }
 
     fn value(&self, v: &Value) -> Result<Expr, Unexpressible> {
@@ -180,22 +234,41 @@ impl<'p> Translator<'p> {
                 Expr::Scalar(a) => Expr::Scalar(-a),
                 e @ Expr::Vector { .. } => Expr::Vector { text: format!("-{}", operand_text(&e, P_ATOM)), prec: P_NEG },
             },
-            Value::Arith { op, lhs, rhs, .. } => match (self.value(lhs)?, self.value(rhs)?) {
+            Value::Arith { op, lhs, rhs, matching } => match (self.value(lhs)?, self.value(rhs)?) {
                 (Expr::Scalar(a), Expr::Scalar(b)) => Expr::Scalar(op.apply(a, b)),
                 (l, r) => {
                     let p = match op {
                         ArithOp::Add | ArithOp::Sub => P_ADD,
                         ArithOp::Mul | ArithOp::Div => P_MUL,
                     };
-                    let matching =
-                        if matches!((&l, &r), (Expr::Vector { .. }, Expr::Vector { .. })) { " on()" } else { "" };
-                    Expr::Vector {
-                        text: format!("{} {}{matching} {}", operand(&l, p), op.symbol(), operand(&r, p + 1)),
-                        prec: p,
-                    }
+                    let j = join(OpKind::Arith, &self.shapes.value(lhs), &self.shapes.value(rhs), matching.as_ref());
+                    let right = operand(&r, p + 1);
+                    let text = format!("{} {}{} {right}", operand(&l, p), op.symbol(), modifier(&j, &right));
+                    Expr::Vector { text, prec: p }
                 }
             },
         })
+    }
+}
+
+/// What PromQL writes after a binary operator for join `j`, with its leading space (or nothing), when the
+/// right operand's text is `right`.
+///
+/// `group_left`/`group_right` take an optional label list in parentheses, so before a right operand that
+/// starts with `(` the empty list is written (`group_left() (sum(x))`); without it PromQL would read the
+/// operand as the list.
+fn modifier(j: &Join, right: &str) -> String {
+    let group = |word: &str| {
+        let list = if right.starts_with('(') { "()" } else { "" };
+        format!(" on() {word}{list}")
+    };
+    match j {
+        Join::Scalar => String::new(),
+        // PromQL's default: every label (`ignoring()`), written as nothing.
+        Join::OneToOne(m) if !m.on && m.labels.is_empty() => String::new(),
+        Join::OneToOne(m) => m.to_string(),
+        Join::OneRight => group("group_left"),
+        Join::OneLeft => group("group_right"),
     }
 }
 
@@ -239,170 +312,4 @@ fn cond_operand(c: &Cond, min: u8) -> String {
 /// `(QUERY)`, with the closing parenthesis on its own line when the query could end in a `#` comment.
 fn parenthesised(query: &str) -> String {
     if query.contains('#') { format!("({query}\n)") } else { format!("({query})") }
-}
-
-/// Whether `query` is one instant vector selector: an optional metric name and an optional `{...}` of label
-/// matchers with quoted values, and nothing else (no offset, no `@`, no function).
-pub fn is_plain_selector(query: &str) -> bool {
-    let s = query.trim();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b':') {
-        i += 1;
-    }
-    let has_name = i > 0 && !b[0].is_ascii_digit();
-    if i > 0 && !has_name {
-        return false;
-    }
-    // Keywords that PromQL would read as operators or functions, not metric names.
-    if has_name && matches!(&s[..i], "and" | "or" | "unless" | "offset" | "bool" | "on" | "ignoring" | "by" | "without")
-    {
-        return false;
-    }
-    let mut j = i;
-    while j < b.len() && b[j].is_ascii_whitespace() {
-        j += 1;
-    }
-    if j == b.len() {
-        return has_name;
-    }
-    if b[j] != b'{' {
-        return false;
-    }
-    j += 1;
-    let mut matchers = 0;
-    loop {
-        while j < b.len() && (b[j].is_ascii_whitespace() || b[j] == b',') {
-            j += 1;
-        }
-        match b.get(j) {
-            None => return false,
-            Some(b'}') => {
-                j += 1;
-                break;
-            }
-            _ => {}
-        }
-        let start = j;
-        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
-            j += 1;
-        }
-        if j == start || b[start].is_ascii_digit() {
-            return false;
-        }
-        while j < b.len() && b[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        let rest = &s[j..];
-        let op = ["=~", "!~", "!=", "="].into_iter().find(|op| rest.starts_with(op));
-        let Some(op) = op else { return false };
-        j += op.len();
-        while j < b.len() && b[j].is_ascii_whitespace() {
-            j += 1;
-        }
-        let Some(&quote) = b.get(j) else { return false };
-        if !matches!(quote, b'"' | b'\'' | b'`') {
-            return false;
-        }
-        j += 1;
-        loop {
-            match b.get(j) {
-                None => return false,
-                Some(&c) if c == quote => {
-                    j += 1;
-                    break;
-                }
-                Some(b'\\') if quote != b'`' => j += 2,
-                Some(_) => j += 1,
-            }
-        }
-        matchers += 1;
-    }
-    while j < b.len() && b[j].is_ascii_whitespace() {
-        j += 1;
-    }
-    j == b.len() && (has_name || matchers > 0)
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
-mod tests {
-    use super::*;
-
-    fn translate(body: &str) -> Result<String, Unexpressible> {
-        let text = format!(
-            "runbook r {{\n metric x = promql \"x\"\n metric c = promql `c{{job=\"a\"}}`\n metric s = promql `sum(rate(y[1m]))`\n trigger t: {body} -> level 1\n level 1 {{ step shell \"true\" }}\n}}\n"
-        );
-        let compiled = crate::compile(&text);
-        let plan = compiled.plan.unwrap_or_else(|| panic!("{body}: {:?}", compiled.diagnostics));
-        Translator::new(&plan).condition(&plan.triggers[0].condition)
-    }
-
-    fn ok(body: &str) -> String {
-        translate(body).unwrap()
-    }
-
-    #[test]
-    fn selectors_are_recognised() {
-        assert!(is_plain_selector("x"));
-        assert!(is_plain_selector(" job:errors:rate5m "));
-        assert!(is_plain_selector(r#"up{job="a", instance=~'b.*'}"#));
-        assert!(is_plain_selector(r#"{__name__="x"}"#));
-        assert!(is_plain_selector(r#"x{a="}\"{"}"#));
-        assert!(!is_plain_selector("sum(x)"));
-        assert!(!is_plain_selector("x offset 1h"));
-        assert!(!is_plain_selector("x[5m]"));
-        assert!(!is_plain_selector("x > 1"));
-        assert!(!is_plain_selector("1"));
-        assert!(!is_plain_selector("{}"));
-        assert!(!is_plain_selector(r#"x{a="b""#));
-        assert!(!is_plain_selector("and"));
-        assert!(!is_plain_selector(""));
-    }
-
-    #[test]
-    fn comparisons_and_arithmetic() {
-        assert_eq!(ok("x > 5%"), "x > 0.05");
-        assert_eq!(ok("s > 5%"), "(sum(rate(y[1m]))) > 0.05");
-        assert_eq!(ok("x > c"), r#"x > on() c{job="a"}"#);
-        assert_eq!(ok("x / c > 0.5"), r#"x / on() c{job="a"} > 0.5"#);
-        assert_eq!(ok("x * 2 + 1 > 3"), "x * 2 + 1 > 3");
-        assert_eq!(ok("(x + 1) * 2 > 3"), "(x + 1) * 2 > 3");
-        assert_eq!(ok("x - (c - 1) > 3"), r#"x - on() (c{job="a"} - 1) > 3"#);
-        assert_eq!(ok("-x < -3"), "(-x) < (-3)");
-        assert_eq!(ok("abs(x - 5) > 1"), "abs(x - 5) > 1");
-        assert_eq!(ok("x > 2 * 3"), "x > 6");
-        assert_eq!(ok("1 < x"), "1 < x");
-    }
-
-    #[test]
-    fn windows_offsets_and_subqueries() {
-        assert_eq!(ok("avg_over(x, 5m) > 1"), "avg_over_time(x[5m]) > 1");
-        assert_eq!(ok("quantile_over(0.9, x, 2m) > 1"), "quantile_over_time(0.9, x[2m]) > 1");
-        assert_eq!(ok("rate(x, 1m) offset 1h > 1"), "rate(x[1m] offset 1h) > 1");
-        assert_eq!(ok("avg_over(s, 5m) > 1"), "avg_over_time((sum(rate(y[1m])))[5m:15s]) > 1");
-        assert_eq!(ok("x offset 1h > 1"), "x offset 1h > 1");
-        assert_eq!(ok("x offset 1h * 2 > 1"), "(x offset 1h) * 2 > 1");
-        assert_eq!(ok("s offset 1h > 1"), "last_over_time((sum(rate(y[1m])))[1ms:1ms] offset 1h) > 1");
-        assert_eq!(ok("x > 3 * avg_over(x, 10m) offset 10m"), "x > on() 3 * avg_over_time(x[10m] offset 10m)");
-    }
-
-    #[test]
-    fn logic() {
-        assert_eq!(ok("x > 2 and x < 5 or x == 9"), "x > 2 and on() x < 5 or on() x == 9");
-        assert_eq!(ok("x > 2 and (x < 5 or x == 9)"), "x > 2 and on() (x < 5 or on() x == 9)");
-        assert_eq!(ok("not x > 1"), "vector(1) unless on() (x > 1)");
-        assert_eq!(ok("x > 0 and not c > 1"), r#"x > 0 and on() (vector(1) unless on() (c{job="a"} > 1))"#);
-        assert_eq!(ok("not (x > 1 or c > 1)"), r#"vector(1) unless on() (x > 1 or on() c{job="a"} > 1)"#);
-        assert_eq!(ok("1 > 0"), "vector(1)");
-        assert_eq!(ok("1 < 0"), "vector(1) < 0");
-        assert_eq!(ok("x > 1 or 1 > 0"), "vector(1)");
-        assert_eq!(ok("x > 1 and 1 > 0"), "x > 1");
-        assert_eq!(ok("not 1 > 0 or x > 1"), "x > 1");
-    }
-
-    #[test]
-    fn undeclared_metrics_are_reported() {
-        assert_eq!(translate("nope > 1"), Err(Unexpressible::UndeclaredMetric("nope".to_string())));
-    }
 }

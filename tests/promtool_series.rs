@@ -1,0 +1,333 @@
+//! Per-series trigger timing against promtool: every fixture in tests/promtool/series holds, per series
+//! (label set), the evaluations at which alert `t` is firing, as promtool 2.42 and promtool 3.5 both
+//! reported it when tests/promtool/generate_series.py made them (the two agree on every kept case, and
+//! `test.yml` asserts it with `exp_alerts` per evaluation). Here, for each fixture and each version:
+//!
+//! - `ripcord simulate case.runbook --series test.yml --format json --prometheus-version N` has a firing
+//!   transition for exactly those series at exactly those evaluations;
+//! - the rules `ripcord export prometheus-rules case.runbook` writes pass `promtool check rules`, and
+//!   `promtool test rules` of that version over them, with the fixture's input series and its alerts
+//!   (with the exported rule's labels and annotations), passes: the exported rule fires for the same
+//!   series, at the same times;
+//! - the committed `test.yml` still passes that promtool (skipped without promtool unless `CI` is set).
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use support::bin::Test;
+use support::prometheus::Version;
+use support::{installed, root};
+
+/// A series' labels, and the evaluation times (seconds) it fires at.
+type Timeline = BTreeMap<BTreeMap<String, String>, BTreeSet<i64>>;
+
+fn fixtures() -> Vec<PathBuf> {
+    let dir = root().join("tests/promtool/series");
+    let mut cases: Vec<_> =
+        std::fs::read_dir(&dir).expect("tests/promtool/series").flatten().map(|e| e.path()).collect();
+    cases.sort();
+    assert!(cases.len() >= 40, "expected at least 40 per-series promtool fixtures, found {}", cases.len());
+    cases
+}
+
+fn name_of(case: &Path) -> String {
+    case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+struct Expected {
+    interval_s: i64,
+    end_s: i64,
+    trigger: String,
+    firing: Timeline,
+}
+
+fn expected(case: &Path) -> Expected {
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("expected.json")).expect("expected.json"))
+            .expect("json");
+    let mut firing = Timeline::new();
+    for s in json["series"].as_array().expect("series") {
+        let labels: BTreeMap<String, String> = serde_json::from_value(s["labels"].clone()).expect("labels");
+        let times = s["firing"].as_array().expect("firing").iter().filter_map(Value::as_i64).collect();
+        firing.insert(labels, times);
+    }
+    Expected {
+        interval_s: json["interval_s"].as_i64().expect("interval_s"),
+        end_s: json["end_s"].as_i64().expect("end_s"),
+        trigger: json["trigger"].as_str().expect("trigger").to_string(),
+        firing,
+    }
+}
+
+/// Per series, the evaluations at which `trigger` is firing, from `simulate --format json`'s transitions
+/// (each with its series' `labels`).
+fn simulated(output: &Value, want: &Expected) -> Timeline {
+    let mut since: BTreeMap<BTreeMap<String, String>, i64> = BTreeMap::new();
+    let mut out = Timeline::new();
+    let step = usize::try_from(want.interval_s).unwrap_or(1);
+    let transitions = output["transitions"].as_array().cloned().unwrap_or_default();
+    for t in transitions.iter().filter(|t| t["trigger"] == want.trigger.as_str()) {
+        let labels: BTreeMap<String, String> = serde_json::from_value(t["labels"].clone()).unwrap_or_default();
+        let at = t["t"].as_i64().unwrap_or(-1);
+        if let Some(from) = since.remove(&labels) {
+            out.entry(labels.clone()).or_default().extend((from..at).step_by(step));
+        }
+        if t["state"] == "firing" {
+            since.insert(labels, at);
+        }
+    }
+    for (labels, from) in since {
+        out.entry(labels).or_default().extend((from..=want.end_s).step_by(step));
+    }
+    out.retain(|_, times| !times.is_empty());
+    out
+}
+
+fn differences(want: &Timeline, got: &Timeline) -> Vec<String> {
+    let keys: BTreeSet<_> = want.keys().chain(got.keys()).collect();
+    let empty = BTreeSet::new();
+    keys.into_iter()
+        .filter_map(|labels| {
+            let (w, g) = (want.get(labels).unwrap_or(&empty), got.get(labels).unwrap_or(&empty));
+            (w != g).then(|| {
+                let missing: Vec<_> = w.difference(g).collect();
+                let extra: Vec<_> = g.difference(w).collect();
+                format!("{labels:?}: promtool fires at {missing:?} and ripcord does not; ripcord fires at {extra:?} and promtool does not")
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn simulate_2_fires_per_series_when_promtool_2_42_does() {
+    simulate_fires_when_promtool_does(Version::V2);
+}
+
+#[test]
+fn simulate_3_fires_per_series_when_promtool_3_5_does() {
+    simulate_fires_when_promtool_does(Version::V3);
+}
+
+fn simulate_fires_when_promtool_does(version: Version) {
+    let cases = fixtures();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let want = expected(case);
+        let out = Test::in_dir(case)
+            .env_inherited("NO_COLOR")
+            .args(["simulate", "case.runbook", "--series", "test.yml", "--format", "json", "--prometheus-version"])
+            .arg(version.flag())
+            .args(["--start", "0", "--end"])
+            .arg(want.end_s.to_string())
+            .run();
+        let name = name_of(case);
+        if !out.status.success() {
+            failures.push(format!("{name}: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
+            continue;
+        }
+        let json: Value = match serde_json::from_slice(&out.stdout) {
+            Ok(j) => j,
+            Err(e) => {
+                failures.push(format!("{name}: output is not JSON: {e}"));
+                continue;
+            }
+        };
+        let diff = differences(&want.firing, &simulated(&json, &want));
+        if !diff.is_empty() {
+            failures.push(format!("{name}:\n  {}", diff.join("\n  ")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "Prometheus {}: {} of {} per-series fixtures disagree:\n{}",
+        version.flag(),
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The exported rules, evaluated by promtool.
+
+#[derive(Deserialize)]
+struct FixtureTestFile {
+    tests: Vec<FixtureTest>,
+}
+
+#[derive(Deserialize)]
+struct FixtureTest {
+    interval: String,
+    input_series: Vec<SeriesEntry>,
+}
+
+#[derive(Clone, Deserialize, Serialize)]
+struct SeriesEntry {
+    series: String,
+    values: String,
+}
+
+#[derive(Deserialize)]
+struct RuleFile {
+    groups: Vec<Group>,
+}
+
+#[derive(Deserialize)]
+struct Group {
+    limit: Option<u64>,
+    rules: Vec<Rule>,
+}
+
+#[derive(Deserialize)]
+struct Rule {
+    alert: String,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct PromtoolTestFile {
+    rule_files: Vec<String>,
+    evaluation_interval: String,
+    tests: Vec<PromtoolTest>,
+}
+
+#[derive(Serialize)]
+struct PromtoolTest {
+    interval: String,
+    input_series: Vec<SeriesEntry>,
+    alert_rule_test: Vec<AlertTest>,
+}
+
+#[derive(Serialize)]
+struct AlertTest {
+    eval_time: String,
+    alertname: String,
+    exp_alerts: Vec<ExpAlert>,
+}
+
+#[derive(Serialize)]
+struct ExpAlert {
+    exp_labels: BTreeMap<String, String>,
+    exp_annotations: BTreeMap<String, String>,
+}
+
+#[test]
+fn exported_rules_fire_per_series_where_promtool_did() {
+    let cases = fixtures();
+    for version in Version::ALL {
+        let tool = version.promtool();
+        if !installed("exported_rules_fire_per_series_where_promtool_did", &[&tool]) {
+            continue;
+        }
+        let work = tempfile::tempdir().expect("temp dir");
+        let mut failures = Vec::new();
+        for case in &cases {
+            let name = name_of(case);
+            if let Err(e) = exported_case(case, &work.path().join(&name), version, &tool) {
+                failures.push(format!("{name}: {e}"));
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{tool}: {} of {} per-series fixtures fail with the exported rules:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
+    }
+}
+
+/// Exports `case`'s runbook for `version`, checks the rules and runs the fixture's alerts over them.
+fn exported_case(case: &Path, dir: &Path, version: Version, tool: &str) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let out = Test::in_dir(case)
+        .args(["export", "prometheus-rules", "case.runbook", "--strict", "--prometheus-version"])
+        .arg(version.flag())
+        .run();
+    if !out.status.success() {
+        return Err(format!("export: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
+    }
+    let yaml = String::from_utf8_lossy(&out.stdout).into_owned();
+    let file: RuleFile = serde_saphyr::from_str(&yaml).map_err(|e| format!("{e}\n{yaml}"))?;
+    let group = file.groups.first().ok_or("no group")?;
+    if group.limit != Some(1000) {
+        return Err(format!("the group's limit is {:?}, not the default `max series` 1000", group.limit));
+    }
+    let rule = group.rules.first().ok_or("no rule")?;
+    std::fs::write(dir.join("rules.yml"), &yaml).map_err(|e| e.to_string())?;
+    let check = Command::new(tool).current_dir(dir).args(["check", "rules", "rules.yml"]).output().expect("promtool");
+    if !check.status.success() {
+        return Err(format!("promtool check rules: {}\n{yaml}", String::from_utf8_lossy(&check.stdout)));
+    }
+
+    let want = expected(case);
+    let fixture: FixtureTestFile =
+        serde_saphyr::from_str(&std::fs::read_to_string(case.join("test.yml")).expect("test.yml")).expect("yaml");
+    let input = fixture.tests.into_iter().next().ok_or("no test in test.yml")?;
+    let alert_rule_test = (0..=want.end_s)
+        .step_by(usize::try_from(want.interval_s).unwrap_or(1))
+        .map(|t| AlertTest {
+            eval_time: format!("{t}s"),
+            alertname: rule.alert.clone(),
+            exp_alerts: want
+                .firing
+                .iter()
+                .filter(|(_, times)| times.contains(&t))
+                .map(|(labels, _)| {
+                    let mut exp_labels = labels.clone();
+                    exp_labels.extend(rule.labels.clone());
+                    ExpAlert { exp_labels, exp_annotations: rule.annotations.clone() }
+                })
+                .collect(),
+        })
+        .collect();
+    let test = PromtoolTestFile {
+        rule_files: vec!["rules.yml".to_string()],
+        evaluation_interval: format!("{}s", want.interval_s),
+        tests: vec![PromtoolTest { interval: input.interval, input_series: input.input_series, alert_rule_test }],
+    };
+    std::fs::write(dir.join("test.yml"), serde_saphyr::to_string(&test).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let run = Command::new(tool).current_dir(dir).args(["test", "rules", "test.yml"]).output().expect("promtool");
+    if !run.status.success() {
+        let text = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+        return Err(format!(
+            "promtool test rules over the exported rules:\n{}",
+            text.chars().take(2000).collect::<String>()
+        ));
+    }
+    Ok(())
+}
+
+/// The committed fixtures still pass both promtools.
+#[test]
+fn every_fixture_is_confirmed_by_both_promtools() {
+    let cases = fixtures();
+    for version in Version::ALL {
+        let tool = version.promtool();
+        if !installed("every_fixture_is_confirmed_by_both_promtools", &[&tool]) {
+            continue;
+        }
+        let mut failed = Vec::new();
+        for case in &cases {
+            let out =
+                Command::new(&tool).current_dir(case).args(["test", "rules", "test.yml"]).output().expect("promtool");
+            if !out.status.success() {
+                failed.push(format!(
+                    "{}: {}",
+                    name_of(case),
+                    String::from_utf8_lossy(&out.stderr).chars().take(400).collect::<String>()
+                ));
+            }
+        }
+        assert!(failed.is_empty(), "{tool}: {} of {} fixtures fail:\n{}", failed.len(), cases.len(), failed.join("\n"));
+    }
+}
