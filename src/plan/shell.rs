@@ -74,6 +74,7 @@ impl Unusable {
 pub fn env_name(variable: &Variable) -> String {
     match variable {
         Variable::Env(name) => format!("RIPCORD_VAR_ENV_{name}"),
+        Variable::Label(name) => format!("RIPCORD_VAR_LABEL_{name}"),
         other => format!("RIPCORD_VAR_{}", other.to_string().to_ascii_uppercase()),
     }
 }
