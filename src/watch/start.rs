@@ -200,3 +200,103 @@ impl WatchState {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::eval::TriggerState;
+    use crate::runs::StateDir;
+    use crate::watch::state::{LiveTrigger, ReloadStatus, WatchedRunbook};
+
+    const BOOK: &str = "runbook disk {\n  metric usage = promql \"disk_usage\"\n  \
+        trigger full: usage > 90 -> level 1\n  \
+        level 1 {\n    step shell \"while [ ! -f go-${labels.instance} ]; do sleep 0.05; done\"\n  }\n}\n";
+
+    fn series(i: &str) -> Labels {
+        Labels::from_pairs([("instance", i)])
+    }
+
+    fn fired(i: &str) -> FiredLevel {
+        FiredLevel { runbook: "disk".into(), level: 1, trigger: "full".into(), series: series(i), labels: series(i) }
+    }
+
+    /// A watch state with `disk` loaded from `dir` (level 1 at `max parallel 1`), its trigger firing for
+    /// `firing`.
+    fn watching(dir: &std::path::Path, firing: &[&str]) -> Arc<WatchState> {
+        let s = Arc::new(WatchState::new(
+            Vec::new(),
+            StateDir::new(dir.join("state")),
+            "http://127.0.0.1:9".into(),
+            None,
+        ));
+        let plan = crate::compile(BOOK).plan.unwrap();
+        assert_eq!(plan.levels[0].max_parallel, 1);
+        let mut lt = LiveTrigger::new(&plan.triggers[0]);
+        let keys: Vec<Labels> = firing.iter().map(|i| series(i)).collect();
+        lt.machines.observe(0, Some(&keys), &mut Vec::new());
+        assert_eq!(lt.state(), TriggerState::Firing);
+        let path = dir.join("disk.runbook");
+        let book = WatchedRunbook {
+            path: path.clone(),
+            text: Some(BOOK.into()),
+            plan: Some(Arc::new(plan)),
+            triggers: vec![lt],
+            last_reload: ReloadStatus { ok: true, at: 0, error: None },
+            next_due_ms: i64::MAX,
+        };
+        lock(&s.runbooks).insert(path, book);
+        s
+    }
+
+    fn waiting(s: &WatchState) -> Vec<String> {
+        lock(&s.waiting).values().flatten().map(|w| w.labels.to_string()).collect()
+    }
+
+    fn wait_for(what: &str, f: impl Fn() -> bool) {
+        let start = Instant::now();
+        while !f() {
+            assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    #[test]
+    fn a_series_waits_for_room_in_its_level_first_come_first_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let s = watching(d, &["a", "b"]);
+        s.enqueue(vec![fired("a"), fired("b")], 0);
+        s.enqueue(vec![fired("b")], 1);
+        s.start_waiting();
+        assert_eq!(waiting(&s), [r#"{instance="b"}"#], "a started, b waits (once)");
+        assert_eq!(lock(&s.running).len(), 1);
+        // Still full: b keeps its place.
+        s.start_waiting();
+        assert_eq!(waiting(&s), [r#"{instance="b"}"#]);
+        std::fs::write(d.join("go-a"), "").unwrap();
+        wait_for("a's run to end", || lock(&s.running).is_empty());
+        s.start_waiting();
+        assert!(waiting(&s).is_empty());
+        let running: Vec<Labels> = lock(&s.running).keys().map(|(_, l)| l.clone()).collect();
+        assert_eq!(running, [series("b")]);
+        std::fs::write(d.join("go-b"), "").unwrap();
+        wait_for("b's run to end", || lock(&s.running).is_empty());
+        for h in lock(&s.run_threads).drain(..) {
+            let _ = h.join();
+        }
+    }
+
+    #[test]
+    fn a_waiting_series_whose_trigger_stopped_firing_for_it_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let s = watching(d, &["a"]);
+        s.enqueue(vec![fired("b")], 0);
+        s.start_waiting();
+        assert!(waiting(&s).is_empty());
+        assert!(lock(&s.running).is_empty(), "nothing started");
+    }
+}
