@@ -133,7 +133,7 @@ fn finish(dir: &Path, children: Vec<Child>) {
 fn one_run_per_label_set_and_max_parallel_1_by_default() {
     let dir = temp_dir();
     let d = dir.path();
-    write(d, "rb.runbook", &waiting_runbook(None));
+    write(d, "rb.runbook", waiting_runbook(None));
     let a = spawn(d, &["instance=a"]);
     wait_started(d, 1);
     refused(d, &["instance=a"], "already running for {instance=\"a\"}");
@@ -141,7 +141,7 @@ fn one_run_per_label_set_and_max_parallel_1_by_default() {
     refused(d, &[], "max parallel 1");
     finish(d, vec![a]);
     // The slot is free again.
-    write(d, "rb.runbook", &waiting_runbook(None).replace("while [ ! -f go ]; do sleep 0.05; done", "true"));
+    write(d, "rb.runbook", waiting_runbook(None).replace("while [ ! -f go ]; do sleep 0.05; done", "true"));
     let out = ripcord(d, &run_args(&["instance=b"]));
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
@@ -151,7 +151,7 @@ fn one_run_per_label_set_and_max_parallel_1_by_default() {
 fn runs_for_different_label_sets_go_side_by_side_up_to_max_parallel() {
     let dir = temp_dir();
     let d = dir.path();
-    write(d, "rb.runbook", &waiting_runbook(Some(2)));
+    write(d, "rb.runbook", waiting_runbook(Some(2)));
     let a = spawn(d, &["instance=a"]);
     wait_started(d, 1);
     let b = spawn(d, &["instance=b"]);

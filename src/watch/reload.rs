@@ -215,7 +215,7 @@ mod tests {
         let mut old = live_triggers(&old_plan, &[]);
         let (a, b) = (Labels::from_pairs([("instance", "a")]), Labels::from_pairs([("instance", "b")]));
         for t in &mut old {
-            t.machines.observe(1000, Some(&[a.clone()]), &mut Vec::new());
+            t.machines.observe(1000, Some(std::slice::from_ref(&a)), &mut Vec::new());
             t.machines.observe(2000, Some(&[a.clone(), b.clone()]), &mut Vec::new());
             t.since.insert(a.clone(), 1000);
             t.since.insert(b.clone(), 2000);

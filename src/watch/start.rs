@@ -226,12 +226,8 @@ mod tests {
     /// A watch state with `disk` loaded from `dir` (level 1 at `max parallel 1`), its trigger firing for
     /// `firing`.
     fn watching(dir: &std::path::Path, firing: &[&str]) -> Arc<WatchState> {
-        let s = Arc::new(WatchState::new(
-            Vec::new(),
-            StateDir::new(dir.join("state")),
-            "http://127.0.0.1:9".into(),
-            None,
-        ));
+        let s =
+            Arc::new(WatchState::new(Vec::new(), StateDir::new(dir.join("state")), "http://127.0.0.1:9".into(), None));
         let plan = crate::compile(BOOK).plan.unwrap();
         assert_eq!(plan.levels[0].max_parallel, 1);
         let mut lt = LiveTrigger::new(&plan.triggers[0]);
