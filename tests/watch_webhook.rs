@@ -75,3 +75,38 @@ fn malformed_alerts_are_refused_with_a_reason() {
     assert!(!d.join("fired.txt").exists(), "nothing ran");
     assert!(w.status()["runs"].as_array().is_some_and(|r| r.is_empty()));
 }
+
+const PER_SERIES: &str = "runbook disk {\n  evaluate every 1s\n  metric usage = promql \"disk_usage\"\n  level 1 {\n    step shell \"echo ${labels.instance} ${labels.mountpoint} ${labels.alertname} >> fired.txt\"\n  }\n}\n";
+
+#[test]
+fn an_alerts_labels_are_its_runs_labels_and_the_api_takes_labels() {
+    let dir = support::dir_with(&[("disk.runbook", PER_SERIES), ("token", "t\n")]);
+    let d = dir.path();
+    let mut w = Watch::start(
+        d,
+        &["disk.runbook", "--prometheus", "http://127.0.0.1:9", "--state-dir", "state", "--token-file", "token"],
+    );
+    let body = r#"{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"DiskFull","ripcord_runbook":"disk","ripcord_level":"1","instance":"b","mountpoint":"/data"},"startsAt":"2026-01-01T00:00:00Z","fingerprint":"fpb"}]}"#;
+    let (code, v) = w.post("/api/alertmanager", Some("t"), body);
+    assert_eq!((code, &v["alerts"][0]["result"]), (200, &Value::from("started")), "{v}");
+    assert_eq!(v["alerts"][0]["labels"], serde_json::json!({ "instance": "b", "mountpoint": "/data" }), "{v}");
+    let s = succeeded(&w, 1);
+    assert_eq!(s["runs"][0]["labels"], serde_json::json!({ "instance": "b", "mountpoint": "/data" }), "{s}");
+    // The alert's name and ripcord's routing labels are not the run's.
+    assert_eq!(std::fs::read_to_string(d.join("fired.txt")).expect("fired.txt"), "b /data \n");
+
+    // A run started through the API carries the labels it was given, checked as `--label` is.
+    let start = r#"{"operator":"bob","reason":"by hand","runbook":"disk","level":1,"labels":{"instance":"c"}}"#;
+    let (code, v) = w.post("/api/runs", Some("t"), start);
+    assert_eq!(code, 201, "{v}");
+    let s = succeeded(&w, 2);
+    assert!(s["runs"].as_array().is_some_and(|r| r.iter().any(|r| r["labels"]["instance"] == "c")), "{s}");
+    let bad = r#"{"operator":"bob","reason":"r","runbook":"disk","level":1,"labels":{"1x":"c"}}"#;
+    let (code, v) = w.post("/api/runs", Some("t"), bad);
+    assert_eq!(code, 400, "{v}");
+    assert!(v["error"].as_str().is_some_and(|e| e.contains("not a label name")), "{v}");
+    let (code, page) = w.get("/");
+    assert_eq!(code, 200);
+    assert!(page.contains("{instance=&quot;c&quot;}"), "{page}");
+    assert_eq!(w.terminate(), Some(0), "{}", w.text());
+}

@@ -1,4 +1,5 @@
-//! `ripcord run RUNBOOK --level N --operator NAME --reason TEXT`: run a level for real (see docs/running.md).
+//! `ripcord run RUNBOOK --level N --operator NAME --reason TEXT [--label NAME=VALUE]...`: run a level for real
+//! (see docs/running.md), for the series the labels name (`${labels.NAME}`; one run per label set at a time).
 //! Exit codes: 0 the run succeeded, 1 it failed or could not start (compile errors, lock, cooldown),
 //! 2 usage, 130 interrupted by SIGINT/SIGTERM (resume it with `ripcord resume`).
 
@@ -68,6 +69,10 @@ pub struct RunArgs {
     /// Why (recorded in the journal; `${reason}`).
     #[arg(long)]
     pub reason: String,
+    /// A label of the series the run is for, `NAME=VALUE` (repeatable): `${labels.NAME}` in steps, one run
+    /// per label set at a time, cooldowns per label set, `verify` for that series.
+    #[arg(long = "label", value_name = "NAME=VALUE")]
+    pub labels: Vec<String>,
     #[command(flatten)]
     pub state: StateArgs,
     /// Prometheus base URL for `verify CONDITION` steps (e.g. http://127.0.0.1:9090).
@@ -99,6 +104,18 @@ pub fn run(args: &RunArgs) -> u8 {
         eprintln!("error: `{}` has no level {}; its levels are {}", file.path, args.level, have.join(", "));
         return 2;
     }
+    let pairs = args.labels.iter().map(|l| l.split_once('=').unwrap_or((l.as_str(), "")));
+    let labels = match args.labels.iter().find(|l| !l.contains('=')) {
+        Some(l) => Err(format!("`--label {}` is not NAME=VALUE", crate::text::escape_control(l))),
+        None => interpret::run_labels(pairs),
+    };
+    let labels = match labels {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
     let workdir = args
         .runbook
         .canonicalize()
@@ -113,6 +130,7 @@ pub fn run(args: &RunArgs) -> u8 {
             run_id: "DRY-RUN",
             operator: &args.operator,
             reason: &args.reason,
+            labels: &labels,
             workdir: &workdir,
             state_dir: &state_dir,
             yes: args.yes,
@@ -126,6 +144,7 @@ pub fn run(args: &RunArgs) -> u8 {
         runbook_path: file.path.clone(),
         operator: args.operator.clone(),
         reason: args.reason.clone(),
+        labels,
         workdir,
         state: StateDir::new(state_dir),
         prometheus: args.prometheus.clone(),

@@ -56,14 +56,15 @@ pub fn run(args: &RunsArgs) -> u8 {
                     }
                     for r in &runs {
                         println!(
-                            "{}  {}  level {}{}  {}  {} ({})",
+                            "{}  {}  level {}{}  {}  {} ({}){}",
                             escape_control(&r.id),
                             report::time(r.started_ms),
                             r.level,
                             if r.current_level != r.level { format!(" -> {}", r.current_level) } else { String::new() },
                             escape_control(&r.status),
                             escape_control(&r.operator),
-                            escape_control(&r.reason)
+                            escape_control(&r.reason),
+                            report::labels_suffix(&r.labels)
                         );
                     }
                     for u in &listing.unreadable {
@@ -108,9 +109,10 @@ pub fn run(args: &RunsArgs) -> u8 {
                         return 1;
                     };
                     println!(
-                        "run {} of `{}`: {}",
+                        "run {} of `{}`{}: {}",
                         escape_control(&s.id),
                         escape_control(&s.runbook),
+                        report::labels_suffix(&s.labels),
                         escape_control(&s.status)
                     );
                     for r in &records {

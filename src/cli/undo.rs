@@ -88,10 +88,13 @@ fn sha_text(sha: Option<&String>) -> String {
 }
 
 pub fn run(args: &UndoArgs) -> u8 {
-    let Some((state, StoredRun { plan, .. })) = args.state.open_run(&args.run_id) else {
+    let Some((state, StoredRun { plan, summary, .. })) = args.state.open_run(&args.run_id) else {
         return 1;
     };
-    let _lock = match state.lock_runbook(&plan.runbook, &args.run_id) {
+    // The lock of the run's runbook and labels: no run for the same series goes while its files are put back.
+    let claim =
+        crate::runs::Claim { runbook: &plan.runbook, labels: &summary.labels, run_id: &args.run_id, level: None };
+    let _lock = match state.lock_run(&claim) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}; undo waits until no run of it is going");

@@ -105,7 +105,9 @@ impl Interpreter {
                         Err(e) => return ActionResult::failed(e),
                     };
                     let version = self.ctx.prometheus_version;
-                    match actions::prom::holds(client, &base, &self.plan, condition, now_ms(), version, &limits).await {
+                    let (plan, labels) = (&self.plan, &self.ctx.labels);
+                    match actions::prom::holds(client, &base, plan, condition, now_ms(), version, &limits, labels).await
+                    {
                         Ok(true) => ActionResult::ok(),
                         Ok(false) => ActionResult::failed(format!("`{condition_text}` does not hold")),
                         Err(e) => ActionResult::failed(e),

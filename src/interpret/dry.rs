@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::actions::{file_steps, shell_quote};
 use crate::plan::{
-    Action, Bindings, ChannelKind, OnFailure, Plan, RestoreSource, Step, Template, format_duration, shell,
+    Action, Bindings, ChannelKind, Labels, OnFailure, Plan, RestoreSource, Step, Template, format_duration, shell,
 };
 
 pub struct DryRun<'a> {
@@ -16,6 +16,8 @@ pub struct DryRun<'a> {
     pub run_id: &'a str,
     pub operator: &'a str,
     pub reason: &'a str,
+    /// The labels the run would carry (`--label`).
+    pub labels: &'a Labels,
     pub workdir: &'a Path,
     pub state_dir: &'a Path,
     pub yes: bool,
@@ -24,7 +26,10 @@ pub struct DryRun<'a> {
 impl DryRun<'_> {
     /// The variables as the run would bind them: the operator who started it, not yet an approver.
     fn bindings(&self) -> Bindings {
-        Bindings::manual_run(&self.plan.runbook, self.level, self.run_id, self.operator, self.reason)
+        Bindings {
+            labels: self.labels.clone(),
+            ..Bindings::manual_run(&self.plan.runbook, self.level, self.run_id, self.operator, self.reason)
+        }
     }
 
     fn render(&self, t: &Template) -> String {

@@ -1,16 +1,17 @@
 //! Steps a killed process left running. A shell step's process group is journalled when it starts
 //! (`step_process`); when `ripcord run` dies without ending it (SIGKILL, a crash), the group lives on. Before
-//! `resume` or a new run of the same runbook starts a step, it looks through the runbook's unfinished runs
-//! for such a group that still lives, and never runs beside it: it waits for it (bounded), ends it when told
+//! `resume` or a new run of the same runbook and labels starts a step, it looks through the unfinished runs
+//! of that runbook and label set (the series it is for) for such a group that still lives, and never runs beside it: it waits for it (bounded), ends it when told
 //! to (`--kill-leftover`, journalled in the run that started it), or refuses, saying how to go on.
 //!
-//! INVARIANT: called with the runbook's lock held, so no live run of the runbook owns the groups it finds.
+//! INVARIANT: called with the lock of the runbook and labels held, so no live run of them owns the groups
+//! it finds (runs for other label sets may be going beside it, and their groups are not looked at).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::actions::process::ProcessGroup;
-use crate::plan::format_duration;
+use crate::plan::{Labels, format_duration};
 use crate::runs::{Event, Record, RunStore};
 
 /// What to do about a step an interrupted process left running.
@@ -65,15 +66,16 @@ fn unfinished(run_id: &str, records: &[Record]) -> Vec<Leftover> {
     out
 }
 
-/// The still-live groups of every unfinished run of `runbook` in `store`.
-fn live(store: &dyn RunStore, runbook: &str) -> Vec<Leftover> {
+/// The still-live groups of every unfinished run of `runbook` for `labels` in `store`.
+fn live(store: &dyn RunStore, runbook: &str, labels: &Labels) -> Vec<Leftover> {
     store
         .list_runs()
         .into_iter()
         // An unreadable journal is reported by `runs`; it holds no process group anyone could wait for.
         .filter_map(Result::ok)
         .filter(|records| {
-            matches!(records.first().map(|r| &r.event), Some(Event::Start { runbook: rb, .. }) if rb == runbook)
+            matches!(records.first().map(|r| &r.event),
+                Some(Event::Start { runbook: rb, labels: l, .. }) if rb == runbook && l == labels)
                 && !records.iter().any(|r| matches!(r.event, Event::End { .. }))
         })
         .flat_map(|records| {
@@ -87,16 +89,17 @@ fn live(store: &dyn RunStore, runbook: &str) -> Vec<Leftover> {
         .collect()
 }
 
-/// Makes sure no step an interrupted process of `runbook` left running still lives before `by_run` starts
-/// a step: waits, ends them, or refuses. `say` prints what it is doing.
+/// Makes sure no step an interrupted process of `runbook` for `labels` left running still lives before
+/// `by_run` starts a step: waits, ends them, or refuses. `say` prints what it is doing.
 pub(super) fn settle(
     store: &dyn RunStore,
     runbook: &str,
+    labels: &Labels,
     by_run: &str,
     policy: &Leftovers,
     say: impl Fn(&str),
 ) -> Result<(), String> {
-    let mut left = live(store, runbook);
+    let mut left = live(store, runbook, labels);
     if left.is_empty() {
         return Ok(());
     }

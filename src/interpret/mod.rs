@@ -33,8 +33,8 @@ use std::sync::{Mutex, OnceLock};
 use tokio::sync::watch;
 
 use crate::actions::{self, Redactor};
-use crate::plan::{Action, Bindings, Plan, Template, TemplatePart, Variable, format_duration};
-use crate::runs::{self, Event, RunJournal, RunStore, StateDir, now_ms};
+use crate::plan::{Action, Bindings, Labels, Plan, Template, TemplatePart, Variable, format_duration};
+use crate::runs::{self, Claim, Event, LevelSlot, LockError, RunJournal, RunStore, RunbookLock, StateDir, now_ms};
 pub use interrupt::Interrupter;
 pub use leftover::Leftovers;
 use progress::Progress;
@@ -48,6 +48,9 @@ pub struct Context<S = StateDir> {
     pub runbook_path: String,
     pub operator: String,
     pub reason: String,
+    /// The labels of the series the run is for (`${labels.NAME}`, `verify` for that series, the run's lock
+    /// and cooldown); empty for a plain `ripcord run`.
+    pub labels: Labels,
     /// Shell steps run here: the runbook's directory.
     pub workdir: PathBuf,
     pub state: S,
@@ -67,6 +70,7 @@ impl<S: RunStore + 'static> Context<S> {
             runbook_path,
             operator,
             reason,
+            labels,
             workdir,
             state,
             prometheus,
@@ -79,6 +83,7 @@ impl<S: RunStore + 'static> Context<S> {
             runbook_path,
             operator,
             reason,
+            labels,
             workdir,
             state: Box::new(state),
             prometheus,
@@ -196,7 +201,10 @@ impl Interpreter {
 
     /// The `${...}` variables for `level`'s steps.
     fn bindings(&self, level: u32) -> Bindings {
-        Bindings::manual_run(&self.plan.runbook, level, &self.ctx.run_id, &self.operator(level), &self.ctx.reason)
+        Bindings {
+            labels: self.ctx.labels.clone(),
+            ..Bindings::manual_run(&self.plan.runbook, level, &self.ctx.run_id, &self.operator(level), &self.ctx.reason)
+        }
     }
 
     fn render(&self, level: u32, t: &Template) -> String {
@@ -273,7 +281,68 @@ fn on_runtime<F: std::future::Future>(work: F) -> Result<F::Output, String> {
 /// How long a finished run waits for its blocking threads (a cancelled file operation cleaning up).
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// Starts a new run of `level`. Refuses when the runbook is running or the level is cooling down.
+/// Why a new run did not start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// A run of the same runbook and labels is going.
+    Running(String),
+    /// The level already has its `max parallel` runs (across label sets).
+    LevelFull(String),
+    /// The level ran for these labels within its `cooldown`.
+    Cooldown(String),
+    /// Anything else (the store, a level not in the plan).
+    Failed(String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::Running(s) | Refusal::LevelFull(s) | Refusal::Cooldown(s) | Refusal::Failed(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A new run's right to start: the lock of its runbook and labels, taken within its level's `max parallel`,
+/// and its level checked against its cooldown for those labels. Held until the run ends.
+pub struct Claimed {
+    lock: RunbookLock,
+    level: u32,
+}
+
+/// Claims a new run of `level` for `ctx` (its run id and labels); see [`Claimed`].
+pub fn claim<S: RunStore>(plan: &Plan, ctx: &Context<S>, level: u32) -> Result<Claimed, Refusal> {
+    let store = &ctx.state;
+    let lvl = plan.level(level).ok_or_else(|| Refusal::Failed(format!("level {level} is not in the plan")))?;
+    store.prepare().map_err(Refusal::Failed)?;
+    let slot = LevelSlot { level, max_parallel: lvl.max_parallel.max(1) };
+    let claim = Claim { runbook: &plan.runbook, labels: &ctx.labels, run_id: &ctx.run_id, level: Some(slot) };
+    let lock = store.lock_run(&claim).map_err(|e| match e {
+        LockError::Held(m) => Refusal::Running(m),
+        LockError::LevelFull(m) => Refusal::LevelFull(m),
+        LockError::Store(m) => Refusal::Failed(m),
+    })?;
+    if lvl.cooldown_ms > 0
+        && let Some(end) = runs::last_level_end(store, &plan.runbook, level, &ctx.labels)
+    {
+        let until = end + lvl.cooldown_ms as i64;
+        let now = now_ms();
+        if now < until {
+            let series = if ctx.labels.is_empty() { String::new() } else { format!(" for {}", ctx.labels) };
+            return Err(Refusal::Cooldown(format!(
+                "level {level} of `{}` ran{series} {} ago and is cooling down for another {} (`cooldown {}`); \
+                 --yes does not override a cooldown",
+                plan.runbook,
+                format_duration((now - end).max(0) as u64),
+                format_duration((until - now).max(0) as u64),
+                format_duration(lvl.cooldown_ms)
+            )));
+        }
+    }
+    Ok(Claimed { lock, level })
+}
+
+/// Starts a new run of `level`. Refuses when the runbook is running for the same labels, the level has its
+/// `max parallel` runs, or the level is cooling down for these labels.
 pub fn start<S: RunStore + 'static>(
     plan: Plan,
     ctx: Context<S>,
@@ -291,7 +360,8 @@ pub fn start_with_leftovers<S: RunStore + 'static>(
     log_to_stdout: bool,
     leftovers: &Leftovers,
 ) -> Result<Outcome, String> {
-    start_inner(plan, ctx, level, log_to_stdout, None, leftovers)
+    let claimed = claim(&plan, &ctx, level).map_err(|e| e.to_string())?;
+    start_claimed(plan, ctx, claimed, log_to_stdout, None, leftovers)
 }
 
 /// [`start`], stopped by `interrupter` instead of the run's own SIGINT/SIGTERM handler when one is given.
@@ -302,39 +372,23 @@ pub fn start_with<S: RunStore + 'static>(
     log_to_stdout: bool,
     interrupter: Option<Interrupter>,
 ) -> Result<Outcome, String> {
-    start_inner(plan, ctx, level, log_to_stdout, interrupter, &Leftovers::default())
+    let claimed = claim(&plan, &ctx, level).map_err(|e| e.to_string())?;
+    start_claimed(plan, ctx, claimed, log_to_stdout, interrupter, &Leftovers::default())
 }
 
-fn start_inner<S: RunStore + 'static>(
+/// Runs what [`claim`] claimed (with the same plan and context), holding its lock to the end.
+pub fn start_claimed<S: RunStore + 'static>(
     plan: Plan,
     ctx: Context<S>,
-    level: u32,
+    claimed: Claimed,
     log_to_stdout: bool,
     interrupter: Option<Interrupter>,
     leftovers: &Leftovers,
 ) -> Result<Outcome, String> {
+    let Claimed { lock: _lock, level } = claimed;
     let ctx = ctx.boxed();
     let store = ctx.state.as_ref();
-    store.prepare()?;
-    let _lock = store.lock_runbook(&plan.runbook, &ctx.run_id)?;
-    let lvl = plan.level(level).ok_or_else(|| format!("level {level} is not in the plan"))?;
-    if lvl.cooldown_ms > 0
-        && let Some(end) = runs::last_level_end(store, &plan.runbook, level)
-    {
-        let until = end + lvl.cooldown_ms as i64;
-        let now = now_ms();
-        if now < until {
-            return Err(format!(
-                "level {level} of `{}` ran {} ago and is cooling down for another {} (`cooldown {}`); \
-                 --yes does not override a cooldown",
-                plan.runbook,
-                format_duration((now - end).max(0) as u64),
-                format_duration((until - now).max(0) as u64),
-                format_duration(lvl.cooldown_ms)
-            ));
-        }
-    }
-    leftover::settle(store, &plan.runbook, &ctx.run_id, leftovers, |line| eprintln!("{line}"))?;
+    leftover::settle(store, &plan.runbook, &ctx.labels, &ctx.run_id, leftovers, |line| eprintln!("{line}"))?;
     let location = store.journal_location(&ctx.run_id);
     let mut journal = store.create_run(&ctx.run_id)?;
     journal
@@ -344,6 +398,7 @@ fn start_inner<S: RunStore + 'static>(
             runbook_path: ctx.runbook_path.clone(),
             workdir: ctx.workdir.display().to_string(),
             level,
+            labels: ctx.labels.clone(),
             operator: ctx.operator.clone(),
             reason: ctx.reason.clone(),
             yes: ctx.yes,
@@ -357,6 +412,33 @@ fn start_inner<S: RunStore + 'static>(
     let (run_id, runbook) = (ctx.run_id.clone(), plan.runbook.clone());
     let status = drive(plan, ctx, journal, EarlierProgress::default(), level, log_to_stdout, interrupter)?;
     Ok(Outcome { run_id, runbook, level, status, journal: location })
+}
+
+/// The labels a run started by hand may carry (`ripcord run --label`, the API): each name a Prometheus
+/// label name (`[a-zA-Z_][a-zA-Z0-9_]*`, not `__` reserved ones), once; each value non-empty.
+pub fn run_labels<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Labels, String> {
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for (name, value) in pairs {
+        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(format!(
+                "`{}` is not a label name: letters, digits and `_`, not starting with a digit",
+                crate::text::escape_control(name)
+            ));
+        }
+        if name.starts_with("__") {
+            return Err(format!("label names starting with `__` are reserved (`{name}`)"));
+        }
+        if value.is_empty() {
+            return Err(format!("label `{name}` has an empty value, which is no label at all; leave it out"));
+        }
+        if seen.iter().any(|(n, _)| n == name) {
+            return Err(format!("label `{name}` is given twice"));
+        }
+        seen.push((name.to_string(), value.to_string()));
+    }
+    Ok(Labels::from_pairs(seen))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use super::leftover::{self, Leftovers};
 use super::{Context, Outcome, drive};
-use crate::runs::{self, Event, Record, RunStore, StepOutcome};
+use crate::runs::{self, Claim, Event, LevelSlot, Record, RunStore, StepOutcome};
 
 /// A step in one attempt of one level: `(level, attempt, step id)`.
 pub(super) type StepKey = (u32, u32, String);
@@ -89,21 +89,33 @@ pub fn resume<S: RunStore + Clone + 'static>(
     let Some(Record {
         event:
             Event::Start {
-                plan, level, operator, reason, workdir, runbook_path, yes: was_yes, prometheus: was_prom, ..
+                plan,
+                level,
+                labels,
+                operator,
+                reason,
+                workdir,
+                runbook_path,
+                yes: was_yes,
+                prometheus: was_prom,
+                ..
             },
         ..
     }) = records.first().cloned()
     else {
         return Err(format!("the journal of `{run_id}` has no start record"));
     };
-    let _lock = store.lock_runbook(&plan.runbook, run_id)?;
+    // The same lock as the run's start: its runbook and labels, within its first level's `max parallel`.
+    let max_parallel = plan.level(level).map_or(1, |l| l.max_parallel.max(1));
+    let slot = LevelSlot { level, max_parallel };
+    let _lock = store.lock_run(&Claim { runbook: &plan.runbook, labels: &labels, run_id, level: Some(slot) })?;
     // Re-read under the lock: the run may have been resumed by someone else meanwhile.
     let records = runs::load_run(store, run_id)?;
     if records.iter().any(|r| matches!(r.event, Event::End { .. })) {
         return Err(format!("run `{run_id}` has already ended"));
     }
     // Never beside a step an earlier process of this run (or another interrupted run) left running.
-    leftover::settle(store, &plan.runbook, run_id, leftovers, |line| eprintln!("{line}"))?;
+    leftover::settle(store, &plan.runbook, &labels, run_id, leftovers, |line| eprintln!("{line}"))?;
     let records = runs::load_run(store, run_id)?;
     let location = store.journal_location(run_id);
     let mut journal = store.reopen_run(run_id)?;
@@ -116,6 +128,7 @@ pub fn resume<S: RunStore + Clone + 'static>(
         runbook_path,
         operator,
         reason,
+        labels,
         workdir: PathBuf::from(workdir),
         state: store.clone(),
         prometheus: prometheus.or(was_prom),

@@ -3,7 +3,9 @@
 //!
 //! ```text
 //! runs/<run-id>.jsonl          the journal of each run
-//! locks/<runbook>.lock         one lock per runbook (flock via std File::try_lock); holds the run id
+//! locks/<runbook>.lock         the lock of the runbook's runs without labels (flock via std File::try_lock)
+//! locks/<runbook>@<hash>.lock  the lock of one label set of the runbook (`locks.rs`)
+//! locks/.store.lock            held while a lock is checked against its level's `max parallel` and taken
 //! approvals/<run-id>-L<n>.json an approval or denial written by `ripcord approve|deny`
 //! snapshots/<digest>/...       `snapshot` copies, newest last by name
 //! kept/<run-id>/<step-id>      what each `restore` replaced, byte for byte, for `ripcord undo`
@@ -19,8 +21,10 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::locks;
 use super::record::{self, Event, Record};
-use super::{DecideError, Decision, RunJournal, RunStore, RunbookLock, UnreadableRun};
+use super::{Claim, DecideError, Decision, LockError, RunJournal, RunStore, RunbookLock, UnreadableRun};
+use crate::plan::Labels;
 
 #[derive(Clone, Debug)]
 pub struct StateDir {
@@ -39,9 +43,6 @@ impl StateDir {
     }
     pub fn locks(&self) -> PathBuf {
         self.root.join("locks")
-    }
-    fn lock_file(&self, runbook: &str) -> PathBuf {
-        self.locks().join(format!("{runbook}.lock"))
     }
     pub fn approvals(&self) -> PathBuf {
         self.root.join("approvals")
@@ -116,45 +117,12 @@ impl RunStore for StateDir {
             .collect()
     }
 
-    fn lock_runbook(&self, runbook: &str, run_id: &str) -> Result<RunbookLock, String> {
-        let path = self.lock_file(runbook);
-        // A state dir from an older version, or one tidied by hand, may lack `locks/`.
-        fs::create_dir_all(self.locks()).map_err(|e| format!("cannot create `{}`: {e}", self.locks().display()))?;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| format!("cannot open the lock `{}`: {e}", path.display()))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
-                return Err(format!(
-                    "runbook `{runbook}` is already running{}; one run per runbook at a time (see `ripcord runs`)",
-                    if holder.is_empty() { String::new() } else { format!(" (run {holder})") }
-                ));
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(format!("cannot lock `{}`: {e}", path.display())),
-        }
-        file.set_len(0).map_err(|e| format!("cannot write the lock: {e}"))?;
-        file.write_all(run_id.as_bytes()).map_err(|e| format!("cannot write the lock: {e}"))?;
-        Ok(RunbookLock::new(file))
+    fn lock_run(&self, claim: &Claim<'_>) -> Result<RunbookLock, LockError> {
+        locks::take(&self.locks(), claim)
     }
 
-    fn lock_holder(&self, runbook: &str) -> Option<String> {
-        let mut file = File::open(self.lock_file(runbook)).ok()?;
-        match file.try_lock_shared() {
-            Ok(()) => None,
-            Err(_) => {
-                let mut s = String::new();
-                file.read_to_string(&mut s).ok()?;
-                Some(s.trim().to_string())
-            }
-        }
+    fn lock_holder(&self, runbook: &str, labels: &Labels) -> Option<String> {
+        locks::holder(&self.locks(), runbook, labels).map(|h| h.run_id)
     }
 
     fn write_decision(&self, run_id: &str, decision: &Decision) -> Result<(), DecideError> {

@@ -1,5 +1,6 @@
 //! The run store: where runs are kept once they start. Each run is a journal of [`Record`]s (`record.rs`);
-//! beside the journals, the store keeps one lock per runbook (one run of a runbook at a time), the approval
+//! beside the journals, the store keeps one lock per runbook and label set (the same series never has two
+//! runs at once; a level's `max parallel` bounds its runs across label sets), the approval
 //! decisions `ripcord approve|deny` leave for a waiting run, and the file copies that `snapshot` steps take and
 //! `ripcord undo` puts back.
 //!
@@ -10,6 +11,7 @@
 //! `watch` reach runs only through this module; it knows nothing of them.
 
 mod local;
+mod locks;
 pub mod record;
 pub mod report;
 mod summary;
@@ -19,7 +21,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::Plan;
+use crate::plan::{Labels, Plan};
 pub use local::StateDir;
 pub use record::{Event, Record, StepOutcome, now_ms};
 pub use summary::{RunListing, RunSummary, UnreadableRun, all_runs, last_level_end, list_all, summarize};
@@ -43,10 +45,14 @@ pub trait RunStore: std::fmt::Debug + Send + Sync {
     fn read_run(&self, run_id: &str) -> Result<Vec<Record>, String>;
     /// The records of every run, or why its journal cannot be read, in no particular order.
     fn list_runs(&self) -> Vec<Result<Vec<Record>, UnreadableRun>>;
-    /// Takes the lock that keeps `runbook` to one run at a time, for `run_id`; refuses while another holds it.
-    fn lock_runbook(&self, runbook: &str, run_id: &str) -> Result<RunbookLock, String>;
-    /// The run holding `runbook`'s lock right now, if any.
-    fn lock_holder(&self, runbook: &str) -> Option<String>;
+    /// Takes the lock of `claim`'s runbook and label set for its run; refuses while another holds it, and,
+    /// for a run of a level, while the level already has `max parallel` runs (any label set).
+    ///
+    /// INVARIANT: the check of the level's runs and the taking of the lock are one atomic step across
+    /// every process sharing the store.
+    fn lock_run(&self, claim: &Claim<'_>) -> Result<RunbookLock, LockError>;
+    /// The run holding the lock of `runbook` and `labels` right now, if any.
+    fn lock_holder(&self, runbook: &str, labels: &Labels) -> Option<String>;
     /// Leaves an approval or denial for the run waiting on `decision.level`, durably.
     ///
     /// INVARIANT: the first decision for a level wins atomically; every later one (concurrent or not) gets
@@ -66,7 +72,51 @@ pub trait RunJournal: Send {
     fn append(&mut self, event: Event) -> io::Result<()>;
 }
 
-/// A runbook's lock, held until dropped (or until the process dies).
+/// What a lock is taken for: a run (or an undo) of one runbook for one label set.
+#[derive(Clone, Copy, Debug)]
+pub struct Claim<'a> {
+    pub runbook: &'a str,
+    /// The run's labels (none for a run started by hand without `--label`).
+    pub labels: &'a Labels,
+    pub run_id: &'a str,
+    /// The level the run starts at and its `max parallel`; `None` for what is not a run of a level (`undo`),
+    /// which is not counted and not bounded.
+    pub level: Option<LevelSlot>,
+}
+
+/// A run's level and how many runs of it may go at once across label sets (`max parallel`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LevelSlot {
+    pub level: u32,
+    pub max_parallel: u32,
+}
+
+/// Why a lock was not taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LockError {
+    /// A run of the same runbook and labels holds it (the sentence names the run).
+    Held(String),
+    /// The level already has its `max parallel` runs (the sentence names them).
+    LevelFull(String),
+    /// The store could not take it (the sentence says why).
+    Store(String),
+}
+
+impl std::fmt::Display for LockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LockError::Held(s) | LockError::LevelFull(s) | LockError::Store(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<LockError> for String {
+    fn from(e: LockError) -> String {
+        e.to_string()
+    }
+}
+
+/// A run's lock (its runbook and label set), held until dropped (or until the process dies).
 pub struct RunbookLock {
     _held: Box<dyn Send>,
 }

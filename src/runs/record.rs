@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::actions::file_steps::FileRecord;
 use crate::actions::process::ProcessGroup;
-use crate::plan::Plan;
+use crate::plan::{Labels, Plan};
 
 /// One line of the journal: when (ms since the Unix epoch) and what.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -37,6 +37,10 @@ pub enum Event {
         /// Where shell steps run: the runbook's directory.
         workdir: String,
         level: u32,
+        /// The labels of the series the run is for (`${labels.NAME}`); none for a run started by hand
+        /// without `--label`, and in journals written before runs carried labels.
+        #[serde(default, skip_serializing_if = "Labels::is_empty")]
+        labels: Labels,
         operator: String,
         reason: String,
         yes: bool,

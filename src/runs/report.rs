@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::StoredRun;
 use super::record::{Event, Record, StepOutcome};
-use crate::plan::format_duration;
+use crate::plan::{Labels, format_duration};
 use crate::text::escape_control;
 
 /// What a step's end record adds after its outcome: `, exit 1, HTTP 503: detail`, each part when present.
@@ -40,6 +40,9 @@ pub fn render(run: &StoredRun) -> Option<String> {
     let _ = writeln!(md, "# Run {}: `{}` level {}\n", summary.id, summary.runbook, summary.level);
     let _ = writeln!(md, "| | |\n| --- | --- |");
     let _ = writeln!(md, "| runbook | `{}` ({}) |", summary.runbook, cell(runbook_path));
+    if !summary.labels.is_empty() {
+        let _ = writeln!(md, "| labels | `{}` |", cell(&summary.labels.to_string()).replace('`', "'"));
+    }
     let _ = writeln!(md, "| operator | {} |", cell(&summary.operator));
     let _ = writeln!(md, "| reason | {} |", cell(&summary.reason));
     let _ = writeln!(md, "| started | {} |", time(t0));
@@ -136,6 +139,15 @@ pub fn render(run: &StoredRun) -> Option<String> {
     Some(crate::text::for_terminal(&md).into_owned())
 }
 
+/// ` for {instance="a", mountpoint="/"}` for a run with labels, control characters escaped; nothing for
+/// none.
+pub fn labels_suffix(labels: &Labels) -> String {
+    if labels.is_empty() {
+        return String::new();
+    }
+    format!(" for {}", escape_control(&labels.to_string()))
+}
+
 /// A record's time, RFC 3339 in UTC with milliseconds.
 pub fn time(t_ms: i64) -> String {
     crate::source::format_rfc3339(t_ms.max(0), true)
@@ -147,10 +159,11 @@ pub fn time(t_ms: i64) -> String {
 pub fn describe(r: &Record) -> String {
     let e = |s: &str| escape_control(s).into_owned();
     match &r.event {
-        Event::Start { runbook, level, operator, reason, plan_hash, runbook_path, yes, .. } => format!(
-            "started level {level} of `{}` ({}) by {}: {}{}; plan sha256 {}",
+        Event::Start { runbook, level, labels, operator, reason, plan_hash, runbook_path, yes, .. } => format!(
+            "started level {level} of `{}` ({}){} by {}: {}{}; plan sha256 {}",
             e(runbook),
             e(runbook_path),
+            labels_suffix(labels),
             e(operator),
             e(reason),
             if *yes { " (--yes)" } else { "" },

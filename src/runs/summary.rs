@@ -1,10 +1,12 @@
 //! Runs as `ripcord runs` lists them: a [`RunSummary`] per run, worked out from its records and whether its
-//! runbook's lock is held; and, across runs, when a level last ended (for cooldowns).
+//! lock (its runbook and label set) is held; and, across runs, when a level last ended for a label set (for
+//! cooldowns).
 
 use serde::Serialize;
 
 use super::RunStore;
 use super::record::{Event, Record};
+use crate::plan::Labels;
 
 /// A run as `ripcord runs` lists it.
 #[derive(Clone, Debug, Serialize)]
@@ -15,6 +17,8 @@ pub struct RunSummary {
     pub level: u32,
     /// The level it is at (or ended at), after escalations.
     pub current_level: u32,
+    /// The labels of the series the run is for (`{}` for none).
+    pub labels: Labels,
     pub status: String,
     pub operator: String,
     pub reason: String,
@@ -24,10 +28,11 @@ pub struct RunSummary {
 }
 
 /// Status from the records and the lock: an end record decides; otherwise the run is `running` (or
-/// `waiting_approval`) while its process holds the runbook's lock, and `interrupted` when it does not.
+/// `waiting_approval`) while its process holds the lock of its runbook and labels, and `interrupted` when it
+/// does not.
 pub fn summarize(store: &dyn RunStore, records: &[Record]) -> Option<RunSummary> {
     let first = records.first()?;
-    let Event::Start { run_id, runbook, level, operator, reason, .. } = &first.event else {
+    let Event::Start { run_id, runbook, level, labels, operator, reason, .. } = &first.event else {
         return None;
     };
     let mut current = *level;
@@ -51,7 +56,7 @@ pub fn summarize(store: &dyn RunStore, records: &[Record]) -> Option<RunSummary>
     let (status, ended_ms) = match end {
         Some((status, t)) => (status, Some(t)),
         None => {
-            let live = !interrupted && store.lock_holder(runbook).as_deref() == Some(run_id.as_str());
+            let live = !interrupted && store.lock_holder(runbook, labels).as_deref() == Some(run_id.as_str());
             let status = if !live {
                 "interrupted"
             } else if waiting {
@@ -67,6 +72,7 @@ pub fn summarize(store: &dyn RunStore, records: &[Record]) -> Option<RunSummary>
         runbook: runbook.clone(),
         level: *level,
         current_level: current,
+        labels: labels.clone(),
         status,
         operator: operator.clone(),
         reason: reason.clone(),
@@ -111,11 +117,11 @@ pub fn all_runs(store: &dyn RunStore) -> Vec<(RunSummary, Vec<Record>)> {
     list_all(store).runs
 }
 
-/// When `level` of `runbook` last ended (any run), for cooldowns.
-pub fn last_level_end(store: &dyn RunStore, runbook: &str, level: u32) -> Option<i64> {
+/// When `level` of `runbook` last ended in a run for `labels` (the same series), for cooldowns.
+pub fn last_level_end(store: &dyn RunStore, runbook: &str, level: u32, labels: &Labels) -> Option<i64> {
     all_runs(store)
         .iter()
-        .filter(|(s, _)| s.runbook == runbook)
+        .filter(|(s, _)| s.runbook == runbook && s.labels == *labels)
         .flat_map(|(_, records)| {
             records.iter().filter_map(move |r| match &r.event {
                 Event::LevelEnd { level: l, .. } if *l == level => Some(r.t_ms),

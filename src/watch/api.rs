@@ -1,5 +1,7 @@
 //! The HTTP API and the status page. Every POST needs `Authorization: Bearer TOKEN` matching the token file
-//! (401 without one, 403 with a wrong one; compared in constant time).
+//! (401 without one, 403 with a wrong one; compared in constant time). Triggers show their active series
+//! (at most [`SERIES_SHOWN`] each, with their count), the series waiting for room in their level, and runs
+//! their labels.
 
 use std::sync::Arc;
 
@@ -11,10 +13,14 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::state::{StartResult, WatchState, lock};
+use super::state::{LiveTrigger, StartResult, WaitingQueues, WatchState, lock};
 use super::webhook::{AlertStatus, WebhookAlert, parse_webhook};
-use crate::eval::TriggerState;
+use crate::plan::Labels;
 use crate::runs::{self, DecideError, Decision, Event, Record, RunStore, RunSummary};
+
+/// The most series of one trigger `/api/status` and the status page list (their count is always given):
+/// a trigger over a thousand hosts must not make the page unreadable.
+pub const SERIES_SHOWN: usize = 100;
 
 /// The handlers' view of the live state.
 type Live = State<Arc<WatchState>>;
@@ -65,36 +71,59 @@ async fn metrics(State(s): Live) -> Response {
         .into_response()
 }
 
-fn state_word(s: TriggerState) -> &'static str {
-    s.as_str()
+/// A trigger in `/api/status`: its state as a whole, and its active series.
+fn trigger_doc(t: &LiveTrigger) -> Value {
+    let series = t.series();
+    let shown: Vec<Value> = series
+        .iter()
+        .take(SERIES_SHOWN)
+        .map(|(labels, state, since)| json!({ "labels": labels, "state": state.as_str(), "since": since }))
+        .collect();
+    json!({
+        "name": t.trigger.name,
+        "state": t.state().as_str(),
+        "since": t.since_ms(),
+        "series": shown,
+        "series_count": series.len(),
+        "series_limit_exceeded": t.over_limit.is_some(),
+        "series_over_limit": t.over_limit,
+        "evaluation_error": t.last_error,
+        "evaluation_errors": t.errors,
+    })
+}
+
+/// The series of `runbook` waiting for room in their level, in the order they start.
+fn waiting_doc(waiting: &WaitingQueues, runbook: &str) -> Vec<Value> {
+    waiting
+        .iter()
+        .filter(|((rb, _), _)| rb == runbook)
+        .flat_map(|((_, level), q)| {
+            q.iter()
+                .map(move |w| json!({ "level": level, "trigger": w.trigger, "labels": w.labels, "since": w.since_ms }))
+        })
+        .collect()
 }
 
 fn status_doc(s: &WatchState) -> Value {
+    let waiting = lock(&s.waiting).clone();
     let runbooks: Vec<Value> = lock(&s.runbooks)
         .values()
         .map(|l| {
-            let triggers: Vec<Value> = l
-                .triggers
-                .iter()
-                .map(|t| {
-                    json!({
-                        "name": t.trigger.name,
-                        "state": state_word(t.machine.state()),
-                        "since": t.since_ms,
-                    })
-                })
-                .collect();
+            let triggers: Vec<Value> = l.triggers.iter().map(trigger_doc).collect();
             json!({
                 "name": l.name(),
                 "path": l.path.display().to_string(),
                 "last_reload": { "ok": l.last_reload.ok, "at": l.last_reload.at, "error": l.last_reload.error },
                 "triggers": triggers,
+                "waiting": waiting_doc(&waiting, &l.name()),
             })
         })
         .collect();
     let runs: Vec<Value> = runs::all_runs(&s.state_dir)
         .iter()
-        .map(|(r, _)| json!({ "id": r.id, "runbook": r.runbook, "level": r.current_level, "status": r.status }))
+        .map(|(r, _)| {
+            json!({ "id": r.id, "runbook": r.runbook, "level": r.current_level, "labels": r.labels, "status": r.status })
+        })
         .collect();
     let version = lock(&s.version).clone();
     json!({ "prometheus": version, "runbooks": runbooks, "runs": runs })
@@ -142,17 +171,39 @@ async fn start_run(State(s): Live, headers: HeaderMap, body: String) -> Response
     ) else {
         return error(StatusCode::BAD_REQUEST, "need `operator`, `reason`, `runbook` (strings) and `level` (a number)");
     };
+    let labels = match body_labels(&v) {
+        Ok(l) => l,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+    };
     let s2 = Arc::clone(&s);
     let (runbook, operator, reason) = (runbook.to_string(), operator.to_string(), reason.to_string());
-    let result = tokio::task::spawn_blocking(move || s2.start_level(&runbook, level, &operator, &reason)).await;
+    let result =
+        tokio::task::spawn_blocking(move || s2.start_level(&runbook, level, &labels, &operator, &reason)).await;
     match result {
         Ok(StartResult::Started(id)) => {
             (StatusCode::CREATED, Json(json!({ "id": id, "result": "started" }))).into_response()
         }
         Ok(StartResult::Unknown(m)) => error(StatusCode::NOT_FOUND, &m),
-        Ok(StartResult::Busy(m) | StartResult::Cooldown(m)) => error(StatusCode::CONFLICT, &m),
+        Ok(StartResult::Busy(m) | StartResult::Cooldown(m) | StartResult::LevelFull(m)) => {
+            error(StatusCode::CONFLICT, &m)
+        }
+        Ok(StartResult::Failed(m)) => error(StatusCode::INTERNAL_SERVER_ERROR, &m),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
+}
+
+/// The optional `labels` of a start request: an object of strings, checked as `ripcord run --label` is.
+fn body_labels(v: &Value) -> Result<Labels, String> {
+    let Some(given) = v.get("labels") else { return Ok(Labels::empty()) };
+    let Some(map) = given.as_object() else {
+        return Err("`labels` must be an object of strings, as {\"instance\": \"a\"}".into());
+    };
+    let mut pairs = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        let Some(v) = v.as_str() else { return Err(format!("label `{k}` must be a string")) };
+        pairs.push((k.as_str(), v));
+    }
+    crate::interpret::run_labels(pairs)
 }
 
 async fn decide(s: Arc<WatchState>, headers: HeaderMap, id: String, body: String, approved: bool) -> Response {
@@ -189,8 +240,9 @@ async fn deny(State(s): Live, headers: HeaderMap, Path(id): Path<String>, body: 
     decide(s, headers, id, body, false).await
 }
 
-/// Alertmanager webhook (v4): firing alerts labelled `ripcord_runbook` and `ripcord_level` start that level,
-/// once per firing (fingerprint and `startsAt`: see `webhook`). A malformed body is refused (400).
+/// Alertmanager webhook (v4): firing alerts labelled `ripcord_runbook` and `ripcord_level` start that level
+/// for the alert's labels, once per firing (fingerprint and `startsAt`: see `webhook`). A malformed body is
+/// refused (400).
 async fn alertmanager(State(s): Live, headers: HeaderMap, body: String) -> Response {
     if let Err((code, msg)) = authorize(&s, &headers) {
         return error(code, msg);
@@ -227,12 +279,17 @@ fn one_alert(s: &Arc<WatchState>, a: &WebhookAlert) -> Value {
         "alertmanager alert {fingerprint}{}",
         if a.summary.is_empty() { String::new() } else { format!(": {}", a.summary) }
     );
-    let result = s.start_level(runbook, level, "alertmanager", &reason);
+    let result = s.start_level(runbook, level, &a.labels, "alertmanager", &reason);
     match &result {
-        StartResult::Started(id) => {
-            json!({ "fingerprint": fingerprint, "runbook": runbook, "level": level, "result": "started", "id": id })
-        }
-        StartResult::Cooldown(m) | StartResult::Busy(m) | StartResult::Unknown(m) => {
+        StartResult::Started(id) => json!({
+            "fingerprint": fingerprint, "runbook": runbook, "level": level, "labels": a.labels, "result": "started",
+            "id": id
+        }),
+        StartResult::Cooldown(m)
+        | StartResult::Busy(m)
+        | StartResult::LevelFull(m)
+        | StartResult::Unknown(m)
+        | StartResult::Failed(m) => {
             lock(&s.alert_deliveries).forget(&key);
             answer(result.word(), m)
         }
@@ -266,6 +323,43 @@ fn steps_of(records: &[Record]) -> String {
     out
 }
 
+/// A trigger's active series on the status page: at most [`SERIES_SHOWN`], the rest counted; a trigger over
+/// `max series` or failing to evaluate says so.
+fn series_cell(t: &LiveTrigger) -> String {
+    let mut out = String::new();
+    if let Some(n) = t.over_limit {
+        out.push_str(&format!("<p class=\"err\">over <code>max series</code>: held for {n} series; all dropped</p>"));
+    }
+    if let Some(e) = &t.last_error {
+        out.push_str(&format!("<p class=\"err\">cannot be evaluated: {}</p>", escape_html(e)));
+    }
+    let series = t.series();
+    if series.is_empty() {
+        return out;
+    }
+    out.push_str("<ul>");
+    for (labels, state, since) in series.iter().take(SERIES_SHOWN) {
+        let st = state.as_str();
+        out.push_str(&format!(
+            "<li>{} <span class=\"{st}\">{st}</span> since {}</li>",
+            escape_html(&labels.to_string()),
+            format_time(*since)
+        ));
+    }
+    if series.len() > SERIES_SHOWN {
+        out.push_str(&format!("<li>and {} more</li>", series.len() - SERIES_SHOWN));
+    }
+    out.push_str("</ul>");
+    out
+}
+
+/// Labels as `/api/status` gives them (a JSON object), in PromQL's notation.
+fn labels_text(v: &Value) -> String {
+    let pairs =
+        v.as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()));
+    Labels::from_pairs(pairs).to_string()
+}
+
 /// The status page: server-rendered, refreshing itself every 5 seconds.
 async fn page(State(s): Live) -> Html<String> {
     let mut h = String::from(
@@ -284,6 +378,7 @@ async fn page(State(s): Live) -> Html<String> {
         h.push_str(&format!("<p class=\"err\">{}</p>", escape_html(w)));
     }
     h.push_str("<h2>Runbooks</h2>");
+    let waiting = lock(&s.waiting).clone();
     for l in lock(&s.runbooks).values() {
         h.push_str(&format!(
             "<h3>{} <small>{}</small></h3>",
@@ -293,25 +388,41 @@ async fn page(State(s): Live) -> Html<String> {
         if let Some(e) = &l.last_reload.error {
             h.push_str(&format!("<p class=\"err\">last reload failed: {}</p>", escape_html(e)));
         }
-        h.push_str("<table><tr><th>trigger</th><th>state</th><th>since</th></tr>");
+        h.push_str("<table><tr><th>trigger</th><th>state</th><th>since</th><th>series</th></tr>");
         for t in &l.triggers {
-            let st = t.machine.state().as_str();
+            let st = t.state().as_str();
             h.push_str(&format!(
-                "<tr><td>{}</td><td class=\"{st}\">{st}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"{st}\">{st}</td><td>{}</td><td>{}</td></tr>",
                 escape_html(&t.trigger.name),
-                format_time(t.since_ms)
+                format_time(t.since_ms()),
+                series_cell(t)
             ));
         }
         h.push_str("</table>");
+        let waiting = waiting_doc(&waiting, &l.name());
+        if !waiting.is_empty() {
+            h.push_str("<p>waiting for room in their level (<code>max parallel</code>):</p><ul>");
+            for w in &waiting {
+                h.push_str(&format!(
+                    "<li>level {} {} (trigger {}, since {})</li>",
+                    w["level"],
+                    escape_html(&labels_text(&w["labels"])),
+                    escape_html(w["trigger"].as_str().unwrap_or_default()),
+                    format_time(w["since"].as_i64())
+                ));
+            }
+            h.push_str("</ul>");
+        }
     }
-    h.push_str("<h2>Runs</h2><table><tr><th>id</th><th>runbook</th><th>level</th><th>status</th><th>started</th><th>steps</th></tr>");
+    h.push_str("<h2>Runs</h2><table><tr><th>id</th><th>runbook</th><th>labels</th><th>level</th><th>status</th><th>started</th><th>steps</th></tr>");
     let mut all = runs::all_runs(&s.state_dir);
     all.reverse();
     for (r, records) in all.iter().take(20) {
         h.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><ul>{}</ul></td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td><ul>{}</ul></td></tr>",
             escape_html(&r.id),
             escape_html(&r.runbook),
+            if r.labels.is_empty() { String::new() } else { escape_html(&r.labels.to_string()) },
             r.current_level,
             escape_html(&r.status),
             format_time(Some(r.started_ms)),

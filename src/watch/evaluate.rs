@@ -1,28 +1,25 @@
 //! One evaluation of the runbooks that are due: their distinct queries asked concurrently (`queries`), each
-//! trigger's condition evaluated by `eval` on what came back and fed to its
-//! [`TriggerMachine`](crate::eval::TriggerMachine); then the notification-only triggers that turned firing
-//! notify their channel and the other firing triggers start their level (through `interpret::start`, the
-//! same journal, locks, approvals and cooldowns as `ripcord run`).
+//! trigger's condition evaluated by `eval` on what came back, per series, and fed to its
+//! [`SeriesMachines`](crate::eval::SeriesMachines) (one machine per label set); then, per series that turned
+//! firing, a notification-only trigger notifies its channel and any other trigger queues a run of its level
+//! for the series' labels, and the queued series start as their levels have room (`start.rs`).
 //!
-//! INVARIANT: a trigger whose query failed observes "no answer" (the machine keeps its state), never
-//! "false".
+//! INVARIANT: a trigger whose query failed, or whose condition could not be evaluated, observes "no
+//! answer" (every machine keeps its state), never "false".
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
 use super::metrics::labels;
 use super::queries::{self, QuerySpan};
-use super::state::{LiveTrigger, StartResult, WatchState, lock, log};
+use super::state::{LiveTrigger, WatchState, lock, log};
 use crate::eval::{CompiledCondition, TriggerState};
-use crate::interpret::{self, Context};
-use crate::plan::{Bindings, Plan, Target, Template};
+use crate::plan::{Bindings, Labels, Plan, Target, Template};
 use crate::prometheus::Limits;
-use crate::runs::{self, RunStore, now_ms};
 use crate::source::{Series, SeriesSet};
 
 /// Prometheus queries in flight at once during one evaluation.
@@ -33,15 +30,21 @@ const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
 /// What each distinct query gave: its series (each with its labels), or why there is none.
 type QueryResults = BTreeMap<String, Result<Vec<Series>, String>>;
 
-/// A trigger that turned firing and starts a level.
-struct FiredLevel {
-    runbook: String,
-    level: u32,
-    trigger: String,
+/// A series of a trigger that turned firing and starts a level.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) struct FiredLevel {
+    pub(super) runbook: String,
+    pub(super) level: u32,
+    pub(super) trigger: String,
+    /// The series (the trigger's machine key).
+    pub(super) series: Labels,
+    /// The labels its run carries: the series' with the trigger's `labels { }` (which win).
+    pub(super) labels: Labels,
 }
 
-/// A notification-only trigger that turned firing: its text and its channel's URL (`None` for a `log`
-/// channel, whose notices go to the engine's log).
+/// A series of a notification-only trigger that turned firing: its text and its channel's URL (`None` for
+/// a `log` channel, whose notices go to the engine's log).
+#[derive(Debug)]
 struct Notice {
     runbook: String,
     trigger: String,
@@ -50,7 +53,7 @@ struct Notice {
 }
 
 /// What one evaluation's trigger transitions call for, done once the runbooks' lock is released.
-#[derive(Default)]
+#[derive(Default, Debug)]
 struct Consequences {
     fired: Vec<FiredLevel>,
     notices: Vec<Notice>,
@@ -69,12 +72,8 @@ impl WatchState {
         let consequences = self.feed_triggers(&due, &results, t);
         self.metrics.evaluation_duration.observe(began.elapsed().as_secs_f64());
         send_notices(client, consequences.notices).await;
-        for FiredLevel { runbook, level, trigger } in consequences.fired {
-            let result = self.start_level(&runbook, level, "ripcord-watch", &format!("trigger {trigger} fired"));
-            if !matches!(result, StartResult::Started(_)) {
-                log(&format!("trigger `{trigger}` fired but level {level} of `{runbook}` did not start: {result:?}"));
-            }
-        }
+        self.enqueue(consequences.fired, t);
+        self.start_waiting();
     }
 
     /// The compiled runbooks due at `t`, each moved on to its next evaluation time.
@@ -145,8 +144,9 @@ impl WatchState {
         out
     }
 
-    /// One trigger's evaluation: its machine observes the condition (or "no answer" when a metric it reads
-    /// failed), a transition is logged, and turning firing adds to `out`.
+    /// One trigger's evaluation: its machines observe the series for which the condition holds (or "no
+    /// answer" when a metric it reads failed or the evaluation failed; every series dropped when they are
+    /// more than `max series`), each transition is logged, and each series turning firing adds to `out`.
     fn feed_trigger(
         &self,
         plan: &Plan,
@@ -159,129 +159,87 @@ impl WatchState {
         let answered = !lt.trigger.metrics.iter().any(|m| failed.contains(m.as_str()));
         let shapes = crate::plan::Shapes::new(&plan.metrics);
         let compiled = CompiledCondition::compile(&lt.trigger.condition, &shapes, set, self.prom_version());
-        let answer = if answered { compiled.eval_at(t).ok() } else { None };
-        if let Some(tr) = lt.machine.observe(t, answer) {
-            lt.since_ms = (tr.to != TriggerState::Inactive).then_some(t);
-            log(&format!("trigger `{}` of `{}`: {} -> {}", lt.trigger.name, plan.runbook, tr.from, tr.to));
-            if tr.to == TriggerState::Firing {
-                match &lt.trigger.target {
-                    Target::Level { level } => out.fired.push(FiredLevel {
-                        runbook: plan.runbook.clone(),
-                        level: *level,
-                        trigger: lt.trigger.name.clone(),
-                    }),
-                    Target::Notify { channel, message } => {
-                        let value = compiled.display_value_at(t, 0);
-                        let (url, text) = render_notification(plan, &lt.trigger.name, channel, message, value);
-                        out.notices.push(Notice {
-                            runbook: plan.runbook.clone(),
-                            trigger: lt.trigger.name.clone(),
-                            url,
-                            text,
-                        });
-                    }
-                }
-            }
-        }
-        let state = match lt.machine.state() {
-            TriggerState::Inactive => 0,
-            TriggerState::Pending => 1,
-            TriggerState::Firing => 2,
-        };
-        self.metrics
-            .trigger_state
-            .get_or_create(&labels(&[("runbook", &plan.runbook), ("trigger", &lt.trigger.name)]))
-            .set(state);
-    }
-
-    /// Starts `level` of the runbook named `runbook` in its own thread, through `interpret::start`.
-    pub fn start_level(self: &Arc<Self>, runbook: &str, level: u32, operator: &str, reason: &str) -> StartResult {
-        let found = {
-            let books = lock(&self.runbooks);
-            books
-                .values()
-                .find_map(|l| l.plan.as_ref().filter(|p| p.runbook == runbook).map(|p| (Arc::clone(p), l.path.clone())))
-        };
-        let Some((plan, path)) = found else {
-            return StartResult::Unknown(format!("no runbook `{runbook}` is watched"));
-        };
-        let Some(lvl) = plan.level(level) else {
-            return StartResult::Unknown(format!("runbook `{runbook}` has no level {level}"));
-        };
-        if self.stopping.load(Ordering::SeqCst) {
-            return StartResult::Busy("watch is shutting down".into());
-        }
-        // Checked and claimed under one guard, so that a trigger and an API call cannot both start a run.
-        let mut running = lock(&self.running);
-        if running.contains(runbook) {
-            return StartResult::Busy(format!("runbook `{runbook}` is already running"));
-        }
-        if let Some(holder) = self.state_dir.lock_holder(runbook) {
-            return StartResult::Busy(format!("runbook `{runbook}` is already running (run {holder})"));
-        }
-        if lvl.cooldown_ms > 0
-            && let Some(end) = runs::last_level_end(&self.state_dir, runbook, level)
-            && now_ms() < end.saturating_add(i64::try_from(lvl.cooldown_ms).unwrap_or(i64::MAX / 2))
-        {
-            return StartResult::Cooldown(format!("level {level} of `{runbook}` is cooling down"));
-        }
-        running.insert(runbook.to_string());
-        drop(running);
-        let run_id = runs::new_run_id(runbook);
-        let workdir = std::path::absolute(&path)
-            .ok()
-            .and_then(|p| p.parent().map(PathBuf::from))
-            .unwrap_or_else(|| PathBuf::from("."));
-        let ctx = Context {
-            run_id: run_id.clone(),
-            runbook_path: path.display().to_string(),
-            operator: operator.to_string(),
-            reason: reason.to_string(),
-            workdir,
-            state: self.state_dir.clone(),
-            prometheus: Some(self.prometheus.clone()),
-            prometheus_version: self.prom_version(),
-            max_answer_bytes: self.max_answer_bytes,
-            yes: false,
-        };
-        let me = Arc::clone(self);
-        let (name, id) = (runbook.to_string(), run_id.clone());
-        let plan = (*plan).clone();
-        let step_kinds: BTreeMap<String, &'static str> =
-            plan.all_steps().into_iter().map(|s| (s.id.clone(), s.action.kind())).collect();
-        let interrupter = self.interrupter.clone();
-        let handle = std::thread::spawn(move || {
-            let outcome = match interpret::start_with(plan, ctx, level, false, Some(interrupter)) {
-                Ok(o) => o.status.word().to_string(),
+        let of_trigger = labels(&[("runbook", &plan.runbook), ("trigger", &lt.trigger.name)]);
+        let hits = if answered {
+            match compiled.hits_at(t) {
+                Ok(hits) => Some(hits),
                 Err(e) => {
-                    log(&format!("run {id} of `{name}` level {level} could not start: {e}"));
-                    "not_started".to_string()
+                    self.metrics.evaluation_errors.get_or_create(&of_trigger).inc();
+                    lt.errors += 1;
+                    let e = e.to_string();
+                    if lt.last_error.as_deref() != Some(e.as_str()) {
+                        log(&format!("trigger `{}` of `{}` cannot be evaluated: {e}", lt.trigger.name, plan.runbook));
+                    }
+                    lt.last_error = Some(e);
+                    None
                 }
-            };
-            log(&format!("run {id} of `{name}` level {level}: {outcome}"));
-            let lv = level.to_string();
-            me.metrics.runs.get_or_create(&labels(&[("runbook", &name), ("level", &lv), ("outcome", &outcome)])).inc();
-            me.observe_step_durations(&name, &id, &step_kinds);
-            lock(&me.running).remove(&name);
-        });
-        lock(&self.run_threads).push(handle);
-        log(&format!("started run {run_id} of `{runbook}` level {level} ({reason})"));
-        StartResult::Started(run_id)
-    }
-
-    /// Feeds the step durations of a finished run (from its journal) into `ripcord_step_duration_seconds`.
-    fn observe_step_durations(&self, runbook: &str, run_id: &str, kinds: &BTreeMap<String, &'static str>) {
-        let Ok(records) = runs::load_run(&self.state_dir, run_id) else { return };
-        for r in records {
-            if let runs::Event::StepEnd { step, outcome, duration_ms, .. } = r.event {
-                let kind = kinds.get(&step).copied().unwrap_or("step");
-                let outcome = serde_json::to_value(outcome).ok().and_then(|v| v.as_str().map(str::to_string));
-                let outcome = outcome.unwrap_or_default();
-                self.metrics
-                    .step_duration
-                    .get_or_create(&labels(&[("runbook", runbook), ("kind", kind), ("outcome", &outcome)]))
-                    .observe(duration_ms as f64 / 1000.0);
             }
+        } else {
+            None
+        };
+        let mut transitions = Vec::new();
+        let mut ids_of: HashMap<Labels, u32> = HashMap::new();
+        if let Some(hits) = hits {
+            lt.last_error = None;
+            if hits.len() > plan.max_series as usize {
+                if lt.over_limit.is_none() {
+                    log(&format!(
+                        "trigger `{}` of `{}` holds for {} series, more than `max series {}`: every series is dropped",
+                        lt.trigger.name,
+                        plan.runbook,
+                        hits.len(),
+                        plan.max_series
+                    ));
+                }
+                lt.over_limit = Some(hits.len());
+                self.metrics.series_limit_exceeded.get_or_create(&of_trigger).inc();
+                lt.machines.clear(t, &mut transitions);
+            } else {
+                lt.over_limit = None;
+                let keys: Vec<Labels> = hits.iter().map(|h| compiled.labels(h.series).clone()).collect();
+                ids_of.extend(keys.iter().cloned().zip(hits.iter().map(|h| h.series)));
+                lt.machines.observe(t, Some(&keys), &mut transitions);
+            }
+        }
+        // One order whatever the machines' map did: runs queue, and the log reads, by labels.
+        transitions.sort_by(|a, b| a.0.cmp(&b.0));
+        for (series, tr) in transitions {
+            if tr.to == TriggerState::Inactive {
+                lt.since.remove(&series);
+            } else {
+                lt.since.insert(series.clone(), t);
+            }
+            let shown = if series.is_empty() { String::new() } else { format!(" for {series}") };
+            log(&format!("trigger `{}` of `{}`{shown}: {} -> {}", lt.trigger.name, plan.runbook, tr.from, tr.to));
+            if tr.to != TriggerState::Firing {
+                continue;
+            }
+            let run_labels = series.with(&lt.trigger.labels);
+            match &lt.trigger.target {
+                Target::Level { level } => out.fired.push(FiredLevel {
+                    runbook: plan.runbook.clone(),
+                    level: *level,
+                    trigger: lt.trigger.name.clone(),
+                    series,
+                    labels: run_labels,
+                }),
+                Target::Notify { channel, message } => {
+                    let value = ids_of.get(&series).and_then(|id| compiled.display_value_at(t, *id));
+                    let (url, text) = render_notification(plan, &lt.trigger.name, channel, message, value, &run_labels);
+                    out.notices.push(Notice {
+                        runbook: plan.runbook.clone(),
+                        trigger: lt.trigger.name.clone(),
+                        url,
+                        text,
+                    });
+                }
+            }
+        }
+        let (pending, firing) = lt.counts();
+        for (state, n) in [("pending", pending), ("firing", firing)] {
+            let mut l = of_trigger.clone();
+            l.push(("state".to_string(), state.to_string()));
+            self.metrics.trigger_series.get_or_create(&l).set(i64::try_from(n).unwrap_or(i64::MAX));
         }
     }
 }
@@ -308,19 +266,21 @@ fn fetched_series<'p>(plan: &'p Plan, results: &QueryResults) -> (SeriesSet, Has
 
 /// The variable binding of a notification-only trigger: its channel's URL (`None` for a channel without
 /// one), where only `${env.NAME}` is bound, and its message's text, where `${trigger}`, `${runbook}`,
-/// `${value}` (the condition's value at the evaluation) and `${env.NAME}` are. The one place `watch` binds
-/// template variables.
+/// `${value}` (the condition's value for the series at the evaluation), `${labels.NAME}` (the series' with
+/// the trigger's) and `${env.NAME}` are. The one place `watch` binds template variables.
 fn render_notification(
     plan: &Plan,
     trigger: &str,
     channel: &str,
     message: &Template,
     value: Option<f64>,
+    labels: &Labels,
 ) -> (Option<String>, String) {
     let bindings = Bindings {
         runbook: Some(plan.runbook.clone()),
         trigger: Some(trigger.to_string()),
         value: value.map(crate::plan::format_number),
+        labels: labels.clone(),
         ..Bindings::default()
     };
     let text = bindings.render(message);
@@ -346,5 +306,98 @@ async fn send_notices(client: &reqwest::Client, notices: Vec<Notice>) {
                 Err(e) => log(&format!("trigger `{trigger}` of `{runbook}`: the webhook failed: {e}")),
             },
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
+mod tests {
+    use super::*;
+    use crate::runs::StateDir;
+
+    const BOOK: &str = "runbook disk {\n  metric usage = promql \"disk_usage\"\n  \
+        trigger full: usage > 90 -> level 1\n  \
+        channel ops webhook \"http://127.0.0.1:9/\"\n  trigger note: usage > 90 -> notify ops \"${labels.instance} at ${value}\"\n  \
+        level 1 {\n    step shell \"echo ${labels.instance}\"\n  }\n}\n";
+
+    fn state() -> WatchState {
+        WatchState::new(Vec::new(), StateDir::new("/nonexistent"), "http://127.0.0.1:9".into(), None)
+    }
+
+    /// `disk_usage` for instances a, b and c, each one sample at 0 with the value given.
+    fn usage(values: &[(&str, f64)]) -> SeriesSet {
+        let mut set = SeriesSet::default();
+        for (instance, v) in values {
+            let labels = Labels::from_pairs([("instance", *instance)]);
+            set.insert("usage", Series { labels, t_ms: vec![0], v: vec![*v] });
+        }
+        set
+    }
+
+    fn feed(s: &WatchState, plan: &Plan, lt: &mut LiveTrigger, set: &SeriesSet, t: i64) -> Consequences {
+        let mut out = Consequences::default();
+        s.feed_trigger(plan, lt, set, &HashSet::new(), t, &mut out);
+        out
+    }
+
+    #[test]
+    fn each_series_turning_firing_starts_its_own_run_with_its_labels() {
+        let s = state();
+        let plan = crate::compile(BOOK).plan.unwrap();
+        let mut full = LiveTrigger::new(&plan.triggers[0]);
+        let out = feed(&s, &plan, &mut full, &usage(&[("a", 10.0), ("b", 95.0), ("c", 20.0)]), 1000);
+        let b = Labels::from_pairs([("instance", "b")]);
+        assert_eq!(
+            out.fired,
+            [FiredLevel {
+                runbook: "disk".into(),
+                level: 1,
+                trigger: "full".into(),
+                series: b.clone(),
+                labels: b.clone()
+            }]
+        );
+        assert!(full.fires_for(&b));
+        // b keeps firing: no second run; a crosses too: its run alone.
+        let out = feed(&s, &plan, &mut full, &usage(&[("a", 99.0), ("b", 95.0), ("c", 20.0)]), 2000);
+        assert_eq!(out.fired.iter().map(|f| f.labels.to_string()).collect::<Vec<_>>(), [r#"{instance="a"}"#]);
+        assert_eq!(full.counts(), (0, 2));
+        let m = s.metrics.render();
+        assert!(m.contains(r#"ripcord_trigger_series{runbook="disk",trigger="full",state="firing"} 2"#), "{m}");
+        // The notification-only trigger notifies per series, with the series' labels and value.
+        let mut note = LiveTrigger::new(&plan.triggers[1]);
+        let out = feed(&s, &plan, &mut note, &usage(&[("a", 10.0), ("b", 95.0)]), 1000);
+        assert_eq!(out.notices.iter().map(|n| n.text.as_str()).collect::<Vec<_>>(), ["b at 95"]);
+    }
+
+    #[test]
+    fn over_max_series_every_series_is_dropped_and_counted() {
+        let s = state();
+        let mut plan = crate::compile(BOOK).plan.unwrap();
+        plan.max_series = 2;
+        let mut full = LiveTrigger::new(&plan.triggers[0]);
+        feed(&s, &plan, &mut full, &usage(&[("a", 95.0)]), 1000);
+        assert_eq!(full.counts(), (0, 1));
+        let out = feed(&s, &plan, &mut full, &usage(&[("a", 95.0), ("b", 95.0), ("c", 95.0)]), 2000);
+        assert!(out.fired.is_empty());
+        assert_eq!((full.counts(), full.over_limit), ((0, 0), Some(3)));
+        let m = s.metrics.render();
+        assert!(m.contains(r#"ripcord_trigger_series_limit_exceeded_total{runbook="disk",trigger="full"} 1"#), "{m}");
+        // Back under the limit, the series start over.
+        let out = feed(&s, &plan, &mut full, &usage(&[("a", 95.0)]), 3000);
+        assert_eq!(out.fired.len(), 1);
+        assert_eq!(full.over_limit, None);
+    }
+
+    #[test]
+    fn a_failed_query_keeps_every_series_state() {
+        let s = state();
+        let plan = crate::compile(BOOK).plan.unwrap();
+        let mut full = LiveTrigger::new(&plan.triggers[0]);
+        feed(&s, &plan, &mut full, &usage(&[("a", 95.0)]), 1000);
+        let mut out = Consequences::default();
+        let failed: HashSet<&str> = ["usage"].into_iter().collect();
+        s.feed_trigger(&plan, &mut full, &SeriesSet::default(), &failed, 2000, &mut out);
+        assert_eq!(full.counts(), (0, 1));
     }
 }

@@ -14,8 +14,12 @@ pub struct Metrics {
     pub evaluations: Family<Labels, Counter>,
     pub evaluation_duration: Histogram,
     pub query_errors: Counter,
-    /// 0 inactive, 1 pending, 2 firing.
-    pub trigger_state: Family<Labels, Gauge>,
+    /// Per trigger, how many series are pending and how many firing (`state`); never a series' own labels.
+    pub trigger_series: Family<Labels, Gauge>,
+    /// Evaluations of a trigger's condition that failed (PromQL would refuse them), per trigger.
+    pub evaluation_errors: Family<Labels, Counter>,
+    /// Evaluations in which a trigger held for more series than `max series` (every series dropped).
+    pub series_limit_exceeded: Family<Labels, Counter>,
     pub runs: Family<Labels, Counter>,
     /// Step durations of the runs `watch` started, by runbook, step kind and outcome.
     pub step_duration: Family<Labels, Histogram>,
@@ -35,7 +39,9 @@ impl Metrics {
         let evaluations = Family::<Labels, Counter>::default();
         let evaluation_duration = Histogram::new(exponential_buckets(0.001, 2.0, 14));
         let query_errors = Counter::default();
-        let trigger_state = Family::<Labels, Gauge>::default();
+        let trigger_series = Family::<Labels, Gauge>::default();
+        let evaluation_errors = Family::<Labels, Counter>::default();
+        let series_limit_exceeded = Family::<Labels, Counter>::default();
         let runs = Family::<Labels, Counter>::default();
         let step_duration = Family::<Labels, Histogram>::new_with_constructor(step_buckets as fn() -> Histogram);
         let reloads = Counter::default();
@@ -47,7 +53,21 @@ impl Metrics {
             evaluation_duration.clone(),
         );
         registry.register("query_errors", "Prometheus queries that failed or were ambiguous", query_errors.clone());
-        registry.register("trigger_state", "Trigger state: 0 inactive, 1 pending, 2 firing", trigger_state.clone());
+        registry.register(
+            "trigger_series",
+            "Series of a trigger that are pending or firing, by state",
+            trigger_series.clone(),
+        );
+        registry.register(
+            "evaluation_errors",
+            "Evaluations of a trigger's condition that failed (its series kept their state)",
+            evaluation_errors.clone(),
+        );
+        registry.register(
+            "trigger_series_limit_exceeded",
+            "Evaluations in which a trigger held for more series than `max series` (every series dropped)",
+            series_limit_exceeded.clone(),
+        );
         registry.register("runs", "Runs started by watch, by runbook, level and outcome", runs.clone());
         registry.register(
             "step_duration_seconds",
@@ -65,7 +85,9 @@ impl Metrics {
             evaluations,
             evaluation_duration,
             query_errors,
-            trigger_state,
+            trigger_series,
+            evaluation_errors,
+            series_limit_exceeded,
             step_duration,
             runs,
             reloads,

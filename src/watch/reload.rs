@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use super::state::{LiveTrigger, ReloadStatus, WatchState, WatchedRunbook, lock, log};
 use crate::diagnostic::render_plain;
-use crate::eval::TriggerMachine;
 use crate::plan::{Plan, Trigger};
 use crate::runs::now_ms;
 
@@ -72,18 +71,20 @@ fn same_trigger(a: &Trigger, b: &Trigger) -> bool {
     a.name == b.name && a.condition == b.condition && a.hold == b.hold && a.keep_firing_for_ms == b.keep_firing_for_ms
 }
 
-/// The triggers of `plan` with fresh state machines, except those unchanged from `old`, which keep theirs.
+/// The triggers of `plan` with fresh state machines, except those unchanged from `old`, which keep every
+/// series' timers.
 fn live_triggers(plan: &Plan, old: &[LiveTrigger]) -> Vec<LiveTrigger> {
     plan.triggers
         .iter()
         .map(|t| {
-            let mut machine = TriggerMachine::new(t);
-            let mut since_ms = None;
+            let mut live = LiveTrigger::new(t);
             if let Some(prev) = old.iter().find(|o| same_trigger(&o.trigger, t)) {
-                machine.carry_over(prev.machine.timers());
-                since_ms = prev.since_ms;
+                for (series, machine) in prev.machines.active() {
+                    live.machines.carry_over(series.clone(), machine.timers());
+                }
+                live.since = prev.since.clone();
             }
-            LiveTrigger { trigger: t.clone(), machine, since_ms }
+            live
         })
         .collect()
 }
@@ -200,6 +201,7 @@ pub fn start_file_watcher(state: Arc<WatchState>, debounce: Duration) -> Result<
 mod tests {
     use super::*;
     use crate::eval::TriggerState;
+    use crate::plan::Labels;
 
     fn plan(text: &str) -> Plan {
         crate::compile(text).plan.expect("compiles")
@@ -211,17 +213,23 @@ mod tests {
     fn reload_keeps_timers_of_unchanged_triggers_only() {
         let old_plan = plan(V1);
         let mut old = live_triggers(&old_plan, &[]);
+        let (a, b) = (Labels::from_pairs([("instance", "a")]), Labels::from_pairs([("instance", "b")]));
         for t in &mut old {
-            t.machine.observe(1000, Some(true));
-            t.since_ms = Some(1000);
+            t.machines.observe(1000, Some(std::slice::from_ref(&a)), &mut Vec::new());
+            t.machines.observe(2000, Some(&[a.clone(), b.clone()]), &mut Vec::new());
+            t.since.insert(a.clone(), 1000);
+            t.since.insert(b.clone(), 2000);
         }
         let new_plan = plan(&V1.replace("e > 2 for 1m", "e > 2 for 2m"));
         let new = live_triggers(&new_plan, &old);
-        assert_eq!(new[0].machine.state(), TriggerState::Pending);
-        assert_eq!(new[0].machine.active_since(), Some(1000));
-        assert_eq!(new[0].since_ms, Some(1000));
-        assert_eq!(new[1].machine.state(), TriggerState::Inactive);
-        assert_eq!(new[1].since_ms, None);
+        assert_eq!(new[0].state(), TriggerState::Pending);
+        assert_eq!(new[0].machines.len(), 2, "every series' timers are carried");
+        let series = new[0].series();
+        assert_eq!(series.iter().map(|s| (s.0.clone(), s.2)).collect::<Vec<_>>(), [(a, Some(1000)), (b, Some(2000))]);
+        assert_eq!(new[0].machines.active().find_map(|(_, m)| m.active_since()).map(|t| t >= 1000), Some(true));
+        assert_eq!(new[0].since_ms(), Some(1000));
+        assert_eq!(new[1].state(), TriggerState::Inactive);
+        assert_eq!(new[1].since_ms(), None);
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! The live state `watch` shares between its parts: the watched runbooks with their trigger machines, the
-//! runs it started, the counters of `/metrics`. Reload (`reload`), evaluation (`evaluate`) and the HTTP API
+//! The live state `watch` shares between its parts: the watched runbooks with their triggers' machines (one
+//! per series), the series waiting for a slot of their level (`max parallel`), the runs it started, the
+//! counters of `/metrics`. Reload (`reload`), evaluation (`evaluate`) and the HTTP API
 //! (`api`) all work on one [`WatchState`] behind an `Arc`; this module holds the data and nothing else.
 //!
 //! INVARIANT: no lock is held across an `.await` or while a run is started; every lock is taken through
 //! [`lock`], which survives a poisoned mutex (a panicking run thread must not stop the engine).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,9 +15,9 @@ use serde::Serialize;
 
 use super::metrics::Metrics;
 use super::webhook::Deliveries;
-use crate::eval::{PromVersion, TriggerMachine};
+use crate::eval::{PromVersion, SeriesMachines, TriggerState};
 use crate::interpret;
-use crate::plan::{Plan, Trigger};
+use crate::plan::{Labels, Plan, Trigger};
 use crate::runs::StateDir;
 
 /// Locks `m`, taking the data even if a thread panicked while holding it.
@@ -38,13 +39,94 @@ pub struct ReloadStatus {
     pub error: Option<String>,
 }
 
-/// A trigger of a watched runbook with its state machine.
+/// A trigger of a watched runbook with its state machines: one per series (label set) that is pending or
+/// firing, as Prometheus keeps one alert per label set.
 pub struct LiveTrigger {
     pub trigger: Trigger,
-    pub machine: TriggerMachine,
-    /// When the trigger entered its current state (`None` while inactive).
-    pub since_ms: Option<i64>,
+    pub machines: SeriesMachines<Labels>,
+    /// When each active series entered its current state.
+    pub since: HashMap<Labels, i64>,
+    /// How many series the last evaluation found when they were more than the runbook's `max series`
+    /// (every series was then dropped, as Prometheus drops a rule's alerts over its `limit`).
+    pub over_limit: Option<usize>,
+    /// Why the last evaluation of the condition failed (`None` once one succeeds).
+    pub last_error: Option<String>,
+    /// Evaluations of the condition that failed since the trigger went live.
+    pub errors: u64,
 }
+
+impl LiveTrigger {
+    /// The trigger with no active series.
+    pub fn new(trigger: &Trigger) -> LiveTrigger {
+        LiveTrigger {
+            trigger: trigger.clone(),
+            machines: SeriesMachines::new(trigger),
+            since: HashMap::new(),
+            over_limit: None,
+            last_error: None,
+            errors: 0,
+        }
+    }
+
+    /// The trigger as a whole: firing while a series fires, else pending while one is pending.
+    pub fn state(&self) -> TriggerState {
+        self.machines.active().map(|(_, m)| m.state()).max_by_key(|s| rank(*s)).unwrap_or(TriggerState::Inactive)
+    }
+
+    /// When the trigger as a whole entered [`state`](Self::state): the earliest series to enter it.
+    pub fn since_ms(&self) -> Option<i64> {
+        let state = self.state();
+        self.machines.active().filter(|(_, m)| m.state() == state).filter_map(|(k, _)| self.since.get(k)).min().copied()
+    }
+
+    /// The active series, firing ones first, each group sorted by labels: labels, state, since.
+    pub fn series(&self) -> Vec<(&Labels, TriggerState, Option<i64>)> {
+        let mut out: Vec<(&Labels, TriggerState, Option<i64>)> =
+            self.machines.active().map(|(k, m)| (k, m.state(), self.since.get(k).copied())).collect();
+        out.sort_by(|a, b| rank(b.1).cmp(&rank(a.1)).then_with(|| a.0.cmp(b.0)));
+        out
+    }
+
+    /// Whether the series `labels` fires now.
+    pub fn fires_for(&self, labels: &Labels) -> bool {
+        self.machines.active().any(|(k, m)| k == labels && m.state() == TriggerState::Firing)
+    }
+
+    /// How many series are pending and how many firing.
+    pub fn counts(&self) -> (usize, usize) {
+        self.machines.active().fold((0, 0), |(p, f), (_, m)| match m.state() {
+            TriggerState::Pending => (p + 1, f),
+            TriggerState::Firing => (p, f + 1),
+            TriggerState::Inactive => (p, f),
+        })
+    }
+}
+
+fn rank(s: TriggerState) -> u8 {
+    match s {
+        TriggerState::Inactive => 0,
+        TriggerState::Pending => 1,
+        TriggerState::Firing => 2,
+    }
+}
+
+/// A series whose trigger fired while its level had `max parallel` runs going: it starts when a slot frees,
+/// if its trigger still fires for it then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    pub trigger: String,
+    /// The series (its trigger's machine key).
+    pub series: Labels,
+    /// The labels its run carries: the series' with the trigger's `labels { }`.
+    pub labels: Labels,
+    /// When it began to wait.
+    pub since_ms: i64,
+    /// Whether the log has said it waits (once).
+    pub noted: bool,
+}
+
+/// The series waiting for a slot, first come first served, per runbook and level.
+pub type WaitingQueues = BTreeMap<(String, u32), VecDeque<Waiting>>;
 
 /// One runbook file under watch: the version live (if any has compiled) and how its last reload went.
 pub struct WatchedRunbook {
@@ -74,8 +156,13 @@ impl WatchedRunbook {
 pub enum StartResult {
     Started(String),
     Cooldown(String),
+    /// A run of the same runbook and labels is going (or watch is stopping).
     Busy(String),
+    /// The level has its `max parallel` runs going.
+    LevelFull(String),
     Unknown(String),
+    /// The store refused (the sentence says why).
+    Failed(String),
 }
 
 impl StartResult {
@@ -84,7 +171,9 @@ impl StartResult {
             StartResult::Started(_) => "started",
             StartResult::Cooldown(_) => "cooldown",
             StartResult::Busy(_) => "busy",
+            StartResult::LevelFull(_) => "level full",
             StartResult::Unknown(_) => "unknown runbook",
+            StartResult::Failed(_) => "failed",
         }
     }
 }
@@ -167,8 +256,10 @@ pub struct WatchState {
     pub token: Option<String>,
     /// The Alertmanager firings that already started a run (bounded: see `webhook`).
     pub alert_deliveries: Mutex<Deliveries>,
-    /// Runbooks with a run this process started that has not ended yet.
-    pub running: Mutex<HashSet<String>>,
+    /// The runs this process started that have not ended yet: run id by runbook and labels.
+    pub running: Mutex<HashMap<(String, Labels), String>>,
+    /// Series waiting for a slot of their level.
+    pub waiting: Mutex<WaitingQueues>,
     /// The threads of the runs this process started.
     pub run_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
     pub stopping: AtomicBool,
@@ -190,7 +281,8 @@ impl WatchState {
             max_answer_bytes: crate::prometheus::DEFAULT_MAX_ANSWER_BYTES,
             token,
             alert_deliveries: Mutex::new(Deliveries::default()),
-            running: Mutex::new(HashSet::new()),
+            running: Mutex::new(HashMap::new()),
+            waiting: Mutex::new(BTreeMap::new()),
             run_threads: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             roots,

@@ -1,11 +1,15 @@
 //! The Alertmanager webhook (v4): its body read into [`WebhookAlert`]s ([`parse_webhook`], refusing a
 //! malformed body with a reason), and the bounded memory of the firings already answered ([`Deliveries`]), so
 //! that Alertmanager's repeated deliveries of one firing start one run, while the same alert firing again
-//! later (a new incident, a new `startsAt`) starts another. Used by `api` only.
+//! later (a new incident, a new `startsAt`) starts another. An alert's labels (but `alertname` and ripcord's
+//! own `ripcord_runbook` and `ripcord_level`) are the labels of the run it starts. Used by `api` only.
 
 use std::collections::HashMap;
 
 use serde_json::Value;
+
+use crate::export::{LABEL_LEVEL, LABEL_RUNBOOK};
+use crate::plan::Labels;
 
 /// Whether an alert fires or has resolved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +34,9 @@ pub struct WebhookAlert {
     pub starts_at: String,
     /// The `summary` annotation (empty when absent).
     pub summary: String,
+    /// The labels the run carries: the alert's, but `alertname`, `ripcord_runbook` and `ripcord_level`
+    /// (what names the alert and routes it here, not the series it is about).
+    pub labels: Labels,
 }
 
 impl WebhookAlert {
@@ -66,7 +73,15 @@ pub fn parse_webhook(body: &str) -> Result<Vec<WebhookAlert>, String> {
         })?;
         let labels = a.get("labels");
         let label = |k: &str| labels.and_then(|l| text(l, k)).unwrap_or_default().to_string();
-        let (runbook, level_label) = (label("ripcord_runbook"), label("ripcord_level"));
+        let (runbook, level_label) = (label(LABEL_RUNBOOK), label(LABEL_LEVEL));
+        let run_labels = Labels::from_pairs(
+            labels
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| !matches!(k.as_str(), "alertname" | LABEL_RUNBOOK | LABEL_LEVEL))
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))),
+        );
         let fingerprint =
             text(a, "fingerprint").map(str::to_string).unwrap_or_else(|| format!("{runbook}/{level_label}"));
         let summary = a.get("annotations").and_then(|n| text(n, "summary")).unwrap_or_default().to_string();
@@ -78,6 +93,7 @@ pub fn parse_webhook(body: &str) -> Result<Vec<WebhookAlert>, String> {
             fingerprint,
             starts_at: starts_at.to_string(),
             summary,
+            labels: run_labels,
         });
     }
     Ok(out)
@@ -200,5 +216,13 @@ mod tests {
         let a = parse_webhook(r#"{"status":"resolved","alerts":[{"startsAt":"x","labels":{"ripcord_level":"2"}}]}"#)
             .unwrap();
         assert_eq!((a[0].status, a[0].level, a[0].fingerprint.as_str()), (AlertStatus::Resolved, Some(2), "/2"));
+    }
+
+    #[test]
+    fn an_alerts_labels_but_its_name_and_routing_are_the_runs() {
+        let body = r#"{"status":"firing","alerts":[{"startsAt":"x","labels":{"alertname":"DiskFull",
+            "ripcord_runbook":"disk","ripcord_level":"1","instance":"a","mountpoint":"/"}}]}"#;
+        let a = parse_webhook(body).unwrap();
+        assert_eq!(a[0].labels.to_string(), r#"{instance="a", mountpoint="/"}"#);
     }
 }

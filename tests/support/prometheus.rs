@@ -274,3 +274,96 @@ pub fn scraped_by(version: Version, dir: &Path, initial: f64) -> (Exporter, Prom
     prom.wait_for_first_scrape(Duration::from_secs(30));
     (exporter, prom)
 }
+
+/// Serves `GET /metrics` with one gauge family, one series per `instance` label, each set by the test: what a
+/// trigger per series reads. Prometheus scrapes it with `honor_labels`, so the series keep their `instance`.
+pub struct FamilyExporter {
+    pub addr: String,
+    values: Arc<std::sync::Mutex<std::collections::BTreeMap<String, f64>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FamilyExporter {
+    /// `metric{instance="NAME"} VALUE` for each of `initial`.
+    pub fn start(metric: &'static str, initial: &[(&str, f64)]) -> FamilyExporter {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the exporter");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let values = Arc::new(std::sync::Mutex::new(initial.iter().map(|(k, v)| (k.to_string(), *v)).collect()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (v, s) = (Arc::clone(&values), Arc::clone(&stop));
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if s.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let body: String = {
+                    let values: &std::collections::BTreeMap<String, f64> = &v.lock().expect("values");
+                    let mut b = format!("# TYPE {metric} gauge\n");
+                    for (instance, value) in values {
+                        b.push_str(&format!("{metric}{{instance=\"{instance}\"}} {value}\n"));
+                    }
+                    b
+                };
+                serve_body(stream, &body);
+            }
+        });
+        FamilyExporter { addr, values, stop, thread: Some(thread) }
+    }
+
+    pub fn set(&self, instance: &str, value: f64) {
+        self.values.lock().expect("values").insert(instance.to_string(), value);
+    }
+
+    /// A Prometheus of `version` in `dir` scraping this exporter every second with `honor_labels`, once
+    /// `metric` can be queried (at most 30s).
+    pub fn scraped_by(&self, version: Version, dir: &Path, metric: &str) -> Prometheus {
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: app\n    honor_labels: true\n    static_configs:\n      - targets: ['{}']\n",
+            self.addr
+        );
+        let data = dir.join("tsdb");
+        std::fs::create_dir(&data).expect("mkdir tsdb");
+        let mut prom = Prometheus::launch_version(version, dir, &config, &data, "1h");
+        prom.wait_for_query(&format!("/api/v1/query?query={metric}"), Duration::from_secs(30));
+        prom
+    }
+}
+
+impl Drop for FamilyExporter {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(&self.addr);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Answers one request: `body` for `GET /metrics`, 404 for anything else.
+fn serve_body(mut stream: TcpStream, body: &str) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let Ok(clone) = stream.try_clone() else { return };
+    let mut reader = BufReader::new(clone);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).map_or(true, |n| n == 0) || h.trim().is_empty() {
+            break;
+        }
+    }
+    let (status, body) =
+        if request_line.starts_with("GET /metrics") { ("200 OK", body) } else { ("404 Not Found", "not found\n") };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.flush();
+    let _ = stream.shutdown(Shutdown::Both);
+}
