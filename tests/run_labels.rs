@@ -147,7 +147,6 @@ fn one_run_per_label_set_and_max_parallel_1_by_default() {
 }
 
 #[test]
-#[ignore = "needs `max parallel N` in the grammar (parsed by the front end, merged separately)"]
 fn runs_for_different_label_sets_go_side_by_side_up_to_max_parallel() {
     let dir = temp_dir();
     let d = dir.path();

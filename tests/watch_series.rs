@@ -49,8 +49,6 @@ fn runs_of(s: &Value) -> Vec<(String, String)> {
 }
 
 #[test]
-#[ignore = "needs `max parallel N` in the grammar and every series of a query from the Prometheus client \
-            (both merged separately)"]
 fn each_firing_series_starts_its_own_run_against_a_real_prometheus() {
     if !installed("each_firing_series_starts_its_own_run_against_a_real_prometheus", &[PROMETHEUS]) {
         return;
@@ -113,7 +111,6 @@ fn each_firing_series_starts_its_own_run_against_a_real_prometheus() {
 }
 
 #[test]
-#[ignore = "needs every series of a query from the Prometheus client (merged separately)"]
 fn a_series_below_the_threshold_never_runs() {
     if !installed("a_series_below_the_threshold_never_runs", &[PROMETHEUS]) {
         return;
