@@ -14,7 +14,9 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{Criterion, Throughput, criterion_group};
-use ripcord::eval::{CompiledCondition, PromVersion, TriggerMachine, evaluate_triggers, evaluation_times};
+use ripcord::eval::{
+    CompiledCondition, PromVersion, SeriesMachines, TriggerMachine, evaluate_triggers, evaluation_times,
+};
 use ripcord::plan::{CmpOp, Condition, Hold, Labels, PLAN_FORMAT, Plan, Shapes, Target, Trigger, Value};
 use ripcord::source::{Series, SeriesSet, TimeBase};
 
@@ -225,6 +227,60 @@ fn report_wide() {
     }
 }
 
+/// What `watch` does per evaluation for 1,000 runbooks of one per-series trigger over 100 series each
+/// (the query answers already in memory): compile each condition over its runbook's answer, evaluate it,
+/// and feed one machine per series, keyed by labels. Returns the time one whole evaluation round takes.
+fn watch_round(plans: &[Plan], sets: &[SeriesSet], machines: &mut [SeriesMachines<Labels>], t: i64) -> usize {
+    let mut changes = 0;
+    let mut out = Vec::new();
+    for ((plan, set), m) in plans.iter().zip(sets).zip(machines.iter_mut()) {
+        let shapes = Shapes::new(&plan.metrics);
+        let Some(trigger) = plan.triggers.first() else { continue };
+        let compiled = CompiledCondition::compile(&trigger.condition, &shapes, set, PromVersion::default());
+        let keys: Vec<Labels> = match compiled.hits_at(t) {
+            Ok(hits) => hits.iter().map(|h| compiled.labels(h.series).clone()).collect(),
+            Err(_) => continue,
+        };
+        out.clear();
+        m.observe(t, Some(&keys), &mut out);
+        changes += out.len();
+    }
+    changes
+}
+
+fn report_watch() {
+    const RUNBOOKS: usize = 1_000;
+    const PER_RUNBOOK: usize = 100;
+    let plan = wide_plan("usage > 0.9");
+    let plans: Vec<Plan> = (0..RUNBOOKS).map(|_| plan.clone()).collect();
+    // Each runbook's answer: 100 series with 21 samples (the 5m lookback at 15s), as a query_range brings.
+    let sets: Vec<SeriesSet> = (0..RUNBOOKS)
+        .map(|r| {
+            let mut set = SeriesSet::default();
+            for i in 0..PER_RUNBOOK {
+                let labels = Labels::from_pairs([("instance", format!("r{r}-h{i}"))]);
+                let t: Vec<i64> = (0..21).map(|k| k * STEP_MS).collect();
+                let v = (0..21).map(|k| if (i + k) % 7 == 0 { 0.95 } else { 0.5 }).collect();
+                set.insert("usage", Series { labels, t_ms: t, v });
+            }
+            set
+        })
+        .collect();
+    let mut machines: Vec<SeriesMachines<Labels>> =
+        plans.iter().filter_map(|p| p.triggers.first()).map(SeriesMachines::new).collect();
+    let rounds = 20;
+    let started = Instant::now();
+    for k in 0..rounds {
+        black_box(watch_round(&plans, &sets, &mut machines, 20 * STEP_MS + k));
+    }
+    let per_round = started.elapsed().as_secs_f64() / rounds as f64;
+    println!(
+        "watch, 1,000 runbooks x 100 series: {:.1} ms per evaluation round (queries answered), {:.1} million series per second",
+        per_round * 1e3,
+        (RUNBOOKS * PER_RUNBOOK) as f64 / per_round / 1e6
+    );
+}
+
 criterion_group!(benches, bench, bench_wide);
 
 fn main() {
@@ -232,6 +288,7 @@ fn main() {
     if std::env::args().any(|a| a == "--bench") {
         report();
         report_wide();
+        report_watch();
     }
     benches();
     Criterion::default().configure_from_args().final_summary();
