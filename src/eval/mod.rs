@@ -7,6 +7,7 @@
 //! - `window`: `*_over`, `rate`, `increase` over a range, as PromQL 2.42 or 3.5 computes them.
 //! - `compiled`: a plan [`Condition`](crate::plan::Condition) compiled against a [`SeriesSet`](crate::source::SeriesSet)
 //!   for one [`PromVersion`], evaluated per series with PromQL's label matching.
+//! - `vector`: a node's series at one evaluation and how two operands' series join (PromQL matching).
 //! - `trigger`: the [`TriggerMachine`] (Prometheus's alerting-rule semantics: `for`, `keep firing for`, the
 //!   same in 2.42 and 3.5).
 //! - `timeline`: every trigger of a plan run over a series set, one machine per series.
@@ -17,6 +18,7 @@ mod compiled;
 mod lookup;
 mod timeline;
 mod trigger;
+mod vector;
 mod version;
 mod window;
 

@@ -7,6 +7,7 @@
 //! INVARIANT: simulation has no side effects, ever: no process, request or file is touched.
 
 mod chart;
+mod lanes;
 mod output;
 mod range;
 mod run;
@@ -14,9 +15,10 @@ mod run;
 mod tests;
 
 pub use chart::{check_chart, render_svg};
+pub use lanes::play;
 pub use output::{clock, to_json, to_text};
 pub use range::{MAX_EVALUATIONS, MAX_TIME_MS, check_range};
-pub use run::{Approval, Fire, Note, Probe, RunOptions, RunOutcome, RunRecord, StepOutcome, StepRecord, play};
+pub use run::{Approval, Fire, Note, Probe, RunOptions, RunOutcome, RunRecord, StepOutcome, StepRecord};
 
 use std::collections::BTreeMap;
 
