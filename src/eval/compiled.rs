@@ -57,8 +57,20 @@ pub struct CompiledCondition<'s> {
 
 #[derive(Clone, Debug)]
 enum Cond {
-    Compare { op: CmpOp, lhs: Expr, rhs: Expr, join: Joiner },
-    Set { op: OpKind, lhs: Box<Cond>, rhs: Box<Cond>, join: Joiner },
+    /// `fast`: the one leaf of a `metric > number` comparison, evaluated series by series without vectors.
+    Compare {
+        op: CmpOp,
+        lhs: Expr,
+        rhs: Expr,
+        join: Joiner,
+        fast: Option<usize>,
+    },
+    Set {
+        op: OpKind,
+        lhs: Box<Cond>,
+        rhs: Box<Cond>,
+        join: Joiner,
+    },
     Not(Box<Cond>),
 }
 
@@ -216,7 +228,11 @@ impl<'s> Compiler<'s, '_> {
                 let (join, domain) = self.joiner(OpKind::Arith, (&shapes.0, &shapes.1), (&ld, &rd), matching.as_ref());
                 // Two numbers compared: a condition without labels.
                 let domain = domain.or(Some(vec![EMPTY]));
-                (Cond::Compare { op: *op, lhs: l, rhs: r, join }, domain)
+                let fast = match (single_leaf(&l), single_leaf(&r)) {
+                    (Some(Some(leaf)), Some(None)) => Some(leaf),
+                    _ => None,
+                };
+                (Cond::Compare { op: *op, lhs: l, rhs: r, join, fast }, domain)
             }
             Condition::And { lhs, rhs, matching } => self.set(OpKind::And, lhs, rhs, matching.as_ref()),
             Condition::Or { lhs, rhs, matching } => self.set(OpKind::Or, lhs, rhs, matching.as_ref()),
@@ -411,23 +427,35 @@ fn eval_value<S: Samples>(e: &Expr, t: i64, s: &mut S, table: &LabelTable) -> Re
     }
 }
 
+/// The common case, `metric > number`: series by series, each that holds handed to `hit`, with no
+/// intermediate vector.
+#[inline]
+fn compare_fast<S: Samples>(
+    op: CmpOp,
+    lhs: &Expr,
+    rhs: &Expr,
+    leaf: usize,
+    t: i64,
+    s: &mut S,
+    mut hit: impl FnMut(u32, f64),
+) {
+    let Some(b) = member_value(rhs, 0, t, s) else { return };
+    for i in 0..s.members(leaf).len() {
+        let Some(id) = s.members(leaf).get(i).map(|m| m.id) else { break };
+        if let Some(a) = member_value(lhs, i, t, s)
+            && op.test(a, b)
+        {
+            hit(id, a);
+        }
+    }
+}
+
 fn eval_cond<S: Samples>(c: &Cond, t: i64, s: &mut S, table: &LabelTable) -> Result<Vec<(u32, f64)>, EvalError> {
     match c {
-        Cond::Compare { op, lhs, rhs, join } => {
-            // The common case, `metric > number`: series by series, no intermediate vectors.
-            if let (Some(Some(leaf)), Some(None)) = (single_leaf(lhs), single_leaf(rhs)) {
-                let b = member_value(rhs, 0, t, s);
-                let ids = leaf_ids(s, leaf);
+        Cond::Compare { op, lhs, rhs, join, fast } => {
+            if let Some(leaf) = fast {
                 let mut out = Vec::new();
-                if let Some(b) = b {
-                    for (i, id) in ids.into_iter().enumerate() {
-                        if let Some(a) = member_value(lhs, i, t, s)
-                            && op.test(a, b)
-                        {
-                            out.push((id, a));
-                        }
-                    }
-                }
+                compare_fast(*op, lhs, rhs, *leaf, t, s, |id, a| out.push((id, a)));
                 return Ok(out);
             }
             let (l, r) = (eval_value(lhs, t, s, table)?, eval_value(rhs, t, s, table)?);
@@ -481,8 +509,13 @@ impl<'s> CompiledCondition<'s> {
 
     fn forward<const LOOKBACK_MS: i64>(&mut self, t_ms: i64) -> Result<&[Hit], EvalError> {
         let mut s = Forward::<LOOKBACK_MS> { leaves: &mut self.leaves, scratch: &mut self.scratch };
-        let found = eval_cond(&self.root, t_ms, &mut s, &self.table)?;
         self.hits.clear();
+        if let Cond::Compare { op, lhs, rhs, fast: Some(leaf), .. } = &self.root {
+            let hits = &mut self.hits;
+            compare_fast(*op, lhs, rhs, *leaf, t_ms, &mut s, |series, value| hits.push(Hit { series, value }));
+            return Ok(&self.hits);
+        }
+        let found = eval_cond(&self.root, t_ms, &mut s, &self.table)?;
         self.hits.extend(found.into_iter().map(|(series, value)| Hit { series, value }));
         Ok(&self.hits)
     }
