@@ -67,6 +67,8 @@ fn plan() -> Plan {
                 alert: None,
                 labels: Vec::new(),
                 annotations: Vec::new(),
+                clear_when: None,
+                on_no_data: Default::default(),
             }
         })
         .collect();

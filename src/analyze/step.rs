@@ -140,9 +140,12 @@ impl Analyzer<'_> {
                                 }),
                             }),
                             every_ms,
+                            consecutive: 1,
                         }
                     }
-                    VerifyProbe::Shell(cmd) => Action::VerifyShell { command: self.command(cmd), every_ms },
+                    VerifyProbe::Shell(cmd) => {
+                        Action::VerifyShell { command: self.command(cmd), every_ms, consecutive: 1 }
+                    }
                     VerifyProbe::Http { method, url } => {
                         let expect = mods.expect.unwrap_or_else(|| {
                             defaulted.push("expect".to_string());
@@ -153,6 +156,7 @@ impl Analyzer<'_> {
                             url: self.url(url, Interp::Any),
                             expect,
                             every_ms,
+                            consecutive: 1,
                         }
                     }
                 };

@@ -126,6 +126,8 @@ impl Analyzer<'_> {
             alert,
             labels,
             annotations,
+            clear_when: None,
+            on_no_data: plan::NoData::Clear,
         })
     }
 

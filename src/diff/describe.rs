@@ -17,6 +17,7 @@ pub(super) fn hold(h: &Hold) -> String {
     match h {
         Hold::For { ms } => format!("for {}", format_duration(*ms)),
         Hold::Consecutive { evaluations } => format!("for {evaluations} consecutive"),
+        Hold::OfLast { n, m } => format!("for {n} of {m}"),
     }
 }
 

@@ -109,6 +109,7 @@ impl TriggerMachine {
         match self.hold {
             Hold::For { ms } => i128::from(t_ms) - i128::from(active_since) >= i128::from(ms),
             Hold::Consecutive { evaluations } => self.timers.consecutive >= evaluations.max(1),
+            Hold::OfLast { .. } => false,
         }
     }
 

@@ -125,6 +125,9 @@ fn rule(plan: &Plan, translator: &Translator<'_>, trigger: &Trigger) -> Result<R
         Hold::Consecutive { evaluations } => {
             u64::from(evaluations.max(1) - 1).saturating_mul(plan.evaluation_interval_ms)
         }
+        Hold::OfLast { .. } => {
+            return Err(Unexpressible::Form("`for N of M` is not exported yet".to_string()));
+        }
     };
     let mut labels = BTreeMap::new();
     labels.insert(LABEL_RUNBOOK.to_string(), plan.runbook.clone());

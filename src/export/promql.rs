@@ -57,6 +57,8 @@ pub enum Unexpressible {
     LabelClash(String),
     /// The trigger's `annotations { }` sets an annotation that export writes itself (`ripcord_condition`).
     AnnotationClash(String),
+    /// A trigger form PromQL cannot express exactly (the reason says which and why).
+    Form(String),
 }
 
 impl std::fmt::Display for Unexpressible {
@@ -71,6 +73,7 @@ impl std::fmt::Display for Unexpressible {
                 "its `labels {{ {l} ... }}` sets label `{l}`, which export writes itself to say where the alert came from; \
                  rename the label (labels starting with `ripcord_` are export's)"
             ),
+            Unexpressible::Form(why) => f.write_str(why),
             Unexpressible::AnnotationClash(a) => write!(
                 f,
                 "its `annotations {{ {a} ... }}` sets annotation `{a}`, which export writes itself; rename the annotation \

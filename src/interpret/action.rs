@@ -64,7 +64,7 @@ impl Interpreter {
     pub(super) async fn action(&self, level: u32, step: &Step) -> ActionResult {
         match &step.action {
             Action::Shell { command } => self.shell(level, step, command).await,
-            Action::VerifyShell { command, every_ms } => {
+            Action::VerifyShell { command, every_ms, .. } => {
                 self.poll(step, *every_ms, || self.shell(level, step, command)).await
             }
             Action::Http { method, url, headers: templates, body, expect } => {
@@ -83,7 +83,7 @@ impl Interpreter {
                 let body = body.as_ref().map(|b| bindings.render_body(templates, b));
                 self.http(method, &url, &headers, body, *expect, Duration::from_millis(step.timeout_ms)).await
             }
-            Action::VerifyHttp { method, url, expect, every_ms } => {
+            Action::VerifyHttp { method, url, expect, every_ms, .. } => {
                 let url = match self.render_url(level, url) {
                     Ok(u) => u,
                     Err(e) => return ActionResult::failed(e),
@@ -91,7 +91,7 @@ impl Interpreter {
                 let timeout = Duration::from_millis(step.timeout_ms.min(crate::plan::defaults::HTTP_TIMEOUT_MS));
                 self.poll(step, *every_ms, || self.http(method, &url, &[], None, *expect, timeout)).await
             }
-            Action::VerifyCondition { condition, condition_text, every_ms } => {
+            Action::VerifyCondition { condition, condition_text, every_ms, .. } => {
                 let Some(base) = self.ctx.prometheus.clone() else {
                     return ActionResult::failed(format!(
                         "`verify {condition_text}` reads live metrics and no source was given: pass --prometheus URL"

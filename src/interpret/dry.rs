@@ -103,7 +103,7 @@ impl DryRun<'_> {
             Action::Shell { command } => {
                 format!("{id} shell: {}{retry}{}", shell::script(command), self.shell_values(command, &pad))
             }
-            Action::VerifyShell { command, every_ms } => format!(
+            Action::VerifyShell { command, every_ms, .. } => format!(
                 "{id} verify shell (every {}, within {}): {}{}",
                 format_duration(*every_ms),
                 format_duration(step.timeout_ms),
@@ -122,7 +122,7 @@ impl DryRun<'_> {
                 }
                 s
             }
-            Action::VerifyHttp { method, url, expect, every_ms } => format!(
+            Action::VerifyHttp { method, url, expect, every_ms, .. } => format!(
                 "{id} verify http (every {}, within {}): {method} {} expect {expect}",
                 format_duration(*every_ms),
                 format_duration(step.timeout_ms),

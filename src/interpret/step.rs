@@ -221,11 +221,11 @@ impl Interpreter {
     fn describe(&self, level: u32, step: &Step) -> String {
         let text = match &step.action {
             Action::Shell { command } => self.render_shell(command),
-            Action::VerifyShell { command, every_ms } => {
+            Action::VerifyShell { command, every_ms, .. } => {
                 format!("{} (every {})", self.render_shell(command), format_duration(*every_ms))
             }
             Action::Http { method, url, .. } => format!("{method} {}", self.url_or_error(level, url)),
-            Action::VerifyHttp { method, url, expect, every_ms } => {
+            Action::VerifyHttp { method, url, expect, every_ms, .. } => {
                 format!(
                     "{method} {} expect {expect} (every {})",
                     self.url_or_error(level, url),

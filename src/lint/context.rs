@@ -142,6 +142,8 @@ impl<'a> TriggerRef<'a> {
         match self.plan.hold {
             plan::Hold::For { ms } => ms.div_ceil(interval_ms.max(1)) * interval_ms,
             plan::Hold::Consecutive { evaluations } => u64::from(evaluations.saturating_sub(1)) * interval_ms,
+            // At the soonest, the Nth true evaluation of N in a row.
+            plan::Hold::OfLast { n, .. } => u64::from(n.saturating_sub(1)) * interval_ms,
         }
     }
 }

@@ -14,6 +14,7 @@ pub fn render_mermaid(plan: &Plan) -> String {
             Hold::For { ms: 0 } => String::new(),
             Hold::For { ms } => format!(" for {}", format_duration(ms)),
             Hold::Consecutive { evaluations } => format!(" for {evaluations} consecutive"),
+            Hold::OfLast { n, m } => format!(" for {n} of {m}"),
         };
         let _ = writeln!(w, "  T{i}{{{{\"{}<br/>{}{}\"}}}}", esc(&t.name), esc(&t.condition_text), esc(&hold));
         match &t.target {

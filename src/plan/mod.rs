@@ -68,8 +68,8 @@ pub struct Plan {
     /// evaluation fails, as a Prometheus rule over its `limit` does.
     #[serde(default = "default_max_series")]
     pub max_series: u32,
-    /// Whether `max series` was left to its default.
-    #[serde(default)]
+    /// Whether `max series` was left to its default (true in a plan written before `max series` existed).
+    #[serde(default = "yes")]
     pub max_series_default: bool,
 }
 
@@ -134,6 +134,51 @@ pub struct Trigger {
     /// series.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub annotations: Vec<(String, Template)>,
+    /// `clear when C`: once firing, a series stays firing until an evaluation where C holds for it (instead
+    /// of until the condition is false); `keep firing for` counts from that evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clear_when: Option<ClearWhen>,
+    /// `on no data keep | fire | clear`: what an evaluation where every metric the condition reads has no
+    /// value does.
+    #[serde(default, skip_serializing_if = "NoData::is_default")]
+    pub on_no_data: NoData,
+}
+
+/// A trigger's `clear when` condition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClearWhen {
+    /// The condition in canonical text, as `condition_text`.
+    pub condition_text: String,
+    pub condition: Condition,
+    /// The metrics it reads, sorted.
+    pub metrics: Vec<String>,
+}
+
+/// What an evaluation with no data at all does to a trigger (`on no data ...`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoData {
+    /// The state stays as it is and its timers do not advance; the evaluation does not count in a window.
+    Keep,
+    /// The evaluation counts as true.
+    Fire,
+    /// The evaluation counts as false (the default, and Prometheus's behaviour).
+    #[default]
+    Clear,
+}
+
+impl NoData {
+    pub fn is_default(&self) -> bool {
+        *self == NoData::Clear
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoData::Keep => "keep",
+            NoData::Fire => "fire",
+            NoData::Clear => "clear",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,7 +188,12 @@ pub enum Hold {
     For { ms: u64 },
     /// `for N consecutive` evaluations.
     Consecutive { evaluations: u32 },
+    /// `for N of M`: firing while at least `n` of the last `m` evaluations (this one included) were true.
+    OfLast { n: u32, m: u32 },
 }
+
+/// The largest `M` of `for N of M` (the window is kept as a bit mask).
+pub const MAX_OF_LAST: u32 = 128;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -204,16 +254,55 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Action {
-    Shell { command: Template },
-    Http { method: String, url: Template, headers: Vec<(String, Template)>, body: Option<Template>, expect: u16 },
-    Snapshot { path: String },
-    Restore { path: String, from: RestoreSource },
-    VerifyCondition { condition_text: String, condition: Condition, every_ms: u64 },
-    VerifyShell { command: Template, every_ms: u64 },
-    VerifyHttp { method: String, url: Template, expect: u16, every_ms: u64 },
-    Wait { ms: u64 },
-    Notify { channel: String, message: Template },
-    Parallel { steps: Vec<Step> },
+    Shell {
+        command: Template,
+    },
+    Http {
+        method: String,
+        url: Template,
+        headers: Vec<(String, Template)>,
+        body: Option<Template>,
+        expect: u16,
+    },
+    Snapshot {
+        path: String,
+    },
+    Restore {
+        path: String,
+        from: RestoreSource,
+    },
+    /// `consecutive` (every verify form): checks in a row that must pass (`for N consecutive`; 1 without).
+    VerifyCondition {
+        condition_text: String,
+        condition: Condition,
+        every_ms: u64,
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        consecutive: u32,
+    },
+    VerifyShell {
+        command: Template,
+        every_ms: u64,
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        consecutive: u32,
+    },
+    VerifyHttp {
+        method: String,
+        url: Template,
+        expect: u16,
+        every_ms: u64,
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        consecutive: u32,
+    },
+    Wait {
+        ms: u64,
+    },
+    Notify {
+        channel: String,
+        message: Template,
+    },
+    Parallel {
+        steps: Vec<Step>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -341,4 +430,16 @@ pub fn format_number(v: f64) -> String {
     }
     let s = format!("{v}");
     s
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+fn yes() -> bool {
+    true
 }

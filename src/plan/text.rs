@@ -67,6 +67,7 @@ pub fn render_text(plan: &Plan) -> String {
             Hold::For { ms: 0 } => "at once".to_string(),
             Hold::For { ms } => format!("for {}", format_duration(ms)),
             Hold::Consecutive { evaluations } => format!("for {evaluations} consecutive"),
+            Hold::OfLast { n, m } => format!("for {n} of {m}"),
         };
         let keep = if t.keep_firing_for_ms > 0 {
             format!(", keep firing for {}", format_duration(t.keep_firing_for_ms))

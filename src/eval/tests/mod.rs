@@ -73,6 +73,8 @@ fn trigger(name: &str, condition: Condition, hold: Hold, keep_firing_for_ms: u64
         alert: None,
         labels: Vec::new(),
         annotations: Vec::new(),
+        clear_when: None,
+        on_no_data: crate::plan::NoData::Clear,
     }
 }
 

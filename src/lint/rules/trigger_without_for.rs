@@ -51,6 +51,7 @@ fn check(cx: &Context<'_>, out: &mut Vec<Violation>) {
         let immediate = match t.plan.hold {
             Hold::For { ms } => ms == 0,
             Hold::Consecutive { evaluations } => evaluations <= 1,
+            Hold::OfLast { n, .. } => n <= 1,
         };
         if !immediate || any_occurrence(&t.plan.condition) {
             continue;
