@@ -624,3 +624,14 @@ fn metric_shapes_follow_their_queries() {
     // `and` with a one-series side matches on(): the left side's series, one.
     assert_eq!(trigger(&plan, "t").shape, Shape::Single);
 }
+
+/// The trigger kinds of tests/plans/trigger_kinds.runbook in the Mermaid chart: the window, the clear
+/// condition, the no-data policy and a verify's checks in a row.
+#[test]
+fn trigger_kinds_show_in_mermaid() {
+    let chart = plan_output(Path::new("tests/plans/trigger_kinds.runbook"), "mermaid");
+    assert!(chart.contains("hot<br/>cpu &gt; 90 for 3 of 5<br/>clear when cpu &lt; 75<br/>on no data keep"), "{chart}");
+    assert!(chart.contains("steady<br/>cpu &gt; 95 for 4 consecutive<br/>clear when cpu &lt; 85\""), "{chart}");
+    assert!(chart.contains("silent<br/>up_targets &lt; 1 for 2m<br/>on no data fire"), "{chart}");
+    assert!(chart.contains("verify cpu &lt; 80 for 3 consecutive"), "{chart}");
+}

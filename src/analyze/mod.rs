@@ -3,7 +3,9 @@
 //! Reports every problem it finds, not the first. Does no I/O: file paths are checked lexically, URLs by
 //! their scheme, and nothing is read from the file system or the network.
 
+mod clear;
 mod condition;
+mod hold;
 mod level;
 mod matching;
 mod quantity;

@@ -18,11 +18,13 @@ fn allowed(kind: &StepKind) -> &'static [&'static str] {
         StepKind::Shell(_) => &["timeout", "retry", "idempotent"],
         StepKind::Http { .. } => &["timeout", "retry", "idempotent", "header", "body", "expect"],
         StepKind::Snapshot(_) | StepKind::Restore { .. } => &["timeout", "idempotent"],
-        StepKind::Verify(VerifyProbe::Http { .. }) => &["within", "every", "header", "expect"],
-        StepKind::Verify(_) => &["within", "every"],
+        StepKind::Verify(VerifyProbe::Http { .. }) => &["within", "every", "for N consecutive", "header", "expect"],
+        StepKind::Verify(_) => &["within", "every", "for N consecutive"],
         StepKind::Wait(_) => &[],
         StepKind::Notify { .. } => &["timeout", "retry", "idempotent"],
-        StepKind::Unknown(_) => &["timeout", "retry", "idempotent", "within", "every", "header", "body", "expect"],
+        StepKind::Unknown(_) => {
+            &["timeout", "retry", "idempotent", "within", "every", "for N consecutive", "header", "body", "expect"]
+        }
     }
 }
 
@@ -37,6 +39,7 @@ struct Mods {
     headers: Vec<(String, Template)>,
     body: Option<Template>,
     expect: Option<u16>,
+    consecutive: Option<u32>,
 }
 
 impl Analyzer<'_> {
@@ -140,12 +143,14 @@ impl Analyzer<'_> {
                                 }),
                             }),
                             every_ms,
-                            consecutive: 1,
+                            consecutive: mods.consecutive.unwrap_or(1),
                         }
                     }
-                    VerifyProbe::Shell(cmd) => {
-                        Action::VerifyShell { command: self.command(cmd), every_ms, consecutive: 1 }
-                    }
+                    VerifyProbe::Shell(cmd) => Action::VerifyShell {
+                        command: self.command(cmd),
+                        every_ms,
+                        consecutive: mods.consecutive.unwrap_or(1),
+                    },
                     VerifyProbe::Http { method, url } => {
                         let expect = mods.expect.unwrap_or_else(|| {
                             defaulted.push("expect".to_string());
@@ -156,7 +161,7 @@ impl Analyzer<'_> {
                             url: self.url(url, Interp::Any),
                             expect,
                             every_ms,
-                            consecutive: 1,
+                            consecutive: mods.consecutive.unwrap_or(1),
                         }
                     }
                 };
@@ -263,9 +268,27 @@ impl Analyzer<'_> {
                 ModifierKind::Expect(q) => {
                     m.expect = self.count(q, "an expected HTTP status", 100, 599).map(|n| n as u16);
                 }
+                ModifierKind::Consecutive(q) => m.consecutive = self.verify_consecutive(q),
             }
         }
         m
+    }
+
+    /// `for N consecutive` on a verify step: 1 to 100,000 checks in a row.
+    fn verify_consecutive(&mut self, q: &crate::ast::Quantity) -> Option<u32> {
+        if let crate::ast::QuantityValue::Number { value, integer: true } = q.value
+            && value == 0.0
+        {
+            self.push(
+                Diagnostic::new(Code::ConsecutiveZero, q.span, "`for 0 consecutive` asks for no passing check")
+                    .label("zero")
+                    .help(
+                        "write `for N consecutive` with N at least 1 (`for 3 consecutive`: three passing checks in                          a row), or remove it to pass at the first passing check",
+                    ),
+            );
+            return None;
+        }
+        self.count(q, "`for N consecutive`", 1, 100_000)
     }
 
     pub(super) fn positive_duration(&mut self, q: &crate::ast::Quantity, what: &str) -> Option<u64> {

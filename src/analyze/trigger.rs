@@ -1,11 +1,12 @@
-//! Triggers: names (given or generated), conditions and the series they hold for, hold clauses, targets,
-//! and what their alerts carry (`alert`, `labels`, `annotations`).
+//! Triggers: names (given or generated), conditions and the series they hold for, targets, and what their
+//! alerts carry (`alert`, `labels`, `annotations`). Holds are in `hold.rs`; `clear when` and `on no data`
+//! in `clear.rs`.
 
 use std::collections::BTreeMap;
 
 use super::Analyzer;
 use super::text::Interp;
-use crate::ast::{self, Hold, Target, TriggerAttr};
+use crate::ast::{self, Target, TriggerAttr};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::plan;
 use crate::span::Span;
@@ -43,38 +44,20 @@ impl Analyzer<'_> {
 
     fn trigger(&mut self, t: &ast::Trigger, name: String, generated: bool, interval_ms: u64) -> Option<plan::Trigger> {
         let condition = self.condition(&t.condition);
-        let hold = match &t.hold {
-            None => Some(plan::Hold::For { ms: 0 }),
-            Some(Hold::For(q)) => {
-                let ms = self.duration(q, "`for`");
-                if let Some(ms) = ms
-                    && ms % interval_ms != 0
-                {
-                    let fires = ms.div_ceil(interval_ms) * interval_ms;
-                    self.push(
-                        Diagnostic::new(
-                            Code::HoldNotMultiple,
-                            q.span,
-                            format!(
-                                "`for {}` is not a multiple of the evaluation interval ({})",
-                                plan::format_duration(ms),
-                                plan::format_duration(interval_ms)
-                            ),
-                        )
-                        .label(format!("fires {} after the condition turns true", plan::format_duration(fires)))
-                        .help(format!(
-                            "write `for {}` to say what happens; evaluations are {} apart",
-                            plan::format_duration(fires),
-                            plan::format_duration(interval_ms)
-                        )),
-                    );
-                }
-                ms.map(|ms| plan::Hold::For { ms })
+        let hold = self.hold(t.hold.as_ref(), interval_ms);
+        let clear_when = match &t.clear_when {
+            Some(clear) => {
+                let cond = condition.as_ref().map(|(c, s)| (c, s));
+                self.clear_when(clear, cond, t.condition.span).map(Some)
             }
-            Some(Hold::Consecutive(q)) => self
-                .count(q, "`for N consecutive`", 1, 100_000)
-                .map(|evaluations| plan::Hold::Consecutive { evaluations }),
+            None => Some(None),
         };
+        let read = condition.as_ref().map(|(c, _)| {
+            let mut metrics = Vec::new();
+            c.metrics(&mut metrics);
+            metrics
+        });
+        let on_no_data = self.on_no_data(t.on_no_data.as_ref(), read.as_deref());
         let keep = match &t.keep_firing_for {
             Some(q) => self.duration(q, "`keep firing for`"),
             None => Some(0),
@@ -108,6 +91,7 @@ impl Analyzer<'_> {
         };
         let attrs = self.trigger_attrs(t.attrs.as_ref());
         let ((condition, shape), hold, keep_firing_for_ms, target) = (condition?, hold?, keep?, target?);
+        let clear_when = clear_when?;
         let (alert, labels, annotations) = attrs?;
         let mut metrics = Vec::new();
         condition.metrics(&mut metrics);
@@ -126,8 +110,8 @@ impl Analyzer<'_> {
             alert,
             labels,
             annotations,
-            clear_when: None,
-            on_no_data: plan::NoData::Clear,
+            clear_when,
+            on_no_data,
         })
     }
 

@@ -18,4 +18,4 @@ pub use quantity::{DurationError, Quantity, QuantityValue};
 pub use runbook::{Channel, Item, ItemKind, MetricDecl, Runbook};
 pub use step::{Modifier, ModifierKind, Parallel, RestoreFrom, Step, StepKind, StepNode, VerifyProbe};
 pub use text::{Text, TextPart};
-pub use trigger::{Hold, LabelEntry, Target, Trigger, TriggerAttr, TriggerAttrs};
+pub use trigger::{ClearWhen, Hold, LabelEntry, NoDataPolicy, OnNoData, Target, Trigger, TriggerAttr, TriggerAttrs};

@@ -67,13 +67,18 @@ pub struct Modifier {
 #[derive(Clone, Debug)]
 pub enum ModifierKind {
     Timeout(Quantity),
-    Retry { count: Quantity, backoff: Option<Quantity> },
+    Retry {
+        count: Quantity,
+        backoff: Option<Quantity>,
+    },
     Idempotent,
     Within(Quantity),
     Every(Quantity),
     Header(Text, Text),
     Body(Text),
     Expect(Quantity),
+    /// `for N consecutive` on a verify step.
+    Consecutive(Quantity),
 }
 
 impl ModifierKind {
@@ -87,6 +92,7 @@ impl ModifierKind {
             ModifierKind::Header(..) => "header",
             ModifierKind::Body(_) => "body",
             ModifierKind::Expect(_) => "expect",
+            ModifierKind::Consecutive(_) => "for N consecutive",
         }
     }
 }

@@ -1,7 +1,8 @@
 use super::{Expr, Ident, Quantity, Text};
 use crate::span::Span;
 
-/// `[trigger NAME:] CONDITION [for D | for N consecutive] [keep firing for D] -> TARGET [{ ATTRIBUTES }]`
+/// `[trigger NAME:] CONDITION [for D | for N consecutive | for N of M] [clear when CONDITION]
+/// [keep firing for D] [on no data keep | fire | clear] -> TARGET [{ ATTRIBUTES }]`
 #[derive(Clone, Debug)]
 pub struct Trigger {
     pub span: Span,
@@ -9,7 +10,9 @@ pub struct Trigger {
     pub name: Option<Ident>,
     pub condition: Expr,
     pub hold: Option<Hold>,
+    pub clear_when: Option<ClearWhen>,
     pub keep_firing_for: Option<Quantity>,
+    pub on_no_data: Option<OnNoData>,
     pub target: Target,
     /// `{ alert "..." labels { ... } annotations { ... } }` after the target.
     pub attrs: Option<TriggerAttrs>,
@@ -63,6 +66,46 @@ pub struct LabelEntry {
 pub enum Hold {
     For(Quantity),
     Consecutive(Quantity),
+    /// `for N of M`; the span covers `N of M`.
+    OfLast {
+        n: Quantity,
+        m: Quantity,
+        span: Span,
+    },
+}
+
+/// `clear when CONDITION`.
+#[derive(Clone, Debug)]
+pub struct ClearWhen {
+    /// From `clear` to the end of the condition.
+    pub span: Span,
+    pub condition: Expr,
+}
+
+/// `on no data keep | fire | clear`.
+#[derive(Clone, Debug)]
+pub struct OnNoData {
+    /// From `on` to the policy.
+    pub span: Span,
+    pub policy: NoDataPolicy,
+    pub policy_span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoDataPolicy {
+    Keep,
+    Fire,
+    Clear,
+}
+
+impl NoDataPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoDataPolicy::Keep => "keep",
+            NoDataPolicy::Fire => "fire",
+            NoDataPolicy::Clear => "clear",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

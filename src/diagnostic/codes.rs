@@ -92,6 +92,13 @@ codes! {
     QueryShapeUnknown   = "RC214", Warning, "a metric's query could not be read to work out the labels of its series";
     NeverMatch          = "RC215", Error, "the two sides of an operator have labels that never match";
     ManyToOne           = "RC216", Error, "one-to-one matching meets several series of one side in one match";
+    OfLastOrder         = "RC217", Error, "`for N of M` asks for more true evaluations than its window holds (N > M)";
+    OfLastZero          = "RC218", Error, "`for N of M` with N or M zero";
+    OfLastTooLong       = "RC219", Error, "`for N of M` with a window M longer than 128 evaluations";
+    ClearImplied        = "RC220", Error, "a `clear when` holds whenever the trigger's condition does, so it clears on the wrong side";
+    ClearNeverTrue      = "RC221", Error, "a `clear when` can hold only while the trigger's condition does, so the trigger never clears";
+    NoDataWithoutMetric = "RC222", Warning, "`on no data` on a trigger whose condition reads no metric";
+    ClearNeverMatches   = "RC223", Error, "a `clear when`'s series have other labels than the condition's, so none of them clears a firing series";
 
     // Levels and steps.
     EmptyLevel          = "RC301", Error, "a level has no steps";
@@ -106,6 +113,7 @@ codes! {
     SelfEscalation      = "RC310", Error, "a level escalates to itself";
     NulByte             = "RC311", Error, "a string holds a NUL byte";
     UnsafeInterpolation = "RC315", Error, "a value is interpolated where it could not stay a value (inside shell single quotes, a URL's host)";
+    ConsecutiveZero     = "RC316", Error, "`for 0 consecutive` on a verify step";
 
     // Simulation input.
     SeriesSyntax        = "RC401", Error, "a series file cannot be read as CSV, JSON Lines or promtool YAML";

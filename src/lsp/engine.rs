@@ -8,9 +8,9 @@
 use std::path::{Path, PathBuf};
 
 pub use crate::ast::{
-    Expr, ExprKind, Hold as AstHold, Ident, ItemKind, Level as AstLevel, LevelItem, OnFailure as AstOnFailure,
-    Quantity, QuantityValue, Runbook, Step as AstStep, StepKind, StepNode, Target as AstTarget, Trigger as AstTrigger,
-    VerifyProbe,
+    Expr, ExprKind, Hold as AstHold, Ident, ItemKind, Level as AstLevel, LevelItem, NoDataPolicy,
+    OnFailure as AstOnFailure, Quantity, QuantityValue, Runbook, Step as AstStep, StepKind, StepNode,
+    Target as AstTarget, Trigger as AstTrigger, VerifyProbe,
 };
 pub use crate::plan::{Hold, OnFailure, Plan, Shape, Target, format_duration, format_number};
 pub use crate::span::Span;

@@ -3,8 +3,8 @@
 
 use super::analysis::Analysis;
 use super::engine::{
-    self, AstHold, AstLevel, AstOnFailure, AstTarget, AstTrigger, ItemKind, LevelItem, Quantity, QuantityValue,
-    format_duration,
+    self, AstHold, AstLevel, AstOnFailure, AstTarget, AstTrigger, ItemKind, LevelItem, NoDataPolicy, Quantity,
+    QuantityValue, format_duration,
 };
 use super::index::{NameKind, snippet};
 
@@ -280,10 +280,38 @@ pub fn trigger(a: &Analysis, name: &str) -> Option<String> {
                 }
             }
         }
+        Some(AstHold::OfLast { n, m, .. }) => out.push_str(&format!(
+            "Fires while `{condition}` was true at {} or more of the last {} evaluations (this one included).",
+            written(a, n),
+            written(a, m)
+        )),
+    }
+    if let Some(clear) = &t.clear_when {
+        let c = a.plan().and_then(|p| p.trigger(name)).and_then(|p| p.clear_when.as_ref()).map_or_else(
+            || snippet(&a.text, clear.condition.span.start, clear.condition.span.end),
+            |c| c.condition_text.clone(),
+        );
+        out.push_str(&format!(
+            " Once firing, it stays firing until an evaluation where `{c}` is true for its series, even when \
+             `{condition}` is false."
+        ));
     }
     if let Some(keep) = &t.keep_firing_for {
         let d = ms_of(keep).map_or_else(|| written(a, keep), format_duration);
-        out.push_str(&format!(" Once firing, it stays firing until `{condition}` has been false for {d}."));
+        if t.clear_when.is_some() {
+            out.push_str(&format!(" Then it keeps firing for {d} more."));
+        } else {
+            out.push_str(&format!(" Once firing, it stays firing until `{condition}` has been false for {d}."));
+        }
+    }
+    if let Some(on) = &t.on_no_data {
+        out.push_str(match on.policy {
+            NoDataPolicy::Keep => {
+                " An evaluation with no data (no metric it reads has a sample) keeps its state, and its timers pause."
+            }
+            NoDataPolicy::Fire => " An evaluation with no data (no metric it reads has a sample) counts as true.",
+            NoDataPolicy::Clear => " An evaluation with no data (no metric it reads has a sample) counts as false.",
+        });
     }
     out.push_str(&match &t.target {
         AstTarget::Level { number, .. } => format!(" Then it starts {}.", title_of(a, &written(a, number))),

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{Action, Hold, Plan, Step, Target, format_duration};
+use super::{Action, Hold, NoData, Plan, Step, Target, format_duration};
 
 pub fn render_mermaid(plan: &Plan) -> String {
     let mut out = String::new();
@@ -16,7 +16,14 @@ pub fn render_mermaid(plan: &Plan) -> String {
             Hold::Consecutive { evaluations } => format!(" for {evaluations} consecutive"),
             Hold::OfLast { n, m } => format!(" for {n} of {m}"),
         };
-        let _ = writeln!(w, "  T{i}{{{{\"{}<br/>{}{}\"}}}}", esc(&t.name), esc(&t.condition_text), esc(&hold));
+        let mut extra = String::new();
+        if let Some(clear) = &t.clear_when {
+            extra.push_str(&format!("<br/>clear when {}", esc(&clear.condition_text)));
+        }
+        if t.on_no_data != NoData::Clear {
+            extra.push_str(&format!("<br/>on no data {}", t.on_no_data.as_str()));
+        }
+        let _ = writeln!(w, "  T{i}{{{{\"{}<br/>{}{}{extra}\"}}}}", esc(&t.name), esc(&t.condition_text), esc(&hold));
         match &t.target {
             Target::Level { level } => {
                 let _ = writeln!(w, "  T{i} --> L{level}");
@@ -72,15 +79,24 @@ fn node_id(step_id: &str) -> String {
     step_id.replace('.', "_")
 }
 
+/// ` for N consecutive` when a verify needs more than one passing check.
+fn in_a_row(consecutive: u32) -> String {
+    if consecutive > 1 { format!(" for {consecutive} consecutive") } else { String::new() }
+}
+
 fn summary(action: &Action) -> String {
     let text = match action {
         Action::Shell { command } => format!("shell {command}"),
         Action::Http { method, url, .. } => format!("http {method} {url}"),
         Action::Snapshot { path } => format!("snapshot {path}"),
         Action::Restore { path, .. } => format!("restore {path}"),
-        Action::VerifyCondition { condition_text, .. } => format!("verify {condition_text}"),
-        Action::VerifyShell { command, .. } => format!("verify shell {command}"),
-        Action::VerifyHttp { method, url, .. } => format!("verify {method} {url}"),
+        Action::VerifyCondition { condition_text, consecutive, .. } => {
+            format!("verify {condition_text}{}", in_a_row(*consecutive))
+        }
+        Action::VerifyShell { command, consecutive, .. } => format!("verify shell {command}{}", in_a_row(*consecutive)),
+        Action::VerifyHttp { method, url, consecutive, .. } => {
+            format!("verify {method} {url}{}", in_a_row(*consecutive))
+        }
         Action::Wait { ms } => format!("wait {}", format_duration(*ms)),
         Action::Notify { channel, .. } => format!("notify {channel}"),
         Action::Parallel { .. } => "parallel".to_string(),

@@ -14,6 +14,7 @@ mod shape;
 pub mod shell;
 mod template;
 mod text;
+mod threshold;
 pub mod timing;
 
 pub use condition::{ArithOp, CmpOp, Condition, Matching, Value, WindowFunc};
@@ -23,6 +24,7 @@ pub use reads::Reads;
 pub use shape::{Join, OpKind, Shape, Shapes, every_label, join, joined, no_label};
 pub use template::{Bindings, Template, TemplatePart, Variable};
 pub use text::render_text;
+pub use threshold::Threshold;
 
 use serde::{Deserialize, Serialize};
 

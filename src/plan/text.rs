@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::{Action, Hold, OnFailure, Plan, RestoreSource, Shape, Step, Target, format_duration};
+use super::{Action, Hold, NoData, OnFailure, Plan, RestoreSource, Shape, Step, Target, format_duration};
 
 pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
@@ -82,7 +82,16 @@ pub fn render_text(plan: &Plan) -> String {
         let _ = writeln!(w, "  {}{generated}", t.name);
         let _ = writeln!(w, "    when  {}", t.condition_text);
         let _ = writeln!(w, "          {}", shape_words(&t.shape));
-        let _ = writeln!(w, "    hold  {hold}{keep}");
+        let no_data = if t.on_no_data == NoData::Clear {
+            String::new()
+        } else {
+            format!(", on no data {}", no_data_words(t.on_no_data))
+        };
+        if let Some(clear) = &t.clear_when {
+            let _ = writeln!(w, "    clear {}", clear.condition_text);
+        }
+        let _ = writeln!(w, "    hold  {hold}{keep}{no_data}");
+
         let _ = writeln!(w, "    then  {target}");
         if let Some(alert) = &t.alert {
             let _ = writeln!(w, "    alert        {alert}");
@@ -192,6 +201,13 @@ fn step_line(w: &mut String, s: &Step, indent: usize) {
         {
             mods.push(format!("every {}{}", format_duration(*every_ms), mark("every")));
         }
+        if let Action::VerifyCondition { consecutive, .. }
+        | Action::VerifyShell { consecutive, .. }
+        | Action::VerifyHttp { consecutive, .. } = &s.action
+            && *consecutive > 1
+        {
+            mods.push(format!("for {consecutive} consecutive"));
+        }
     } else if !matches!(s.action, Action::Wait { .. }) {
         mods.push(format!("timeout {}{}", format_duration(s.timeout_ms), mark("timeout")));
     }
@@ -204,5 +220,14 @@ fn step_line(w: &mut String, s: &Step, indent: usize) {
     let _ = writeln!(w, "{pad}{}  {what}", s.id);
     if !mods.is_empty() {
         let _ = writeln!(w, "{pad}{}  {}", " ".repeat(s.id.len()), mods.join(", "));
+    }
+}
+
+/// What `on no data` does, in words (the default, `clear`, is not shown).
+fn no_data_words(n: NoData) -> &'static str {
+    match n {
+        NoData::Keep => "keep (the state holds, timers pause)",
+        NoData::Fire => "fire (counts as true)",
+        NoData::Clear => "clear (counts as false)",
     }
 }

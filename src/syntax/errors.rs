@@ -26,7 +26,9 @@ pub(super) fn translate(text: &str, error: &PestError) -> Diagnostic {
     let (message, help) = if has(Rule::arrow) {
         (
             format!("expected `->` after the condition, found {found_words}"),
-            "a trigger reads `CONDITION [for D | for N consecutive] [keep firing for D] -> level N`".to_string(),
+            "a trigger reads `CONDITION [for D | for N consecutive | for N of M] [clear when CONDITION] \
+             [keep firing for D] [on no data keep | fire | clear] -> level N`"
+                .to_string(),
         )
     } else if has(Rule::kw_runbook) {
         (format!("expected `runbook`, found {found_words}"), "a file holds one `runbook NAME { ... }`".to_string())
@@ -151,6 +153,15 @@ fn word(rule: Rule) -> &'static str {
         Rule::channel_kind => "`webhook`",
         Rule::for_clause => "`for`",
         Rule::keep_clause => "`keep firing for`",
+        Rule::of_last | Rule::kw_of => "`of`",
+        Rule::clear_clause | Rule::kw_clear => "`clear when`",
+        Rule::kw_when => "`when`",
+        Rule::no_data_clause => "`on no data`",
+        Rule::kw_no => "`no`",
+        Rule::kw_data => "`data`",
+        Rule::kw_fire => "`fire`",
+        Rule::no_data_policy => "`keep`, `fire` or `clear`",
+        Rule::m_consecutive => "`for N consecutive`",
         Rule::offset => "`offset`",
         Rule::consecutive | Rule::kw_consecutive => "`consecutive`",
         Rule::step | Rule::kw_step => "`step`",

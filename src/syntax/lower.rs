@@ -89,6 +89,8 @@ impl Lowering {
         let mut condition = None;
         let mut hold = None;
         let mut keep_firing_for = None;
+        let mut clear_when = None;
+        let mut on_no_data = None;
         let mut target = None;
         let mut attrs = None;
         for p in inner {
@@ -96,13 +98,35 @@ impl Lowering {
                 Rule::ident => name = Some(self.ident(p)),
                 Rule::expr => condition = Some(self.expr(p)),
                 Rule::for_clause => {
-                    let q =
-                        p.into_inner().find(|p| matches!(p.as_rule(), Rule::signed_quantity | Rule::consecutive))?;
-                    hold = Some(if q.as_rule() == Rule::consecutive {
-                        Hold::Consecutive(self.signed_quantity(q.into_inner().next()?))
-                    } else {
-                        Hold::For(self.signed_quantity(q))
+                    let q = p
+                        .into_inner()
+                        .find(|p| matches!(p.as_rule(), Rule::signed_quantity | Rule::consecutive | Rule::of_last))?;
+                    let span = span_of(&q);
+                    hold = Some(match q.as_rule() {
+                        Rule::consecutive => Hold::Consecutive(self.signed_quantity(q.into_inner().next()?)),
+                        Rule::of_last => {
+                            let mut it = q.into_inner().filter(|p| p.as_rule() == Rule::signed_quantity);
+                            let n = self.signed_quantity(it.next()?);
+                            let m = self.signed_quantity(it.next()?);
+                            Hold::OfLast { n, m, span }
+                        }
+                        _ => Hold::For(self.signed_quantity(q)),
                     });
+                }
+                Rule::clear_clause => {
+                    let cspan = span_of(&p);
+                    let e = p.into_inner().find(|p| p.as_rule() == Rule::expr)?;
+                    clear_when = Some(ClearWhen { condition: self.expr(e), span: cspan });
+                }
+                Rule::no_data_clause => {
+                    let nspan = span_of(&p);
+                    let policy = p.into_inner().find(|p| p.as_rule() == Rule::no_data_policy)?;
+                    let kind = match policy.as_str() {
+                        "keep" => NoDataPolicy::Keep,
+                        "fire" => NoDataPolicy::Fire,
+                        _ => NoDataPolicy::Clear,
+                    };
+                    on_no_data = Some(OnNoData { policy: kind, span: nspan, policy_span: span_of(&policy) });
                 }
                 Rule::keep_clause => {
                     let q = p.into_inner().find(|p| p.as_rule() == Rule::signed_quantity)?;
@@ -124,7 +148,17 @@ impl Lowering {
                 _ => {}
             }
         }
-        Some(Trigger { span, name, condition: condition?, hold, keep_firing_for, target: target?, attrs })
+        Some(Trigger {
+            span,
+            name,
+            condition: condition?,
+            hold,
+            clear_when,
+            keep_firing_for,
+            on_no_data,
+            target: target?,
+            attrs,
+        })
     }
 
     fn trigger_attrs(&mut self, pair: Pair<'_, Rule>) -> TriggerAttrs {
@@ -319,6 +353,7 @@ impl Lowering {
             }
             Rule::m_body => ModifierKind::Body(self.text(inner.next()?)),
             Rule::m_expect => ModifierKind::Expect(self.signed_quantity(inner.next()?)),
+            Rule::m_consecutive => ModifierKind::Consecutive(self.signed_quantity(inner.next()?)),
             _ => return None,
         };
         Some(Modifier { span, kind })
@@ -461,6 +496,12 @@ fn is_keyword_rule(rule: Rule) -> bool {
             | Rule::kw_alert
             | Rule::kw_labels
             | Rule::kw_annotations
+            | Rule::kw_of
+            | Rule::kw_clear
+            | Rule::kw_when
+            | Rule::kw_no
+            | Rule::kw_data
+            | Rule::kw_fire
             | Rule::channel_kind
     )
 }

@@ -4,8 +4,8 @@ use crate::plan::{CmpOp, Condition, Hold, Value, format_duration};
 
 rule! {
     /// ## What it does
-    /// Checks for triggers that start a level on a single true evaluation: no `for`, `for 0s` or
-    /// `for 1 consecutive`.
+    /// Checks for triggers that start a level on a single true evaluation: no `for`, `for 0s`,
+    /// `for 1 consecutive` or `for 1 of M`.
     ///
     /// A condition that only asks whether something happened at all is exempt: `> 0`, `!= 0` or `>= 1`
     /// (`corrupt_rows > 0`, `increase(oom_kills_total, 5m) >= 1`), alone or joined with `or`. There the first
@@ -68,6 +68,10 @@ fn check(cx: &Context<'_>, out: &mut Vec<Violation>) {
                     t.plan.name,
                     cx.snippet(q.span)
                 ),
+            ),
+            Some(ast::Hold::OfLast { span, .. }) => (
+                *span,
+                format!("trigger `{}` holds `for {}`: it fires on one true evaluation", t.plan.name, cx.snippet(*span)),
             ),
             None => {
                 (t.ast.condition.span, format!("trigger `{}` has no `for`: it fires on one evaluation", t.plan.name))
