@@ -416,3 +416,43 @@ fn max_parallel_and_max_series() {
         ["runbook: max series 1000 -> 50"]
     );
 }
+
+#[test]
+fn trigger_kinds_and_verify_checks_in_a_row() {
+    assert_eq!(lines(&edit("5% for 1m", "5% for 3 of 5")), ["trigger errors_critical: hold for 1m -> for 3 of 5"]);
+    let of_last = edit("5% for 1m", "5% for 3 of 5");
+    let changes = diff_plans(&plan(&of_last), &plan(&edit("5% for 1m", "5% for 4 of 6")));
+    assert_eq!(
+        changes.iter().map(|c| c.summary.as_str()).collect::<Vec<_>>(),
+        ["trigger errors_critical: for 3 of 5 -> 4 of 6"]
+    );
+    assert_eq!(
+        lines(&edit("5% for 1m", "5% for 1m clear when error_rate < 1%")),
+        ["trigger errors_critical: clear when (none) -> error_rate < 0.01"]
+    );
+    let cleared = edit("5% for 1m", "5% for 1m clear when error_rate < 1%");
+    let changes = diff_plans(&plan(&cleared), &plan(&edit("5% for 1m", "5% for 1m clear when error_rate < 2%")));
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].field, "clear when");
+    assert_eq!(changes[0].summary, "trigger errors_critical: clear when error_rate < 0.01 -> error_rate < 0.02");
+    assert_eq!(
+        lines(&edit("5% for 1m", "5% for 1m on no data keep")),
+        ["trigger errors_critical: on no data clear -> keep"]
+    );
+    // `on no data clear` is the default: writing it changes nothing.
+    assert!(lines(&edit("5% for 1m", "5% for 1m on no data clear")).is_empty());
+    let removed = diff_plans(&plan(&cleared), &plan(BASE));
+    assert_eq!(removed[0].summary, "trigger errors_critical: clear when error_rate < 0.01 -> (none)");
+
+    let verify = |tail: &str| {
+        edit(
+            "    step notify ops \"done\"",
+            &format!("    step verify error_rate < 1% within 2m{tail}\n    step notify ops \"done\""),
+        )
+    };
+    let changes = diff_plans(&plan(&verify("")), &plan(&verify(" for 3 consecutive")));
+    assert_eq!(
+        changes.iter().map(|c| c.summary.as_str()).collect::<Vec<_>>(),
+        ["level 1: step L1.S3 for N consecutive 1 -> 3"]
+    );
+}

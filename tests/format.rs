@@ -170,6 +170,24 @@ fn step_modifiers_come_in_a_fixed_order_headers_in_theirs() {
 }
 
 #[test]
+fn trigger_clauses_come_in_the_documented_order_and_verify_checks_in_a_row_last() {
+    let text = "runbook r {\n  metric cpu = promql `max(cpu)`\n  trigger hot: cpu>90   for 3   of 5 clear   when cpu<80 \
+                keep firing for 1m on  no  data   keep -> level 1\n  level 1 {\n    step verify cpu < 80 for 3 \
+                consecutive every 10s within 5m\n    step verify shell \"true\" for 2 consecutive within 1m\n  }\n}\n";
+    let out = fmt(text);
+    assert!(
+        out.contains(
+            "trigger hot: cpu > 90 for 3 of 5 clear when cpu < 80 keep firing for 1m on no data keep -> level 1\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("step verify cpu < 80 within 5m every 10s for 3 consecutive\n"), "{out}");
+    assert!(out.contains("step verify shell \"true\" within 1m for 2 consecutive\n"), "{out}");
+    assert_eq!(fmt(&out), out);
+    assert_eq!(plan(text), plan(&out));
+}
+
+#[test]
 fn literals_keep_their_meaning_and_their_spelling() {
     let text = "runbook r {\n  evaluate every 015s\n  trigger t: x > 5% and y > 1E+3 and z > 90s and w > 1.0 -> level 1\n  \
                 level 1 {\n    step notify log \"tab\there \\$5 \\${lit} ${trigger}\"\n    \

@@ -21,6 +21,11 @@ pub(super) fn hold(h: &Hold) -> String {
     }
 }
 
+/// `clear when C`, or `(none)`.
+pub(super) fn clear_when(t: &Trigger) -> String {
+    t.clear_when.as_ref().map_or_else(|| "(none)".to_string(), |c| c.condition_text.clone())
+}
+
 pub(super) fn target(t: &Target) -> String {
     match t {
         Target::Level { level } => format!("level {level}"),
@@ -36,15 +41,21 @@ pub(super) fn on_failure(o: &OnFailure) -> String {
     }
 }
 
-/// `CONDITION [for D] [keep firing for D] -> TARGET [(alert "Name")]`.
+/// `CONDITION [for D] [clear when C] [keep firing for D] [on no data P] -> TARGET [(alert "Name")]`.
 pub(super) fn trigger(t: &Trigger) -> String {
     let mut out = t.condition_text.clone();
     if t.hold != (Hold::For { ms: 0 }) {
         out.push(' ');
         out.push_str(&hold(&t.hold));
     }
+    if let Some(clear) = &t.clear_when {
+        out.push_str(&format!(" clear when {}", clear.condition_text));
+    }
     if t.keep_firing_for_ms > 0 {
         out.push_str(&format!(" keep firing for {}", format_duration(t.keep_firing_for_ms)));
+    }
+    if !t.on_no_data.is_default() {
+        out.push_str(&format!(" on no data {}", t.on_no_data.as_str()));
     }
     out.push_str(" -> ");
     out.push_str(&target(&t.target));
@@ -120,6 +131,13 @@ pub(super) fn step(s: &Step) -> String {
             };
             if written("every") {
                 out.push_str(&format!(" every {}", format_duration(every)));
+            }
+            if let Action::VerifyCondition { consecutive, .. }
+            | Action::VerifyShell { consecutive, .. }
+            | Action::VerifyHttp { consecutive, .. } = a
+                && *consecutive > 1
+            {
+                out.push_str(&format!(" for {consecutive} consecutive"));
             }
         }
         _ => {

@@ -175,6 +175,9 @@ fn pair(old: &Step, new: &Step, level: u32, out: &mut Vec<Change>) {
     if let (Some(a), Some(b)) = (every(&old.action), every(&new.action)) {
         field("every", format_duration(a), format_duration(b));
     }
+    if let (Some(a), Some(b)) = (consecutive(&old.action), consecutive(&new.action)) {
+        field("for N consecutive", a.to_string(), b.to_string());
+    }
     if !matches!(new.action, Action::Wait { .. }) {
         let limit = if is_verify(&new.action) { "within" } else { "timeout" };
         field(limit, format_duration(old.timeout_ms), format_duration(new.timeout_ms));
@@ -193,6 +196,16 @@ fn every(action: &Action) -> Option<u64> {
         Action::VerifyCondition { every_ms, .. }
         | Action::VerifyShell { every_ms, .. }
         | Action::VerifyHttp { every_ms, .. } => Some(*every_ms),
+        _ => None,
+    }
+}
+
+/// A verify's `for N consecutive` (1 without one).
+fn consecutive(action: &Action) -> Option<u32> {
+    match action {
+        Action::VerifyCondition { consecutive, .. }
+        | Action::VerifyShell { consecutive, .. }
+        | Action::VerifyHttp { consecutive, .. } => Some(*consecutive),
         _ => None,
     }
 }

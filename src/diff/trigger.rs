@@ -63,6 +63,8 @@ fn same(a: &Trigger, b: &Trigger) -> bool {
     a.condition == b.condition
         && a.hold == b.hold
         && a.keep_firing_for_ms == b.keep_firing_for_ms
+        && a.clear_when == b.clear_when
+        && a.on_no_data == b.on_no_data
         && a.target == b.target
 }
 
@@ -97,9 +99,20 @@ fn changes(old: &Trigger, new: &Trigger, out: &mut Vec<Change>) {
             (Hold::Consecutive { evaluations: a }, Hold::Consecutive { evaluations: b }) => {
                 ("for", format!("{a} consecutive"), format!("{b} consecutive"))
             }
+            (Hold::OfLast { n: a, m: x }, Hold::OfLast { n: b, m: y }) => {
+                ("for", format!("{a} of {x}"), format!("{b} of {y}"))
+            }
             (a, b) => ("hold", describe::hold(&a), describe::hold(&b)),
         };
         out.push(Change::changed(Scope::Trigger, name, &prefix, field, a, b));
+    }
+    if old.clear_when.as_ref().map(|c| &c.condition) != new.clear_when.as_ref().map(|c| &c.condition) {
+        let (a, b) = (describe::clear_when(old), describe::clear_when(new));
+        out.push(Change::changed(Scope::Trigger, name, &prefix, "clear when", a, b));
+    }
+    if old.on_no_data != new.on_no_data {
+        let (a, b) = (old.on_no_data.as_str().to_string(), new.on_no_data.as_str().to_string());
+        out.push(Change::changed(Scope::Trigger, name, &prefix, "on no data", a, b));
     }
     if old.keep_firing_for_ms != new.keep_firing_for_ms {
         let (a, b) = (format_duration(old.keep_firing_for_ms), format_duration(new.keep_firing_for_ms));

@@ -153,10 +153,17 @@ impl<'a> Printer<'a> {
         match &t.hold {
             Some(Hold::For(d)) => line.push_str(&format!(" for {}", q(d))),
             Some(Hold::Consecutive(n)) => line.push_str(&format!(" for {} consecutive", q(n))),
+            Some(Hold::OfLast { n, m, .. }) => line.push_str(&format!(" for {} of {}", q(n), q(m))),
             None => {}
+        }
+        if let Some(clear) = &t.clear_when {
+            line.push_str(&format!(" clear when {}", expr(self.src, &clear.condition)));
         }
         if let Some(d) = &t.keep_firing_for {
             line.push_str(&format!(" keep firing for {}", q(d)));
+        }
+        if let Some(on) = &t.on_no_data {
+            line.push_str(&format!(" on no data {}", on.policy.as_str()));
         }
         match &t.target {
             Target::Level { number, .. } => line.push_str(&format!(" -> level {}", q(number))),
@@ -295,6 +302,7 @@ impl<'a> Printer<'a> {
                 ModifierKind::Retry { count, backoff: Some(b) } => format!("retry {} backoff {}", q(count), q(b)),
                 ModifierKind::Retry { count, backoff: None } => format!("retry {}", q(count)),
                 ModifierKind::Idempotent => "idempotent".to_string(),
+                ModifierKind::Consecutive(n) => format!("for {} consecutive", q(n)),
             });
         }
         line
@@ -302,7 +310,7 @@ impl<'a> Printer<'a> {
 }
 
 /// The fixed order of step modifiers: what the request is (`header`s in their order, `body`, `expect`),
-/// then how long it may take (`timeout`, `within`, `every`), then what happens on failure (`retry`), then
+/// then how long it may take (`timeout`, `within`, `every`, a verify's `for N consecutive`), then what happens on failure (`retry`), then
 /// `idempotent`.
 fn modifier_rank(kind: &ModifierKind) -> u8 {
     match kind {
@@ -312,8 +320,9 @@ fn modifier_rank(kind: &ModifierKind) -> u8 {
         ModifierKind::Timeout(_) => 3,
         ModifierKind::Within(_) => 4,
         ModifierKind::Every(_) => 5,
-        ModifierKind::Retry { .. } => 6,
-        ModifierKind::Idempotent => 7,
+        ModifierKind::Consecutive(_) => 6,
+        ModifierKind::Retry { .. } => 7,
+        ModifierKind::Idempotent => 8,
     }
 }
 
