@@ -44,6 +44,8 @@ pub static RULES: &[Entry] = &[
     Entry { code: "RC822", rule: &unused_allow::RULE },
     Entry { code: "RC823", rule: &per_series_level_without_labels::RULE },
     Entry { code: "RC824", rule: &label_the_series_lacks::RULE },
+    Entry { code: "RC825", rule: &clear_without_hysteresis::RULE },
+    Entry { code: "RC826", rule: &fire_on_no_data_without_for::RULE },
 ];
 
 /// A rule by its code (`RC801`, any case) or its name (`trigger-without-for`).

@@ -2,11 +2,13 @@
 //! code.
 
 pub mod allow_without_reason;
+pub mod clear_without_hysteresis;
 pub mod contradicting_triggers;
 pub mod dangerous_shell_without_approval;
 pub mod deadline_shorter_than_steps;
 pub mod destructive_level_without_approval;
 pub mod escalation_to_lower_level;
+pub mod fire_on_no_data_without_for;
 pub mod label_the_series_lacks;
 pub mod level_without_verify;
 pub mod per_series_level_without_labels;
