@@ -247,6 +247,24 @@ fn definition_references_and_rename() {
     assert_eq!(c.stop(), Some(0));
 }
 
+#[test]
+fn hover_tells_a_window_a_clear_condition_and_a_no_data_policy() {
+    let mut c = open_demo();
+    let text = DEMO.replace(
+        "p95_latency > 2s for 3 consecutive",
+        "p95_latency > 2s for 3 of 5 clear when p95_latency < 1s keep firing for 1m on no data keep",
+    );
+    c.change(URI, 2, &text);
+    c.diagnostics(URI, 2);
+    let r = c.request("textDocument/hover", at(&text, "slow:", 0, 1));
+    let hover = r["contents"]["value"].as_str().unwrap_or_default();
+    assert!(hover.contains("true at 3 or more of the last 5 evaluations"), "{hover}");
+    assert!(hover.contains("until an evaluation where `p95_latency < 1` is true"), "{hover}");
+    assert!(hover.contains("keeps firing for 1m more"), "{hover}");
+    assert!(hover.contains("no data") && hover.contains("timers pause"), "{hover}");
+    assert_eq!(c.stop(), Some(0));
+}
+
 fn labels(result: &Value) -> Vec<String> {
     let items = result.as_array().or_else(|| result["items"].as_array()).cloned().unwrap_or_default();
     items.iter().map(|i| i["label"].as_str().unwrap_or("").to_string()).collect()
@@ -263,7 +281,13 @@ fn completion_offers_what_fits_the_cursor() {
         ("    step notify ", &["ops", "log"], &["shell"]),
         ("  trigger t: error_rate > 1% -> notify ", &["ops", "log"], &[]),
         ("    step shell \"./x\" ", &["timeout", "retry", "idempotent"], &["within", "expect"]),
-        ("    step verify error_rate < 1% ", &["within", "every"], &["timeout"]),
+        ("    step verify error_rate < 1% ", &["within", "every", "for"], &["timeout"]),
+        ("    step verify error_rate < 1% within 2m for 3 ", &["consecutive"], &["of"]),
+        ("  trigger t: error_rate > 1% ", &["for", "clear when", "keep firing for", "on no data", "->"], &["step"]),
+        ("  trigger t: error_rate > 1% for 3 ", &["consecutive", "of"], &[]),
+        ("  trigger t: error_rate > 1% on ", &["no data"], &["failure"]),
+        ("  trigger t: error_rate > 1% on no data ", &["keep", "fire", "clear"], &[]),
+        ("  trigger t: error_rate > 1% for 1m clear ", &["when"], &[]),
         ("    step http POST \"https://x\" timeout 5s ", &["header", "body", "expect", "retry"], &["timeout"]),
         ("    ", &["step", "parallel", "deadline", "approval required", "on failure"], &["metric"]),
         ("  ", &["metric", "channel", "trigger", "level", "evaluate every"], &["step"]),

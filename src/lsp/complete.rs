@@ -32,8 +32,8 @@ fn modifiers_for(kind: &str, verify_with: Option<&str>) -> &'static [&'static st
         ("shell", _) | ("notify", _) => &["timeout", "retry", "idempotent"],
         ("http", _) => &["timeout", "retry", "idempotent", "header", "body", "expect"],
         ("snapshot", _) | ("restore", _) => &["timeout", "idempotent"],
-        ("verify", Some("http")) => &["within", "every", "header", "expect"],
-        ("verify", _) => &["within", "every"],
+        ("verify", Some("http")) => &["within", "every", "for", "header", "expect"],
+        ("verify", _) => &["within", "every", "for"],
         _ => &[],
     }
 }
@@ -192,7 +192,28 @@ pub fn complete(a: &Analysis, offset: usize) -> Vec<CompletionItem> {
             return v;
         }
         (_, Some("escalate")) => return keywords(&["level"]),
-        (_, Some("on")) => return keywords(&["failure"]),
+        (_, Some("on")) => {
+            return match block_at(text, &before) {
+                // A trigger's `on no data ...`.
+                Block::Runbook => keywords(&["no data"]),
+                _ => keywords(&["failure"]),
+            };
+        }
+        (Some("on"), Some("no")) => return keywords(&["data"]),
+        (Some("no"), Some("data")) => return keywords(&["keep", "fire", "clear"]),
+        (_, Some("clear")) if block_at(text, &before) == Block::Runbook => return keywords(&["when"]),
+        // `for 3 consecutive`, `for 3 of 5` (a trigger), `for 3 consecutive` (a verify step).
+        (Some("for"), Some(n))
+            if !n.is_empty()
+                && n.bytes().all(|b| b.is_ascii_digit())
+                && line.iter().rev().nth(2) != Some(&"firing") =>
+        {
+            return if line.first() == Some(&"step") {
+                keywords(&["consecutive"])
+            } else {
+                keywords(&["consecutive", "of"])
+            };
+        }
         (_, Some("failure")) => return keywords(&["escalate level", "abort", "continue"]),
         (_, Some("approval")) => return keywords(&["required"]),
         (_, Some("max")) => {
@@ -271,7 +292,17 @@ pub fn complete(a: &Analysis, offset: usize) -> Vec<CompletionItem> {
             if first == "step" {
                 return keywords(&["and", "or", "unless", "offset", "within", "every"]);
             }
-            return keywords(&["and", "or", "unless", "offset", "for", "keep firing for", "->"]);
+            return keywords(&[
+                "and",
+                "or",
+                "unless",
+                "offset",
+                "for",
+                "clear when",
+                "keep firing for",
+                "on no data",
+                "->",
+            ]);
         }
         // Right after an operator: the matching that may follow it, or an operand.
         let mut v = metrics();

@@ -95,6 +95,8 @@ test("scopes of one line of each kind", async () => {
     '    step http POST "https://x/${env.TOKEN}\\n" timeout 30s',
     '  trigger disks: usage > on(instance) 1 unless ignoring(fstype) up == 0 -> level 2 { alert "DiskFull" labels { team "infra" } }',
     "  max series 50",
+    "  trigger hot: cpu > 90 for 3 of 5 clear when cpu < 80 keep firing for 1m on no data fire -> level 1",
+    "  trigger gaps: clear_rate > 1 on no data clear -> level 1",
     "}",
   ].join("\n");
   const scopeOf = (needle) => {
@@ -123,4 +125,13 @@ test("scopes of one line of each kind", async () => {
   assert.strictEqual(scopeOf("alert"), "keyword.other.runbook");
   assert.strictEqual(scopeOf("labels"), "keyword.other.runbook");
   assert.strictEqual(scopeOf("series"), "keyword.other.runbook");
+  assert.strictEqual(scopeOf("of"), "keyword.other.runbook");
+  assert.strictEqual(scopeOf("clear"), "keyword.other.runbook");
+  assert.strictEqual(scopeOf("when"), "keyword.other.runbook");
+  assert.strictEqual(scopeOf("no"), "keyword.other.runbook");
+  assert.strictEqual(scopeOf("data"), "keyword.other.runbook");
+  assert.strictEqual(scopeOf("fire"), "keyword.other.runbook");
+  // The words are not reserved: a name that starts with one is a name.
+  const clearRate = tokenize(grammar, text).find((t) => t.text === "clear_rate");
+  assert.ok(clearRate, "clear_rate is one token");
 });
