@@ -635,3 +635,44 @@ fn trigger_kinds_show_in_mermaid() {
     assert!(chart.contains("silent<br/>up_targets &lt; 1 for 2m<br/>on no data fire"), "{chart}");
     assert!(chart.contains("verify cpu &lt; 80 for 3 consecutive"), "{chart}");
 }
+
+/// The compiled forms of tests/plans/trigger_kinds.runbook: the window, the clear condition in canonical text
+/// with its metrics, the no-data policy (the default left out of JSON) and each verify's checks in a row.
+#[test]
+fn trigger_kinds_compile_to_their_plan_forms() {
+    use ripcord::plan::NoData;
+    let plan = plan_of(&read("tests/plans/trigger_kinds.runbook"));
+    let hot = plan.trigger("hot").expect("hot");
+    assert_eq!(hot.hold, Hold::OfLast { n: 3, m: 5 });
+    let clear = hot.clear_when.as_ref().expect("clear when");
+    assert_eq!((clear.condition_text.as_str(), clear.metrics.as_slice()), ("cpu < 75", ["cpu".to_string()].as_slice()));
+    assert_eq!((hot.on_no_data, hot.keep_firing_for_ms), (NoData::Keep, 120_000));
+    let steady = plan.trigger("steady").expect("steady");
+    assert_eq!((steady.hold, steady.on_no_data), (Hold::Consecutive { evaluations: 4 }, NoData::Clear));
+    assert_eq!(plan.trigger("silent").expect("silent").on_no_data, NoData::Fire);
+    let flapped = plan.trigger("flapped").expect("flapped");
+    assert_eq!(
+        (flapped.hold, flapped.on_no_data, flapped.clear_when.is_none()),
+        (Hold::OfLast { n: 6, m: 10 }, NoData::Clear, true)
+    );
+    let json = serde_json::to_value(flapped).expect("serialises");
+    assert!(json.get("on_no_data").is_none() && json.get("clear_when").is_none(), "{json}");
+    let consecutive: Vec<u32> = plan.levels[0]
+        .steps
+        .iter()
+        .filter_map(|s| match s.action {
+            Action::VerifyCondition { consecutive, .. }
+            | Action::VerifyShell { consecutive, .. }
+            | Action::VerifyHttp { consecutive, .. } => Some(consecutive),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(consecutive, [3, 2, 4]);
+
+    // A clear condition's metrics are sorted and each named once, as the condition's are.
+    let text = "runbook r {\n  trigger t: b > 9 clear when b < 1 and a < 2 or b < 0 -> level 1\n  level 1 { step shell \"x\" }\n}\n";
+    let plan = plan_of(text);
+    let clear = plan.triggers[0].clear_when.as_ref().expect("clear when");
+    assert_eq!(clear.metrics, ["a", "b"]);
+    assert_eq!(clear.condition_text, "b < 1 and a < 2 or b < 0");
+}
