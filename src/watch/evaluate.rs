@@ -17,8 +17,8 @@ use futures_util::StreamExt;
 use super::metrics::labels;
 use super::queries::{self, QuerySpan};
 use super::state::{LiveTrigger, WatchState, lock, log};
-use crate::eval::{CompiledCondition, TriggerState};
-use crate::plan::{Bindings, Labels, Plan, Target, Template};
+use crate::eval::{CompiledCondition, Evaluation, TriggerState};
+use crate::plan::{Bindings, Labels, NoData, Plan, Target, Template};
 use crate::prometheus::Limits;
 use crate::source::{Series, SeriesSet};
 
@@ -156,12 +156,13 @@ impl WatchState {
         t: i64,
         out: &mut Consequences,
     ) {
-        let answered = !lt.trigger.metrics.iter().any(|m| failed.contains(m.as_str()));
+        let clear_metrics = lt.trigger.clear_when.iter().flat_map(|w| w.metrics.iter());
+        let answered = !lt.trigger.metrics.iter().chain(clear_metrics).any(|m| failed.contains(m.as_str()));
         let shapes = crate::plan::Shapes::new(&plan.metrics);
-        let compiled = CompiledCondition::compile(&lt.trigger.condition, &shapes, set, self.prom_version());
+        let compiled = CompiledCondition::compile_trigger(&lt.trigger, &shapes, set, self.prom_version());
         let of_trigger = labels(&[("runbook", &plan.runbook), ("trigger", &lt.trigger.name)]);
         let hits = if answered {
-            match compiled.hits_at(t) {
+            match compiled.hits_at(t).and_then(|hits| Ok((hits, compiled.clear_hits_at(t)?))) {
                 Ok(hits) => Some(hits),
                 Err(e) => {
                     self.metrics.evaluation_errors.get_or_create(&of_trigger).inc();
@@ -179,7 +180,7 @@ impl WatchState {
         };
         let mut transitions = Vec::new();
         let mut ids_of: HashMap<Labels, u32> = HashMap::new();
-        if let Some(hits) = hits {
+        if let Some((hits, clear_hits)) = hits {
             lt.last_error = None;
             if hits.len() > plan.max_series as usize {
                 if lt.over_limit.is_none() {
@@ -198,7 +199,15 @@ impl WatchState {
                 lt.over_limit = None;
                 let keys: Vec<Labels> = hits.iter().map(|h| compiled.labels(h.series).clone()).collect();
                 ids_of.extend(keys.iter().cloned().zip(hits.iter().map(|h| h.series)));
-                lt.machines.observe(t, Some(&keys), &mut transitions);
+                let cleared: HashSet<&Labels> = clear_hits.iter().map(|h| compiled.labels(h.series)).collect();
+                let empty = Labels::empty();
+                let e = Evaluation {
+                    holds: &keys,
+                    no_data: lt.trigger.on_no_data != NoData::Clear && !compiled.has_data_at(t),
+                    cleared: |k: &Labels| cleared.contains(k),
+                    no_data_series: &empty,
+                };
+                lt.machines.observe_with(t, e, &mut transitions);
             }
         }
         // One order whatever the machines' map did: runs queue, and the log reads, by labels.
