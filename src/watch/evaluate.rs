@@ -409,4 +409,39 @@ mod tests {
         s.feed_trigger(&plan, &mut full, &SeriesSet::default(), &failed, 2000, &mut out);
         assert_eq!(full.counts(), (0, 1));
     }
+
+    #[test]
+    fn no_data_keeps_or_clears_as_the_trigger_says_and_clear_when_is_read_per_series() {
+        let s = state();
+        let mut plan = crate::compile(BOOK).plan.unwrap();
+        let mut full = LiveTrigger::new(&plan.triggers[0]);
+        feed(&s, &plan, &mut full, &usage(&[("a", 95.0)]), 1000);
+        // No series of `usage` at all: by default the series resolves.
+        feed(&s, &plan, &mut full, &SeriesSet::default(), 2000);
+        assert_eq!(full.counts(), (0, 0));
+        plan.triggers[0].on_no_data = crate::plan::NoData::Keep;
+        let mut full = LiveTrigger::new(&plan.triggers[0]);
+        feed(&s, &plan, &mut full, &usage(&[("a", 95.0)]), 1000);
+        feed(&s, &plan, &mut full, &SeriesSet::default(), 2000);
+        assert_eq!(full.counts(), (0, 1));
+        // `clear when usage < 50`: a firing series below 90 stays firing until it is below 50.
+        let condition =
+            crate::compile("runbook r {\n  trigger t: usage < 50 -> level 1\n  level 1 { step shell \"x\" }\n}\n")
+                .plan
+                .unwrap()
+                .triggers[0]
+                .condition
+                .clone();
+        plan.triggers[0].on_no_data = crate::plan::NoData::Clear;
+        plan.triggers[0].clear_when = Some(crate::plan::ClearWhen {
+            condition_text: condition.to_string(),
+            condition,
+            metrics: vec!["usage".into()],
+        });
+        let mut full = LiveTrigger::new(&plan.triggers[0]);
+        feed(&s, &plan, &mut full, &usage(&[("a", 95.0), ("b", 95.0)]), 1000);
+        feed(&s, &plan, &mut full, &usage(&[("a", 70.0), ("b", 10.0)]), 2000);
+        let a = Labels::from_pairs([("instance", "a")]);
+        assert_eq!((full.fires_for(&a), full.counts()), (true, (0, 1)));
+    }
 }
