@@ -151,4 +151,13 @@ fn states_serialise_in_lower_case() {
     let back: TriggerTimers = serde_json::from_str(&serde_json::to_string(&timers).unwrap()).unwrap();
     assert_eq!(back, timers);
     assert_eq!(Inactive.to_string(), "inactive");
+    // An `N of M` window of 128 evaluations and the previous evaluation's time survive a round trip; an
+    // older copy without them reads as empty.
+    let wide = TriggerTimers { window: u128::MAX - 1, window_count: 127, last_eval_ms: Some(9), ..timers };
+    let back: TriggerTimers = serde_json::from_str(&serde_json::to_string(&wide).unwrap()).unwrap();
+    assert_eq!(back, wide);
+    let old: TriggerTimers =
+        serde_json::from_str(r#"{"state":"firing","active_since_ms":5,"consecutive":1,"keep_firing_since_ms":null}"#)
+            .unwrap();
+    assert_eq!((old.window, old.last_eval_ms, old.state), (0, None, Firing));
 }
