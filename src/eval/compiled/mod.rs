@@ -22,12 +22,11 @@ use super::lookup::{Cursor, instant_at, range_at};
 use super::vector::{EMPTY, Joiner, LabelTable, Signatures, Val, binary, map_val, set_op};
 use super::version::PromVersion;
 use super::window::{self, WindowArgs};
-use crate::plan::{
-    ArithOp, CmpOp, Condition, Join, Labels, Matching, OpKind, Shape, Shapes, Trigger, Value, WindowFunc, join,
-};
+use crate::plan::{ArithOp, CmpOp, Condition, Join, Labels, Matching, OpKind, Shape, Shapes, Value, WindowFunc, join};
 use crate::source::SeriesSet;
 
 mod random;
+mod trigger;
 
 pub use random::{agrees, value_at};
 
@@ -494,68 +493,6 @@ impl<'s> CompiledCondition<'s> {
             clear_hits: Vec::new(),
             own_leaves,
         }
-    }
-
-    /// Compiles a trigger's condition and, when it has one, its `clear when` condition alongside (see
-    /// [`clear_forward`](Self::clear_forward)).
-    pub fn compile_trigger(
-        trigger: &Trigger,
-        shapes: &Shapes<'_>,
-        series: &'s SeriesSet,
-        version: PromVersion,
-    ) -> Self {
-        let mut c =
-            Compiler { series, shapes, version, leaves: Vec::new(), table: LabelTable::new(), missing: Vec::new() };
-        let (root, _) = c.cond(&trigger.condition);
-        let own_leaves = c.leaves.len();
-        let clear = trigger.clear_when.as_ref().map(|w| c.cond(&w.condition).0);
-        CompiledCondition {
-            root,
-            leaves: c.leaves,
-            table: c.table,
-            scratch: Vec::new(),
-            missing: c.missing,
-            version,
-            hits: Vec::new(),
-            clear,
-            clear_hits: Vec::new(),
-            own_leaves,
-        }
-    }
-
-    /// Whether a `clear when` condition was compiled alongside.
-    pub fn has_clear_when(&self) -> bool {
-        self.clear.is_some()
-    }
-
-    /// The series (ids of this condition's label sets) for which the `clear when` condition holds at
-    /// `t_ms`, moving forward; none when there is no `clear when`.
-    pub fn clear_forward(&mut self, t_ms: i64) -> Result<&[Hit], EvalError> {
-        self.clear_hits.clear();
-        let Some(clear) = &self.clear else { return Ok(&self.clear_hits) };
-        let found = match self.version {
-            PromVersion::V2 => {
-                let mut s = Forward::<{ PromVersion::V2.bounds().lookback_ms }> {
-                    leaves: &mut self.leaves,
-                    scratch: &mut self.scratch,
-                };
-                eval_cond(clear, t_ms, &mut s, &self.table)?
-            }
-            PromVersion::V3 => {
-                let mut s = Forward::<{ PromVersion::V3.bounds().lookback_ms }> {
-                    leaves: &mut self.leaves,
-                    scratch: &mut self.scratch,
-                };
-                eval_cond(clear, t_ms, &mut s, &self.table)?
-            }
-        };
-        self.clear_hits.extend(found.into_iter().map(|(series, value)| Hit { series, value }));
-        Ok(&self.clear_hits)
-    }
-
-    /// The label set of the trigger's no-data series (the empty one), as a series id.
-    pub fn no_data_series(&self) -> u32 {
-        EMPTY
     }
 
     fn forward<const LOOKBACK_MS: i64>(&mut self, t_ms: i64) -> Result<&[Hit], EvalError> {
