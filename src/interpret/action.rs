@@ -12,7 +12,7 @@ use super::Interpreter;
 use crate::actions::beneath::Cancel;
 use crate::actions::process::ProcessGroup;
 use crate::actions::{self, file_steps};
-use crate::plan::{Action, ChannelKind, RestoreSource, Step, Template, format_duration};
+use crate::plan::{Action, ChannelKind, InARow, RestoreSource, Step, Template, format_duration};
 use crate::prometheus::Limits;
 use crate::runs::{Event, now_ms};
 
@@ -157,14 +157,13 @@ impl Interpreter {
         let start = Instant::now();
         let within = Duration::from_millis(step.timeout_ms);
         let every = Duration::from_millis(every_ms.max(1));
-        let needed = consecutive.max(1);
+        let mut row = InARow::new(consecutive);
+        let needed = row.needed();
         let mut checks = 0u32;
-        let mut in_a_row = 0u32;
         loop {
             checks += 1;
             let result = check().await;
-            in_a_row = if result.ok { in_a_row + 1 } else { 0 };
-            if in_a_row >= needed {
+            if row.check(result.ok) {
                 let detail = if needed == 1 {
                     format!("passed at check {checks}")
                 } else {
@@ -174,7 +173,7 @@ impl Interpreter {
             }
             let next = start + every * checks;
             if next > start + within {
-                let last = if result.ok { format!("{in_a_row} passed in a row") } else { result.detail.clone() };
+                let last = if result.ok { format!("{} passed in a row", row.count()) } else { result.detail.clone() };
                 let goal = if needed == 1 { String::new() } else { format!(" {needed} checks in a row") };
                 let mut out = ActionResult::failed(format!(
                     "did not pass{goal} within {} ({checks} check{}; last: {last})",

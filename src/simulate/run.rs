@@ -395,13 +395,12 @@ impl Player<'_> {
             Action::VerifyCondition { condition, condition_text, every_ms, consecutive } => {
                 let within = step.timeout_ms as i64;
                 let every = (*every_ms as i64).max(1);
-                let needed = (*consecutive).max(1);
+                let mut row = crate::plan::InARow::new(*consecutive);
+                let needed = row.needed();
                 let mut probe_t = t;
                 let mut passed = None;
-                let mut in_a_row = 0u32;
                 while !injected && probe_t <= t + within {
-                    in_a_row = if self.probe.holds(condition, probe_t, &self.labels) { in_a_row + 1 } else { 0 };
-                    if in_a_row >= needed {
+                    if row.check(self.probe.holds(condition, probe_t, &self.labels)) {
                         passed = Some(probe_t);
                         break;
                     }
