@@ -5,6 +5,9 @@
 //! `core` is the compiled condition plus the state machine, walking forward (what `simulate` does per
 //! trigger); `evaluate_triggers` adds building the transition records.
 //!
+//! Trigger kinds: the state machine alone over 1,000,000 evaluations of one series, for `for D` and for
+//! each newer form (`for N of M`, `clear when`, `on no data keep`).
+//!
 //! Per series: one trigger over a metric of 10,000 series (100 samples each at 15s, so 1,000,000 series
 //! evaluations per run), as a threshold (`usage > 0.9 for 1m`) and as a join guarded per host
 //! (`usage > 0.9 and on(instance) readonly == 0`, usage per (instance, mountpoint), readonly per instance),
@@ -283,7 +286,87 @@ fn report_watch() {
     );
 }
 
-criterion_group!(benches, bench, bench_wide);
+const KIND_EVALUATIONS: usize = 1_000_000;
+
+/// Inputs for the machine alone: runs of true and false, with a run of no data now and then.
+fn kind_inputs() -> Vec<(bool, bool, bool)> {
+    let mut state: u64 = 0x51_7cc1_b727_220a;
+    let (mut cond, mut clear, mut no_data) = (false, false, 0u32);
+    (0..KIND_EVALUATIONS)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            if state.is_multiple_of(8) {
+                cond = !cond;
+            }
+            if state.is_multiple_of(11) {
+                clear = !clear;
+            }
+            if no_data == 0 && state.is_multiple_of(97) {
+                no_data = 3;
+            }
+            no_data = no_data.saturating_sub(1);
+            (cond, clear, no_data > 0)
+        })
+        .collect()
+}
+
+/// The machine alone, one series: `for 1m`, `for 3 of 5`, `clear when` (with `for 1m`), `on no data keep`
+/// (with `for 1m`). Returns the number of transitions.
+fn kind_run(kind: &str, inputs: &[(bool, bool, bool)]) -> usize {
+    let hold = if kind == "for N of M" { Hold::OfLast { n: 3, m: 5 } } else { Hold::For { ms: 60_000 } };
+    let mut m = TriggerMachine::with_hold(hold, 0).on_no_data(ripcord::plan::NoData::Keep);
+    let mut n = 0;
+    let t = |i: usize| i as i64 * STEP_MS;
+    match kind {
+        "clear when" => {
+            for (i, &(cond, clear, _)) in inputs.iter().enumerate() {
+                n += usize::from(m.observe_clear_when(t(i), cond, clear).is_some());
+            }
+        }
+        "on no data keep" => {
+            for (i, &(cond, _, no_data)) in inputs.iter().enumerate() {
+                let tr = if no_data { m.observe_no_data(t(i)) } else { m.observe(t(i), Some(cond)) };
+                n += usize::from(tr.is_some());
+            }
+        }
+        _ => {
+            for (i, &(cond, _, _)) in inputs.iter().enumerate() {
+                n += usize::from(m.observe(t(i), Some(cond)).is_some());
+            }
+        }
+    }
+    n
+}
+
+const KINDS: [&str; 4] = ["for D", "for N of M", "clear when", "on no data keep"];
+
+fn bench_kinds(c: &mut Criterion) {
+    let inputs = kind_inputs();
+    let mut group = c.benchmark_group("trigger_kinds");
+    group.throughput(Throughput::Elements(KIND_EVALUATIONS as u64));
+    for kind in KINDS {
+        group.bench_function(kind, |b| b.iter(|| kind_run(black_box(kind), black_box(&inputs))));
+    }
+    group.finish();
+}
+
+fn report_kinds() {
+    let inputs = kind_inputs();
+    for kind in KINDS {
+        black_box(kind_run(kind, &inputs));
+        let rounds = 50;
+        let started = Instant::now();
+        for _ in 0..rounds {
+            black_box(kind_run(black_box(kind), &inputs));
+        }
+        let per_second = (KIND_EVALUATIONS * rounds) as f64 / started.elapsed().as_secs_f64();
+        println!("state machine alone, {kind}: {:.1} million evaluations per second", per_second / 1e6);
+    }
+}
+
+criterion_group!(benches, bench, bench_wide, bench_kinds);
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs each benchmark once, quietly.
@@ -291,6 +374,7 @@ fn main() {
         report();
         report_wide();
         report_watch();
+        report_kinds();
     }
     benches();
     Criterion::default().configure_from_args().final_summary();

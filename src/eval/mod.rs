@@ -9,7 +9,8 @@
 //!   for one [`PromVersion`], evaluated per series with PromQL's label matching.
 //! - `vector`: a node's series at one evaluation and how two operands' series join (PromQL matching).
 //! - `trigger`: the [`TriggerMachine`] (Prometheus's alerting-rule semantics: `for`, `keep firing for`, the
-//!   same in 2.42 and 3.5).
+//!   same in 2.42 and 3.5; and `for N of M`, `clear when`, `on no data`) and [`SeriesMachines`], one
+//!   machine per series.
 //! - `timeline`: every trigger of a plan run over a series set, one machine per series.
 //!
 //! INVARIANT: nothing here does I/O or reads a clock; time is always an argument, in ms since the epoch.
@@ -30,6 +31,6 @@ pub use crate::source::{Series, SeriesSet};
 pub use compiled::{CompiledCondition, EvalError, Hit, agrees, value_at};
 pub use lookup::{Cursor, LOOKBACK_MS, instant_at, range_at};
 pub use timeline::{FailureRecord, Observed, TransitionRecord, evaluate_triggers, evaluation_times, run_trigger};
-pub use trigger::{SeriesMachines, Transition, TriggerMachine, TriggerState, TriggerTimers};
+pub use trigger::{Evaluation, SeriesMachines, Transition, TriggerMachine, TriggerState, TriggerTimers};
 pub use version::{Bounds, PromVersion};
 pub use window::{WindowArgs, apply as apply_window};

@@ -6,9 +6,9 @@
 use serde::Serialize;
 
 use super::compiled::{CompiledCondition, EvalError};
-use super::trigger::{SeriesMachines, Transition, TriggerState};
+use super::trigger::{Evaluation, SeriesMachines, Transition, TriggerState};
 use super::version::PromVersion;
-use crate::plan::{Labels, Plan, Shapes, Trigger};
+use crate::plan::{Labels, NoData, Plan, Shapes, Trigger};
 use crate::source::SeriesSet;
 
 /// A trigger's series changing state at an evaluation.
@@ -60,10 +60,12 @@ pub fn run_trigger<'s>(
     version: PromVersion,
     mut on_event: impl FnMut(&CompiledCondition<'s>, i64, Observed<'_>),
 ) {
-    let mut condition = CompiledCondition::compile(&trigger.condition, shapes, series, version);
+    let mut condition = CompiledCondition::compile_trigger(trigger, shapes, series, version);
     let mut machines: SeriesMachines<u32> = SeriesMachines::new(trigger);
     let mut keys: Vec<u32> = Vec::new();
     let mut out: Vec<(u32, Transition)> = Vec::new();
+    let mut cleared: Vec<u32> = Vec::new();
+    let no_data_series = condition.no_data_series();
     for t in times {
         out.clear();
         let failure = match condition.eval_forward(t) {
@@ -77,8 +79,23 @@ pub fn run_trigger<'s>(
             Ok(hits) => {
                 keys.clear();
                 keys.extend(hits.iter().map(|h| h.series));
-                machines.observe(t, Some(&keys), &mut out);
-                None
+                let no_data = trigger.on_no_data != NoData::Clear && !condition.has_data_at(t);
+                match condition.clear_forward(t) {
+                    Ok(clear) => {
+                        cleared.clear();
+                        cleared.extend(clear.iter().map(|h| h.series));
+                        cleared.sort_unstable();
+                        let e = Evaluation {
+                            holds: &keys,
+                            no_data,
+                            cleared: |id: &u32| cleared.binary_search(id).is_ok(),
+                            no_data_series: &no_data_series,
+                        };
+                        machines.observe_with(t, e, &mut out);
+                        None
+                    }
+                    Err(EvalError(message)) => Some(message),
+                }
             }
             Err(EvalError(message)) => Some(message),
         };

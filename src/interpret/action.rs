@@ -12,7 +12,7 @@ use super::Interpreter;
 use crate::actions::beneath::Cancel;
 use crate::actions::process::ProcessGroup;
 use crate::actions::{self, file_steps};
-use crate::plan::{Action, ChannelKind, RestoreSource, Step, Template, format_duration};
+use crate::plan::{Action, ChannelKind, InARow, RestoreSource, Step, Template, format_duration};
 use crate::prometheus::Limits;
 use crate::runs::{Event, now_ms};
 
@@ -64,8 +64,8 @@ impl Interpreter {
     pub(super) async fn action(&self, level: u32, step: &Step) -> ActionResult {
         match &step.action {
             Action::Shell { command } => self.shell(level, step, command).await,
-            Action::VerifyShell { command, every_ms, .. } => {
-                self.poll(step, *every_ms, || self.shell(level, step, command)).await
+            Action::VerifyShell { command, every_ms, consecutive } => {
+                self.poll(step, *every_ms, *consecutive, || self.shell(level, step, command)).await
             }
             Action::Http { method, url, headers: templates, body, expect } => {
                 let bindings = self.bindings(level);
@@ -83,15 +83,15 @@ impl Interpreter {
                 let body = body.as_ref().map(|b| bindings.render_body(templates, b));
                 self.http(method, &url, &headers, body, *expect, Duration::from_millis(step.timeout_ms)).await
             }
-            Action::VerifyHttp { method, url, expect, every_ms, .. } => {
+            Action::VerifyHttp { method, url, expect, every_ms, consecutive } => {
                 let url = match self.render_url(level, url) {
                     Ok(u) => u,
                     Err(e) => return ActionResult::failed(e),
                 };
                 let timeout = Duration::from_millis(step.timeout_ms.min(crate::plan::defaults::HTTP_TIMEOUT_MS));
-                self.poll(step, *every_ms, || self.http(method, &url, &[], None, *expect, timeout)).await
+                self.poll(step, *every_ms, *consecutive, || self.http(method, &url, &[], None, *expect, timeout)).await
             }
-            Action::VerifyCondition { condition, condition_text, every_ms, .. } => {
+            Action::VerifyCondition { condition, condition_text, every_ms, consecutive } => {
                 let Some(base) = self.ctx.prometheus.clone() else {
                     return ActionResult::failed(format!(
                         "`verify {condition_text}` reads live metrics and no source was given: pass --prometheus URL"
@@ -99,7 +99,7 @@ impl Interpreter {
                 };
                 let timeout = Duration::from_millis(step.timeout_ms.min(crate::plan::defaults::HTTP_TIMEOUT_MS));
                 let limits = Limits::timeout(timeout).max_bytes(self.ctx.max_answer_bytes);
-                self.poll(step, *every_ms, || async {
+                self.poll(step, *every_ms, *consecutive, || async {
                     let client = match self.client() {
                         Ok(c) => c,
                         Err(e) => return ActionResult::failed(e),
@@ -147,8 +147,9 @@ impl Interpreter {
         }
     }
 
-    /// Checks at once, then every `every`, until a check passes or the next one would fall after `within`.
-    async fn poll<F, Fut>(&self, step: &Step, every_ms: u64, mut check: F) -> ActionResult
+    /// Checks at once, then every `every`, until `consecutive` checks in a row have passed (a failing check
+    /// starts the count again) or the next check would fall after `within`.
+    async fn poll<F, Fut>(&self, step: &Step, every_ms: u64, consecutive: u32, mut check: F) -> ActionResult
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = ActionResult>,
@@ -156,20 +157,28 @@ impl Interpreter {
         let start = Instant::now();
         let within = Duration::from_millis(step.timeout_ms);
         let every = Duration::from_millis(every_ms.max(1));
+        let mut row = InARow::new(consecutive);
+        let needed = row.needed();
         let mut checks = 0u32;
         loop {
             checks += 1;
             let result = check().await;
-            if result.ok {
-                return ActionResult { detail: format!("passed at check {checks}"), ..result };
+            if row.check(result.ok) {
+                let detail = if needed == 1 {
+                    format!("passed at check {checks}")
+                } else {
+                    format!("passed {needed} checks in a row (checks {} to {checks})", checks + 1 - needed)
+                };
+                return ActionResult { detail, ..result };
             }
             let next = start + every * checks;
             if next > start + within {
+                let last = if result.ok { format!("{} passed in a row", row.count()) } else { result.detail.clone() };
+                let goal = if needed == 1 { String::new() } else { format!(" {needed} checks in a row") };
                 let mut out = ActionResult::failed(format!(
-                    "did not pass within {} ({checks} check{}; last: {})",
+                    "did not pass{goal} within {} ({checks} check{}; last: {last})",
                     format_duration(step.timeout_ms),
                     if checks == 1 { "" } else { "s" },
-                    result.detail
                 ));
                 out.exit_code = result.exit_code;
                 out.status = result.status;

@@ -103,9 +103,10 @@ impl DryRun<'_> {
             Action::Shell { command } => {
                 format!("{id} shell: {}{retry}{}", shell::script(command), self.shell_values(command, &pad))
             }
-            Action::VerifyShell { command, every_ms, .. } => format!(
-                "{id} verify shell (every {}, within {}): {}{}",
+            Action::VerifyShell { command, every_ms, consecutive } => format!(
+                "{id} verify shell (every {}{}, within {}): {}{}",
                 format_duration(*every_ms),
+                in_a_row(*consecutive),
                 format_duration(step.timeout_ms),
                 shell::script(command),
                 self.shell_values(command, &pad)
@@ -122,9 +123,10 @@ impl DryRun<'_> {
                 }
                 s
             }
-            Action::VerifyHttp { method, url, expect, every_ms, .. } => format!(
-                "{id} verify http (every {}, within {}): {method} {} expect {expect}",
+            Action::VerifyHttp { method, url, expect, every_ms, consecutive } => format!(
+                "{id} verify http (every {}{}, within {}): {method} {} expect {expect}",
                 format_duration(*every_ms),
+                in_a_row(*consecutive),
                 format_duration(step.timeout_ms),
                 self.render_url(url)
             ),
@@ -146,9 +148,10 @@ impl DryRun<'_> {
                     kept = self.state_dir.join("kept").join(self.run_id).join(id).display()
                 )
             }
-            Action::VerifyCondition { condition_text, every_ms, .. } => format!(
-                "{id} verify (every {}, within {}): {condition_text} on live metrics (--prometheus)",
+            Action::VerifyCondition { condition_text, every_ms, consecutive, .. } => format!(
+                "{id} verify (every {}{}, within {}): {condition_text} on live metrics (--prometheus)",
                 format_duration(*every_ms),
+                in_a_row(*consecutive),
                 format_duration(step.timeout_ms)
             ),
             Action::Wait { ms } => format!("{id} wait {}", format_duration(*ms)),
@@ -183,4 +186,9 @@ impl DryRun<'_> {
             Err(e) => format!("{path} (would fail: {e})"),
         }
     }
+}
+
+/// `, passing N checks in a row` for a verify `for N consecutive` (nothing for a plain verify).
+fn in_a_row(consecutive: u32) -> String {
+    if consecutive > 1 { format!(", passing {consecutive} checks in a row") } else { String::new() }
 }

@@ -6,6 +6,7 @@
 //! re-check what analysis guarantees (every level a trigger or escalation names exists, no cycles, ...).
 
 mod condition;
+mod in_a_row;
 mod labels;
 mod mermaid;
 mod reads;
@@ -18,6 +19,7 @@ mod threshold;
 pub mod timing;
 
 pub use condition::{ArithOp, CmpOp, Condition, Matching, Value, WindowFunc};
+pub use in_a_row::InARow;
 pub use labels::Labels;
 pub use mermaid::render_mermaid;
 pub use reads::Reads;

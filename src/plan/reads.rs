@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Action, Condition, Plan, Value};
+use super::{Action, Condition, Plan, Trigger, Value};
 
 /// The metrics some conditions read, and how far back from the evaluation time they look, in ms (the
 /// longest `window + offset`; Prometheus's lookback is not included).
@@ -20,6 +20,21 @@ impl Reads {
         let mut reads = Reads::default();
         reads.add(condition);
         reads
+    }
+
+    /// What a trigger reads: its condition and its `clear when` condition.
+    pub fn of_trigger(trigger: &Trigger) -> Reads {
+        let mut reads = Reads::default();
+        reads.add_trigger(trigger);
+        reads
+    }
+
+    /// Adds what a trigger's condition and `clear when` condition read.
+    pub fn add_trigger(&mut self, trigger: &Trigger) {
+        self.add(&trigger.condition);
+        if let Some(w) = &trigger.clear_when {
+            self.add(&w.condition);
+        }
     }
 
     /// Adds what `condition` reads.
@@ -62,7 +77,7 @@ impl Plan {
     pub fn reads(&self) -> Reads {
         let mut reads = Reads::default();
         for t in &self.triggers {
-            reads.add(&t.condition);
+            reads.add_trigger(t);
         }
         for s in self.all_steps() {
             if let Action::VerifyCondition { condition, .. } = &s.action {

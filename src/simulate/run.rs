@@ -392,30 +392,33 @@ impl Player<'_> {
                 }
             }
             Action::Wait { ms } => (StepOutcome::Ok, t + *ms as i64, String::new()),
-            Action::VerifyCondition { condition, condition_text, every_ms, .. } => {
+            Action::VerifyCondition { condition, condition_text, every_ms, consecutive } => {
                 let within = step.timeout_ms as i64;
                 let every = (*every_ms as i64).max(1);
+                let mut row = crate::plan::InARow::new(*consecutive);
+                let needed = row.needed();
                 let mut probe_t = t;
                 let mut passed = None;
                 while !injected && probe_t <= t + within {
-                    if self.probe.holds(condition, probe_t, &self.labels) {
+                    if row.check(self.probe.holds(condition, probe_t, &self.labels)) {
                         passed = Some(probe_t);
                         break;
                     }
                     probe_t += every;
                 }
+                let row = if needed > 1 { format!(" ({needed} checks in a row)") } else { String::new() };
                 match passed {
                     Some(at) => (
                         StepOutcome::Ok,
                         at,
-                        format!("`{condition_text}` held after {}", crate::plan::format_duration((at - t) as u64)),
+                        format!("`{condition_text}` held after {}{row}", crate::plan::format_duration((at - t) as u64)),
                     ),
                     None if injected => (StepOutcome::Failed, t + within, "failure injected with --fail".to_string()),
                     None => (
                         StepOutcome::Failed,
                         t + within,
                         format!(
-                            "`{condition_text}` did not hold within {}",
+                            "`{condition_text}` did not hold{row} within {}",
                             crate::plan::format_duration(within as u64)
                         ),
                     ),

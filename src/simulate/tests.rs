@@ -95,3 +95,48 @@ fn a_verify_in_a_run_checks_the_runs_own_series() {
         ]
     );
 }
+
+/// `usage` above 0.9 from 30s; from 60s the verify sees it below at 60, above at 75, below from 90 on.
+fn flapping() -> SeriesSet {
+    let mut set = SeriesSet::default();
+    let t: Vec<i64> = (0..=40).map(|k| k * 15_000).collect();
+    let v = t.iter().map(|&t| if t == 30_000 || t == 45_000 || t == 75_000 { 0.95 } else { 0.5 }).collect();
+    set.insert("usage", Series { labels: Labels::empty(), t_ms: t, v });
+    set
+}
+
+const VERIFY: &str = r#"runbook disk {
+  trigger full: usage > 0.9 -> level 1
+  level 1 {
+    step wait 30s
+    step verify usage < 0.9 within 2m every 15s
+  }
+}"#;
+
+/// The verify step of the first run: (start s, end s, passed, detail).
+fn verify_step(consecutive: u32) -> (i64, i64, bool, String) {
+    let mut plan = plan(VERIFY, 1);
+    for level in &mut plan.levels {
+        for step in &mut level.steps {
+            if let crate::plan::Action::VerifyCondition { consecutive: c, .. } = &mut step.action {
+                *c = consecutive;
+            }
+        }
+    }
+    let sim = simulate(&plan, &flapping(), &SimulateOptions::default());
+    let step = sim.runs[0].steps.iter().find(|s| s.kind.contains("verify")).unwrap();
+    (step.t_ms / 1000, step.end_ms / 1000, step.outcome == super::StepOutcome::Ok, step.detail.clone())
+}
+
+#[test]
+fn verify_for_n_consecutive_passes_at_the_nth_passing_check_in_a_row() {
+    // The run starts at 30s; the verify checks from 60s: below (1), above at 75s (reset), below from 90s.
+    let (start, end, ok, _) = verify_step(1);
+    assert_eq!((start, end, ok), (60, 60, true));
+    let (_, end, ok, detail) = verify_step(3);
+    assert_eq!((end, ok), (120, true), "{detail}");
+    assert!(detail.contains("3 checks in a row"), "{detail}");
+    // Nine in a row cannot happen within 2m (60s to 180s is nine checks, one of them failing).
+    let (_, end, ok, detail) = verify_step(9);
+    assert_eq!((end, ok), (180, false), "{detail}");
+}

@@ -17,8 +17,8 @@ use futures_util::StreamExt;
 use super::metrics::labels;
 use super::queries::{self, QuerySpan};
 use super::state::{LiveTrigger, WatchState, lock, log};
-use crate::eval::{CompiledCondition, TriggerState};
-use crate::plan::{Bindings, Labels, Plan, Target, Template};
+use crate::eval::{CompiledCondition, Evaluation, TriggerState};
+use crate::plan::{Bindings, Labels, NoData, Plan, Target, Template};
 use crate::prometheus::Limits;
 use crate::source::{Series, SeriesSet};
 
@@ -156,12 +156,13 @@ impl WatchState {
         t: i64,
         out: &mut Consequences,
     ) {
-        let answered = !lt.trigger.metrics.iter().any(|m| failed.contains(m.as_str()));
+        let clear_metrics = lt.trigger.clear_when.iter().flat_map(|w| w.metrics.iter());
+        let answered = !lt.trigger.metrics.iter().chain(clear_metrics).any(|m| failed.contains(m.as_str()));
         let shapes = crate::plan::Shapes::new(&plan.metrics);
-        let compiled = CompiledCondition::compile(&lt.trigger.condition, &shapes, set, self.prom_version());
+        let compiled = CompiledCondition::compile_trigger(&lt.trigger, &shapes, set, self.prom_version());
         let of_trigger = labels(&[("runbook", &plan.runbook), ("trigger", &lt.trigger.name)]);
         let hits = if answered {
-            match compiled.hits_at(t) {
+            match compiled.hits_at(t).and_then(|hits| Ok((hits, compiled.clear_hits_at(t)?))) {
                 Ok(hits) => Some(hits),
                 Err(e) => {
                     self.metrics.evaluation_errors.get_or_create(&of_trigger).inc();
@@ -179,7 +180,7 @@ impl WatchState {
         };
         let mut transitions = Vec::new();
         let mut ids_of: HashMap<Labels, u32> = HashMap::new();
-        if let Some(hits) = hits {
+        if let Some((hits, clear_hits)) = hits {
             lt.last_error = None;
             if hits.len() > plan.max_series as usize {
                 if lt.over_limit.is_none() {
@@ -198,7 +199,15 @@ impl WatchState {
                 lt.over_limit = None;
                 let keys: Vec<Labels> = hits.iter().map(|h| compiled.labels(h.series).clone()).collect();
                 ids_of.extend(keys.iter().cloned().zip(hits.iter().map(|h| h.series)));
-                lt.machines.observe(t, Some(&keys), &mut transitions);
+                let cleared: HashSet<&Labels> = clear_hits.iter().map(|h| compiled.labels(h.series)).collect();
+                let empty = Labels::empty();
+                let e = Evaluation {
+                    holds: &keys,
+                    no_data: lt.trigger.on_no_data != NoData::Clear && !compiled.has_data_at(t),
+                    cleared: |k: &Labels| cleared.contains(k),
+                    no_data_series: &empty,
+                };
+                lt.machines.observe_with(t, e, &mut transitions);
             }
         }
         // One order whatever the machines' map did: runs queue, and the log reads, by labels.
@@ -399,5 +408,40 @@ mod tests {
         let failed: HashSet<&str> = ["usage"].into_iter().collect();
         s.feed_trigger(&plan, &mut full, &SeriesSet::default(), &failed, 2000, &mut out);
         assert_eq!(full.counts(), (0, 1));
+    }
+
+    #[test]
+    fn no_data_keeps_or_clears_as_the_trigger_says_and_clear_when_is_read_per_series() {
+        let s = state();
+        let mut plan = crate::compile(BOOK).plan.unwrap();
+        let mut full = LiveTrigger::new(&plan.triggers[0]);
+        feed(&s, &plan, &mut full, &usage(&[("a", 95.0)]), 1000);
+        // No series of `usage` at all: by default the series resolves.
+        feed(&s, &plan, &mut full, &SeriesSet::default(), 2000);
+        assert_eq!(full.counts(), (0, 0));
+        plan.triggers[0].on_no_data = crate::plan::NoData::Keep;
+        let mut full = LiveTrigger::new(&plan.triggers[0]);
+        feed(&s, &plan, &mut full, &usage(&[("a", 95.0)]), 1000);
+        feed(&s, &plan, &mut full, &SeriesSet::default(), 2000);
+        assert_eq!(full.counts(), (0, 1));
+        // `clear when usage < 50`: a firing series below 90 stays firing until it is below 50.
+        let condition =
+            crate::compile("runbook r {\n  trigger t: usage < 50 -> level 1\n  level 1 { step shell \"x\" }\n}\n")
+                .plan
+                .unwrap()
+                .triggers[0]
+                .condition
+                .clone();
+        plan.triggers[0].on_no_data = crate::plan::NoData::Clear;
+        plan.triggers[0].clear_when = Some(crate::plan::ClearWhen {
+            condition_text: condition.to_string(),
+            condition,
+            metrics: vec!["usage".into()],
+        });
+        let mut full = LiveTrigger::new(&plan.triggers[0]);
+        feed(&s, &plan, &mut full, &usage(&[("a", 95.0), ("b", 95.0)]), 1000);
+        feed(&s, &plan, &mut full, &usage(&[("a", 70.0), ("b", 10.0)]), 2000);
+        let a = Labels::from_pairs([("instance", "a")]);
+        assert_eq!((full.fires_for(&a), full.counts()), (true, (0, 1)));
     }
 }

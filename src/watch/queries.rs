@@ -23,7 +23,7 @@ pub struct QuerySpan {
 pub fn collect(plan: &Plan, spans: &mut BTreeMap<String, QuerySpan>) {
     let step = plan.evaluation_interval_ms.max(1);
     for t in &plan.triggers {
-        let reads = Reads::of(&t.condition);
+        let reads = Reads::of_trigger(t);
         for name in &reads.metrics {
             let Some(promql) = plan.declared_query(name) else { continue };
             let span = spans.entry(promql.to_string()).or_insert(QuerySpan { back_ms: reads.back_ms, step_ms: step });

@@ -79,7 +79,7 @@ fn live_triggers(plan: &Plan, old: &[LiveTrigger]) -> Vec<LiveTrigger> {
         .map(|t| {
             let mut live = LiveTrigger::new(t);
             if let Some(prev) = old.iter().find(|o| same_trigger(&o.trigger, t)) {
-                for (series, machine) in prev.machines.active() {
+                for (series, machine) in prev.machines.tracked() {
                     live.machines.carry_over(series.clone(), machine.timers());
                 }
                 live.since = prev.since.clone();

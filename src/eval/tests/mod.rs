@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
 
 mod compiled;
+mod kinds;
 mod series;
 mod timeline;
 mod trigger;

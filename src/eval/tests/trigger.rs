@@ -138,6 +138,7 @@ fn timers_carry_over_a_reload() {
         active_since_ms: Some(0),
         consecutive: 9,
         keep_firing_since_ms: None,
+        ..TriggerTimers::default()
     });
     assert_eq!(run(&mut odd, &[(100, Some(true))]), [(100, Inactive, Pending)]);
     assert_eq!(odd.active_since(), Some(s(100)));
@@ -146,8 +147,17 @@ fn timers_carry_over_a_reload() {
 #[test]
 fn states_serialise_in_lower_case() {
     assert_eq!(serde_json::to_string(&Firing).unwrap(), "\"firing\"");
-    let timers = TriggerTimers { state: Pending, active_since_ms: Some(5), consecutive: 1, keep_firing_since_ms: None };
+    let timers = TriggerTimers { state: Pending, active_since_ms: Some(5), consecutive: 1, ..TriggerTimers::default() };
     let back: TriggerTimers = serde_json::from_str(&serde_json::to_string(&timers).unwrap()).unwrap();
     assert_eq!(back, timers);
     assert_eq!(Inactive.to_string(), "inactive");
+    // An `N of M` window of 128 evaluations and the previous evaluation's time survive a round trip; an
+    // older copy without them reads as empty.
+    let wide = TriggerTimers { window: u128::MAX - 1, window_count: 127, last_eval_ms: Some(9), ..timers };
+    let back: TriggerTimers = serde_json::from_str(&serde_json::to_string(&wide).unwrap()).unwrap();
+    assert_eq!(back, wide);
+    let old: TriggerTimers =
+        serde_json::from_str(r#"{"state":"firing","active_since_ms":5,"consecutive":1,"keep_firing_since_ms":null}"#)
+            .unwrap();
+    assert_eq!((old.window, old.last_eval_ms, old.state), (0, None, Firing));
 }

@@ -25,6 +25,11 @@ use super::window::{self, WindowArgs};
 use crate::plan::{ArithOp, CmpOp, Condition, Join, Labels, Matching, OpKind, Shape, Shapes, Value, WindowFunc, join};
 use crate::source::SeriesSet;
 
+mod random;
+mod trigger;
+
+pub use random::{agrees, value_at};
+
 /// A series for which a condition holds at an evaluation: its label set (see
 /// [`CompiledCondition::labels`]) and its value.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -53,6 +58,12 @@ pub struct CompiledCondition<'s> {
     missing: Vec<String>,
     version: PromVersion,
     hits: Vec<Hit>,
+    /// A trigger's `clear when` condition, compiled alongside (its leaves after the condition's, one label
+    /// table, so that its series ids are the condition's), with its own buffer of hits.
+    clear: Option<Cond>,
+    clear_hits: Vec<Hit>,
+    /// How many of `leaves` the condition reads (the rest are `clear when`'s).
+    own_leaves: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -327,29 +338,6 @@ impl<const LOOKBACK_MS: i64> Samples for Forward<'_, '_, LOOKBACK_MS> {
     }
 }
 
-struct Random<'a, 's> {
-    leaves: &'a [Leaf<'s>],
-    scratch: Vec<f64>,
-    lookback_ms: i64,
-}
-
-impl Samples for Random<'_, '_> {
-    fn instant(&mut self, leaf: usize, member: usize, at: i64) -> Option<f64> {
-        let m = self.leaves.get(leaf)?.members.get(member)?;
-        instant_at(m.t, m.v, at, self.lookback_ms)
-    }
-
-    fn window(&mut self, leaf: usize, member: usize, first: i64, args: &WindowArgs) -> Option<f64> {
-        let m = self.leaves.get(leaf)?.members.get(member)?;
-        let r = range_at(m.t, first, args.range_end);
-        apply(args, m.t, m.v, r, &mut self.scratch)
-    }
-
-    fn members(&self, leaf: usize) -> &[Member<'_>] {
-        self.leaves.get(leaf).map_or(&[], |l| l.members.as_slice())
-    }
-}
-
 fn apply(args: &WindowArgs, t: &[i64], v: &[f64], r: Range<usize>, scratch: &mut Vec<f64>) -> Option<f64> {
     window::apply(args, t.get(r.clone())?, v.get(r)?, scratch)
 }
@@ -492,6 +480,7 @@ impl<'s> CompiledCondition<'s> {
         let mut c =
             Compiler { series, shapes, version, leaves: Vec::new(), table: LabelTable::new(), missing: Vec::new() };
         let (root, _) = c.cond(condition);
+        let own_leaves = c.leaves.len();
         CompiledCondition {
             root,
             leaves: c.leaves,
@@ -500,11 +489,10 @@ impl<'s> CompiledCondition<'s> {
             missing: c.missing,
             version,
             hits: Vec::new(),
+            clear: None,
+            clear_hits: Vec::new(),
+            own_leaves,
         }
-    }
-
-    fn random(&self) -> Random<'_, 's> {
-        Random { leaves: &self.leaves, scratch: Vec::new(), lookback_ms: self.version.bounds().lookback_ms }
     }
 
     fn forward<const LOOKBACK_MS: i64>(&mut self, t_ms: i64) -> Result<&[Hit], EvalError> {
@@ -549,66 +537,5 @@ impl<'s> CompiledCondition<'s> {
     /// failed).
     pub fn holds_forward(&mut self, t_ms: i64) -> Option<bool> {
         self.eval_forward(t_ms).ok().map(|h| !h.is_empty())
-    }
-
-    /// The series for which the condition holds at any `t_ms`, by binary search.
-    pub fn hits_at(&self, t_ms: i64) -> Result<Vec<Hit>, EvalError> {
-        let found = eval_cond(&self.root, t_ms, &mut self.random(), &self.table)?;
-        Ok(found.into_iter().map(|(series, value)| Hit { series, value }).collect())
-    }
-
-    /// Whether the condition holds at `t_ms` for a series that agrees with `labels` on every label both
-    /// have (any series when `labels` is empty): what a `verify` step in a run for that series asks.
-    pub fn holds_for(&self, t_ms: i64, labels: &Labels) -> Result<bool, EvalError> {
-        Ok(self.hits_at(t_ms)?.iter().any(|h| agrees(self.labels(h.series), labels)))
-    }
-
-    /// Whether the condition holds at `t_ms` for any series.
-    pub fn eval_at(&self, t_ms: i64) -> Result<bool, EvalError> {
-        Ok(!self.hits_at(t_ms)?.is_empty())
-    }
-
-    /// The value of the first comparison's left-hand side at `t_ms` for the series `series` (or, when
-    /// the condition has one series, for that one), for display (`${value}`, timelines).
-    pub fn display_value_at(&self, t_ms: i64, series: u32) -> Option<f64> {
-        let mut s = self.random();
-        match eval_value(self.root.first_lhs(), t_ms, &mut s, &self.table).ok()? {
-            Val::Scalar(v) => Some(v),
-            Val::Vector(xs) => match xs.iter().find(|(id, _)| *id == series) {
-                Some((_, v)) => Some(*v),
-                None if xs.len() == 1 => xs.first().map(|(_, v)| *v),
-                None => None,
-            },
-        }
-    }
-}
-
-/// Whether two label sets agree on every label both have.
-pub fn agrees(a: &Labels, b: &Labels) -> bool {
-    b.iter().all(|(k, v)| a.get(k).is_none_or(|x| x == v))
-}
-
-/// Evaluates one value expression at `t_ms` over `series` as Prometheus `version` would (for display and
-/// tests): its value when it is a number or one series; missing metrics have no value.
-pub fn value_at(value: &Value, series: &SeriesSet, t_ms: i64, version: PromVersion) -> Option<f64> {
-    let metrics = [];
-    let shapes = Shapes::new(&metrics);
-    let mut c = Compiler {
-        series,
-        shapes: &shapes,
-        version,
-        leaves: Vec::new(),
-        table: LabelTable::new(),
-        missing: Vec::new(),
-    };
-    let (e, _) = c.value(value);
-    let lookback_ms = version.bounds().lookback_ms;
-    let mut s = Random { leaves: &c.leaves, scratch: Vec::new(), lookback_ms };
-    match eval_value(&e, t_ms, &mut s, &c.table).ok()? {
-        Val::Scalar(v) => Some(v),
-        Val::Vector(xs) => match xs.as_slice() {
-            [(_, v)] => Some(*v),
-            _ => None,
-        },
     }
 }
