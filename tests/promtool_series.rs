@@ -13,94 +13,19 @@
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use support::bin::Test;
+use support::installed;
 use support::prometheus::Version;
-use support::{installed, root};
-
-/// A series' labels, and the evaluation times (seconds) it fires at.
-type Timeline = BTreeMap<BTreeMap<String, String>, BTreeSet<i64>>;
+use support::promtool::{differences, expected, name_of, simulated};
 
 fn fixtures() -> Vec<PathBuf> {
-    let dir = root().join("tests/promtool/series");
-    let mut cases: Vec<_> =
-        std::fs::read_dir(&dir).expect("tests/promtool/series").flatten().map(|e| e.path()).collect();
-    cases.sort();
-    assert!(cases.len() >= 40, "expected at least 40 per-series promtool fixtures, found {}", cases.len());
-    cases
-}
-
-fn name_of(case: &Path) -> String {
-    case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-struct Expected {
-    interval_s: i64,
-    end_s: i64,
-    trigger: String,
-    firing: Timeline,
-}
-
-fn expected(case: &Path) -> Expected {
-    let json: Value =
-        serde_json::from_str(&std::fs::read_to_string(case.join("expected.json")).expect("expected.json"))
-            .expect("json");
-    let mut firing = Timeline::new();
-    for s in json["series"].as_array().expect("series") {
-        let labels: BTreeMap<String, String> = serde_json::from_value(s["labels"].clone()).expect("labels");
-        let times = s["firing"].as_array().expect("firing").iter().filter_map(Value::as_i64).collect();
-        firing.insert(labels, times);
-    }
-    Expected {
-        interval_s: json["interval_s"].as_i64().expect("interval_s"),
-        end_s: json["end_s"].as_i64().expect("end_s"),
-        trigger: json["trigger"].as_str().expect("trigger").to_string(),
-        firing,
-    }
-}
-
-/// Per series, the evaluations at which `trigger` is firing, from `simulate --format json`'s transitions
-/// (each with its series' `labels`).
-fn simulated(output: &Value, want: &Expected) -> Timeline {
-    let mut since: BTreeMap<BTreeMap<String, String>, i64> = BTreeMap::new();
-    let mut out = Timeline::new();
-    let step = usize::try_from(want.interval_s).unwrap_or(1);
-    let transitions = output["transitions"].as_array().cloned().unwrap_or_default();
-    for t in transitions.iter().filter(|t| t["trigger"] == want.trigger.as_str()) {
-        let labels: BTreeMap<String, String> = serde_json::from_value(t["labels"].clone()).unwrap_or_default();
-        let at = t["t"].as_i64().unwrap_or(-1);
-        if let Some(from) = since.remove(&labels) {
-            out.entry(labels.clone()).or_default().extend((from..at).step_by(step));
-        }
-        if t["state"] == "firing" {
-            since.insert(labels, at);
-        }
-    }
-    for (labels, from) in since {
-        out.entry(labels).or_default().extend((from..=want.end_s).step_by(step));
-    }
-    out.retain(|_, times| !times.is_empty());
-    out
-}
-
-fn differences(want: &Timeline, got: &Timeline) -> Vec<String> {
-    let keys: BTreeSet<_> = want.keys().chain(got.keys()).collect();
-    let empty = BTreeSet::new();
-    keys.into_iter()
-        .filter_map(|labels| {
-            let (w, g) = (want.get(labels).unwrap_or(&empty), got.get(labels).unwrap_or(&empty));
-            (w != g).then(|| {
-                let missing: Vec<_> = w.difference(g).collect();
-                let extra: Vec<_> = g.difference(w).collect();
-                format!("{labels:?}: promtool fires at {missing:?} and ripcord does not; ripcord fires at {extra:?} and promtool does not")
-            })
-        })
-        .collect()
+    support::promtool::fixtures("series", 40)
 }
 
 #[test]

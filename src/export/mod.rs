@@ -9,6 +9,7 @@
 //! expressed is listed in [`RulesExport::skipped`] with the reason, never dropped silently.
 //! docs/export.md is the reference.
 
+mod forms;
 mod promql;
 mod selector;
 
@@ -20,7 +21,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::eval::PromVersion;
-use crate::plan::{Hold, Plan, Target, Template, TemplatePart, Trigger, Variable, format_duration};
+use crate::plan::{Plan, Target, Template, TemplatePart, Trigger, Variable, format_duration};
 
 /// Label naming the runbook an alert came from.
 pub const LABEL_RUNBOOK: &str = "ripcord_runbook";
@@ -118,17 +119,6 @@ pub fn prometheus_rules(plan: &Plan, version: PromVersion) -> RulesExport {
 
 /// One trigger's alerting rule.
 fn rule(plan: &Plan, translator: &Translator<'_>, trigger: &Trigger) -> Result<Rule, Unexpressible> {
-    let expr = translator.condition(&trigger.condition)?;
-    // `for N consecutive` fires at the Nth true evaluation in a row: N - 1 intervals after the first.
-    let hold_ms = match trigger.hold {
-        Hold::For { ms } => ms,
-        Hold::Consecutive { evaluations } => {
-            u64::from(evaluations.max(1) - 1).saturating_mul(plan.evaluation_interval_ms)
-        }
-        Hold::OfLast { .. } => {
-            return Err(Unexpressible::Form("`for N of M` is not exported yet".to_string()));
-        }
-    };
     let mut labels = BTreeMap::new();
     labels.insert(LABEL_RUNBOOK.to_string(), plan.runbook.clone());
     let summary = match &trigger.target {
@@ -162,11 +152,13 @@ fn rule(plan: &Plan, translator: &Translator<'_>, trigger: &Trigger) -> Result<R
         }
         annotations.insert(name.clone(), go_template(template, plan, trigger));
     }
+    let alert = trigger.alert.clone().unwrap_or_else(|| trigger.name.clone());
+    let firing = forms::firing(plan, translator, trigger, &alert, &labels)?;
     Ok(Rule {
-        alert: trigger.alert.clone().unwrap_or_else(|| trigger.name.clone()),
-        expr,
-        for_: (hold_ms > 0).then(|| format_duration(hold_ms)),
-        keep_firing_for: (trigger.keep_firing_for_ms > 0).then(|| format_duration(trigger.keep_firing_for_ms)),
+        alert,
+        expr: firing.expr,
+        for_: (firing.for_ms > 0).then(|| format_duration(firing.for_ms)),
+        keep_firing_for: (firing.keep_firing_for_ms > 0).then(|| format_duration(firing.keep_firing_for_ms)),
         labels,
         annotations,
     })
@@ -231,6 +223,8 @@ fn escape_literal(text: &str, action_follows: bool) -> String {
     }
 }
 
+#[cfg(test)]
+mod forms_tests;
 #[cfg(test)]
 mod promql_tests;
 

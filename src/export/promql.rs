@@ -125,6 +125,33 @@ impl<'p> Translator<'p> {
         })
     }
 
+    /// `LHS unless C` where `LHS` is PromQL text of shape `lhs_shape` (a whole expression, parenthesised
+    /// here): the series of `LHS` for which `c` does not hold, joined as plan::join joins `unless`. `None`
+    /// when that is no series at all (`c` always true).
+    pub fn unless_condition(
+        &self,
+        lhs: &str,
+        lhs_shape: &Shape,
+        c: &Condition,
+    ) -> Result<Option<String>, Unexpressible> {
+        let j = join(OpKind::Unless, lhs_shape, &self.shapes.condition(c), None);
+        let on_nothing = matches!(&j, Join::OneToOne(m) if m.on && m.labels.is_empty());
+        Ok(match self.cond(c)? {
+            Cond::Always(false) => Some(lhs.to_string()),
+            // A one-series side matches every series of the other on no label; else, default matching,
+            // the one always-true series has no labels and so matches only a series without labels.
+            Cond::Always(true) if on_nothing => None,
+            r => {
+                let j = match j {
+                    Join::OneLeft | Join::OneRight => Join::OneToOne(crate::plan::no_label()),
+                    j => j,
+                };
+                let right = cond_operand(&r, P_AND + 1);
+                Some(format!("({lhs}) unless{} {right}", modifier(&j, &right)))
+            }
+        })
+    }
+
     fn query(&self, metric: &str) -> Result<&'p str, Unexpressible> {
         self.plan
             .declared_query(metric)

@@ -10,6 +10,7 @@ pub mod bin;
 pub mod daemon;
 pub mod http;
 pub mod prometheus;
+pub mod promtool;
 pub mod watch;
 
 use std::io::Write;

@@ -1,0 +1,194 @@
+//! The trigger forms `for N of M` and `clear when` (with `for D`, `for N consecutive`, `keep firing for`)
+//! against promtool: every fixture in tests/promtool/kinds holds a runbook with one such trigger, random
+//! multi-series input, and, per series, the evaluations at which the trigger fires by ripcord's definition
+//! of the forms (tests/promtool/generate_kinds.py's model), which promtool 2.42 and 3.5 both confirmed for
+//! the exported rule (`rules.yml`, `test.yml`, `test.v3.yml`). Here, for each fixture:
+//!
+//! - `ripcord simulate case.runbook --series test.yml --format json --prometheus-version 2|3` fires for
+//!   exactly those series at exactly those evaluations;
+//! - `ripcord export prometheus-rules case.runbook` writes the rule the fixture was confirmed with (the
+//!   same expression, `for` and `keep_firing_for`), and promtool 2.42 over `test.yml` and promtool 3.5
+//!   over `test.v3.yml` pass with the exported rules;
+//! - the committed test files still pass both promtools (skipped without promtool unless `CI` is set).
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+use serde::Deserialize;
+use serde_json::Value;
+use support::bin::Test;
+use support::installed;
+use support::prometheus::Version;
+use support::promtool::{differences, expected, fixtures, name_of, simulated};
+
+const MIN_FIXTURES: usize = 40;
+
+fn test_file(version: Version) -> &'static str {
+    match version {
+        Version::V2 => "test.yml",
+        Version::V3 => "test.v3.yml",
+    }
+}
+
+#[test]
+fn simulate_2_fires_where_the_forms_say_and_promtool_2_42_confirmed() {
+    simulate_fires_where_promtool_confirmed(Version::V2);
+}
+
+#[test]
+fn simulate_3_fires_where_the_forms_say_and_promtool_3_5_confirmed() {
+    simulate_fires_where_promtool_confirmed(Version::V3);
+}
+
+fn simulate_fires_where_promtool_confirmed(version: Version) {
+    let cases = fixtures("kinds", MIN_FIXTURES);
+    let mut failures = Vec::new();
+    for case in &cases {
+        let want = expected(case);
+        let out = Test::in_dir(case)
+            .env_inherited("NO_COLOR")
+            .args(["simulate", "case.runbook", "--series", test_file(version), "--format", "json"])
+            .args(["--prometheus-version", version.flag(), "--start", "0", "--end"])
+            .arg(want.end_s.to_string())
+            .run();
+        let name = name_of(case);
+        if !out.status.success() {
+            failures.push(format!("{name}: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
+            continue;
+        }
+        let json: Value = match serde_json::from_slice(&out.stdout) {
+            Ok(j) => j,
+            Err(e) => {
+                failures.push(format!("{name}: output is not JSON: {e}"));
+                continue;
+            }
+        };
+        let diff = differences(&want.firing, &simulated(&json, &want));
+        if !diff.is_empty() {
+            failures.push(format!("{name}:\n  {}", diff.join("\n  ")));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "Prometheus {}: {} of {} trigger-form fixtures disagree:\n{}",
+        version.flag(),
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+#[derive(Deserialize)]
+struct RuleFile {
+    groups: Vec<Group>,
+}
+
+#[derive(Deserialize)]
+struct Group {
+    rules: Vec<Rule>,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+struct Rule {
+    alert: String,
+    expr: String,
+    #[serde(rename = "for")]
+    for_: Option<String>,
+    keep_firing_for: Option<String>,
+}
+
+fn first_rule(yaml: &str) -> Result<Rule, String> {
+    let file: RuleFile = serde_saphyr::from_str(yaml).map_err(|e| format!("{e}\n{yaml}"))?;
+    file.groups.into_iter().next().and_then(|g| g.rules.into_iter().next()).ok_or_else(|| format!("no rule in\n{yaml}"))
+}
+
+#[test]
+fn exported_rules_are_the_confirmed_ones_and_pass_both_promtools() {
+    let cases = fixtures("kinds", MIN_FIXTURES);
+    for version in Version::ALL {
+        let tool = version.promtool();
+        if !installed("exported_rules_are_the_confirmed_ones_and_pass_both_promtools", &[&tool]) {
+            continue;
+        }
+        let work = tempfile::tempdir().expect("temp dir");
+        let failures: Vec<String> = cases
+            .iter()
+            .filter_map(|case| {
+                exported_case(case, &work.path().join(name_of(case)), version, &tool)
+                    .err()
+                    .map(|e| format!("{}: {e}", name_of(case)))
+            })
+            .collect();
+        assert!(
+            failures.is_empty(),
+            "{tool}: {} of {} trigger-form fixtures fail with the exported rules:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
+    }
+}
+
+/// Exports `case`'s runbook for `version`, compares its rule with the confirmed one and runs the
+/// fixture's test file of that version over it.
+fn exported_case(case: &Path, dir: &Path, version: Version, tool: &str) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let out = Test::in_dir(case)
+        .args(["export", "prometheus-rules", "case.runbook", "--strict", "--prometheus-version", version.flag()])
+        .run();
+    if !out.status.success() {
+        return Err(format!("export: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
+    }
+    let yaml = String::from_utf8_lossy(&out.stdout).into_owned();
+    let confirmed = std::fs::read_to_string(case.join("rules.yml")).map_err(|e| e.to_string())?;
+    let (got, want) = (first_rule(&yaml)?, first_rule(&confirmed)?);
+    if got != want {
+        return Err(format!("export writes {got:?}, the fixture was confirmed with {want:?}"));
+    }
+    std::fs::write(dir.join("rules.yml"), &yaml).map_err(|e| e.to_string())?;
+    let name = test_file(version);
+    std::fs::copy(case.join(name), dir.join(name)).map_err(|e| e.to_string())?;
+    let check = Command::new(tool).current_dir(dir).args(["check", "rules", "rules.yml"]).output().expect("promtool");
+    if !check.status.success() {
+        return Err(format!("promtool check rules: {}\n{yaml}", String::from_utf8_lossy(&check.stdout)));
+    }
+    let run = Command::new(tool).current_dir(dir).args(["test", "rules", name]).output().expect("promtool");
+    if !run.status.success() {
+        let text = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+        return Err(format!(
+            "promtool test rules over the exported rules:\n{}",
+            text.chars().take(2000).collect::<String>()
+        ));
+    }
+    Ok(())
+}
+
+/// The committed fixtures still pass both promtools.
+#[test]
+fn every_trigger_form_fixture_is_confirmed_by_both_promtools() {
+    let cases = fixtures("kinds", MIN_FIXTURES);
+    for version in Version::ALL {
+        let tool = version.promtool();
+        if !installed("every_trigger_form_fixture_is_confirmed_by_both_promtools", &[&tool]) {
+            continue;
+        }
+        let failed: Vec<String> = cases
+            .iter()
+            .filter_map(|case| {
+                let out = Command::new(&tool)
+                    .current_dir(case)
+                    .args(["test", "rules", test_file(version)])
+                    .output()
+                    .expect("promtool");
+                (!out.status.success()).then(|| {
+                    let text =
+                        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+                    format!("{}: {}", name_of(case), text.chars().take(400).collect::<String>())
+                })
+            })
+            .collect();
+        assert!(failed.is_empty(), "{tool}: {} of {} fixtures fail:\n{}", failed.len(), cases.len(), failed.join("\n"));
+    }
+}
