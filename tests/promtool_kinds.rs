@@ -16,6 +16,8 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::Value;
 use support::bin::Test;
@@ -99,6 +101,43 @@ struct Rule {
     keep_firing_for: Option<String>,
 }
 
+/// The exported rule's annotations, which every alert it fires carries.
+fn annotations(yaml: &str) -> Result<BTreeMap<String, String>, String> {
+    #[derive(Deserialize)]
+    struct File {
+        groups: Vec<G>,
+    }
+    #[derive(Deserialize)]
+    struct G {
+        rules: Vec<R>,
+    }
+    #[derive(Deserialize)]
+    struct R {
+        #[serde(default)]
+        annotations: BTreeMap<String, String>,
+    }
+    let file: File = serde_saphyr::from_str(yaml).map_err(|e| format!("{e}\n{yaml}"))?;
+    Ok(file.groups.into_iter().flat_map(|g| g.rules).next().map(|r| r.annotations).unwrap_or_default())
+}
+
+/// The fixture's test with the exported annotations expected on every alert (the fixture was confirmed
+/// without annotations; they are constant per rule, so the alerts expected are the same).
+fn with_annotations(test: &str, annotations: &BTreeMap<String, String>) -> String {
+    let json = serde_json::to_string(annotations).expect("a map of strings serializes");
+    let mut out = String::with_capacity(test.len() * 2);
+    for line in test.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if let Some(at) = line.find("- exp_labels:") {
+            out.push_str(&" ".repeat(at + 2));
+            out.push_str("exp_annotations: ");
+            out.push_str(&json);
+            out.push('\n');
+        }
+    }
+    out
+}
+
 fn first_rule(yaml: &str) -> Result<Rule, String> {
     let file: RuleFile = serde_saphyr::from_str(yaml).map_err(|e| format!("{e}\n{yaml}"))?;
     file.groups.into_iter().next().and_then(|g| g.rules.into_iter().next()).ok_or_else(|| format!("no rule in\n{yaml}"))
@@ -149,7 +188,8 @@ fn exported_case(case: &Path, dir: &Path, version: Version, tool: &str) -> Resul
     }
     std::fs::write(dir.join("rules.yml"), &yaml).map_err(|e| e.to_string())?;
     let name = test_file(version);
-    std::fs::copy(case.join(name), dir.join(name)).map_err(|e| e.to_string())?;
+    let test = std::fs::read_to_string(case.join(name)).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join(name), with_annotations(&test, &annotations(&yaml)?)).map_err(|e| e.to_string())?;
     let check = Command::new(tool).current_dir(dir).args(["check", "rules", "rules.yml"]).output().expect("promtool");
     if !check.status.success() {
         return Err(format!("promtool check rules: {}\n{yaml}", String::from_utf8_lossy(&check.stdout)));
