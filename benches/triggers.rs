@@ -146,6 +146,50 @@ fn report() {
     }
 }
 
+/// The same 100 x 1,000 workload through `evaluate_triggers` (compiled condition, the `clear when` and
+/// no-data look-ups, one machine per series, records) with each trigger of the given kind.
+fn kind_plan(kind: &str) -> Plan {
+    let mut plan = plan();
+    for trigger in &mut plan.triggers {
+        match kind {
+            "for 3 of 5" => trigger.hold = Hold::OfLast { n: 3, m: 5 },
+            "clear when x < 4" => {
+                let metric = trigger.metrics[0].clone();
+                let condition = Condition::Compare {
+                    op: CmpOp::Lt,
+                    lhs: Value::Metric { name: metric.clone(), offset_ms: 0 },
+                    rhs: Value::Number { value: 4.0 },
+                    matching: None,
+                };
+                trigger.clear_when = Some(ripcord::plan::ClearWhen {
+                    condition_text: condition.to_string(),
+                    condition,
+                    metrics: vec![metric],
+                });
+            }
+            "on no data keep" => trigger.on_no_data = ripcord::plan::NoData::Keep,
+            _ => {}
+        }
+    }
+    plan
+}
+
+fn report_kinds_end_to_end() {
+    let set = series();
+    for kind in ["for 1m", "for 3 of 5", "clear when x < 4", "on no data keep"] {
+        let plan = kind_plan(kind);
+        let run = || evaluate_triggers(&plan, &set, 0, END_MS, STEP_MS as u64, PromVersion::default()).0.len();
+        black_box(run());
+        let rounds = 100;
+        let started = Instant::now();
+        for _ in 0..rounds {
+            black_box(run());
+        }
+        let per_second = (EVALUATIONS * rounds) as f64 / started.elapsed().as_secs_f64();
+        println!("evaluate_triggers, {kind}: {:.1} million trigger evaluations per second", per_second / 1e6);
+    }
+}
+
 const SERIES: usize = 10_000;
 const SERIES_SAMPLES: usize = 100;
 const SERIES_EVALUATIONS: u64 = (SERIES * SERIES_SAMPLES) as u64;
@@ -375,6 +419,7 @@ fn main() {
         report_wide();
         report_watch();
         report_kinds();
+        report_kinds_end_to_end();
     }
     benches();
     Criterion::default().configure_from_args().final_summary();
