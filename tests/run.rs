@@ -515,3 +515,40 @@ fn sigterm_interrupts_the_run_and_resume_finishes_it() {
     let out = ripcord(d, &["resume", &id]);
     assert_eq!(out.status.code(), Some(1), "a finished run cannot be resumed");
 }
+
+#[test]
+fn verify_for_n_consecutive_passes_only_after_n_passing_checks_in_a_row() {
+    // Every check counts itself in `n`; the second fails, the others pass: the first pass does not count
+    // once the second fails, so the verify passes at the fifth check (third, fourth, fifth in a row).
+    let dir = with_runbook(
+        r#"runbook again {
+  level 1 {
+    step verify shell "n=$(( $(cat n 2>/dev/null || echo 0) + 1 )); echo $n > n; test $n -ne 2" within 20s every 100ms for 3 consecutive
+  }
+  level 2 {
+    step verify shell "n=$(( $(cat m 2>/dev/null || echo 0) + 1 )); echo $n > m; test $((n % 2)) -eq 1" within 1500ms every 100ms for 2 consecutive
+  }
+}
+"#,
+    );
+    let d = dir.path();
+    let dry = run_level(d, "1", &["--dry-run"]);
+    assert!(
+        text(&dry.stdout).contains("verify shell (every 100ms, passing 3 checks in a row, within 20s)"),
+        "{}",
+        text(&dry.stdout)
+    );
+    assert!(!d.join("n").exists(), "a dry run runs no check");
+    let out = run_level(d, "1", &[]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(d.join("n")).expect("n").trim(), "5", "passed at the fifth check");
+    let l1 = events(&only_journal(d), "step_end").into_iter().find(|e| e["step"] == "L1.S1").expect("L1.S1").clone();
+    assert_eq!(l1["detail"], "passed 3 checks in a row (checks 3 to 5)");
+    // Checks that alternate never pass twice in a row: the verify fails when `within` runs out.
+    let out = run_level(d, "2", &[]);
+    assert_eq!(out.status.code(), Some(1), "{}{}", text(&out.stdout), text(&out.stderr));
+    let checks: u32 = std::fs::read_to_string(d.join("m")).expect("m").trim().parse().expect("a count");
+    assert!(checks >= 4, "checked until within ran out, {checks} checks");
+    let said = text(&out.stdout) + &text(&out.stderr);
+    assert!(said.contains("did not pass 2 checks in a row"), "{said}");
+}
