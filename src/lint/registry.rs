@@ -46,6 +46,8 @@ pub static RULES: &[Entry] = &[
     Entry { code: "RC824", rule: &label_the_series_lacks::RULE },
     Entry { code: "RC825", rule: &clear_without_hysteresis::RULE },
     Entry { code: "RC826", rule: &fire_on_no_data_without_for::RULE },
+    Entry { code: "RC827", rule: &verify_in_a_row_cannot_pass::RULE },
+    Entry { code: "RC828", rule: &verify_in_a_row_rereads_a_sample::RULE },
 ];
 
 /// A rule by its code (`RC801`, any case) or its name (`trigger-without-for`).

@@ -26,4 +26,6 @@ pub mod unused_allow;
 pub mod unused_channel;
 pub mod unused_metric;
 pub mod verify_checks_only_once;
+pub mod verify_in_a_row_cannot_pass;
+pub mod verify_in_a_row_rereads_a_sample;
 pub mod verify_never_true;
