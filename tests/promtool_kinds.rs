@@ -19,11 +19,10 @@ use std::process::Command;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::Value;
 use support::bin::Test;
 use support::installed;
 use support::prometheus::Version;
-use support::promtool::{differences, expected, fixtures, name_of, simulated};
+use support::promtool::{fixtures, name_of, simulate_disagreements};
 
 const MIN_FIXTURES: usize = 40;
 
@@ -46,32 +45,7 @@ fn simulate_3_fires_where_the_forms_say_and_promtool_3_5_confirmed() {
 
 fn simulate_fires_where_promtool_confirmed(version: Version) {
     let cases = fixtures("kinds", MIN_FIXTURES);
-    let mut failures = Vec::new();
-    for case in &cases {
-        let want = expected(case);
-        let out = Test::in_dir(case)
-            .env_inherited("NO_COLOR")
-            .args(["simulate", "case.runbook", "--series", test_file(version), "--format", "json"])
-            .args(["--prometheus-version", version.flag(), "--start", "0", "--end"])
-            .arg(want.end_s.to_string())
-            .run();
-        let name = name_of(case);
-        if !out.status.success() {
-            failures.push(format!("{name}: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
-            continue;
-        }
-        let json: Value = match serde_json::from_slice(&out.stdout) {
-            Ok(j) => j,
-            Err(e) => {
-                failures.push(format!("{name}: output is not JSON: {e}"));
-                continue;
-            }
-        };
-        let diff = differences(&want.firing, &simulated(&json, &want));
-        if !diff.is_empty() {
-            failures.push(format!("{name}:\n  {}", diff.join("\n  ")));
-        }
-    }
+    let failures = simulate_disagreements(&cases, version, test_file(version));
     assert!(
         failures.is_empty(),
         "Prometheus {}: {} of {} trigger-form fixtures disagree:\n{}",

@@ -18,11 +18,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use support::bin::Test;
 use support::installed;
 use support::prometheus::Version;
-use support::promtool::{differences, expected, name_of, simulated};
+use support::promtool::{expected, name_of, simulate_disagreements};
 
 fn fixtures() -> Vec<PathBuf> {
     support::promtool::fixtures("series", 40)
@@ -40,33 +39,7 @@ fn simulate_3_fires_per_series_when_promtool_3_5_does() {
 
 fn simulate_fires_when_promtool_does(version: Version) {
     let cases = fixtures();
-    let mut failures = Vec::new();
-    for case in &cases {
-        let want = expected(case);
-        let out = Test::in_dir(case)
-            .env_inherited("NO_COLOR")
-            .args(["simulate", "case.runbook", "--series", "test.yml", "--format", "json", "--prometheus-version"])
-            .arg(version.flag())
-            .args(["--start", "0", "--end"])
-            .arg(want.end_s.to_string())
-            .run();
-        let name = name_of(case);
-        if !out.status.success() {
-            failures.push(format!("{name}: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
-            continue;
-        }
-        let json: Value = match serde_json::from_slice(&out.stdout) {
-            Ok(j) => j,
-            Err(e) => {
-                failures.push(format!("{name}: output is not JSON: {e}"));
-                continue;
-            }
-        };
-        let diff = differences(&want.firing, &simulated(&json, &want));
-        if !diff.is_empty() {
-            failures.push(format!("{name}:\n  {}", diff.join("\n  ")));
-        }
-    }
+    let failures = simulate_disagreements(&cases, version, "test.yml");
     assert!(
         failures.is_empty(),
         "Prometheus {}: {} of {} per-series fixtures disagree:\n{}",

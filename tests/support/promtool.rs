@@ -89,3 +89,35 @@ pub fn differences(want: &Timeline, got: &Timeline) -> Vec<String> {
         })
         .collect()
 }
+
+/// Each fixture's disagreements between `ripcord simulate` of its `case.runbook` over `series` (a file in the
+/// fixture) under `version` and the per-series firing times promtool confirmed; empty when they agree.
+pub fn simulate_disagreements(cases: &[PathBuf], version: super::prometheus::Version, series: &str) -> Vec<String> {
+    let mut failures = Vec::new();
+    for case in cases {
+        let want = expected(case);
+        let out = super::bin::Test::in_dir(case)
+            .env_inherited("NO_COLOR")
+            .args(["simulate", "case.runbook", "--series", series, "--format", "json"])
+            .args(["--prometheus-version", version.flag(), "--start", "0", "--end"])
+            .arg(want.end_s.to_string())
+            .run();
+        let name = name_of(case);
+        if !out.status.success() {
+            failures.push(format!("{name}: exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr)));
+            continue;
+        }
+        let json: Value = match serde_json::from_slice(&out.stdout) {
+            Ok(j) => j,
+            Err(e) => {
+                failures.push(format!("{name}: output is not JSON: {e}"));
+                continue;
+            }
+        };
+        let diff = differences(&want.firing, &simulated(&json, &want));
+        if !diff.is_empty() {
+            failures.push(format!("{name}:\n  {}", diff.join("\n  ")));
+        }
+    }
+    failures
+}
