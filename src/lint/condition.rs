@@ -242,7 +242,7 @@ fn compare(op: CmpOp, lhs: &Value, rhs: &Value, reasons: &mut Vec<String>) -> Op
             (op, key, scale, offset, exact, floor, c)
         }
         (Term::Const(c), Term::Linear { key, scale, offset, exact, floor }) => {
-            (mirror(op), key, scale, offset, exact, floor, c)
+            (op.mirrored(), key, scale, offset, exact, floor, c)
         }
         (
             Term::Linear { key: k1, scale: s1, offset: o1, exact: e1, floor },
@@ -260,7 +260,7 @@ fn compare(op: CmpOp, lhs: &Value, rhs: &Value, reasons: &mut Vec<String>) -> Op
     let exact = exact && scale == 1.0 && offset == 0.0;
     let (op, bound) = {
         let b = (bound - offset) / scale;
-        if scale < 0.0 { (mirror(op), b) } else { (op, b) }
+        if scale < 0.0 { (op.mirrored(), b) } else { (op, b) }
     };
     let mut interval = Interval::all();
     interval.exact = exact;
@@ -290,17 +290,6 @@ fn compare(op: CmpOp, lhs: &Value, rhs: &Value, reasons: &mut Vec<String>) -> Op
         return None;
     }
     Some(Alternative::from([(key, interval)]))
-}
-
-/// `a OP b` is `b mirror(OP) a`.
-fn mirror(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        other => other,
-    }
 }
 
 #[cfg(test)]

@@ -180,6 +180,29 @@ impl WindowFunc {
 }
 
 impl CmpOp {
+    /// The operator that compares the other way round: `a OP b` is `b OP.mirrored() a`.
+    pub fn mirrored(self) -> CmpOp {
+        match self {
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            other => other,
+        }
+    }
+
+    /// The operator true exactly where this one is false, for numbers (not NaN).
+    pub fn negated(self) -> CmpOp {
+        match self {
+            CmpOp::Gt => CmpOp::Le,
+            CmpOp::Ge => CmpOp::Lt,
+            CmpOp::Lt => CmpOp::Ge,
+            CmpOp::Le => CmpOp::Gt,
+            CmpOp::Eq => CmpOp::Ne,
+            CmpOp::Ne => CmpOp::Eq,
+        }
+    }
+
     pub fn symbol(self) -> &'static str {
         match self {
             CmpOp::Gt => ">",

@@ -24,7 +24,7 @@ impl<'c> Threshold<'c> {
         let (value, op, number) = match (lhs, rhs) {
             (Value::Number { .. }, Value::Number { .. }) => return None,
             (v, Value::Number { value }) => (v, *op, *value),
-            (Value::Number { value }, v) => (v, flip(*op), *value),
+            (Value::Number { value }, v) => (v, op.mirrored(), *value),
             _ => return None,
         };
         number.is_finite().then_some(Threshold { value, op, number })
@@ -54,12 +54,12 @@ impl<'c> Threshold<'c> {
 
     /// Whether `other` holds exactly where this does not (on the same value): `x > 90` and `x <= 90`.
     pub fn negates(&self, other: &Threshold<'_>) -> bool {
-        self.value == other.value && self.number == other.number && negated(self.op) == other.op
+        self.value == other.value && self.number == other.number && self.op.negated() == other.op
     }
 
     /// The negation, as a threshold on the same value: `x > 90` gives `x <= 90`.
     pub fn negation(&self) -> Threshold<'c> {
-        Threshold { value: self.value, op: negated(self.op), number: self.number }
+        Threshold { value: self.value, op: self.op.negated(), number: self.number }
     }
 }
 
@@ -91,28 +91,6 @@ fn band_width(n: f64) -> (f64, usize) {
 impl std::fmt::Display for Threshold<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {} {}", self.value, self.op.symbol(), super::format_number(self.number))
-    }
-}
-
-/// `a OP b` as `b OP' a`.
-fn flip(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        other => other,
-    }
-}
-
-fn negated(op: CmpOp) -> CmpOp {
-    match op {
-        CmpOp::Gt => CmpOp::Le,
-        CmpOp::Ge => CmpOp::Lt,
-        CmpOp::Lt => CmpOp::Ge,
-        CmpOp::Le => CmpOp::Gt,
-        CmpOp::Eq => CmpOp::Ne,
-        CmpOp::Ne => CmpOp::Eq,
     }
 }
 

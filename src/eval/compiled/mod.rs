@@ -477,10 +477,23 @@ impl<'s> CompiledCondition<'s> {
     /// plan's metric shapes deciding how operands join. A metric the series set lacks has no series;
     /// [`missing_metrics`](Self::missing_metrics) lists such names so the caller can report them.
     pub fn compile(condition: &Condition, shapes: &Shapes<'_>, series: &'s SeriesSet, version: PromVersion) -> Self {
+        Self::compile_with_clear(condition, None, shapes, series, version)
+    }
+
+    /// Compiles `condition` and, when given, a `clear when` condition alongside it in one label table (so
+    /// the clear condition's series ids are the condition's).
+    fn compile_with_clear(
+        condition: &Condition,
+        clear: Option<&Condition>,
+        shapes: &Shapes<'_>,
+        series: &'s SeriesSet,
+        version: PromVersion,
+    ) -> Self {
         let mut c =
             Compiler { series, shapes, version, leaves: Vec::new(), table: LabelTable::new(), missing: Vec::new() };
         let (root, _) = c.cond(condition);
         let own_leaves = c.leaves.len();
+        let clear = clear.map(|w| c.cond(w).0);
         CompiledCondition {
             root,
             leaves: c.leaves,
@@ -489,7 +502,7 @@ impl<'s> CompiledCondition<'s> {
             missing: c.missing,
             version,
             hits: Vec::new(),
-            clear: None,
+            clear,
             clear_hits: Vec::new(),
             own_leaves,
         }

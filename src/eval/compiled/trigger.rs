@@ -13,23 +13,8 @@ impl<'s> CompiledCondition<'s> {
         series: &'s SeriesSet,
         version: PromVersion,
     ) -> Self {
-        let mut c =
-            Compiler { series, shapes, version, leaves: Vec::new(), table: LabelTable::new(), missing: Vec::new() };
-        let (root, _) = c.cond(&trigger.condition);
-        let own_leaves = c.leaves.len();
-        let clear = trigger.clear_when.as_ref().map(|w| c.cond(&w.condition).0);
-        CompiledCondition {
-            root,
-            leaves: c.leaves,
-            table: c.table,
-            scratch: Vec::new(),
-            missing: c.missing,
-            version,
-            hits: Vec::new(),
-            clear,
-            clear_hits: Vec::new(),
-            own_leaves,
-        }
+        let clear = trigger.clear_when.as_ref().map(|w| &w.condition);
+        Self::compile_with_clear(&trigger.condition, clear, shapes, series, version)
     }
 
     /// Whether a `clear when` condition was compiled alongside.

@@ -94,14 +94,9 @@ impl Threshold {
     }
 }
 
+/// An ordering comparison the other way round; `None` for `==` and `!=`, which the rule leaves alone.
 fn mirror(op: CmpOp) -> Option<CmpOp> {
-    Some(match op {
-        CmpOp::Gt => CmpOp::Lt,
-        CmpOp::Ge => CmpOp::Le,
-        CmpOp::Lt => CmpOp::Gt,
-        CmpOp::Le => CmpOp::Ge,
-        _ => return None,
-    })
+    matches!(op, CmpOp::Gt | CmpOp::Ge | CmpOp::Lt | CmpOp::Le).then(|| op.mirrored())
 }
 
 /// A trigger that compares one value with a constant and starts a level: what the rule compares.
