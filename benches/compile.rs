@@ -87,7 +87,8 @@ fn parts(texts: &[String]) -> Parts {
                         parts.channels.entry(name).or_insert_with(|| line.to_string());
                     }
                     "files" => parts.roots.extend(trimmed.split('"').skip(1).step_by(2).map(|r| format!("\"{r}\""))),
-                    "trigger" => parts.triggers.push(trimmed.to_string()),
+                    // The trigger itself; an attribute block (`-> level 1 {` ... `}`) is left out.
+                    "trigger" => parts.triggers.push(trimmed.trim_end().trim_end_matches('{').trim_end().to_string()),
                     "level" => body = Some(String::new()),
                     _ => {}
                 }
