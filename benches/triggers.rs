@@ -126,6 +126,16 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
+/// Millions of `elements` per second over `rounds` runs of `run`, after one run to warm up.
+fn millions_per_second(elements: u64, rounds: u64, run: impl Fn() -> usize) -> f64 {
+    black_box(run());
+    let started = Instant::now();
+    for _ in 0..rounds {
+        black_box(run());
+    }
+    (elements * rounds) as f64 / started.elapsed().as_secs_f64() / 1e6
+}
+
 /// A plain measurement, printed before criterion's, in the unit the target is stated in.
 fn report() {
     let (plan, set) = (plan(), series());
@@ -135,14 +145,8 @@ fn report() {
             evaluate_triggers(&plan, &set, 0, END_MS, STEP_MS as u64, PromVersion::default()).0.len()
         }),
     ] {
-        black_box(run());
-        let rounds = 200;
-        let started = Instant::now();
-        for _ in 0..rounds {
-            black_box(run());
-        }
-        let per_second = (EVALUATIONS * rounds) as f64 / started.elapsed().as_secs_f64();
-        println!("{name}: {:.1} million trigger evaluations per second", per_second / 1e6);
+        let rate = millions_per_second(EVALUATIONS, 200, run);
+        println!("{name}: {rate:.1} million trigger evaluations per second");
     }
 }
 
@@ -179,14 +183,8 @@ fn report_kinds_end_to_end() {
     for kind in ["for 1m", "for 3 of 5", "clear when x < 4", "on no data keep"] {
         let plan = kind_plan(kind);
         let run = || evaluate_triggers(&plan, &set, 0, END_MS, STEP_MS as u64, PromVersion::default()).0.len();
-        black_box(run());
-        let rounds = 100;
-        let started = Instant::now();
-        for _ in 0..rounds {
-            black_box(run());
-        }
-        let per_second = (EVALUATIONS * rounds) as f64 / started.elapsed().as_secs_f64();
-        println!("evaluate_triggers, {kind}: {:.1} million trigger evaluations per second", per_second / 1e6);
+        let rate = millions_per_second(EVALUATIONS, 100, run);
+        println!("evaluate_triggers, {kind}: {rate:.1} million trigger evaluations per second");
     }
 }
 
@@ -265,14 +263,8 @@ fn report_wide() {
     for (name, text) in WIDE {
         let plan = wide_plan(text);
         let run = || evaluate_triggers(&plan, &set, 0, wide_end(), STEP_MS as u64, PromVersion::default()).0.len();
-        black_box(run());
-        let rounds = 10;
-        let started = Instant::now();
-        for _ in 0..rounds {
-            black_box(run());
-        }
-        let per_second = (SERIES_EVALUATIONS * rounds) as f64 / started.elapsed().as_secs_f64();
-        println!("10,000 series, {name}: {:.1} million series evaluations per second", per_second / 1e6);
+        let rate = millions_per_second(SERIES_EVALUATIONS, 10, run);
+        println!("10,000 series, {name}: {rate:.1} million series evaluations per second");
     }
 }
 
@@ -399,14 +391,8 @@ fn bench_kinds(c: &mut Criterion) {
 fn report_kinds() {
     let inputs = kind_inputs();
     for kind in KINDS {
-        black_box(kind_run(kind, &inputs));
-        let rounds = 50;
-        let started = Instant::now();
-        for _ in 0..rounds {
-            black_box(kind_run(black_box(kind), &inputs));
-        }
-        let per_second = (KIND_EVALUATIONS * rounds) as f64 / started.elapsed().as_secs_f64();
-        println!("state machine alone, {kind}: {:.1} million evaluations per second", per_second / 1e6);
+        let rate = millions_per_second(KIND_EVALUATIONS as u64, 50, || kind_run(black_box(kind), &inputs));
+        println!("state machine alone, {kind}: {rate:.1} million evaluations per second");
     }
 }
 
