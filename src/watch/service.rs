@@ -26,6 +26,8 @@ pub struct Options {
     pub debounce: Duration,
     /// `--prometheus-version`; `None` follows the server's major version.
     pub prometheus_version: Option<crate::eval::PromVersion>,
+    /// How trigger state saved before a restart is restored.
+    pub restore: super::RestoreRules,
 }
 
 /// Runs `watch` until SIGTERM or SIGINT; the exit code.
@@ -73,6 +75,7 @@ async fn serve(opts: Options) -> Result<(), String> {
     let state_dir = open_state_dir(&opts.state_dir)?;
     let mut state = WatchState::new(opts.paths.clone(), state_dir, opts.prometheus.clone(), opts.token.clone());
     state.max_answer_bytes = opts.max_answer_bytes;
+    state.restore = opts.restore;
     let live = Arc::new(state);
     *lock(&live.version) = super::state::VersionState::new(opts.prometheus_version);
     live.rescan();
