@@ -9,12 +9,15 @@
 //! may expand to at [`MAX_SAMPLES`].
 
 mod csv_file;
+mod csv_rows;
 mod detect;
 mod expand;
 mod jsonl;
+mod jsonl_rows;
 mod labels;
 mod prometheus;
 mod promtool;
+mod rows;
 mod series;
 mod time;
 
