@@ -126,6 +126,7 @@ codes! {
     TooManyEvaluations  = "RC408", Error, "the simulated range needs more than 10 million evaluations";
     TimeOutOfRange      = "RC409", Error, "a simulated time is beyond the year 9999";
     ChartRange          = "RC410", Error, "the chart cannot draw values this far apart";
+    SeriesStreamOrder   = "RC411", Error, "a long series file is not in time order across series";
 }
 
 impl std::fmt::Display for Code {

@@ -19,12 +19,13 @@ mod prometheus;
 mod promtool;
 mod rows;
 mod series;
+mod stream;
 mod time;
 
 #[cfg(test)]
 mod tests;
 
-pub use detect::Format;
+pub use detect::{Format, detect};
 /// promtool's expanding notation, for `ripcord test`, whose input series are written in it.
 pub(crate) use expand::{ExpandError, Item, expand as expand_values};
 pub(crate) use labels::parse_series_name;
@@ -34,6 +35,7 @@ pub(crate) use series::bad_labels;
 pub use series::{
     Labels, MAX_SAMPLES, STALE_NAN, STALE_NAN_BITS, Series, SeriesSet, TimeBase, format_time, is_stale, series_name,
 };
+pub use stream::{Filled, SeriesStream, Window};
 pub use time::format_rfc3339;
 
 use crate::diagnostic::Diagnostic;
