@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::input::{LoadedFile, compile_file};
+use super::input::{LoadedFile, compile_file_folding};
 use super::{PromVersionArg, TextOrJson};
 use crate::diagnostic::{Code, Diagnostic, render_human};
 use crate::simulate::{Approval, Keep, RunOptions, SimulateOptions, StreamStop};
@@ -91,7 +91,7 @@ fn parse_approval(s: &str) -> Result<(u32, Approval), String> {
 }
 
 pub fn run(args: &SimulateArgs) -> u8 {
-    let Some((file, plan)) = compile_file(&args.runbook) else { return 1 };
+    let Some((file, plan)) = compile_file_folding(&args.runbook, true) else { return 1 };
     let color = super::stderr_color();
     let mut stderr = std::io::stderr().lock();
 

@@ -87,9 +87,11 @@ fn series_with_labels_windows_and_offsets_stream_to_the_same_result() {
 
 #[test]
 fn a_long_file_written_series_by_series_is_refused_with_how_to_sort_it() {
-    let plan = crate::compile("runbook r {\n  trigger t: x > 1 -> level 1\n  level 1 {\n    step shell \"true\" timeout 1m\n  }\n}\n")
-        .plan
-        .unwrap();
+    let plan = crate::compile(
+        "runbook r {\n  trigger t: x > 1 -> level 1\n  level 1 {\n    step shell \"true\" timeout 1m\n  }\n}\n",
+    )
+    .plan
+    .unwrap();
     let mut text = String::from("time,metric,value\n");
     for m in ["x", "y"] {
         for k in 0..100 {

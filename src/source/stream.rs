@@ -10,6 +10,7 @@
 //! the full readers ([`Filled::Slow`]), which read it or report the row as they always have.
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::io::BufRead;
 
 use super::csv_rows::CsvRows;
@@ -25,7 +26,8 @@ use crate::span::Span;
 #[derive(Default)]
 pub struct Window {
     series: Vec<Buffered>,
-    index: HashMap<String, HashMap<Labels, usize>>,
+    /// Each metric's series: the one without labels, and the others by labels.
+    index: HashMap<String, Family, BuildHasherDefault<Fnv>>,
     base: TimeBase,
     /// Samples read in the current fill.
     filled: usize,
@@ -37,6 +39,39 @@ pub struct Window {
     path: String,
     /// A sample refused for its order (the fast path's [`Sink`] can only say "slow").
     refused: Option<Diagnostic>,
+}
+
+#[derive(Default)]
+struct Family {
+    plain: Option<usize>,
+    labelled: HashMap<Labels, usize>,
+}
+
+impl Family {
+    #[inline]
+    fn get(&self, labels: &Labels) -> Option<usize> {
+        if labels.is_empty() { self.plain } else { self.labelled.get(labels).copied() }
+    }
+}
+
+/// FNV-1a over metric names: short keys hashed once per sample, no denial of service to fear from a file
+/// the user chose to read.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
 struct Buffered {
@@ -106,7 +141,7 @@ impl Window {
     fn put_back(&mut self, mut set: SeriesSet) {
         for (metric, family) in &mut set.series {
             for series in family.iter_mut() {
-                let Some(&i) = self.index.get(metric.as_str()).and_then(|f| f.get(&series.labels)) else { continue };
+                let Some(i) = self.index.get(metric.as_str()).and_then(|f| f.get(&series.labels)) else { continue };
                 if let Some(b) = self.series.get_mut(i) {
                     b.t = std::mem::take(&mut series.t_ms);
                     b.v = std::mem::take(&mut series.v);
@@ -155,7 +190,7 @@ impl Sink for Window {
             return Err(self.refuse(metric, labels, t_ms, evaluated, line));
         }
         let i = match self.index.get(metric).and_then(|f| f.get(labels)) {
-            Some(&i) => i,
+            Some(i) => i,
             None => {
                 let i = self.series.len();
                 self.series.push(Buffered {
@@ -165,7 +200,12 @@ impl Sink for Window {
                     v: Vec::new(),
                     last: None,
                 });
-                self.index.entry(metric.to_string()).or_default().insert(labels.clone(), i);
+                let family = self.index.entry(metric.to_string()).or_default();
+                if labels.is_empty() {
+                    family.plain = Some(i);
+                } else {
+                    family.labelled.insert(labels.clone(), i);
+                }
                 i
             }
         };
