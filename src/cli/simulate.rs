@@ -10,7 +10,7 @@ use super::input::{LoadedFile, compile_file_folding};
 use super::{PromVersionArg, TextOrJson};
 use crate::diagnostic::{Code, Diagnostic, render_human};
 use crate::simulate::{Approval, Keep, RunOptions, SimulateOptions, StreamStop};
-use crate::source::{Filled, Format, SeriesSet, SeriesStream, TimeBase, Window};
+use crate::source::{Filled, Format, HistoryFetch, SeriesSet, SeriesStream, TimeBase, Window};
 use crate::span::Span;
 
 #[derive(Args, Debug)]
@@ -102,11 +102,10 @@ pub fn run(args: &SimulateArgs) -> u8 {
     let options = SimulateOptions { start_ms: start, end_ms: end, run, version: args.version.or_default() };
     let keep = if args.chart.is_some() { Keep::All } else { Keep::Reach };
     let (sim, series) = match (&args.from_prometheus, &args.series) {
-        (Some(url), _) => {
-            let Some(series) = history(&file, &plan, url, args, &mut stderr, color) else { return 1 };
-            let Some(sim) = in_memory(&plan, &series, &options, &mut stderr) else { return 1 };
-            (sim, series)
-        }
+        (Some(url), _) => match history(&file, &plan, url, args, &options, keep, &mut stderr, color) {
+            Some(done) => done,
+            None => return 1,
+        },
         (None, Some(path)) => match streamed(&file, &plan, path, &options, keep, &mut stderr, color) {
             Some(done) => done,
             None => return 1,
@@ -339,16 +338,20 @@ fn missing_ok(
     false
 }
 
-/// Fetches the declared metrics' history from Prometheus over `[--start, --end]` (clap requires both);
-/// `None` after printing why it cannot be used.
+/// Simulates over the declared metrics' history from Prometheus over `[--start, --end]` (clap requires both),
+/// fetched in time chunks that stream through the same evaluation as a series file; `None` after printing
+/// why it cannot be used.
+#[allow(clippy::too_many_arguments, reason = "the command's parts, passed down once")]
 fn history(
     file: &LoadedFile,
     plan: &crate::plan::Plan,
     url: &str,
     args: &SimulateArgs,
+    options: &SimulateOptions,
+    keep: Keep,
     stderr: &mut std::io::StderrLock<'_>,
     color: bool,
-) -> Option<SeriesSet> {
+) -> Option<(crate::simulate::Simulation, SeriesSet)> {
     let (Some(start), Some(end)) = (args.start, args.end) else {
         let _ = writeln!(stderr, "error: `--from-prometheus` needs `--start` and `--end`");
         return None;
@@ -375,10 +378,34 @@ fn history(
             return None;
         }
     };
-    match crate::source::fetch_history(url, &want, start.ms, end.ms, base, args.answers.max_answer_bytes) {
-        Ok(s) => Some(s),
+    if !options_ok(plan, options, stderr) {
+        return None;
+    }
+    let fetched = HistoryFetch::new(url, &want, start.ms, end.ms, base, args.answers.max_answer_bytes);
+    let mut fetch = match fetched {
+        Ok(f) => f,
         Err(e) => {
             let _ = writeln!(stderr, "error: {e}");
+            return None;
+        }
+    };
+    let mut window = Window::of_sets(base);
+    let fill = |w: &mut Window| match fetch.next_chunk() {
+        Ok(Some(chunk)) => {
+            w.extend(&chunk);
+            Ok(true)
+        }
+        Ok(None) => Ok(false),
+        Err(e) => Err(e),
+    };
+    match crate::simulate::simulate_stream(plan, &mut window, fill, options, keep) {
+        Ok(done) => Some(done),
+        Err(StreamStop::Read(e)) => {
+            let _ = writeln!(stderr, "error: {e}");
+            None
+        }
+        Err(StreamStop::Range(d)) => {
+            flag_problem(stderr, &d);
             None
         }
     }

@@ -29,7 +29,7 @@ pub use detect::{Format, detect};
 /// promtool's expanding notation, for `ripcord test`, whose input series are written in it.
 pub(crate) use expand::{ExpandError, Item, expand as expand_values};
 pub(crate) use labels::parse_series_name;
-pub use prometheus::{HistoryPlan, fetch_history, history_plan};
+pub use prometheus::{HistoryFetch, HistoryPlan, fetch_history, history_plan};
 pub(crate) use promtool::parse_prometheus_duration;
 pub(crate) use series::bad_labels;
 pub use series::{

@@ -87,6 +87,22 @@ impl Window {
         Window { path: path_for_messages.to_string(), ..Window::default() }
     }
 
+    /// A window for samples that come as series sets (a Prometheus history, chunk by chunk), with times
+    /// written in `base`.
+    pub fn of_sets(base: TimeBase) -> Window {
+        Window { base, ..Window::default() }
+    }
+
+    /// Adds a chunk of series, in time order after what the window holds (a sample at or before the
+    /// series' latest, where chunks meet, is the same point again and is skipped).
+    pub fn extend(&mut self, set: &SeriesSet) {
+        for (metric, s) in set.all() {
+            for (&t, &v) in s.t_ms.iter().zip(&s.v) {
+                let _ = self.sample(metric, &s.labels, t, v, Span::new(0, 0));
+            }
+        }
+    }
+
     /// The earliest and latest sample time read so far.
     pub fn time_range(&self) -> Option<(i64, i64)> {
         Some((self.first_ms?, self.last_ms?))
