@@ -75,7 +75,10 @@ fn peak_memory_does_not_grow_with_the_length_of_the_history() {
         - std::fs::metadata(dir.path().join("short.csv")).expect("size").len() / 1024;
     assert!(short > 0 && long > 0, "no reading of /proc");
     // The file grew by some 50 MB; the peak stays within a few MB of the shorter history's.
-    assert!(long < short + 8 * 1024, "peak {long} kB for the long file, {short} kB for the short one (file +{grown} kB)");
+    assert!(
+        long < short + 8 * 1024,
+        "peak {long} kB for the long file, {short} kB for the short one (file +{grown} kB)"
+    );
 }
 
 #[test]

@@ -24,8 +24,9 @@ pub(crate) struct CsvRows {
 }
 
 /// ASCII whitespace around a field, as the full reader trims it.
+#[inline]
 fn trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_ascii_whitespace())
+    s.trim_ascii()
 }
 
 impl CsvRows {
@@ -64,18 +65,25 @@ impl CsvRows {
     fn split(&mut self, line: &str) -> Result<(), RowError> {
         self.spans.clear();
         self.unquoted.clear();
-        // A lone carriage return ends a record for the `csv` crate.
-        if line.contains('\r') {
-            return Err(RowError::Slow);
-        }
-        if !line.contains('"') {
-            let mut start = 0;
-            for field in line.split(',') {
-                self.spans.push((false, start, start + field.len()));
-                start += field.len() + 1;
+        // One pass for the common row: commas only. A lone carriage return ends a record for the `csv` crate.
+        let mut start = 0;
+        let mut quoted = false;
+        for (i, &c) in line.as_bytes().iter().enumerate() {
+            match c {
+                b',' => {
+                    self.spans.push((false, start, i));
+                    start = i + 1;
+                }
+                b'"' => quoted = true,
+                b'\r' => return Err(RowError::Slow),
+                _ => {}
             }
+        }
+        if !quoted {
+            self.spans.push((false, start, line.len()));
             return Ok(());
         }
+        self.spans.clear();
         let b = line.as_bytes();
         let mut i = 0;
         loop {
@@ -132,7 +140,7 @@ impl CsvRows {
             }
             spans.get(i).copied().map_or((false, 0, 0), |(q, s, e)| {
                 let t = if q { &unquoted[s..e] } else { &line[s..e] };
-                let lead = t.len() - t.trim_start_matches(|c: char| c.is_ascii_whitespace()).len();
+                let lead = t.len() - t.trim_ascii_start().len();
                 (q, s + lead, s + lead + trim(t).len())
             })
         };
