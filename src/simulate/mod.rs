@@ -2,7 +2,8 @@
 //!
 //! Triggers are evaluated on the Prometheus grid by the shared state machine in `eval` (the one `watch`
 //! uses); their firings drive level runs on a simulated clock (`run`); the result renders as JSON, a
-//! timeline (`output`) and an SVG chart (`chart`). `range` bounds what a simulation may take on.
+//! timeline (`output`) and an SVG chart (`chart`). `range` bounds what a simulation may take on. `stream` is
+//! the one evaluation path: samples in time order, fill by fill; a series set in memory is one fill.
 //!
 //! INVARIANT: simulation has no side effects, ever: no process, request or file is touched.
 

@@ -4,9 +4,13 @@
 //! from a live Prometheus for `simulate --from-prometheus` (`prometheus.rs`, over the `crate::prometheus`
 //! client).
 //!
-//! Readers never panic on bad input: every problem is a [`Diagnostic`] (codes RC401-RC405) whose span is a
-//! byte range of the series file's text. The caller caps files at 64 MiB; readers cap the samples a file
-//! may expand to at [`MAX_SAMPLES`].
+//! CSV and JSON Lines files are also read as a stream (`stream.rs`), row by row through the fast row parsers
+//! (`rows.rs`), for `simulate` to evaluate in memory bounded by a window; any row those are not sure of goes
+//! to the full readers, so every diagnostic for a bad row is theirs.
+//!
+//! Readers never panic on bad input: every problem is a [`Diagnostic`] (codes RC401-RC405, RC411) whose span
+//! is a byte range of the series file's text. A file read whole may expand to at most [`MAX_SAMPLES`] (the
+//! promtool notation can describe millions in a line); a streamed one has no limit.
 
 mod csv_file;
 mod csv_rows;
