@@ -99,3 +99,54 @@ fn a_long_file_written_series_by_series_is_refused_with_how_to_sort_it() {
     assert!(stderr.contains("sort -t, -k1,1n"), "{stderr}");
     assert!(out.stdout.is_empty(), "nothing on stdout");
 }
+
+#[test]
+fn a_bad_row_deep_in_a_long_file_is_reported_at_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("long.runbook"), RUNBOOK).expect("runbook");
+    let csv = dir.path().join("bad.csv");
+    write_csv(&csv, 60_000, false);
+    let mut body = std::fs::read_to_string(&csv).expect("read");
+    body.push_str("900000,m0,oops\n");
+    std::fs::write(&csv, body).expect("write");
+    let out =
+        Test::in_dir(dir.path()).args(["simulate", "long.runbook", "--series", "bad.csv"]).env("NO_COLOR", "1").run();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("RC403") && stderr.contains("`oops` is not a sample value"), "{stderr}");
+    assert!(stderr.contains("bad.csv:600002:"), "{stderr}");
+}
+
+#[test]
+fn limit_prints_some_events_then_a_summary_per_trigger_and_warnings_fold() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let runbook = r#"runbook folded {
+  evaluate every 15s
+  trigger a: m0 > 50 for 20s -> level 1
+  trigger b: m1 > 50 for 20s -> level 1
+  trigger c: m2 > 50 for 20s -> level 1
+  level 1 "respond" {
+    step shell "true" timeout 1s
+  }
+}
+"#;
+    std::fs::write(dir.path().join("folded.runbook"), runbook).expect("runbook");
+    write_csv(&dir.path().join("s.csv"), 2_000, false);
+    let out = Test::in_dir(dir.path())
+        .args(["simulate", "folded.runbook", "--series", "s.csv", "--limit", "3"])
+        .env("NO_COLOR", "1")
+        .run();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.matches("RC210").count(), 2, "one rendering and one count: {stderr}");
+    assert!(stderr.contains("2 more RC210 warnings like this one, at lines 4, 5"), "{stderr}");
+    let events = stdout.lines().filter(|l| l.starts_with("  00:") || l.starts_with("  0")).count();
+    assert_eq!(events, 3, "{stdout}");
+    assert!(stdout.contains("more events left out (`--limit 3`); by trigger:"), "{stdout}");
+    for t in ["a", "b", "c"] {
+        assert!(
+            stdout.lines().any(|l| l.trim_start().starts_with(&format!("{t} ")) && l.contains("fired")),
+            "{t}: {stdout}"
+        );
+    }
+}

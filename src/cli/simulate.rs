@@ -174,8 +174,8 @@ fn options_ok(plan: &crate::plan::Plan, options: &SimulateOptions, stderr: &mut 
 
 /// Why a streamed read stopped.
 enum Stop {
-    /// A row for the full readers: read the file whole.
-    Slow,
+    /// A row for the full readers, ending before this offset.
+    Slow(usize),
     Failed(Box<Diagnostic>),
 }
 
@@ -204,7 +204,7 @@ fn streamed(
     let fill = |w: &mut Window| match stream.fill(w, crate::simulate::FILL_ROWS) {
         Filled::More => Ok(true),
         Filled::End => Ok(false),
-        Filled::Slow => Err(Stop::Slow),
+        Filled::Slow(end) => Err(Stop::Slow(end)),
         Filled::Failed(d) => Err(Stop::Failed(d)),
     };
     match crate::simulate::simulate_stream(plan, &mut window, fill, options, keep) {
@@ -214,8 +214,17 @@ fn streamed(
             }
             Some((sim, series))
         }
-        Err(StreamStop::Read(Stop::Slow)) => {
+        Err(StreamStop::Read(Stop::Slow(end))) => {
             drop(window);
+            // A mistake in that row or before it is reported from the text so far (a long file is not read
+            // whole, nor held against the 10-million-sample cap of a whole read, to say so).
+            let text = text_through(path, end);
+            if let Err(d) = crate::source::read_series(&series_path, &text)
+                && d.span.start < end
+            {
+                let _ = write!(stderr, "{}", render_human(&series_path, &text, &d, color));
+                return None;
+            }
             let series = series_file(file, plan, path, stderr, color)?;
             let sim = in_memory(plan, &series, options, stderr)?;
             Some((sim, series))

@@ -13,7 +13,7 @@ fn streamed(plan: &crate::plan::Plan, text: &str, format: Format, rows: usize) -
     let fill = |w: &mut Window| match stream.fill(w, rows) {
         Filled::More => Ok(true),
         Filled::End => Ok(false),
-        Filled::Slow => Err("slow".to_string()),
+        Filled::Slow(_) => Err("slow".to_string()),
         Filled::Failed(d) => Err(format!("{}: {}", d.code, d.message)),
     };
     match simulate_stream(plan, &mut window, fill, &SimulateOptions::default(), Keep::Reach) {

@@ -247,8 +247,9 @@ pub enum Filled {
     More,
     /// The file is read.
     End,
-    /// A row the fast path cannot read: read the file whole with [`read_series`](super::read_series).
-    Slow,
+    /// A row the fast path cannot read, ending before this byte offset: the full reader decides, on the
+    /// file's text through that row (which shows a mistake there or before it) or on the whole file.
+    Slow(usize),
     /// A problem to report as it is (a sample older than evaluated time, a read error), whose span is
     /// a byte range of the file.
     Failed(Box<Diagnostic>),
@@ -301,7 +302,7 @@ impl<R: BufRead> SeriesStream<R> {
             };
             let at = self.offset;
             self.offset += n;
-            let Ok(mut text) = std::str::from_utf8(&self.line) else { return Filled::Slow };
+            let Ok(mut text) = std::str::from_utf8(&self.line) else { return Filled::Slow(self.offset) };
             if at == 0 {
                 text = text.strip_prefix('\u{feff}').unwrap_or(text);
             }
@@ -313,7 +314,7 @@ impl<R: BufRead> SeriesStream<R> {
                 Rows::CsvHeader => {
                     if text.is_empty() || text.starts_with('#') {
                         if !ended && text.starts_with('#') {
-                            return Filled::Slow;
+                            return Filled::Slow(self.offset);
                         }
                         continue;
                     }
@@ -327,7 +328,7 @@ impl<R: BufRead> SeriesStream<R> {
                 }
                 Rows::Csv(rows) => {
                     if !ended && text.starts_with('#') {
-                        return Filled::Slow;
+                        return Filled::Slow(self.offset);
                     }
                     rows.line(text, start, window)
                 }
@@ -336,7 +337,7 @@ impl<R: BufRead> SeriesStream<R> {
             if result.is_err() {
                 return match window.refused.take() {
                     Some(d) => Filled::Failed(Box::new(d)),
-                    None => Filled::Slow,
+                    None => Filled::Slow(self.offset),
                 };
             }
         }
