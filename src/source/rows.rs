@@ -26,26 +26,15 @@ pub(crate) enum RowError {
     Slow,
 }
 
-/// A plain decimal number (`-12.5`, `1714564800`, `.5`), parsed exactly as `str::parse::<f64>` would
-/// (both round correctly); `None` for anything else (exponents, `NaN`, `Inf`), which the caller reads
-/// the general way.
+/// A finite decimal number (`-12.5`, `1714564800`, `.5`, `1e3`), parsed exactly as `str::parse::<f64>` would
+/// (both round correctly, and `fast-float2` reads a subset of what the standard parser reads); `None` for
+/// anything else (`NaN`, `Inf`, a word), which the caller reads the general way.
 #[inline]
 pub(crate) fn plain_decimal(text: &str) -> Option<f64> {
-    let b = text.as_bytes();
-    let digits = b.strip_prefix(b"-").or_else(|| b.strip_prefix(b"+")).unwrap_or(b);
-    let mut seen_digit = false;
-    let mut seen_dot = false;
-    for &c in digits {
-        match c {
-            b'0'..=b'9' => seen_digit = true,
-            b'.' if !seen_dot => seen_dot = true,
-            _ => return None,
-        }
+    match fast_float2::parse_partial::<f64, _>(text.as_bytes()) {
+        Ok((v, n)) if n == text.len() && v.is_finite() => Some(v),
+        _ => None,
     }
-    if !seen_digit {
-        return None;
-    }
-    fast_float2::parse::<f64, _>(b).ok()
 }
 
 /// Whether a JSON number is short enough that every correctly rounded parser and serde_json agree on it
@@ -76,7 +65,10 @@ mod tests {
         for t in ["0", "-1", "1714564800", "1714564800.25", "0.1", ".5", "5.", "-0.000123", "123456789.123456789"] {
             assert_eq!(plain_decimal(t), t.parse::<f64>().ok(), "{t}");
         }
-        for t in ["", "-", ".", "1e5", "NaN", "+Inf", "1.2.3", " 1", "0x10"] {
+        for t in ["1e5", "-2.5E-3", "1e400"] {
+            assert_eq!(plain_decimal(t), t.parse::<f64>().ok().filter(|v| v.is_finite()), "{t}");
+        }
+        for t in ["", "-", ".", "NaN", "nan", "+Inf", "inf", "infinity", "1.2.3", " 1", "0x10", "1_0", "1e"] {
             assert_eq!(plain_decimal(t), None, "{t}");
         }
     }
