@@ -67,6 +67,7 @@ fn series_with_labels_windows_and_offsets_stream_to_the_same_result() {
     let compiled = crate::compile(runbook);
     let plan = compiled.plan.unwrap_or_else(|| panic!("{:?}", compiled.diagnostics));
     let mut text = String::from("time,metric,value,labels\n");
+    let mut jsonl = String::new();
     for k in 0..400usize {
         let t = k * 15;
         for (i, host) in ["a", "b", "c"].iter().enumerate() {
@@ -76,12 +77,25 @@ fn series_with_labels_windows_and_offsets_stream_to_the_same_result() {
             let temp = 40.0 + ((k as f64 + i as f64 * 17.0) / 9.0).sin() * 30.0;
             text.push_str(&format!("{t},temp,{temp},\"{{host=\"\"{host}\"\"}}\"\n"));
             text.push_str(&format!("{t},requests,{},\"{{host=\"\"{host}\"\"}}\"\n", k * (i + 1) * (k % 50)));
+            jsonl.push_str(&format!(
+                "{{\"time\":{t},\"metric\":\"temp\",\"labels\":{{\"host\":\"{host}\"}},\"value\":{temp}}}\n"
+            ));
+            jsonl.push_str(&format!(
+                "{{\"time\":{t},\"metric\":\"requests{{host='{host}'}}\",\"value\":\"{}\"}}\n",
+                k * (i + 1) * (k % 50)
+            ));
         }
     }
     let expected = whole(&plan, &text, "s.csv");
     assert!(expected.contains("FIRING"), "{expected}");
+    assert_eq!(whole(&plan, &jsonl, "s.jsonl"), expected, "JSON Lines reads as the CSV does");
     for rows in [1, 13, 500] {
-        assert_eq!(streamed(&plan, &text, Format::Csv, rows).unwrap(), expected, "fills of {rows}");
+        assert_eq!(streamed(&plan, &text, Format::Csv, rows).unwrap(), expected, "CSV in fills of {rows}");
+        assert_eq!(
+            streamed(&plan, &jsonl, Format::JsonLines, rows).unwrap(),
+            expected,
+            "JSON Lines in fills of {rows}"
+        );
     }
 }
 
