@@ -133,7 +133,23 @@ def generate(out: str) -> None:
             else:
                 test.append("        exp_alerts: []")
 
-    for fname, lines in (("workload.rules.yml", rules), ("workload.test.yml", test), ("workload.runbook", rb)):
+    # What a user runs: one assertion per alert (its state at the last evaluation), and the same samples as a
+    # CSV file in time order for ripcord.
+    one = test[: test.index("    alert_rule_test:") + 1]
+    for name, *_ in alerts:
+        one += [f"      - eval_time: {end}s", f"        alertname: {name}"]
+        one += ["        exp_alerts:", "          - exp_labels: {}"] if end in firing_sets[name] else ["        exp_alerts: []"]
+    rows = []
+    for _, metric, series, *_ in alerts:
+        for k, v in enumerate(series.expand()):
+            if v is None:
+                continue
+            rows.append((k * INTERVAL, metric, "stale" if v is g.STALE else g.fmt_num(v)))
+    rows.sort(key=lambda r: r[0])
+    csv = ["time,metric,value"] + [f"{t},{m},{v}" for t, m, v in rows]
+
+    for fname, lines in (("workload.rules.yml", rules), ("workload.test.yml", test), ("workload.runbook", rb),
+                         ("workload.one.test.yml", one), ("workload.csv", csv)):
         with open(os.path.join(out, fname), "w") as f:
             f.write("\n".join(lines) + "\n")
     with open(os.path.join(out, "expected.json"), "w") as f:

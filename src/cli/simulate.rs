@@ -6,15 +6,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::input::{LoadedFile, compile_file};
+use super::input::{LoadedFile, compile_file_folding};
 use super::{PromVersionArg, TextOrJson};
 use crate::diagnostic::{Code, Diagnostic, render_human};
-use crate::simulate::{Approval, RunOptions, SimulateOptions};
-use crate::source::{SeriesSet, TimeBase};
+use crate::simulate::{Approval, Keep, RunOptions, SimulateOptions, StreamStop};
+use crate::source::{Filled, Format, HistoryFetch, SeriesSet, SeriesStream, TimeBase, Window};
 use crate::span::Span;
-
-/// Series files larger than this are refused.
-const MAX_SERIES_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
@@ -48,6 +45,9 @@ pub struct SimulateArgs {
     pub approve: Vec<(u32, Approval)>,
     #[command(flatten)]
     pub version: PromVersionArg,
+    /// Print at most N events of the text timeline (the summary per trigger counts them all).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
 }
 
 /// A time given on the command line, and whether it was written as seconds.
@@ -91,46 +91,29 @@ fn parse_approval(s: &str) -> Result<(u32, Approval), String> {
 }
 
 pub fn run(args: &SimulateArgs) -> u8 {
-    let Some((file, plan)) = compile_file(&args.runbook) else { return 1 };
+    let Some((file, plan)) = compile_file_folding(&args.runbook, true) else { return 1 };
     let color = super::stderr_color();
     let mut stderr = std::io::stderr().lock();
 
     let start = args.start.map(|t| t.ms);
     let end = args.end.map(|t| t.ms);
-    let series = match (&args.from_prometheus, &args.series) {
-        (Some(url), _) => {
-            let Some(series) = history(&file, &plan, url, args, &mut stderr, color) else { return 1 };
-            series
-        }
-        (None, Some(path)) => {
-            let Some(series) = series_file(&file, &plan, path, &mut stderr, color) else { return 1 };
-            series
-        }
+    let run =
+        RunOptions { fail: args.fail.iter().cloned().collect(), approvals: args.approve.iter().copied().collect() };
+    let options = SimulateOptions { start_ms: start, end_ms: end, run, version: args.version.or_default() };
+    let keep = if args.chart.is_some() { Keep::All } else { Keep::Reach };
+    let (sim, series) = match (&args.from_prometheus, &args.series) {
+        (Some(url), _) => match history(&file, &plan, url, args, &options, keep, &mut stderr, color) {
+            Some(done) => done,
+            None => return 1,
+        },
+        (None, Some(path)) => match streamed(&file, &plan, path, &options, keep, &mut stderr, color) {
+            Some(done) => done,
+            None => return 1,
+        },
         (None, None) => {
             let _ = writeln!(stderr, "error: give `--series FILE` or `--from-prometheus URL`");
             return 2;
         }
-    };
-    let run =
-        RunOptions { fail: args.fail.iter().cloned().collect(), approvals: args.approve.iter().copied().collect() };
-    let problems = crate::simulate::check_options(&plan, &run);
-    if !problems.is_empty() {
-        for d in &problems {
-            flag_problem(&mut stderr, d);
-        }
-        return 1;
-    }
-    let options = SimulateOptions { start_ms: start, end_ms: end, run, version: args.version.or_default() };
-    let (from, to) = crate::simulate::effective_range(&series, &options);
-    let explicit = start.is_some() && end.is_some();
-    if let Err(d) = crate::simulate::check_range(from, to, plan.evaluation_interval_ms, explicit, series.time_base) {
-        flag_problem(&mut stderr, &d);
-        return 1;
-    }
-    let sim = crate::simulate::simulate(&plan, &series, &options);
-    let out = match args.format {
-        TextOrJson::Text => crate::simulate::to_text(&sim),
-        TextOrJson::Json => crate::simulate::to_json(&sim),
     };
     if let Some(path) = &args.chart {
         if let Err(d) = crate::simulate::check_chart(&sim, &plan, &series) {
@@ -150,10 +133,153 @@ pub fn run(args: &SimulateArgs) -> u8 {
             }
         }
     }
-    if std::io::stdout().lock().write_all(out.as_bytes()).is_err() {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock());
+    let written = match args.format {
+        TextOrJson::Text => crate::simulate::write_text(&sim, args.limit, &mut out),
+        TextOrJson::Json => crate::simulate::write_json(&sim, &mut out),
+    };
+    if written.and_then(|()| out.flush()).is_err() {
         return 1;
     }
     0
+}
+
+/// The checks before a simulation of series in memory, and the simulation; `None` after printing why not.
+fn in_memory(
+    plan: &crate::plan::Plan,
+    series: &SeriesSet,
+    options: &SimulateOptions,
+    stderr: &mut std::io::StderrLock<'_>,
+) -> Option<crate::simulate::Simulation> {
+    if !options_ok(plan, options, stderr) {
+        return None;
+    }
+    let (from, to) = crate::simulate::effective_range(series, options);
+    let explicit = options.start_ms.is_some() && options.end_ms.is_some();
+    if let Err(d) = crate::simulate::check_range(from, to, plan.evaluation_interval_ms, explicit, series.time_base) {
+        flag_problem(stderr, &d);
+        return None;
+    }
+    Some(crate::simulate::simulate(plan, series, options))
+}
+
+/// Whether `--fail` and `--approve` name what the plan has (printing what they do not).
+fn options_ok(plan: &crate::plan::Plan, options: &SimulateOptions, stderr: &mut std::io::StderrLock<'_>) -> bool {
+    let problems = crate::simulate::check_options(plan, &options.run);
+    for d in &problems {
+        flag_problem(stderr, d);
+    }
+    problems.is_empty()
+}
+
+/// Why a streamed read stopped.
+enum Stop {
+    /// A row for the full readers, ending before this offset.
+    Slow(usize),
+    Failed(Box<Diagnostic>),
+}
+
+/// Simulates over a series file: CSV and JSON Lines streamed (see `simulate::simulate_stream`), promtool
+/// YAML and any file the fast path cannot read through to the end read whole, through the same evaluation.
+/// `None` after printing why it cannot be used.
+fn streamed(
+    file: &LoadedFile,
+    plan: &crate::plan::Plan,
+    path: &std::path::Path,
+    options: &SimulateOptions,
+    keep: Keep,
+    stderr: &mut std::io::StderrLock<'_>,
+    color: bool,
+) -> Option<(crate::simulate::Simulation, SeriesSet)> {
+    let series_path = path.display().to_string();
+    let Some(format) = stream_format(path, &series_path) else {
+        let series = series_file(file, plan, path, stderr, color)?;
+        let sim = in_memory(plan, &series, options, stderr)?;
+        return Some((sim, series));
+    };
+    let opened = std::fs::File::open(path).ok()?;
+    let reader = std::io::BufReader::with_capacity(256 * 1024, opened);
+    let mut stream = SeriesStream::new(format, reader)?;
+    let mut window = Window::new(&series_path);
+    let fill = |w: &mut Window| match stream.fill(w, crate::simulate::FILL_ROWS) {
+        Filled::More => Ok(true),
+        Filled::End => Ok(false),
+        Filled::Slow(end) => Err(Stop::Slow(end)),
+        Filled::Failed(d) => Err(Stop::Failed(d)),
+    };
+    match crate::simulate::simulate_stream(plan, &mut window, fill, options, keep) {
+        Ok((sim, series)) => {
+            if !missing_ok(file, plan, &series_path, &series, stderr, color) || !options_ok(plan, options, stderr) {
+                return None;
+            }
+            Some((sim, series))
+        }
+        Err(StreamStop::Read(Stop::Slow(end))) => {
+            drop(window);
+            // A mistake in that row or before it is reported from the text so far (a long file is not read
+            // whole, nor held against the 10-million-sample cap of a whole read, to say so).
+            let text = text_through(path, end);
+            if let Err(d) = crate::source::read_series(&series_path, &text)
+                && d.span.start < end
+            {
+                let _ = write!(stderr, "{}", render_human(&series_path, &text, &d, color));
+                return None;
+            }
+            let series = series_file(file, plan, path, stderr, color)?;
+            let sim = in_memory(plan, &series, options, stderr)?;
+            Some((sim, series))
+        }
+        Err(StreamStop::Read(Stop::Failed(d))) => {
+            let text = text_through(path, d.span.end);
+            let _ = write!(stderr, "{}", render_human(&series_path, &text, &d, color));
+            None
+        }
+        Err(StreamStop::Range(d)) => {
+            flag_problem(stderr, &d);
+            None
+        }
+    }
+}
+
+/// The format of a series file that can be streamed (CSV, JSON Lines), told from its first 64 KiB; `None`
+/// for promtool YAML and whatever the full reader should look at whole (an empty or unreadable file).
+fn stream_format(path: &std::path::Path, series_path: &str) -> Option<Format> {
+    use std::io::Read;
+    let mut prefix = Vec::new();
+    std::fs::File::open(path).ok()?.take(64 * 1024).read_to_end(&mut prefix).ok()?;
+    let valid = match std::str::from_utf8(&prefix) {
+        Ok(t) => t,
+        Err(e) if e.valid_up_to() + 4 >= prefix.len() => std::str::from_utf8(&prefix[..e.valid_up_to()]).ok()?,
+        Err(_) => return None,
+    };
+    // Detection looks at the first line with content: it must be whole in the prefix.
+    if prefix.len() == 64 * 1024 && valid.matches('\n').count() < 2 {
+        return None;
+    }
+    let body = valid.strip_prefix('\u{feff}').unwrap_or(valid);
+    crate::source::detect(series_path, body).ok().filter(|f| *f != Format::PromtoolYaml)
+}
+
+/// The file's text through byte `end` and the rest of its line (for showing a diagnostic of a streamed
+/// file); what cannot be read is left out.
+fn text_through(path: &std::path::Path, end: usize) -> String {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(end as u64 + 64 * 1024).read_to_end(&mut bytes);
+    }
+    if let Some(nl) = bytes.get(end..).and_then(|rest| rest.iter().position(|&b| b == b'\n')) {
+        bytes.truncate(end + nl);
+    }
+    match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let n = e.utf8_error().valid_up_to();
+            let mut b = e.into_bytes();
+            b.truncate(n);
+            String::from_utf8(b).unwrap_or_default()
+        }
+    }
 }
 
 /// A problem with the command line or the range (no span to point at): its code, message and help.
@@ -187,38 +313,54 @@ fn series_file(
             return None;
         }
     };
-    let missing = crate::simulate::missing_metrics(plan, &series);
-    if !missing.is_empty() {
-        let have: Vec<&str> = series.series.keys().map(String::as_str).collect();
-        for m in &missing {
-            let span = find_word(&file.text, m);
-            let help = match crate::diagnostic::did_you_mean(m, have.iter().copied()) {
-                Some(suggestion) => format!("{suggestion} `{series_path}` has {}", have.join(", ")),
-                None => format!(
-                    "`{series_path}` has {}; add samples named `{m}`",
-                    if have.is_empty() { "no series".to_string() } else { have.join(", ") }
-                ),
-            };
-            let d = Diagnostic::new(Code::SeriesUnknownMetric, span, format!("metric `{m}` is not in `{series_path}`"))
-                .label("read here")
-                .help(help);
-            let _ = write!(stderr, "{}", render_human(&file.path, &file.text, &d, color));
-        }
-        return None;
-    }
-    Some(series)
+    missing_ok(file, plan, &series_path, &series, stderr, color).then_some(series)
 }
 
-/// Fetches the declared metrics' history from Prometheus over `[--start, --end]` (clap requires both);
-/// `None` after printing why it cannot be used.
+/// Whether the series have every metric the plan reads (printing each that is missing, where it is read).
+fn missing_ok(
+    file: &LoadedFile,
+    plan: &crate::plan::Plan,
+    series_path: &str,
+    series: &SeriesSet,
+    stderr: &mut std::io::StderrLock<'_>,
+    color: bool,
+) -> bool {
+    let missing = crate::simulate::missing_metrics(plan, series);
+    if missing.is_empty() {
+        return true;
+    }
+    let have: Vec<&str> = series.series.keys().map(String::as_str).collect();
+    for m in &missing {
+        let span = find_word(&file.text, m);
+        let help = match crate::diagnostic::did_you_mean(m, have.iter().copied()) {
+            Some(suggestion) => format!("{suggestion} `{series_path}` has {}", have.join(", ")),
+            None => format!(
+                "`{series_path}` has {}; add samples named `{m}`",
+                if have.is_empty() { "no series".to_string() } else { have.join(", ") }
+            ),
+        };
+        let d = Diagnostic::new(Code::SeriesUnknownMetric, span, format!("metric `{m}` is not in `{series_path}`"))
+            .label("read here")
+            .help(help);
+        let _ = write!(stderr, "{}", render_human(&file.path, &file.text, &d, color));
+    }
+    false
+}
+
+/// Simulates over the declared metrics' history from Prometheus over `[--start, --end]` (clap requires both),
+/// fetched in time chunks that stream through the same evaluation as a series file; `None` after printing
+/// why it cannot be used.
+#[allow(clippy::too_many_arguments, reason = "the command's parts, passed down once")]
 fn history(
     file: &LoadedFile,
     plan: &crate::plan::Plan,
     url: &str,
     args: &SimulateArgs,
+    options: &SimulateOptions,
+    keep: Keep,
     stderr: &mut std::io::StderrLock<'_>,
     color: bool,
-) -> Option<SeriesSet> {
+) -> Option<(crate::simulate::Simulation, SeriesSet)> {
     let (Some(start), Some(end)) = (args.start, args.end) else {
         let _ = writeln!(stderr, "error: `--from-prometheus` needs `--start` and `--end`");
         return None;
@@ -245,25 +387,50 @@ fn history(
             return None;
         }
     };
-    match crate::source::fetch_history(url, &want, start.ms, end.ms, base, args.answers.max_answer_bytes) {
-        Ok(s) => Some(s),
+    if !options_ok(plan, options, stderr) {
+        return None;
+    }
+    let fetched = HistoryFetch::new(url, &want, start.ms, end.ms, base, args.answers.max_answer_bytes);
+    let mut fetch = match fetched {
+        Ok(f) => f,
         Err(e) => {
             let _ = writeln!(stderr, "error: {e}");
+            return None;
+        }
+    };
+    let mut window = Window::of_sets(base);
+    let fill = |w: &mut Window| match fetch.next_chunk() {
+        Ok(Some(chunk)) => {
+            w.extend(&chunk);
+            Ok(true)
+        }
+        Ok(None) => Ok(false),
+        Err(e) => Err(e),
+    };
+    match crate::simulate::simulate_stream(plan, &mut window, fill, options, keep) {
+        Ok(done) => Some(done),
+        Err(StreamStop::Read(e)) => {
+            let _ = writeln!(stderr, "error: {e}");
+            None
+        }
+        Err(StreamStop::Range(d)) => {
+            flag_problem(stderr, &d);
             None
         }
     }
 }
 
-/// Reads a series file: at most [`MAX_SERIES_BYTES`], UTF-8.
+/// Reads a series file whole (promtool YAML, or a file the streaming reader hands back): UTF-8, as large
+/// as the machine can hold.
 fn read_series_file(path: &std::path::Path) -> Result<String, Diagnostic> {
     use crate::files::ReadError;
     let display = path.display();
     let fail = |m: String| {
         Diagnostic::new(Code::SeriesSyntax, Span::new(0, 0), m).help("give a CSV, JSON Lines or promtool YAML file")
     };
-    crate::files::read_capped(path, MAX_SERIES_BYTES).map_err(|e| match e {
+    crate::files::read_capped(path, u64::MAX - 1).map_err(|e| match e {
         ReadError::Io(e) => fail(format!("cannot read `{display}`: {e}")),
-        ReadError::TooLarge => fail(format!("`{display}` is larger than 64 MiB")),
+        ReadError::TooLarge => fail(format!("`{display}` is larger than this machine can read")),
         ReadError::NotUtf8 { .. } => fail(format!("`{display}` is not UTF-8 text")),
     })
 }

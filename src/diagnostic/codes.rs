@@ -123,9 +123,10 @@ codes! {
     SeriesTime          = "RC405", Error, "a time is neither seconds nor RFC 3339";
     SimulationArgument  = "RC406", Error, "a simulation option names a step or level the plan does not have";
     SimulationRange     = "RC407", Error, "the simulated range is empty or reversed (`--start` not before `--end`)";
-    TooManyEvaluations  = "RC408", Error, "the simulated range needs more than 10 million evaluations";
+    TooManyEvaluations  = "RC408", Error, "the simulated range needs more than 100 million evaluations";
     TimeOutOfRange      = "RC409", Error, "a simulated time is beyond the year 9999";
     ChartRange          = "RC410", Error, "the chart cannot draw values this far apart";
+    SeriesStreamOrder   = "RC411", Error, "a long series file is not in time order across series";
 }
 
 impl std::fmt::Display for Code {

@@ -33,7 +33,7 @@ pub use crate::source::{Series, SeriesSet};
 pub use compiled::{CompiledCondition, EvalError, Hit, agrees, value_at};
 pub use lookup::{Cursor, LOOKBACK_MS, instant_at, range_at};
 pub use restore::Outage;
-pub use timeline::{FailureRecord, Observed, TransitionRecord, evaluate_triggers, evaluation_times, run_trigger};
+pub use timeline::{FailureRecord, TransitionRecord, Triggers, evaluate_triggers, evaluation_times};
 pub use trigger::{Evaluation, SeriesMachines, Transition, TriggerMachine, TriggerState, TriggerTimers};
 pub use version::{Bounds, PromVersion};
 pub use window::{WindowArgs, apply as apply_window};

@@ -3,12 +3,14 @@
 //! [`SeriesMachines`] per trigger), giving the transitions in time order, and the evaluations that
 //! failed (a match PromQL refuses, more series than `max series`).
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::compiled::{CompiledCondition, EvalError};
 use super::trigger::{Evaluation, SeriesMachines, Transition, TriggerState};
 use super::version::PromVersion;
-use crate::plan::{Labels, NoData, Plan, Shapes, Trigger};
+use crate::plan::{Labels, NoData, Plan, Shapes};
 use crate::source::SeriesSet;
 
 /// A trigger's series changing state at an evaluation.
@@ -37,76 +39,10 @@ pub struct FailureRecord {
 }
 
 /// The evaluation times `start, start + interval, ...` that are `<= end` (none if `interval` is 0).
-pub fn evaluation_times(start_ms: i64, end_ms: i64, interval_ms: u64) -> impl Iterator<Item = i64> {
+pub fn evaluation_times(start_ms: i64, end_ms: i64, interval_ms: u64) -> impl Iterator<Item = i64> + Clone {
     let step = i64::try_from(interval_ms).unwrap_or(i64::MAX);
     let first = (step > 0 && start_ms <= end_ms).then_some(start_ms);
     std::iter::successors(first, move |t| t.checked_add(step).filter(|n| *n <= end_ms))
-}
-
-/// What one evaluation of a trigger gave.
-pub enum Observed<'a> {
-    Transitions(&'a [(u32, Transition)]),
-    Failed(String),
-}
-
-/// Runs one trigger over the series as Prometheus `version` would, calling `on_event` with the compiled
-/// condition (for labels and values to display) after each evaluation that changed something or failed.
-pub fn run_trigger<'s>(
-    trigger: &Trigger,
-    shapes: &Shapes<'_>,
-    max_series: u32,
-    series: &'s SeriesSet,
-    times: impl Iterator<Item = i64>,
-    version: PromVersion,
-    mut on_event: impl FnMut(&CompiledCondition<'s>, i64, Observed<'_>),
-) {
-    let mut condition = CompiledCondition::compile_trigger(trigger, shapes, series, version);
-    let mut machines: SeriesMachines<u32> = SeriesMachines::new(trigger);
-    let mut keys: Vec<u32> = Vec::new();
-    let mut out: Vec<(u32, Transition)> = Vec::new();
-    let mut cleared: Vec<u32> = Vec::new();
-    let no_data_series = condition.no_data_series();
-    for t in times {
-        out.clear();
-        let failure = match condition.eval_forward(t) {
-            Ok(hits) if hits.len() > max_series as usize => {
-                let n = hits.len();
-                machines.clear(t, &mut out);
-                Some(format!(
-                    "{n} series hold, more than `max series {max_series}`; the trigger's series are dropped until fewer hold"
-                ))
-            }
-            Ok(hits) => {
-                keys.clear();
-                keys.extend(hits.iter().map(|h| h.series));
-                let no_data = trigger.on_no_data != NoData::Clear && !condition.has_data_at(t);
-                match condition.clear_forward(t) {
-                    Ok(clear) => {
-                        cleared.clear();
-                        cleared.extend(clear.iter().map(|h| h.series));
-                        cleared.sort_unstable();
-                        let e = Evaluation {
-                            holds: &keys,
-                            no_data,
-                            cleared: |id: &u32| cleared.binary_search(id).is_ok(),
-                            no_data_series: &no_data_series,
-                        };
-                        machines.observe_with(t, e, &mut out);
-                        None
-                    }
-                    Err(EvalError(message)) => Some(message),
-                }
-            }
-            Err(EvalError(message)) => Some(message),
-        };
-        if !out.is_empty() {
-            out.sort_by_key(|(id, _)| condition.labels(*id).clone());
-            on_event(&condition, t, Observed::Transitions(&out));
-        }
-        if let Some(message) = failure {
-            on_event(&condition, t, Observed::Failed(message));
-        }
-    }
 }
 
 /// Every transition of every trigger of `plan` over `series` as Prometheus `version` would evaluate them,
@@ -120,54 +56,174 @@ pub fn evaluate_triggers(
     interval_ms: u64,
     version: PromVersion,
 ) -> (Vec<TransitionRecord>, Vec<FailureRecord>) {
-    let shapes = Shapes::new(&plan.metrics);
-    let mut out = Vec::new();
-    let mut failures: Vec<FailureRecord> = Vec::new();
-    for (index, trigger) in plan.triggers.iter().enumerate() {
-        let times = evaluation_times(start_ms, end_ms, interval_ms);
-        let mut open: Option<FailureRecord> = None;
-        run_trigger(
-            trigger,
-            &shapes,
-            plan.max_series,
-            series,
-            times,
+    let mut triggers = Triggers::new(plan, interval_ms, version);
+    triggers.advance(series, evaluation_times(start_ms, end_ms, interval_ms));
+    triggers.finish()
+}
+
+/// Every trigger of a plan evaluated over series that arrive in pieces in time order (the streaming window
+/// of `simulate`, or one whole series set): each [`advance`](Self::advance) evaluates some more times over
+/// the samples at hand, and each trigger's machines carry over from one piece to the next. A series is known
+/// by its labels across pieces (its id in one compiled condition is that piece's), so the result does not
+/// depend on how the samples were cut, as long as each piece holds every sample its times can reach.
+pub struct Triggers<'p> {
+    plan: &'p Plan,
+    shapes: Shapes<'p>,
+    interval_ms: u64,
+    version: PromVersion,
+    each: Vec<TriggerRun>,
+    out: Vec<(usize, TransitionRecord)>,
+    failures: Vec<(usize, FailureRecord)>,
+}
+
+/// One trigger's state between pieces.
+struct TriggerRun {
+    machines: SeriesMachines<u32>,
+    /// Stable series ids: by labels, and back.
+    ids: HashMap<Labels, u32>,
+    labels: Vec<Labels>,
+    open: Option<FailureRecord>,
+}
+
+impl TriggerRun {
+    fn stable(&mut self, labels: &Labels) -> u32 {
+        if let Some(&id) = self.ids.get(labels) {
+            return id;
+        }
+        let id = u32::try_from(self.labels.len()).unwrap_or(u32::MAX);
+        self.ids.insert(labels.clone(), id);
+        self.labels.push(labels.clone());
+        id
+    }
+}
+
+impl<'p> Triggers<'p> {
+    pub fn new(plan: &'p Plan, interval_ms: u64, version: PromVersion) -> Self {
+        let each = plan
+            .triggers
+            .iter()
+            .map(|t| TriggerRun {
+                machines: SeriesMachines::new(t),
+                ids: HashMap::new(),
+                labels: Vec::new(),
+                open: None,
+            })
+            .collect();
+        Triggers {
+            plan,
+            shapes: Shapes::new(&plan.metrics),
+            interval_ms,
             version,
-            |condition, t, observed| match observed {
-                Observed::Transitions(list) => {
-                    for (id, tr) in list {
+            each,
+            out: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    /// Evaluates every trigger at `times` (increasing, each later than the last piece's) over `series`.
+    pub fn advance(&mut self, series: &SeriesSet, times: impl Iterator<Item = i64> + Clone) {
+        let interval_ms = self.interval_ms;
+        for (index, trigger) in self.plan.triggers.iter().enumerate() {
+            let Some(run) = self.each.get_mut(index) else { continue };
+            let mut condition = CompiledCondition::compile_trigger(trigger, &self.shapes, series, self.version);
+            let local: Vec<u32> = (0..condition.label_sets())
+                .map(|id| run.stable(condition.labels(u32::try_from(id).unwrap_or(u32::MAX))))
+                .collect();
+            let to_stable = |id: u32| local.get(id as usize).copied().unwrap_or(u32::MAX);
+            let mut to_local = vec![u32::MAX; run.labels.len()];
+            for (l, &s) in local.iter().enumerate() {
+                if let Some(slot) = to_local.get_mut(s as usize) {
+                    *slot = u32::try_from(l).unwrap_or(u32::MAX);
+                }
+            }
+            let no_data_series = to_stable(condition.no_data_series());
+            let mut keys: Vec<u32> = Vec::new();
+            let mut cleared: Vec<u32> = Vec::new();
+            let mut changes: Vec<(u32, Transition)> = Vec::new();
+            for t in times.clone() {
+                changes.clear();
+                let failure = match condition.eval_forward(t) {
+                    Ok(hits) if hits.len() > self.plan.max_series as usize => {
+                        let n = hits.len();
+                        run.machines.clear(t, &mut changes);
+                        Some(format!(
+                            "{n} series hold, more than `max series {}`; the trigger's series are dropped until fewer hold",
+                            self.plan.max_series
+                        ))
+                    }
+                    Ok(hits) => {
+                        keys.clear();
+                        keys.extend(hits.iter().map(|h| to_stable(h.series)));
+                        let no_data = trigger.on_no_data != NoData::Clear && !condition.has_data_at(t);
+                        match condition.clear_forward(t) {
+                            Ok(clear) => {
+                                cleared.clear();
+                                cleared.extend(clear.iter().map(|h| to_stable(h.series)));
+                                cleared.sort_unstable();
+                                let e = Evaluation {
+                                    holds: &keys,
+                                    no_data,
+                                    cleared: |id: &u32| cleared.binary_search(id).is_ok(),
+                                    no_data_series: &no_data_series,
+                                };
+                                run.machines.observe_with(t, e, &mut changes);
+                                None
+                            }
+                            Err(EvalError(message)) => Some(message),
+                        }
+                    }
+                    Err(EvalError(message)) => Some(message),
+                };
+                if !changes.is_empty() {
+                    let labels = &run.labels;
+                    changes.sort_by(|(a, _), (b, _)| labels.get(*a as usize).cmp(&labels.get(*b as usize)));
+                    for (id, tr) in &changes {
+                        let local_id = to_local.get(*id as usize).copied().unwrap_or(u32::MAX);
+                        let value = condition.display_value_at(tr.t_ms, local_id);
                         let record = TransitionRecord {
                             t_ms: tr.t_ms,
                             trigger: trigger.name.clone(),
-                            labels: condition.labels(*id).clone(),
+                            labels: run.labels.get(*id as usize).cloned().unwrap_or_default(),
                             from: tr.from,
                             state: tr.to,
-                            value: condition.display_value_at(tr.t_ms, *id),
+                            value,
                         };
-                        out.push((index, record));
+                        self.out.push((index, record));
                     }
                 }
-                Observed::Failed(message) => match open.as_mut() {
-                    Some(f) if f.message == message && t - f.last_ms <= interval_ms as i64 => {
-                        f.last_ms = t;
-                        f.count += 1;
+                if let Some(message) = failure {
+                    match run.open.as_mut() {
+                        Some(f) if f.message == message && t - f.last_ms <= interval_ms as i64 => {
+                            f.last_ms = t;
+                            f.count += 1;
+                        }
+                        _ => {
+                            if let Some(done) = run.open.take() {
+                                self.failures.push((index, done));
+                            }
+                            run.open = Some(FailureRecord {
+                                t_ms: t,
+                                last_ms: t,
+                                count: 1,
+                                trigger: trigger.name.clone(),
+                                message,
+                            });
+                        }
                     }
-                    _ => {
-                        failures.extend(open.take());
-                        open = Some(FailureRecord {
-                            t_ms: t,
-                            last_ms: t,
-                            count: 1,
-                            trigger: trigger.name.clone(),
-                            message,
-                        });
-                    }
-                },
-            },
-        );
-        failures.extend(open);
+                }
+            }
+        }
     }
-    out.sort_by_key(|(i, r)| (r.t_ms, *i));
-    failures.sort_by_key(|f| f.t_ms);
-    (out.into_iter().map(|(_, r)| r).collect(), failures)
+
+    /// The transitions and failures, in order (see [`evaluate_triggers`]).
+    pub fn finish(mut self) -> (Vec<TransitionRecord>, Vec<FailureRecord>) {
+        for (index, run) in self.each.iter_mut().enumerate() {
+            if let Some(open) = run.open.take() {
+                self.failures.push((index, open));
+            }
+        }
+        self.out.sort_by_key(|(i, r)| (r.t_ms, *i));
+        self.failures.sort_by_key(|(i, f)| (f.t_ms, *i));
+        (self.out.into_iter().map(|(_, r)| r).collect(), self.failures.into_iter().map(|(_, f)| f).collect())
+    }
 }

@@ -189,6 +189,7 @@ fn panel_values(
                 .map(|(t, v)| (*t as f64 / 1000.0, *v))
                 .collect()
         })
+        .map(|line| downsample(line, x_range, WIDTH as usize))
         .collect();
     let thresholds: Vec<(String, f64)> = plan
         .triggers
@@ -197,6 +198,44 @@ fn panel_values(
         .filter_map(|t| threshold(&t.condition, metric).map(|c| (t.name.clone(), c)))
         .collect();
     (points, thresholds)
+}
+
+/// A line of more points than its pixels can show, cut to at most four per pixel column: the first, the
+/// lowest, the highest and the last, in time order, so that a spike one sample wide still reaches its
+/// height. A line of few points is drawn as it is.
+fn downsample(points: Vec<(f64, f64)>, x_range: &std::ops::Range<f64>, columns: usize) -> Vec<(f64, f64)> {
+    if points.len() <= 4 * columns || columns == 0 {
+        return points;
+    }
+    let span = (x_range.end - x_range.start).max(f64::MIN_POSITIVE);
+    let column = |x: f64| (((x - x_range.start) / span * columns as f64) as usize).min(columns - 1);
+    let mut out = Vec::with_capacity(4 * columns);
+    let mut i = 0;
+    while i < points.len() {
+        let c = column(points[i].0);
+        let j = i + points[i..].iter().take_while(|p| column(p.0) == c).count();
+        let group = &points[i..j];
+        let (mut lo, mut hi) = (0, 0);
+        for (k, p) in group.iter().enumerate() {
+            if p.1 < group[lo].1 {
+                lo = k;
+            }
+            if p.1 > group[hi].1 {
+                hi = k;
+            }
+        }
+        let mut keep = [0, lo, hi, group.len() - 1];
+        keep.sort_unstable();
+        let mut last = usize::MAX;
+        for k in keep {
+            if k != last {
+                out.push(group[k]);
+                last = k;
+            }
+        }
+        i = j.max(i + 1);
+    }
+    out
 }
 
 /// The value axis: the values and thresholds with a margin; `None` when the axis's span overflows.
@@ -290,5 +329,23 @@ fn threshold(c: &Condition, metric: &str) -> Option<f64> {
         }
         Condition::Not { operand } => threshold(operand, metric),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::downsample;
+
+    #[test]
+    fn a_long_line_keeps_at_most_four_points_per_column_and_every_spike() {
+        let mut points: Vec<(f64, f64)> = (0..100_000).map(|k| (k as f64, 1.0)).collect();
+        points[54_321].1 = 500.0;
+        points[77_777].1 = -3.0;
+        let out = downsample(points, &(0.0..99_999.0), 1000);
+        assert!(out.len() <= 4000, "{}", out.len());
+        assert!(out.contains(&(54_321.0, 500.0)) && out.contains(&(77_777.0, -3.0)));
+        assert!(out.windows(2).all(|w| w[0].0 < w[1].0), "in time order");
+        let few: Vec<(f64, f64)> = (0..50).map(|k| (k as f64, k as f64)).collect();
+        assert_eq!(downsample(few.clone(), &(0.0..49.0), 1000), few);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Triggers are evaluated on the Prometheus grid by the shared state machine in `eval` (the one `watch`
 //! uses); their firings drive level runs on a simulated clock (`run`); the result renders as JSON, a
-//! timeline (`output`) and an SVG chart (`chart`). `range` bounds what a simulation may take on.
+//! timeline (`output`) and an SVG chart (`chart`). `range` bounds what a simulation may take on. `stream` is
+//! the one evaluation path: samples in time order, fill by fill; a series set in memory is one fill.
 //!
 //! INVARIANT: simulation has no side effects, ever: no process, request or file is touched.
 
@@ -11,14 +12,18 @@ mod lanes;
 mod output;
 mod range;
 mod run;
+mod stream;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_stream;
 
 pub use chart::{check_chart, render_svg};
 pub use lanes::play;
-pub use output::{clock, to_json, to_text};
+pub use output::{clock, to_json, to_text, write_json, write_text};
 pub use range::{MAX_EVALUATIONS, MAX_TIME_MS, check_range};
 pub use run::{Approval, Fire, Note, Probe, RunOptions, RunOutcome, RunRecord, StepOutcome, StepRecord};
+pub use stream::{FILL_ROWS, Keep, StreamStop, simulate_stream};
 
 use std::collections::BTreeMap;
 
@@ -123,7 +128,9 @@ pub fn effective_range(series: &SeriesSet, options: &SimulateOptions) -> (i64, i
     (options.start_ms.unwrap_or(first), options.end_ms.unwrap_or(last))
 }
 
-/// Runs the whole simulation. The caller has checked the options, the metrics and the range (see above).
+/// Runs the whole simulation over series held in memory (a promtool file, `ripcord test`'s inputs, a
+/// Prometheus history): one piece through the same evaluation as the stream of [`simulate_stream`]. The
+/// caller has checked the options, the metrics and the range (see above).
 ///
 /// INVARIANT: at most [`MAX_EVALUATIONS`] evaluations, within [`MAX_TIME_MS`] of 1970, whatever the caller
 /// checked: a range beyond them is cut short rather than run for hours.
@@ -132,9 +139,23 @@ pub fn simulate(plan: &Plan, series: &SeriesSet, options: &SimulateOptions) -> S
     let start_ms = start_ms.clamp(-MAX_TIME_MS, MAX_TIME_MS);
     let interval_ms = plan.evaluation_interval_ms.max(1);
     let end_ms = range::bounded_end(start_ms, end_ms.clamp(-MAX_TIME_MS, MAX_TIME_MS), interval_ms).max(start_ms);
+    let mut triggers = crate::eval::Triggers::new(plan, interval_ms, options.version);
+    triggers.advance(series, crate::eval::evaluation_times(start_ms, end_ms, interval_ms));
+    assemble(plan, series, options, (start_ms, end_ms), triggers)
+}
 
+/// The simulation from the triggers' evaluation over `[start, end]`: the level runs their firings start
+/// (`verify` steps read `series`), notes, and the header.
+fn assemble(
+    plan: &Plan,
+    series: &SeriesSet,
+    options: &SimulateOptions,
+    (start_ms, end_ms): (i64, i64),
+    triggers: crate::eval::Triggers<'_>,
+) -> Simulation {
+    let interval_ms = plan.evaluation_interval_ms.max(1);
     let version = options.version;
-    let (records, failures) = crate::eval::evaluate_triggers(plan, series, start_ms, end_ms, interval_ms, version);
+    let (records, failures) = triggers.finish();
     let transitions: Vec<Transition> = records
         .into_iter()
         .map(|r| Transition { t_ms: r.t_ms, trigger: r.trigger, labels: r.labels, state: r.state, value: r.value })

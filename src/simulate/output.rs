@@ -11,23 +11,39 @@ use crate::plan::{Labels, format_duration, format_number};
 use crate::source::{TimeBase, format_time};
 
 #[derive(Serialize)]
-struct JsonOut {
-    runbook: String,
+struct JsonOut<'a> {
+    runbook: &'a str,
     /// The Prometheus major version whose semantics the evaluation followed (2 or 3).
     prometheus_version: crate::eval::PromVersion,
     interval_s: Json,
     start: Json,
     end: Json,
-    transitions: Vec<JsonTransition>,
+    transitions: Transitions<'a>,
     runs: Vec<JsonRun>,
 }
 
+/// The transitions, serialised one by one as they are written (a month of history may have many).
+struct Transitions<'a>(&'a Simulation);
+
+impl Serialize for Transitions<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let base = self.0.time_base;
+        serializer.collect_seq(self.0.transitions.iter().map(|t| JsonTransition {
+            t: time_json(t.t_ms, base),
+            trigger: &t.trigger,
+            labels: &t.labels,
+            state: t.state,
+            value: t.value.map(value_json),
+        }))
+    }
+}
+
 #[derive(Serialize)]
-struct JsonTransition {
+struct JsonTransition<'a> {
     t: Json,
-    trigger: String,
+    trigger: &'a str,
     #[serde(skip_serializing_if = "Labels::is_empty")]
-    labels: Labels,
+    labels: &'a Labels,
     state: TriggerState,
     value: Option<Json>,
 }
@@ -81,24 +97,21 @@ fn series(labels: &Labels) -> String {
 }
 
 pub fn to_json(sim: &Simulation) -> String {
+    let mut out = Vec::new();
+    let _ = write_json(sim, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The JSON document (docs/simulation.md), written to `w` as it is serialised.
+pub fn write_json(sim: &Simulation, w: &mut impl std::io::Write) -> std::io::Result<()> {
     let base = sim.time_base;
     let out = JsonOut {
-        runbook: sim.runbook.clone(),
+        runbook: &sim.runbook,
         prometheus_version: sim.version,
         interval_s: seconds_json(sim.interval_ms as i64),
         start: time_json(sim.start_ms, base),
         end: time_json(sim.end_ms, base),
-        transitions: sim
-            .transitions
-            .iter()
-            .map(|t| JsonTransition {
-                t: time_json(t.t_ms, base),
-                trigger: t.trigger.clone(),
-                labels: t.labels.clone(),
-                state: t.state,
-                value: t.value.map(value_json),
-            })
-            .collect(),
+        transitions: Transitions(sim),
         runs: sim
             .runs
             .iter()
@@ -123,9 +136,8 @@ pub fn to_json(sim: &Simulation) -> String {
             })
             .collect(),
     };
-    let mut s = serde_json::to_string_pretty(&out).unwrap_or_default();
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *w, &out).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")
 }
 
 /// A clock reading for the timeline: `HH:MM:SS` from the epoch of the input for seconds (which usually
@@ -148,6 +160,18 @@ pub fn clock(t_ms: i64, base: TimeBase) -> String {
 
 /// The timeline a person reads: every trigger change, run, step and note, in time order.
 pub fn to_text(sim: &Simulation) -> String {
+    let mut out = Vec::new();
+    let _ = write_text(sim, None, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The timeline, written to `w`, printing at most `limit` events (then saying how many were left out, with
+/// a summary per trigger).
+pub fn write_text(sim: &Simulation, limit: Option<usize>, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    w.write_all(timeline(sim, limit).as_bytes())
+}
+
+fn timeline(sim: &Simulation, limit: Option<usize>) -> String {
     let base = sim.time_base;
     let mut events: Vec<(i64, u8, String)> = Vec::new();
     for t in &sim.transitions {
@@ -232,8 +256,19 @@ pub fn to_text(sim: &Simulation) -> String {
     if events.is_empty() {
         let _ = writeln!(out, "  nothing happened: no trigger left inactive");
     }
-    for (t, _, text) in &events {
+    let shown = limit.unwrap_or(usize::MAX).min(events.len());
+    for (t, _, text) in events.iter().take(shown) {
         let _ = writeln!(out, "  {}  {text}", clock(*t, base));
+    }
+    if shown < events.len() {
+        let _ = writeln!(
+            out,
+            "  ... {} more event{} left out (`--limit {}`); by trigger:",
+            events.len() - shown,
+            if events.len() - shown == 1 { "" } else { "s" },
+            shown
+        );
+        per_trigger(sim, &mut out);
     }
     let _ = writeln!(out);
     let fired: std::collections::BTreeSet<&str> =
@@ -282,4 +317,59 @@ pub fn to_text(sim: &Simulation) -> String {
         if runs.is_empty() { String::new() } else { format!(": {}", runs.join(", ")) }
     );
     out
+}
+
+/// One line per trigger that changed: how often it went pending and fired, over how many series, and its
+/// first and last firing.
+fn per_trigger(sim: &Simulation, out: &mut String) {
+    struct Counts<'a> {
+        pending: usize,
+        firing: usize,
+        series: std::collections::BTreeSet<&'a Labels>,
+        first: Option<i64>,
+        last: Option<i64>,
+    }
+    let mut by: Vec<(&str, Counts<'_>)> = Vec::new();
+    for t in &sim.transitions {
+        let i = match by.iter().position(|(n, _)| *n == t.trigger) {
+            Some(i) => i,
+            None => {
+                let c = Counts { pending: 0, firing: 0, series: Default::default(), first: None, last: None };
+                by.push((t.trigger.as_str(), c));
+                by.len() - 1
+            }
+        };
+        let Some((_, c)) = by.get_mut(i) else { continue };
+        c.series.insert(&t.labels);
+        match t.state {
+            TriggerState::Pending => c.pending += 1,
+            TriggerState::Firing => {
+                c.firing += 1;
+                c.first = c.first.or(Some(t.t_ms));
+                c.last = Some(t.t_ms);
+            }
+            TriggerState::Inactive => {}
+        }
+    }
+    for (name, c) in by {
+        let series = if c.series.len() > 1 || c.series.iter().any(|l| !l.is_empty()) {
+            format!(" over {} series", c.series.len())
+        } else {
+            String::new()
+        };
+        let when = match (c.first, c.last) {
+            (Some(f), Some(l)) if f != l => {
+                format!(", first at {}, last at {}", clock(f, sim.time_base), clock(l, sim.time_base))
+            }
+            (Some(f), _) => format!(", at {}", clock(f, sim.time_base)),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "    {name:<20} fired {} time{}, pending {}{series}{when}",
+            c.firing,
+            if c.firing == 1 { "" } else { "s" },
+            c.pending
+        );
+    }
 }

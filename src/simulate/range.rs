@@ -6,10 +6,11 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::source::{TimeBase, format_time};
 use crate::span::Span;
 
-/// The most trigger evaluations one simulation makes: 10 million takes seconds (a day at 15s is 5,760), and
-/// covers a year at a 4-second interval; beyond it a range is almost always a mistake (a stray timestamp
-/// in milliseconds among seconds, an end in the year 9999).
-pub const MAX_EVALUATIONS: u64 = 10_000_000;
+/// The most evaluation times one simulation takes: 100 million (a month at 15s is 172,800; a year at a
+/// 1-second interval is 31.5 million). Memory no longer depends on the range (the series stream through a
+/// window, and only changes are kept), so this bounds time alone: beyond it a range is almost always a
+/// mistake (a stray timestamp in milliseconds among seconds, an end in the year 9999) that would run for hours.
+pub const MAX_EVALUATIONS: u64 = 100_000_000;
 
 /// The latest time (and, negated, the earliest) a simulation takes: 9999-12-31T23:59:59.999Z, so that
 /// arithmetic on times (windows, lookback, deadlines) never nears the ends of `i64`.

@@ -4,6 +4,7 @@
 //! (`disk_used{instance="a"}`); either way through `labels.rs`, interned so that a repeated label text is
 //! parsed once. `#` starts a comment line; blank lines are skipped; fields are trimmed.
 
+use super::csv_rows::CsvRows;
 use super::labels::LabelInterner;
 use super::series::{Builder, Labels, SeriesSet, TimeBase, bad_labels, bad_metric_name, line_span, valid_metric_name};
 use super::time::{parse_time, parse_value};
@@ -17,6 +18,27 @@ const LABELS: usize = 3;
 struct Columns([usize; 4]);
 
 pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
+    fast(text).map_or_else(|| read_full(text), Ok)
+}
+
+/// The fast path (`csv_rows.rs`): `None` when a row needs the full reader.
+pub(crate) fn fast(text: &str) -> Option<SeriesSet> {
+    // A comment on the last line, without a line break, is a row to the `csv` crate.
+    if text.rsplit('\n').next().is_some_and(|last| last.starts_with('#')) {
+        return None;
+    }
+    let mut lines = super::rows::lines(text).filter(|(l, _)| !l.is_empty() && !l.starts_with('#'));
+    let (header, _) = lines.next()?;
+    let mut rows = CsvRows::new(header).ok()?;
+    let mut builder = Builder::new(text, TimeBase::Seconds);
+    for (line, offset) in lines {
+        rows.line(line, offset, &mut builder).ok()?;
+    }
+    Some(builder.finish())
+}
+
+/// The full reader: every form the `csv` crate reads, and the diagnostic for every bad row.
+pub(crate) fn read_full(text: &str) -> Result<SeriesSet, Diagnostic> {
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(::csv::Trim::All)

@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::csv_file::{bad_value, mixed_times};
+use super::jsonl_rows::JsonRows;
 use super::labels::{LabelInterner, valid_label_name};
 use super::series::{Builder, Labels, SeriesSet, TimeBase, bad_labels, bad_metric_name, valid_metric_name};
 use super::time::{parse_time, parse_value, seconds_to_ms};
@@ -15,6 +16,21 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::span::Span;
 
 pub(crate) fn read(text: &str) -> Result<SeriesSet, Diagnostic> {
+    fast(text).map_or_else(|| read_full(text), Ok)
+}
+
+/// The fast path (`jsonl_rows.rs`): `None` when a line needs the full reader.
+pub(crate) fn fast(text: &str) -> Option<SeriesSet> {
+    let mut rows = JsonRows::default();
+    let mut builder = Builder::new(text, TimeBase::Seconds);
+    for (line, offset) in super::rows::lines(text) {
+        rows.line(line, offset, &mut builder).ok()?;
+    }
+    Some(builder.finish())
+}
+
+/// The full reader: every line serde_json reads, and the diagnostic for every bad line.
+pub(crate) fn read_full(text: &str) -> Result<SeriesSet, Diagnostic> {
     let mut builder = Builder::new(text, TimeBase::Seconds);
     let mut interner = LabelInterner::default();
     let none = Labels::empty();

@@ -4,33 +4,42 @@
 //! from a live Prometheus for `simulate --from-prometheus` (`prometheus.rs`, over the `crate::prometheus`
 //! client).
 //!
-//! Readers never panic on bad input: every problem is a [`Diagnostic`] (codes RC401-RC405) whose span is a
-//! byte range of the series file's text. The caller caps files at 64 MiB; readers cap the samples a file
-//! may expand to at [`MAX_SAMPLES`].
+//! CSV and JSON Lines files are also read as a stream (`stream.rs`), row by row through the fast row parsers
+//! (`rows.rs`), for `simulate` to evaluate in memory bounded by a window; any row those are not sure of goes
+//! to the full readers, so every diagnostic for a bad row is theirs.
+//!
+//! Readers never panic on bad input: every problem is a [`Diagnostic`] (codes RC401-RC405, RC411) whose span
+//! is a byte range of the series file's text. A file read whole may expand to at most [`MAX_SAMPLES`] (the
+//! promtool notation can describe millions in a line); a streamed one has no limit.
 
 mod csv_file;
+mod csv_rows;
 mod detect;
 mod expand;
 mod jsonl;
+mod jsonl_rows;
 mod labels;
 mod prometheus;
 mod promtool;
+mod rows;
 mod series;
+mod stream;
 mod time;
 
 #[cfg(test)]
 mod tests;
 
-pub use detect::Format;
+pub use detect::{Format, detect};
 /// promtool's expanding notation, for `ripcord test`, whose input series are written in it.
 pub(crate) use expand::{ExpandError, Item, expand as expand_values};
 pub(crate) use labels::parse_series_name;
-pub use prometheus::{HistoryPlan, fetch_history, history_plan};
+pub use prometheus::{HistoryFetch, HistoryPlan, fetch_history, history_plan};
 pub(crate) use promtool::parse_prometheus_duration;
 pub(crate) use series::bad_labels;
 pub use series::{
     Labels, MAX_SAMPLES, STALE_NAN, STALE_NAN_BITS, Series, SeriesSet, TimeBase, format_time, is_stale, series_name,
 };
+pub use stream::{Filled, SeriesStream, Window};
 pub use time::format_rfc3339;
 
 use crate::diagnostic::Diagnostic;

@@ -52,8 +52,8 @@ pub fn history_plan(plan: &Plan) -> Result<HistoryPlan, Vec<String>> {
 }
 
 /// Fetches every query of `want` over `[start - back, end]` at its step, on a grid that passes through
-/// `start` (so that the points fall at the evaluation times). The set's times are RFC 3339 unless `base` says
-/// otherwise.
+/// `start` (so that the points fall at the evaluation times), all in one set. The set's times are RFC 3339
+/// unless `base` says otherwise.
 pub fn fetch_history(
     base_url: &str,
     want: &HistoryPlan,
@@ -62,50 +62,100 @@ pub fn fetch_history(
     base: TimeBase,
     max_answer_bytes: u64,
 ) -> Result<SeriesSet, String> {
-    let step = i64::try_from(want.step_ms).unwrap_or(i64::MAX / 4).max(1);
-    let back_steps = i64::try_from(want.back_ms).unwrap_or(i64::MAX / 4).div_euclid(step) + 1;
-    let from = start_ms.saturating_sub(back_steps.saturating_mul(step));
-    let end = end_ms.max(start_ms);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
-    let client = crate::net::client()?;
-    let limits = Limits::timeout(REQUEST_TIMEOUT).max_bytes(max_answer_bytes);
-    let chunk_points = i64::try_from(MAX_POINTS_PER_REQUEST).unwrap_or(i64::MAX) - 1;
-    let mut set = SeriesSet { series: Default::default(), time_base: base };
-    for (name, promql) in &want.queries {
-        // Each label set's series, joined over the chunks (a series may be absent from some).
-        let mut series: HashMap<Vec<(String, String)>, Series> = HashMap::new();
-        let mut chunk_start = from;
-        while chunk_start <= end {
-            let chunk_end = chunk_start.saturating_add(chunk_points.saturating_mul(step)).min(end);
-            let query = RangeQuery { promql, start_ms: chunk_start, end_ms: chunk_end, step_ms: step.unsigned_abs() };
-            let parts = runtime
-                .block_on(query_range(&client, base_url, &query, &limits))
-                .map_err(|e| format!("metric `{name}` (`{promql}`): {e}"))?;
-            for part in parts {
-                let into = match series.get_mut(&part.labels) {
-                    Some(s) => s,
-                    None => series.entry(part.labels.clone()).or_insert_with(|| Series {
-                        labels: Labels::from_pairs(part.labels.iter().cloned()),
-                        ..Series::default()
-                    }),
-                };
-                for (t, v) in part.t_ms.into_iter().zip(part.v) {
+    let mut fetch = HistoryFetch::new(base_url, want, start_ms, end_ms, base, max_answer_bytes)?;
+    // Each series joined over the chunks (a series may be absent from some).
+    let mut joined: HashMap<(String, Labels), Series> = HashMap::new();
+    while let Some(chunk) = fetch.next_chunk()? {
+        for (name, part) in chunk.series {
+            for s in part {
+                let into = joined
+                    .entry((name.clone(), s.labels.clone()))
+                    .or_insert_with(|| Series { labels: s.labels.clone(), ..Series::default() });
+                for (t, v) in s.t_ms.into_iter().zip(s.v) {
                     if into.t_ms.last().is_none_or(|&last| t > last) {
                         into.t_ms.push(t);
                         into.v.push(v);
                     }
                 }
             }
-            chunk_start = chunk_end.saturating_add(step);
-        }
-        for s in series.into_values() {
-            set.insert(name.clone(), s);
         }
     }
+    let mut set = SeriesSet { series: Default::default(), time_base: base };
+    for ((name, _), s) in joined {
+        set.insert(name, s);
+    }
     Ok(set)
+}
+
+/// The history of [`fetch_history`] one time chunk at a time (every query over the next 10,000 steps), in
+/// time order, for `simulate` to stream: a month at 15s is many chunks, and only the window the conditions
+/// reach is held.
+pub struct HistoryFetch<'a> {
+    base_url: &'a str,
+    want: &'a HistoryPlan,
+    base: TimeBase,
+    step: i64,
+    end: i64,
+    next: i64,
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    limits: Limits,
+}
+
+impl<'a> HistoryFetch<'a> {
+    pub fn new(
+        base_url: &'a str,
+        want: &'a HistoryPlan,
+        start_ms: i64,
+        end_ms: i64,
+        base: TimeBase,
+        max_answer_bytes: u64,
+    ) -> Result<Self, String> {
+        let step = i64::try_from(want.step_ms).unwrap_or(i64::MAX / 4).max(1);
+        let back_steps = i64::try_from(want.back_ms).unwrap_or(i64::MAX / 4).div_euclid(step) + 1;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+        Ok(HistoryFetch {
+            base_url,
+            want,
+            base,
+            step,
+            end: end_ms.max(start_ms),
+            next: start_ms.saturating_sub(back_steps.saturating_mul(step)),
+            runtime,
+            client: crate::net::client()?,
+            limits: Limits::timeout(REQUEST_TIMEOUT).max_bytes(max_answer_bytes),
+        })
+    }
+
+    /// Every query over the next chunk of time (`None` once past the end).
+    pub fn next_chunk(&mut self) -> Result<Option<SeriesSet>, String> {
+        if self.next > self.end {
+            return Ok(None);
+        }
+        let chunk_points = i64::try_from(MAX_POINTS_PER_REQUEST).unwrap_or(i64::MAX) - 1;
+        let chunk_end = self.next.saturating_add(chunk_points.saturating_mul(self.step)).min(self.end);
+        let mut set = SeriesSet { series: Default::default(), time_base: self.base };
+        for (name, promql) in &self.want.queries {
+            let query =
+                RangeQuery { promql, start_ms: self.next, end_ms: chunk_end, step_ms: self.step.unsigned_abs() };
+            let parts = self
+                .runtime
+                .block_on(query_range(&self.client, self.base_url, &query, &self.limits))
+                .map_err(|e| format!("metric `{name}` (`{promql}`): {e}"))?;
+            // A label set repeated in one answer (Prometheus never sends one) keeps its first samples.
+            let mut seen: HashMap<Vec<(String, String)>, ()> = HashMap::new();
+            for part in parts {
+                if seen.insert(part.labels.clone(), ()).is_none() {
+                    set.insert(name.clone(), Series::from(part));
+                }
+            }
+        }
+        self.next = chunk_end.saturating_add(self.step);
+        Ok(Some(set))
+    }
 }
 
 #[cfg(test)]

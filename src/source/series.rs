@@ -280,6 +280,25 @@ impl<'t> Builder<'t> {
     }
 }
 
+impl super::rows::Sink for Builder<'_> {
+    fn set_base(&mut self, base: TimeBase) {
+        Builder::set_base(self, base);
+    }
+
+    /// Any problem goes to the full reader, which reports it as it always has.
+    #[inline]
+    fn sample(
+        &mut self,
+        metric: &str,
+        labels: &Labels,
+        t_ms: i64,
+        v: f64,
+        line: Span,
+    ) -> Result<(), super::rows::RowError> {
+        self.push(metric, labels, t_ms, v, line).map_err(|_| super::rows::RowError::Slow)
+    }
+}
+
 /// A series as messages name it: `metric` or `metric{instance="a"}`.
 pub fn series_name(metric: &str, labels: &Labels) -> String {
     if labels.is_empty() { metric.to_string() } else { format!("{metric}{labels}") }

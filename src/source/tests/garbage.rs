@@ -3,7 +3,7 @@
 use crate::source::read_series;
 
 /// A small deterministic generator, so that failures reproduce.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -13,12 +13,12 @@ impl Rng {
         self.0
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 }
 
-const PIECES: &[&str] = &[
+pub(super) const PIECES: &[&str] = &[
     "time",
     "metric",
     "value",
@@ -81,7 +81,7 @@ const PIECES: &[&str] = &[
     "\"\"",
 ];
 
-const VALID: &[(&str, &str)] = &[
+pub(super) const VALID: &[(&str, &str)] = &[
     ("a.csv", "time,metric,value\n0,x,1\n15,x,2\n2.5,y,NaN\n"),
     ("a.jsonl", "{\"time\":0,\"metric\":\"x\",\"value\":1}\n{\"time\":\"15\",\"metric\":\"x\",\"value\":\"stale\"}\n"),
     ("l.csv", "time,metric,labels,value\n0,x,\"{a=\"\"\\u00e9\"\",b='c'}\",1\n0,x{a='é'},,2\n"),

@@ -4,6 +4,7 @@
 
 mod csv;
 mod expand;
+mod fast;
 mod garbage;
 mod jsonl;
 mod labels;
