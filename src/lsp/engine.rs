@@ -19,7 +19,8 @@ pub use crate::span::Span;
 /// gets `check`'s RC002 diagnostic and nothing else.
 pub const MAX_DOCUMENT_BYTES: usize = crate::syntax::MAX_FILE_BYTES;
 
-/// The largest series file a code lens reads: the limit `simulate` applies.
+/// The largest series file a code lens reads. `simulate` streams files of any size; a lens answers while the
+/// author types, so it stays with what it can read in a moment (a month of history is for `simulate`).
 pub const MAX_SERIES_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The configuration file `lint` reads, looked for beside the document and in the folders above it.
