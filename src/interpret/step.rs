@@ -105,6 +105,10 @@ impl Interpreter {
                     step.id
                 ));
             }
+            if let Err(e) = mutex(&self.journal).check_lease() {
+                self.progress.line(&format!("  ! {} not started: {e}", step.id));
+                return StepResult::Interrupted;
+            }
             mutex(&self.running).insert(step.id.clone());
             let bar = self.progress.step_started(&step.id, step.action.kind(), &detail);
             let started = Instant::now();

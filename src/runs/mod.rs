@@ -218,6 +218,12 @@ pub trait RunJournal: Send {
     fn lease_lost(&self) -> Option<tokio::sync::watch::Receiver<Option<String>>> {
         None
     }
+    /// Whether this process surely still holds the run's lease by its own clock (a shared store), checked
+    /// right before a step's side effect starts: a process paused past its lease starts nothing more. `Err`
+    /// (as [`is_fenced`]) when not; the run is told as for a lost lease.
+    fn check_lease(&self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Whether an append was refused because the run's lease is held by another process now.

@@ -145,3 +145,72 @@ impl Drop for Postgres {
         self.stop();
     }
 }
+
+/// Starts `ripcord watch BOOKS` in `dir` as replica `name` of the store at `url`, with short leases
+/// (heartbeat 200ms, expiry 1s), the token `s3cret` (in `dir/token`) and its own state dir.
+pub fn replica(dir: &Path, url: &str, name: &str, prometheus: &str) -> super::watch::Watch {
+    std::fs::write(dir.join("token"), "s3cret\n").expect("write the token");
+    let state = format!("state-{name}");
+    super::watch::Watch::start_with_grace(
+        dir,
+        &[
+            "books",
+            "--prometheus",
+            prometheus,
+            "--state-dir",
+            &state,
+            "--store",
+            url,
+            "--replica-id",
+            name,
+            "--heartbeat",
+            "200ms",
+            "--lease-expiry",
+            "1s",
+            "--token-file",
+            "token",
+        ],
+        "2s",
+    )
+}
+
+/// Every run in the store at `url`, as `ripcord runs --format json` lists them.
+pub fn runs(dir: &Path, url: &str) -> Vec<serde_json::Value> {
+    let out = super::bin::ripcord(dir, &["runs", "--store", url, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", super::bin::describe(&out));
+    serde_json::from_slice(&out.stdout).expect("runs JSON")
+}
+
+/// The records of `run_id` (`ripcord runs show ID --format json`: one JSON object per line), each read back.
+pub fn records(dir: &Path, url: &str, run_id: &str) -> Vec<serde_json::Value> {
+    let out = super::bin::ripcord(dir, &["runs", "show", run_id, "--store", url, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", super::bin::describe(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("record `{l}` does not read back: {e}")))
+        .collect()
+}
+
+/// The `event` of each record.
+pub fn events(records: &[serde_json::Value]) -> Vec<String> {
+    records.iter().map(|r| r["event"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+/// Sends `signal` (`KILL`, `STOP`, `CONT`) to `pid`; a negative pid names a process group.
+pub fn signal(pid: i64, signal: &str) {
+    let _ = Command::new("kill").args([format!("-{signal}"), "--".into(), pid.to_string()]).status();
+}
+
+/// How many lines `dir/name` has (0 when it does not exist).
+pub fn lines(dir: &Path, name: &str) -> usize {
+    std::fs::read_to_string(dir.join(name)).map(|t| t.lines().count()).unwrap_or(0)
+}
+
+/// Polls `f` every 50ms until it holds, for at most `timeout`; panics naming `what` otherwise.
+pub fn wait_until(timeout: Duration, what: &str, mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

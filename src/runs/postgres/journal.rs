@@ -9,9 +9,9 @@
 //! own, so a try whose answer was lost is not written twice.
 
 use std::io;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
@@ -26,8 +26,9 @@ const RETRY_PAUSE: Duration = Duration::from_millis(250);
 pub(super) struct PgJournal {
     pub(super) inner: Arc<Inner>,
     pub(super) run_id: String,
-    /// This process's lease on the run: its epoch, and what turns when it is lost.
-    pub(super) fence: Option<(i64, watch::Receiver<Option<String>>)>,
+    /// This process's lease on the run: its epoch, what turns when it is lost, and until when it surely
+    /// holds by this process's clock.
+    pub(super) fence: Option<(i64, watch::Receiver<Option<String>>, Arc<Mutex<Instant>>)>,
 }
 
 /// An id no other record has: this process, now, and a counter.
@@ -44,12 +45,12 @@ fn record_id() -> String {
 
 impl PgJournal {
     fn lost(&self) -> Option<String> {
-        self.fence.as_ref().and_then(|(_, rx)| rx.borrow().clone())
+        self.fence.as_ref().and_then(|(_, rx, _)| rx.borrow().clone())
     }
 
     fn try_append(&self, rid: &str, line: &str, ended: bool) -> Result<(), DbError> {
         let (run_id, rid, line) = (self.run_id.clone(), rid.to_string(), line.to_string());
-        let fence = self.fence.as_ref().map(|(e, _)| *e);
+        let fence = self.fence.as_ref().map(|(e, _, _)| *e);
         let me = self.inner.replica.clone();
         self.inner.db.run(move |c| {
             Box::pin(async move {
@@ -128,6 +129,20 @@ impl RunJournal for PgJournal {
     }
 
     fn lease_lost(&self) -> Option<watch::Receiver<Option<String>>> {
-        self.fence.as_ref().map(|(_, rx)| rx.clone())
+        self.fence.as_ref().map(|(_, rx, _)| rx.clone())
+    }
+
+    fn check_lease(&self) -> io::Result<()> {
+        let Some((_, _, valid_until)) = &self.fence else { return Ok(()) };
+        if let Some(why) = self.lost() {
+            return Err(io::Error::new(io::ErrorKind::PermissionDenied, why));
+        }
+        if Instant::now() >= *super::lock(valid_until) {
+            let why = "the run's lease was not renewed within its expiry (this process was paused, or cut off \
+                       from the store): another replica may hold it now";
+            self.inner.lose(&self.run_id, why);
+            return Err(io::Error::new(io::ErrorKind::PermissionDenied, why));
+        }
+        Ok(())
     }
 }

@@ -5,12 +5,12 @@
 //! its own transaction (`journal.rs`): a holder that was paused, partitioned or slow past its expiry writes
 //! nothing once its run was taken.
 //!
-//! Taking a lock is one transaction under an advisory lock per runbook: the lease row is checked, the
-//! level's `max parallel` counted, the start key (a firing, a request, an alert) inserted, whose unique
-//! constraint decides which replica starts the run, and the lease row written.
+//! Taking a lock is one transaction under an advisory lock per runbook: the start key (a firing, a request,
+//! an alert) inserted, whose unique constraint decides which replica starts the run, the lease row checked,
+//! the level's `max parallel` counted, and the lease row written; any refusal rolls it all back.
 
-use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
@@ -23,6 +23,9 @@ pub(super) struct Held {
     pub(super) epoch: i64,
     /// Turns to `Some(why)` when the lease is lost.
     pub(super) lost: watch::Sender<Option<String>>,
+    /// Until when the lease surely holds by this process's clock: the last renewal that succeeded, from
+    /// when it was sent, plus the expiry. Past it, another replica may have taken the run.
+    pub(super) valid_until: Arc<Mutex<Instant>>,
 }
 
 /// A held lease, released (its row deleted, if still ours) when dropped.
@@ -33,13 +36,24 @@ struct Guard {
 }
 
 impl Drop for Guard {
+    /// An ended run's lease is deleted; a run that stops without ending (interrupted, its lease lost by this
+    /// process's clock) has its lease expire now, so that another replica takes it over at once (or, for a
+    /// run started by `ripcord run`, `ripcord resume` continues it). A lease taken over is not touched.
     fn drop(&mut self) {
         self.inner.forget(&self.run_id, self.epoch);
         let (run_id, epoch, me) = (self.run_id.clone(), self.epoch, self.inner.replica.clone());
         let _ = self.inner.db.run(move |c| {
             Box::pin(async move {
                 c.execute(
-                    "DELETE FROM ripcord_leases WHERE run_id = $1 AND epoch = $2 AND holder = $3",
+                    "DELETE FROM ripcord_leases l WHERE l.run_id = $1 AND l.epoch = $2 AND l.holder = $3
+                       AND (NOT EXISTS (SELECT 1 FROM ripcord_runs r WHERE r.run_id = l.run_id)
+                            OR EXISTS (SELECT 1 FROM ripcord_runs r WHERE r.run_id = l.run_id AND r.ended))",
+                    &[&run_id, &epoch, &me],
+                )
+                .await?;
+                c.execute(
+                    "UPDATE ripcord_leases SET expires_at = least(expires_at, now())
+                     WHERE run_id = $1 AND epoch = $2 AND holder = $3",
                     &[&run_id, &epoch, &me],
                 )
                 .await?;
@@ -50,9 +64,10 @@ impl Drop for Guard {
 }
 
 impl Inner {
-    fn remember(self: &Arc<Self>, run_id: &str, epoch: i64) -> RunbookLock {
+    fn remember(self: &Arc<Self>, run_id: &str, epoch: i64, taken_at: Instant) -> RunbookLock {
         let (lost, _) = watch::channel(None);
-        crate::runs::postgres::lock(&self.held).insert(run_id.to_string(), Held { epoch, lost });
+        let valid_until = Arc::new(Mutex::new(taken_at + self.lease.expiry));
+        crate::runs::postgres::lock(&self.held).insert(run_id.to_string(), Held { epoch, lost, valid_until });
         RunbookLock::new(Guard { inner: Arc::clone(self), run_id: run_id.to_string(), epoch })
     }
 
@@ -81,10 +96,29 @@ impl Inner {
         let start_key = claim.start_key.map(str::to_string);
         let (me, takeover, expiry) = (self.replica.clone(), self.takeover, self.expiry_ms());
         let for_series = shown.clone();
+        let asked = Instant::now();
         let outcome = self.db.run(move |c| {
             Box::pin(async move {
                 let tx = c.transaction().await?;
                 tx.execute("SELECT pg_advisory_xact_lock(hashtext('ripcord_runbook:' || $1))", &[&runbook]).await?;
+                // The start key first: a start already made is a duplicate, whatever else holds.
+                if let Some(key) = &start_key {
+                    let kind = key.split(':').next().unwrap_or_default().to_string();
+                    let inserted = tx
+                        .execute(
+                            "INSERT INTO ripcord_starts (start_key, kind, run_id, created_ms) VALUES ($1, $2, $3, $4)
+                             ON CONFLICT (start_key) DO NOTHING",
+                            &[key, &kind, &run_id, &now_ms()],
+                        )
+                        .await?;
+                    if inserted == 0 {
+                        let first: String = tx
+                            .query_opt("SELECT run_id FROM ripcord_starts WHERE start_key = $1", &[key])
+                            .await?
+                            .map_or_else(String::new, |r| r.get(0));
+                        return Ok(Err(LockError::Duplicate(first)));
+                    }
+                }
                 let row = tx
                     .query_opt(
                         "SELECT l.run_id, l.holder, l.epoch, l.expires_at < now(), l.takeover,
@@ -146,23 +180,6 @@ impl Inner {
                         ))));
                     }
                 }
-                if let Some(key) = &start_key {
-                    let kind = key.split(':').next().unwrap_or_default().to_string();
-                    let inserted = tx
-                        .execute(
-                            "INSERT INTO ripcord_starts (start_key, kind, run_id, created_ms) VALUES ($1, $2, $3, $4)
-                             ON CONFLICT (start_key) DO NOTHING",
-                            &[key, &kind, &run_id, &now_ms()],
-                        )
-                        .await?;
-                    if inserted == 0 {
-                        let first: String = tx
-                            .query_opt("SELECT run_id FROM ripcord_starts WHERE start_key = $1", &[key])
-                            .await?
-                            .map_or_else(String::new, |r| r.get(0));
-                        return Ok(Err(LockError::Duplicate(first)));
-                    }
-                }
                 tx.execute(
                     "INSERT INTO ripcord_leases (runbook, labels, run_id, level, holder, epoch, expires_at, takeover, start_key)
                      VALUES ($1, $2, $3, $4, $5, $6, now() + $7::bigint * interval '1 millisecond', $8, $9)",
@@ -174,7 +191,7 @@ impl Inner {
             })
         });
         match outcome {
-            Ok(Ok(epoch)) => Ok(self.remember(claim.run_id, epoch)),
+            Ok(Ok(epoch)) => Ok(self.remember(claim.run_id, epoch, asked)),
             Ok(Err(e)) => Err(e),
             Err(e) => Err(LockError::Store(format!("cannot take the lock of `{}`{shown}: {e}", claim.runbook))),
         }
@@ -188,18 +205,25 @@ impl Inner {
     /// did not answer (nothing is lost then: the next renewal decides).
     pub(super) fn renew(&self) -> Result<(), DbError> {
         let (me, expiry) = (self.replica.clone(), self.expiry_ms());
+        let mine: Vec<String> = crate::runs::postgres::lock(&self.held).keys().cloned().collect();
+        let sent = Instant::now();
         let kept: Vec<(String, i64)> = self.db.run(move |c| {
             Box::pin(async move {
                 let rows = c
                     .query(
                         "UPDATE ripcord_leases SET expires_at = now() + $2::bigint * interval '1 millisecond'
-                         WHERE holder = $1 RETURNING run_id, epoch",
-                        &[&me, &expiry],
+                         WHERE holder = $1 AND run_id = ANY($3) RETURNING run_id, epoch",
+                        &[&me, &expiry, &mine],
                     )
                     .await?;
                 Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
             })
         })?;
+        for (id, h) in crate::runs::postgres::lock(&self.held).iter() {
+            if kept.iter().any(|(k, e)| k == id && *e == h.epoch) {
+                *crate::runs::postgres::lock(&h.valid_until) = sent + self.lease.expiry;
+            }
+        }
         let lost: Vec<String> = crate::runs::postgres::lock(&self.held)
             .iter()
             .filter(|(id, h)| !kept.iter().any(|(k, e)| k == *id && *e == h.epoch))
@@ -214,6 +238,7 @@ impl Inner {
     /// Takes over the runs whose lease expired (see [`crate::runs::RunStore::take_over`]).
     pub(super) fn take_over(self: &Arc<Self>) -> Vec<TakenRun> {
         let (me, expiry) = (self.replica.clone(), self.expiry_ms());
+        let asked = Instant::now();
         let taken = self.db.run(move |c| {
             Box::pin(async move {
                 let stale = c
@@ -274,7 +299,7 @@ impl Inner {
             .unwrap_or_default()
             .into_iter()
             .map(|(run_id, epoch, from, expired_ms)| TakenRun {
-                lock: self.remember(&run_id, epoch),
+                lock: self.remember(&run_id, epoch, asked),
                 run_id,
                 from,
                 epoch,

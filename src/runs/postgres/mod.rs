@@ -111,7 +111,8 @@ impl PgStore {
     }
 
     fn journal(&self, run_id: &str) -> PgJournal {
-        let fence = lock(&self.inner.held).get(run_id).map(|h| (h.epoch, h.lost.subscribe()));
+        let fence =
+            lock(&self.inner.held).get(run_id).map(|h| (h.epoch, h.lost.subscribe(), Arc::clone(&h.valid_until)));
         PgJournal { inner: Arc::clone(&self.inner), run_id: run_id.to_string(), fence }
     }
 
