@@ -31,7 +31,14 @@ fn labels(instance: &str) -> Labels {
 }
 
 fn claim<'a>(labels: &'a Labels, run_id: &'a str, max_parallel: u32, key: Option<&'a str>) -> Claim<'a> {
-    Claim { runbook: "disk", labels, run_id, level: Some(LevelSlot { level: 1, max_parallel }), start_key: key }
+    Claim {
+        runbook: "disk",
+        labels,
+        run_id,
+        level: Some(LevelSlot { level: 1, max_parallel }),
+        start_key: key,
+        start: None,
+    }
 }
 
 fn start_event(run_id: &str) -> Event {

@@ -98,6 +98,7 @@ pub fn run(args: &UndoArgs) -> u8 {
         run_id: &args.run_id,
         level: None,
         start_key: None,
+        start: None,
     };
     let _lock = match state.lock_run(&claim) {
         Ok(l) => l,

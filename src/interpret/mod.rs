@@ -343,8 +343,15 @@ pub fn claim_once<S: RunStore>(
     let lvl = plan.level(level).ok_or_else(|| Refusal::Failed(format!("level {level} is not in the plan")))?;
     store.prepare().map_err(Refusal::Failed)?;
     let slot = LevelSlot { level, max_parallel: lvl.max_parallel.max(1) };
-    let claim =
-        Claim { runbook: &plan.runbook, labels: &ctx.labels, run_id: &ctx.run_id, level: Some(slot), start_key };
+    let start = start_event(plan, ctx, level);
+    let claim = Claim {
+        runbook: &plan.runbook,
+        labels: &ctx.labels,
+        run_id: &ctx.run_id,
+        level: Some(slot),
+        start_key,
+        start: Some(&start),
+    };
     let lock = store.lock_run(&claim).map_err(|e| match e {
         LockError::Held(m) => Refusal::Running(m),
         LockError::LevelFull(m) => Refusal::LevelFull(m),
@@ -369,6 +376,26 @@ pub fn claim_once<S: RunStore>(
         }
     }
     Ok(Claimed { lock, level })
+}
+
+/// The start record of a new run of `level` of `plan` for `ctx`.
+fn start_event<S>(plan: &Plan, ctx: &Context<S>, level: u32) -> Event {
+    Event::Start {
+        run_id: ctx.run_id.clone(),
+        runbook: plan.runbook.clone(),
+        runbook_path: ctx.runbook_path.clone(),
+        workdir: ctx.workdir.display().to_string(),
+        level,
+        labels: ctx.labels.clone(),
+        operator: ctx.operator.clone(),
+        reason: ctx.reason.clone(),
+        yes: ctx.yes,
+        prometheus: ctx.prometheus.clone(),
+        plan_hash: plan_hash(plan),
+        plan: Box::new(plan.clone()),
+        pid: std::process::id(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }
 }
 
 /// Starts a new run of `level`. Refuses when the runbook is running for the same labels, the level has its
@@ -420,25 +447,16 @@ pub fn start_claimed<S: RunStore + 'static>(
     let store = ctx.state.as_ref();
     leftover::settle(store, &plan.runbook, &ctx.labels, &ctx.run_id, leftovers, |line| eprintln!("{line}"))?;
     let location = store.journal_location(&ctx.run_id);
-    let mut journal = store.create_run(&ctx.run_id)?;
-    journal
-        .append(Event::Start {
-            run_id: ctx.run_id.clone(),
-            runbook: plan.runbook.clone(),
-            runbook_path: ctx.runbook_path.clone(),
-            workdir: ctx.workdir.display().to_string(),
-            level,
-            labels: ctx.labels.clone(),
-            operator: ctx.operator.clone(),
-            reason: ctx.reason.clone(),
-            yes: ctx.yes,
-            prometheus: ctx.prometheus.clone(),
-            plan_hash: plan_hash(&plan),
-            plan: Box::new(plan.clone()),
-            pid: std::process::id(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        })
-        .map_err(|e| format!("cannot write the journal `{location}`: {e}"))?;
+    // A shared store wrote the start record with the lock (see `Claim::start`).
+    let journal = if store.shared() {
+        store.reopen_run(&ctx.run_id)?
+    } else {
+        let mut journal = store.create_run(&ctx.run_id)?;
+        journal
+            .append(start_event(&plan, &ctx, level))
+            .map_err(|e| format!("cannot write the journal `{location}`: {e}"))?;
+        journal
+    };
     let (run_id, runbook) = (ctx.run_id.clone(), plan.runbook.clone());
     let status = drive(plan, ctx, journal, EarlierProgress::default(), level, log_to_stdout, interrupter)?;
     Ok(Outcome { run_id, runbook, level, status, journal: location })

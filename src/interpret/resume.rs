@@ -134,7 +134,8 @@ pub fn resume_deciding<S: RunStore + Clone + 'static>(
     // The same lock as the run's start: its runbook and labels, within its first level's `max parallel`.
     let max_parallel = plan.level(level).map_or(1, |l| l.max_parallel.max(1));
     let slot = LevelSlot { level, max_parallel };
-    let claim = Claim { runbook: &plan.runbook, labels: &labels, run_id, level: Some(slot), start_key: None };
+    let claim =
+        Claim { runbook: &plan.runbook, labels: &labels, run_id, level: Some(slot), start_key: None, start: None };
     let _lock = store.lock_run(&claim)?;
     // Re-read under the lock: the run may have been resumed by someone else meanwhile.
     let records = runs::load_run(store, run_id)?;

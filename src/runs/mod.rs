@@ -245,6 +245,10 @@ pub struct Claim<'a> {
     /// alert's firing): a shared store takes it with the lock, once ([`LockError::Duplicate`] after that).
     /// The state dir ignores it.
     pub start_key: Option<&'a str>,
+    /// The new run's start record: a shared store writes it as the journal's first record in the same
+    /// transaction as the lock and the start key, so that a start is never half made (the run is started,
+    /// or nothing is). The state dir ignores it (the interpreter writes it).
+    pub start: Option<&'a Event>,
 }
 
 /// A run's level and how many runs of it may go at once across label sets (`max parallel`).

@@ -94,6 +94,16 @@ impl Inner {
         let level = claim.level.map(|s| i32::try_from(s.level).unwrap_or(i32::MAX));
         let max_parallel = claim.level.map_or(0, |s| i64::from(s.max_parallel));
         let start_key = claim.start_key.map(str::to_string);
+        let first = match claim.start {
+            Some(e) => Some(
+                crate::runs::record::encode(e.clone())
+                    .map_err(|e| LockError::Store(format!("cannot write the start record: {e}")))?
+                    .trim_end()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let rid = format!("{}-start", claim.run_id);
         let (me, takeover, expiry) = (self.replica.clone(), self.takeover, self.expiry_ms());
         let for_series = shown.clone();
         let asked = Instant::now();
@@ -186,6 +196,22 @@ impl Inner {
                     &[&runbook, &labels, &run_id, &level, &me, &epoch, &expiry, &takeover, &start_key],
                 )
                 .await?;
+                if let Some(first) = &first {
+                    let created = tx
+                        .execute(
+                            "INSERT INTO ripcord_runs (run_id, created_ms) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                            &[&run_id, &now_ms()],
+                        )
+                        .await?;
+                    if created == 0 {
+                        return Ok(Err(LockError::Store(format!("the run id `{run_id}` is taken"))));
+                    }
+                    tx.execute(
+                        "INSERT INTO ripcord_journal (run_id, seq, rid, record) VALUES ($1, 1, $2, $3)",
+                        &[&run_id, &rid, first],
+                    )
+                    .await?;
+                }
                 tx.commit().await?;
                 Ok(Ok(epoch))
             })
