@@ -235,3 +235,43 @@ fn a_replica_paused_past_its_lease_writes_nothing_more() {
     assert_eq!(ev.iter().filter(|e| *e == "end").count(), 1, "{ev:?}");
     assert_eq!(lines(&bk, "s2.count"), 1, "step 2 ran once");
 }
+
+#[test]
+fn a_replica_started_after_another_was_killed_continues_its_pending_for() {
+    let test = "a_replica_started_after_another_was_killed_continues_its_pending_for";
+    if !support::installed(test, &[PROMETHEUS]) {
+        return;
+    }
+    let Some(pg) = Postgres::start(test) else { return };
+    let dir = support::temp_dir();
+    let d = dir.path();
+    books(
+        d,
+        "runbook ha {\n  evaluate every 1s\n  metric errors = promql \"app_errors_ratio\"\n  \
+         trigger high: errors > 0.1 for 12s -> level 1\n  \
+         level 1 {\n    step shell \"echo ${run_id} >> started.txt\"\n  }\n}\n",
+    );
+    let (_exporter, prom) = scraped(d, 0.2);
+    let high = |s: &Value| {
+        let t = support::watch::trigger(s, "ha", "high");
+        (t.and_then(|t| t["state"].as_str()).unwrap_or("?").to_string(), t.and_then(|t| t["since"].as_i64()))
+    };
+    // Pending for about 4 of its 12 seconds on replica a, which is then killed outright.
+    let mut a = replica(d, &pg.url(), "a", &prom.url);
+    let s = a.wait_status(Duration::from_secs(15), "`high` pending", |s| high(s).0 == "pending");
+    let pending_since = high(&s).1.expect("pending since");
+    std::thread::sleep(Duration::from_secs(4));
+    signal(i64::from(a.child.id() as i32), "KILL");
+    let _ = a.child.wait();
+    std::thread::sleep(Duration::from_secs(2));
+    // Replica b, on another machine as far as files go (its own state dir), continues from the store.
+    let restarted = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.as_millis() as i64);
+    let restarted = restarted.unwrap_or(0);
+    let b = replica(d, &pg.url(), "b", &prom.url);
+    let s = b.wait_status(Duration::from_secs(10), "`high` restored", |s| high(s).0 != "inactive");
+    assert_eq!(high(&s), ("pending".to_string(), Some(pending_since)), "{}", b.text());
+    let s = b.wait_status(Duration::from_secs(20), "`high` firing", |s| high(s).0 == "firing");
+    let fired_at = high(&s).1.expect("firing since");
+    assert!(fired_at < restarted + 10_000, "the pending clock started again:\n{}", b.text());
+    wait_until(Duration::from_secs(10), "the run", || lines(&d.join("books"), "started.txt") == 1);
+}

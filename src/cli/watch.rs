@@ -35,6 +35,14 @@ pub struct WatchArgs {
     /// from `/api/v1/status/buildinfo`].
     #[arg(long = "prometheus-version", value_name = "2|3", value_parser = clap::value_parser!(crate::eval::PromVersion))]
     pub prometheus_version: Option<crate::eval::PromVersion>,
+    /// Trigger state saved longer ago than this is not restored at start (Prometheus's
+    /// `--rules.alert.for-outage-tolerance`; docs/watch.md, "Restarts").
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub outage_tolerance: Duration,
+    /// A pending `for` restored at start fires no sooner than this after it (Prometheus's
+    /// `--rules.alert.for-grace-period`, 10m there; 0 here: docs/watch.md, "Restarts", says why).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub for_grace_period: Duration,
 }
 
 pub fn run(args: &WatchArgs) -> u8 {
@@ -63,5 +71,9 @@ pub fn run(args: &WatchArgs) -> u8 {
         grace: args.grace,
         debounce: Duration::from_millis(50),
         prometheus_version: args.prometheus_version,
+        restore: crate::watch::RestoreRules {
+            outage_tolerance_ms: u64::try_from(args.outage_tolerance.as_millis()).unwrap_or(u64::MAX),
+            grace_ms: u64::try_from(args.for_grace_period.as_millis()).unwrap_or(u64::MAX),
+        },
     })
 }

@@ -11,12 +11,14 @@
 //! - `trigger`: the [`TriggerMachine`] (Prometheus's alerting-rule semantics: `for`, `keep firing for`, the
 //!   same in 2.42 and 3.5; and `for N of M`, `clear when`, `on no data`) and [`SeriesMachines`], one
 //!   machine per series.
+//! - `restore`: a trigger's timers after an outage ([`Outage`]), Prometheus's restore rules.
 //! - `timeline`: every trigger of a plan run over a series set, one machine per series.
 //!
 //! INVARIANT: nothing here does I/O or reads a clock; time is always an argument, in ms since the epoch.
 
 mod compiled;
 mod lookup;
+mod restore;
 mod timeline;
 mod trigger;
 mod vector;
@@ -30,6 +32,7 @@ mod tests;
 pub use crate::source::{Series, SeriesSet};
 pub use compiled::{CompiledCondition, EvalError, Hit, agrees, value_at};
 pub use lookup::{Cursor, LOOKBACK_MS, instant_at, range_at};
+pub use restore::Outage;
 pub use timeline::{FailureRecord, Observed, TransitionRecord, evaluate_triggers, evaluation_times, run_trigger};
 pub use trigger::{Evaluation, SeriesMachines, Transition, TriggerMachine, TriggerState, TriggerTimers};
 pub use version::{Bounds, PromVersion};

@@ -9,12 +9,15 @@
 //! approvals/<run-id>-L<n>.json an approval or denial written by `ripcord approve|deny`
 //! snapshots/<digest>/...       `snapshot` copies, newest last by name
 //! kept/<run-id>/<step-id>      what each `restore` replaced, byte for byte, for `ripcord undo`
+//! triggers/<runbook>.json      the trigger state `watch` saves after each evaluation
 //! ```
 //!
 //! Journals are appended one whole line per write and fsynced after each; a new journal is written under a
 //! hidden name and linked into place with its first record (its directory fsynced then), so none is ever
 //! seen empty. A decision is written to a temporary file and hard-linked into place, which fails when the
-//! level is already decided: the first decision wins.
+//! level is already decided: the first decision wins. Trigger state is written to a temporary file and
+//! renamed over the last (not fsynced: after a machine crash it may be one evaluation older, which the
+//! restore rules handle like a longer outage).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -23,7 +26,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::locks;
 use super::record::{self, Event, Record};
-use super::{Claim, DecideError, Decision, LockError, RunJournal, RunStore, RunbookLock, UnreadableRun};
+use super::{Claim, DecideError, Decision, LockError, RunJournal, RunStore, RunbookLock, SavedTriggers, UnreadableRun};
 use crate::plan::Labels;
 
 #[derive(Clone, Debug)]
@@ -46,6 +49,9 @@ impl StateDir {
     }
     pub fn approvals(&self) -> PathBuf {
         self.root.join("approvals")
+    }
+    pub fn triggers(&self, runbook: &str) -> PathBuf {
+        self.root.join("triggers").join(format!("{runbook}.json"))
     }
     pub fn approval(&self, run_id: &str, level: u32) -> PathBuf {
         self.approvals().join(format!("{run_id}-L{level}.json"))
@@ -178,6 +184,31 @@ impl RunStore for StateDir {
 
     fn kept(&self, run_id: &str) -> PathBuf {
         self.root.join("kept").join(run_id)
+    }
+
+    fn save_triggers(&self, saved: &SavedTriggers) -> Result<(), String> {
+        let path = self.triggers(&saved.runbook);
+        let failed = |e: &dyn std::fmt::Display| format!("cannot save the trigger state `{}`: {e}", path.display());
+        let body = serde_json::to_vec(saved).map_err(|e| failed(&e))?;
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| failed(&e))?;
+        }
+        let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+        let written = fs::write(&tmp, body).and_then(|()| fs::rename(&tmp, &path));
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written.map_err(|e| failed(&e))
+    }
+
+    fn load_triggers(&self, runbook: &str) -> Result<Option<SavedTriggers>, String> {
+        let path = self.triggers(runbook);
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot read the trigger state `{}`: {e}", path.display())),
+        };
+        super::triggers::decode(&text).map(Some).map_err(|e| format!("`{}`: {e}", path.display()))
     }
 }
 

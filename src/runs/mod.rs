@@ -2,7 +2,7 @@
 //! beside the journals, the store keeps one lock per runbook and label set (the same series never has two
 //! runs at once; a level's `max parallel` bounds its runs across label sets), the approval
 //! decisions `ripcord approve|deny` leave for a waiting run, and the file copies that `snapshot` steps take and
-//! `ripcord undo` puts back.
+//! `ripcord undo` puts back, and the trigger state `watch` continues from after a restart (`triggers.rs`).
 //!
 //! [`RunStore`] is what a store must do; [`StateDir`] (`local.rs`) keeps everything in a directory on disk.
 //! What does not depend on where runs are kept sits beside the trait: run ids, run lookup ([`load_run`],
@@ -17,6 +17,7 @@ pub mod record;
 pub mod report;
 mod store;
 mod summary;
+mod triggers;
 
 use std::io;
 use std::path::PathBuf;
@@ -29,6 +30,7 @@ pub use postgres::{PgStore, SCHEMA_VERSION};
 pub use record::{Event, Record, StepOutcome, now_ms};
 pub use store::{Lease, LeaseSettings, StoreOptions, default_replica_id, open_store};
 pub use summary::{RunListing, RunSummary, UnreadableRun, all_runs, last_level_end, list_all, summarize, waiting_step};
+pub use triggers::{SavedSeries, SavedTrigger, SavedTriggers, TRIGGER_STATE_VERSION};
 
 /// Where runs are kept. Every method that fails says why in a sentence (it names the store's files or rows).
 ///
@@ -68,6 +70,11 @@ pub trait RunStore: std::fmt::Debug + Send + Sync {
     fn snapshots(&self) -> PathBuf;
     /// The directory where `restore` steps of `run_id` keep what they replaced, for `ripcord undo`.
     fn kept(&self, run_id: &str) -> PathBuf;
+    /// Keeps `saved` as its runbook's trigger state, replacing the one kept before (`triggers.rs`).
+    fn save_triggers(&self, saved: &SavedTriggers) -> Result<(), String>;
+    /// The trigger state last kept for `runbook`, if any; an error when it cannot be read (or a newer
+    /// version wrote it).
+    fn load_triggers(&self, runbook: &str) -> Result<Option<SavedTriggers>, String>;
 
     /// Whether replicas share this store (PostgreSQL): runs are held under leases, taken over when their
     /// holder is lost, and started once per start key across replicas. The state dir is not shared.
@@ -143,6 +150,12 @@ impl<T: RunStore + ?Sized> RunStore for std::sync::Arc<T> {
     }
     fn kept(&self, run_id: &str) -> PathBuf {
         (**self).kept(run_id)
+    }
+    fn save_triggers(&self, saved: &SavedTriggers) -> Result<(), String> {
+        (**self).save_triggers(saved)
+    }
+    fn load_triggers(&self, runbook: &str) -> Result<Option<SavedTriggers>, String> {
+        (**self).load_triggers(runbook)
     }
     fn shared(&self) -> bool {
         (**self).shared()

@@ -61,7 +61,7 @@ struct Consequences {
 
 impl WatchState {
     /// One evaluation of every runbook due at `t`: the distinct queries fetched concurrently, each trigger
-    /// fed, then the notices sent and the levels started.
+    /// fed, its state saved (`persist`), then the notices sent and the levels started.
     pub async fn evaluate_due(self: &Arc<Self>, client: &reqwest::Client, t: i64, limits: &Limits) {
         let due = self.take_due(t);
         if due.is_empty() {
@@ -71,6 +71,9 @@ impl WatchState {
         let results = self.fetch_queries(client, &due, t, limits).await;
         let consequences = self.feed_triggers(&due, &results, t);
         self.metrics.evaluation_duration.observe(began.elapsed().as_secs_f64());
+        let evaluated: Vec<String> = due.iter().map(|(_, plan)| plan.runbook.clone()).collect();
+        let snapshots = self.snapshots(&evaluated, t);
+        self.save_snapshots(snapshots).await;
         send_notices(client, consequences.notices).await;
         self.enqueue(consequences.fired, t);
         self.start_waiting();

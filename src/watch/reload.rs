@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::state::{LiveTrigger, ReloadStatus, WatchState, WatchedRunbook, lock, log};
 use crate::diagnostic::render_plain;
-use crate::plan::{Plan, Trigger};
+use crate::plan::Plan;
 use crate::runs::now_ms;
 
 /// Every `*.runbook` under `roots` (files given by name are taken whatever they are called).
@@ -66,19 +66,14 @@ fn compile_text(path: &Path, text: &str) -> Result<Plan, String> {
     }
 }
 
-/// Whether a reloaded trigger keeps its timers: same name, condition, hold and `keep firing for`.
-fn same_trigger(a: &Trigger, b: &Trigger) -> bool {
-    a.name == b.name && a.condition == b.condition && a.hold == b.hold && a.keep_firing_for_ms == b.keep_firing_for_ms
-}
-
 /// The triggers of `plan` with fresh state machines, except those unchanged from `old`, which keep every
 /// series' timers.
-fn live_triggers(plan: &Plan, old: &[LiveTrigger]) -> Vec<LiveTrigger> {
+pub(super) fn live_triggers(plan: &Plan, old: &[LiveTrigger]) -> Vec<LiveTrigger> {
     plan.triggers
         .iter()
         .map(|t| {
             let mut live = LiveTrigger::new(t);
-            if let Some(prev) = old.iter().find(|o| same_trigger(&o.trigger, t)) {
+            if let Some(prev) = old.iter().find(|o| o.identity == live.identity) {
                 for (series, machine) in prev.machines.tracked() {
                     live.machines.carry_over(series.clone(), machine.timers());
                 }
@@ -121,7 +116,10 @@ impl WatchState {
         l.text = read.text;
         match read.plan {
             Ok(plan) => {
-                l.triggers = live_triggers(&plan, &l.triggers);
+                l.triggers = match &l.plan {
+                    Some(_) => live_triggers(&plan, &l.triggers),
+                    None => self.restored_triggers(&plan, now),
+                };
                 l.plan = Some(Arc::new(plan));
                 l.last_reload = ReloadStatus { ok: true, at: now, error: None };
                 self.metrics.reloads.inc();
@@ -144,7 +142,7 @@ impl WatchState {
                 (None, ReloadStatus { ok: false, at: now, error: Some(e) })
             }
         };
-        let triggers = plan.as_ref().map(|p| live_triggers(p, &[])).unwrap_or_default();
+        let triggers = plan.as_ref().map(|p| self.restored_triggers(p, now)).unwrap_or_default();
         // Replicas sharing a store evaluate at the same instants (multiples of the interval), so that they see
         // the same samples and a series turns firing at the same time on each: its firing starts one run.
         let next_due_ms = match &plan {
@@ -154,7 +152,7 @@ impl WatchState {
             }
             _ => now,
         };
-        WatchedRunbook { path, text: read.text, plan, triggers, last_reload, next_due_ms }
+        WatchedRunbook { path, text: read.text, plan, triggers, last_reload, next_due_ms, saved: true }
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Options {
     pub debounce: Duration,
     /// `--prometheus-version`; `None` follows the server's major version.
     pub prometheus_version: Option<crate::eval::PromVersion>,
+    /// How trigger state saved before a restart is restored.
+    pub restore: super::RestoreRules,
 }
 
 /// Runs `watch` until SIGTERM or SIGINT; the exit code.
@@ -76,6 +78,7 @@ async fn serve(opts: Options) -> Result<(), String> {
     let mut state =
         WatchState::new(opts.paths.clone(), Arc::clone(&store), opts.prometheus.clone(), opts.token.clone());
     state.max_answer_bytes = opts.max_answer_bytes;
+    state.restore = opts.restore;
     if store.shared() {
         state.replica = store_opts.replica_id.clone().unwrap_or_else(runs::default_replica_id);
         log(&format!(

@@ -296,6 +296,7 @@ mod tests {
             triggers: vec![lt],
             last_reload: ReloadStatus { ok: true, at: 0, error: None },
             next_due_ms: i64::MAX,
+            saved: false,
         };
         lock(&s.runbooks).insert(path, book);
         s

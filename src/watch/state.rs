@@ -43,6 +43,8 @@ pub struct ReloadStatus {
 /// firing, as Prometheus keeps one alert per label set.
 pub struct LiveTrigger {
     pub trigger: Trigger,
+    /// What its timers belong to ([`timer_identity`]).
+    pub identity: String,
     pub machines: SeriesMachines<Labels>,
     /// When each active series entered its current state.
     pub since: HashMap<Labels, i64>,
@@ -60,6 +62,7 @@ impl LiveTrigger {
     pub fn new(trigger: &Trigger) -> LiveTrigger {
         LiveTrigger {
             trigger: trigger.clone(),
+            identity: timer_identity(trigger),
             machines: SeriesMachines::new(trigger),
             since: HashMap::new(),
             over_limit: None,
@@ -102,6 +105,13 @@ impl LiveTrigger {
     }
 }
 
+/// What a trigger's timers belong to: its name, condition, hold and `keep firing for`, digested. A reload
+/// carries the timers of a trigger whose identity is unchanged, and a restart restores them (`persist`).
+pub fn timer_identity(t: &Trigger) -> String {
+    let key = serde_json::json!([t.name, t.condition, t.hold, t.keep_firing_for_ms]);
+    crate::actions::sha256_hex(key.to_string().as_bytes())
+}
+
 fn rank(s: TriggerState) -> u8 {
     match s {
         TriggerState::Inactive => 0,
@@ -139,6 +149,9 @@ pub struct WatchedRunbook {
     pub last_reload: ReloadStatus,
     /// When the runbook's triggers are next evaluated.
     pub next_due_ms: i64,
+    /// Whether the store may keep a trigger state for it that is not empty (`persist`): true until an empty
+    /// one has been saved, so that the state of series that all went inactive is not restored later.
+    pub saved: bool,
 }
 
 impl WatchedRunbook {
@@ -273,6 +286,25 @@ pub struct WatchState {
     pub roots: Vec<PathBuf>,
     /// Stops the runs this process started (SIGTERM drains them, the grace's end interrupts them).
     pub interrupter: interpret::Interrupter,
+    /// How trigger state saved before a restart is restored (`persist`).
+    pub restore: RestoreRules,
+    /// Why the trigger state could not be saved last time (logged once until it is saved again).
+    pub save_error: Mutex<Option<String>>,
+}
+
+/// `--outage-tolerance` and `--for-grace-period`: Prometheus's rules for restoring alert state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestoreRules {
+    pub outage_tolerance_ms: u64,
+    pub grace_ms: u64,
+}
+
+impl Default for RestoreRules {
+    /// An hour of tolerance (Prometheus's `--rules.alert.for-outage-tolerance`), no grace (docs/watch.md,
+    /// "Restarts").
+    fn default() -> Self {
+        RestoreRules { outage_tolerance_ms: 3_600_000, grace_ms: 0 }
+    }
 }
 
 impl WatchState {
@@ -294,7 +326,14 @@ impl WatchState {
             stopping: AtomicBool::new(false),
             roots,
             interrupter: interpret::Interrupter::new(),
+            restore: RestoreRules::default(),
+            save_error: Mutex::new(None),
         }
+    }
+
+    /// Where runs and trigger state are kept.
+    pub fn store(&self) -> &dyn crate::runs::RunStore {
+        &*self.store
     }
 
     /// The semantics evaluations follow now.

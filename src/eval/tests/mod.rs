@@ -5,6 +5,7 @@
 
 mod compiled;
 mod kinds;
+mod restore;
 mod series;
 mod timeline;
 mod trigger;

@@ -8,7 +8,8 @@
 //! Tables: `ripcord_schema` (the version), `ripcord_runs`, `ripcord_journal` (run_id, seq, record JSON),
 //! `ripcord_leases` (runbook and labels, run, level, holder, epoch, expiry), `ripcord_decisions` and
 //! `ripcord_step_decisions` (first wins, by primary key), `ripcord_starts` (start keys: trigger firings,
-//! API idempotency keys, Alertmanager fingerprints with `startsAt`). Snapshot copies and the files
+//! API idempotency keys, Alertmanager fingerprints with `startsAt`), `ripcord_triggers` (each runbook's
+//! trigger state, which a restarted or another replica continues from). Snapshot copies and the files
 //! `restore` replaced stay in the state dir of the machine that ran the step.
 
 mod db;
@@ -28,8 +29,8 @@ pub use schema::SCHEMA_VERSION;
 
 use super::record::{self, Event, Record};
 use super::{
-    Claim, DecideError, Decision, Lease, LeaseSettings, LockError, RunJournal, RunStore, RunbookLock, StateDir,
-    StepDecision, TakenRun, UnreadableRun, now_ms,
+    Claim, DecideError, Decision, Lease, LeaseSettings, LockError, RunJournal, RunStore, RunbookLock, SavedTriggers,
+    StateDir, StepDecision, TakenRun, UnreadableRun, now_ms,
 };
 use crate::plan::Labels;
 
@@ -297,6 +298,43 @@ impl RunStore for PgStore {
 
     fn kept(&self, run_id: &str) -> PathBuf {
         self.inner.files.kept(run_id)
+    }
+
+    fn save_triggers(&self, saved: &SavedTriggers) -> Result<(), String> {
+        let body = serde_json::to_string(saved).map_err(|e| format!("cannot save the trigger state: {e}"))?;
+        let (runbook, at) = (saved.runbook.clone(), saved.evaluated_at_ms);
+        self.query(move |c| {
+            Box::pin(async move {
+                // Replicas save the same runbook's state after each of their evaluations: the latest wins.
+                c.execute(
+                    "INSERT INTO ripcord_triggers (runbook, evaluated_at_ms, state) VALUES ($1, $2, $3)
+                     ON CONFLICT (runbook) DO UPDATE SET evaluated_at_ms = $2, state = $3
+                     WHERE ripcord_triggers.evaluated_at_ms <= $2",
+                    &[&runbook, &at, &body],
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .map_err(|e| format!("cannot save the trigger state of `{}`: {e}", saved.runbook))
+    }
+
+    fn load_triggers(&self, runbook: &str) -> Result<Option<SavedTriggers>, String> {
+        let name = runbook.to_string();
+        let body: Option<String> = self
+            .query(move |c| {
+                Box::pin(async move {
+                    let row = c.query_opt("SELECT state FROM ripcord_triggers WHERE runbook = $1", &[&name]).await?;
+                    Ok(row.map(|r| r.get(0)))
+                })
+            })
+            .map_err(|e| format!("cannot read the trigger state of `{runbook}`: {e}"))?;
+        match body {
+            None => Ok(None),
+            Some(text) => super::triggers::decode(&text)
+                .map(Some)
+                .map_err(|e| format!("the trigger state of `{runbook}` in the store: {e}")),
+        }
     }
 
     fn shared(&self) -> bool {

@@ -8,7 +8,7 @@ use tokio_postgres::Client;
 use super::db::DbError;
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The advisory lock key migrations hold (any fixed number; "ripc" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7269_7063;
@@ -59,6 +59,12 @@ const MIGRATIONS: &[&str] = &[
         kind text NOT NULL,
         run_id text NOT NULL,
         created_ms bigint NOT NULL
+    );",
+    // 2: each runbook's trigger state (`runs::SavedTriggers`), which replicas and restarts continue from.
+    "CREATE TABLE ripcord_triggers (
+        runbook text PRIMARY KEY,
+        evaluated_at_ms bigint NOT NULL,
+        state text NOT NULL
     );",
 ];
 
