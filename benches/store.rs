@@ -51,7 +51,7 @@ fn percentiles(name: &str, what: &str, mut samples: Vec<Duration>) {
 
 fn measure(name: &str, store: Arc<dyn RunStore>) {
     let plan =
-        ripcord::compile("runbook bench {\n  level 1 {\n    max parallel 100000\n    step shell \"true\"\n  }\n}\n")
+        ripcord::compile("runbook bench {\n  level 1 {\n    max parallel 10000\n    step shell \"true\"\n  }\n}\n")
             .plan
             .expect("the bench runbook compiles");
     store.prepare().expect("prepare");
@@ -67,7 +67,7 @@ fn measure(name: &str, store: Arc<dyn RunStore>) {
             runbook: "bench",
             labels: &labels,
             run_id: &run_id,
-            level: Some(LevelSlot { level: 1, max_parallel: 100_000 }),
+            level: Some(LevelSlot { level: 1, max_parallel: 10_000 }),
             start_key: None,
             start: Some(&start),
         };

@@ -2,8 +2,10 @@
 //! three replicas start one run per firing of a series; duplicate Alertmanager deliveries to two replicas
 //! (and to a replica started again) start one run; a replica killed mid-run (with its step's process group)
 //! has its run taken over: finished steps are not run again, an `idempotent` step is run again, a step
-//! that is not waits for a person, whom `ripcord resume --skip` answers; and a replica paused past its lease
-//! writes nothing more to the run's journal once it is let go.
+//! that is not waits for a person, whom `ripcord resume --skip` answers; a replica paused past its lease
+//! writes nothing more to the run's journal once it is let go; a replica started after another was killed
+//! continues its pending `for`; an approval given on any replica reaches the run; and `/api/status`,
+//! `/metrics` and the status page say when PostgreSQL is down and when it is back.
 
 mod support;
 
@@ -274,4 +276,40 @@ fn a_replica_started_after_another_was_killed_continues_its_pending_for() {
     let fired_at = high(&s).1.expect("firing since");
     assert!(fired_at < restarted + 10_000, "the pending clock started again:\n{}", b.text());
     wait_until(Duration::from_secs(10), "the run", || lines(&d.join("books"), "started.txt") == 1);
+}
+
+#[test]
+fn an_approval_given_on_any_replica_reaches_the_run_where_it_runs() {
+    let Some(mut pg) = Postgres::start("an_approval_given_on_any_replica_reaches_the_run_where_it_runs") else {
+        return;
+    };
+    let dir = support::temp_dir();
+    let d = dir.path();
+    books(
+        d,
+        "runbook ha {\n  level 1 {\n    approval required\n    step shell \"echo ${operator} >> approved.txt\"\n  }\n}\n",
+    );
+    let prom = "http://127.0.0.1:9";
+    let a = replica(d, &pg.url(), "a", prom);
+    let b = replica(d, &pg.url(), "b", prom);
+    let (code, v) = a.post("/api/runs", Some("s3cret"), r#"{"runbook":"ha","level":1,"operator":"op","reason":"test"}"#);
+    assert_eq!(code, 201, "{v}");
+    let id = v["id"].as_str().expect("run id").to_string();
+    wait_until(Duration::from_secs(10), "the run to wait", || status_of(d, &pg.url(), &id) == "waiting_approval");
+    // Approved through replica b: the run, held by a, goes on.
+    let (code, v) = b.post(&format!("/api/runs/{id}/approve"), Some("s3cret"), r#"{"operator":"alice"}"#);
+    assert_eq!(code, 200, "{v}");
+    wait_until(Duration::from_secs(10), "the run to end", || status_of(d, &pg.url(), &id) == "succeeded");
+    assert_eq!(std::fs::read_to_string(d.join("books/approved.txt")).unwrap_or_default(), "alice\n");
+    // A second decision, from the CLI, comes too late and says who came first.
+    let out = support::bin::ripcord(d, &["deny", &id, "--operator", "bob", "--store", &pg.url()]);
+    assert_eq!(out.status.code(), Some(1), "{}", support::bin::describe(&out));
+    // PostgreSQL down: the status and the metrics say so; back: they say that too.
+    pg.stop();
+    a.wait_status(Duration::from_secs(10), "the store to be unreachable", |s| s["store"]["reachable"] == false);
+    assert!(a.get("/metrics").1.contains("ripcord_store_up 0"));
+    assert!(a.get("/").1.contains("is unreachable"));
+    pg.run();
+    a.wait_status(Duration::from_secs(10), "the store to be back", |s| s["store"]["reachable"] == true);
+    assert!(a.get("/metrics").1.contains("ripcord_store_up 1"));
 }
