@@ -292,7 +292,8 @@ fn an_approval_given_on_any_replica_reaches_the_run_where_it_runs() {
     let prom = "http://127.0.0.1:9";
     let a = replica(d, &pg.url(), "a", prom);
     let b = replica(d, &pg.url(), "b", prom);
-    let (code, v) = a.post("/api/runs", Some("s3cret"), r#"{"runbook":"ha","level":1,"operator":"op","reason":"test"}"#);
+    let (code, v) =
+        a.post("/api/runs", Some("s3cret"), r#"{"runbook":"ha","level":1,"operator":"op","reason":"test"}"#);
     assert_eq!(code, 201, "{v}");
     let id = v["id"].as_str().expect("run id").to_string();
     wait_until(Duration::from_secs(10), "the run to wait", || status_of(d, &pg.url(), &id) == "waiting_approval");

@@ -88,7 +88,7 @@ fn the_postgres_store_keeps_its_contract() {
         })
         .collect();
     assert_eq!(attempts, (0..20).collect::<Vec<_>>());
-    assert!(b.read_run("no-such-run").unwrap_err().contains("no run `no-such-run`"));
+    assert!(b.read_run("no-such-run").expect_err("no such run").contains("no run `no-such-run`"));
     assert_eq!(b.list_runs().len(), 1);
     assert_eq!(b.lock_holder("disk", &la).as_deref(), Some("run-1"));
 

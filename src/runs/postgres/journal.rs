@@ -28,8 +28,11 @@ pub(super) struct PgJournal {
     pub(super) run_id: String,
     /// This process's lease on the run: its epoch, what turns when it is lost, and until when it surely
     /// holds by this process's clock.
-    pub(super) fence: Option<(i64, watch::Receiver<Option<String>>, Arc<Mutex<Instant>>)>,
+    pub(super) fence: Option<Fence>,
 }
+
+/// A held lease as a journal sees it: its epoch, what turns when it is lost, and until when it surely holds.
+pub(super) type Fence = (i64, watch::Receiver<Option<String>>, Arc<Mutex<Instant>>);
 
 /// An id no other record has: this process, now, and a counter.
 fn record_id() -> String {

@@ -88,7 +88,7 @@ impl PgStore {
             config.connect_timeout(Duration::from_secs(3));
         }
         if config.get_application_name().is_none() {
-            config.application_name(&format!("ripcord {replica}"));
+            config.application_name(format!("ripcord {replica}"));
         }
         let timeout = Duration::from_secs(5).max(lease.heartbeat);
         let db = Db::start(config, timeout)?;
