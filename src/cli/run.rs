@@ -11,23 +11,59 @@ use clap::Args;
 use super::TextOrJson;
 use super::input::compile_file;
 use crate::interpret::{self, Context, Outcome, RunStatus};
-use crate::runs::{self, StateDir, StoredRun};
+use std::sync::Arc;
+
+use crate::runs::{self, RunStore, StoredRun};
 
 #[derive(Args, Debug, Clone)]
 pub struct StateArgs {
-    /// Where journals, locks, approvals, snapshots and replaced files live.
+    /// Where journals, locks, approvals, snapshots and replaced files live (with --store: snapshots and
+    /// replaced files only).
     #[arg(long, global = true, env = "RIPCORD_STATE_DIR", default_value = ".ripcord", value_name = "DIR")]
     pub state_dir: PathBuf,
+    /// Keep runs in a shared PostgreSQL store (`postgres://USER@HOST:PORT/DB?sslmode=...`) instead of the
+    /// state dir: replicas of `watch` and every run command share it (docs/ha.md).
+    #[arg(long, global = true, env = "RIPCORD_STORE", value_name = "URL")]
+    pub store: Option<String>,
+    /// This process's name in the store's leases and journals [default: HOSTNAME-PID]; unique per process.
+    #[arg(long, global = true, env = "RIPCORD_REPLICA_ID", value_name = "NAME")]
+    pub replica_id: Option<String>,
+    /// How often a process renews the leases of the runs it holds (with --store).
+    #[arg(long, global = true, default_value = "5s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub heartbeat: std::time::Duration,
+    /// How long a lease lasts without renewal; after it another replica may take the run over (with
+    /// --store; at least twice --heartbeat).
+    #[arg(long, global = true, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub lease_expiry: std::time::Duration,
 }
 
 impl StateArgs {
-    pub fn state(&self) -> StateDir {
-        StateDir::new(self.state_dir.clone())
+    /// What the flags say about the store; `takeover` for `watch` (its runs are taken over by another
+    /// replica when it is lost).
+    pub fn options(&self, takeover: bool) -> runs::StoreOptions {
+        runs::StoreOptions {
+            store: self.store.clone(),
+            state_dir: self.state_dir.clone(),
+            replica_id: self.replica_id.clone(),
+            lease: runs::LeaseSettings { heartbeat: self.heartbeat, expiry: self.lease_expiry },
+            takeover,
+        }
     }
 
-    /// The state dir and the run `run_id` in it (`runs::open_run`); `None` once the error is printed.
-    pub fn open_run(&self, run_id: &str) -> Option<(StateDir, StoredRun)> {
-        let state = self.state();
+    /// The store the flags name (`runs::open_store`); `None` once the error is printed.
+    pub fn state(&self) -> Option<Arc<dyn RunStore>> {
+        match runs::open_store(&self.options(false)) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("error: {e}");
+                None
+            }
+        }
+    }
+
+    /// The store and the run `run_id` in it (`runs::open_run`); `None` once the error is printed.
+    pub fn open_run(&self, run_id: &str) -> Option<(Arc<dyn RunStore>, StoredRun)> {
+        let state = self.state()?;
         match runs::open_run(&state, run_id) {
             Ok(run) => Some((state, run)),
             Err(e) => {
@@ -138,7 +174,7 @@ pub fn run(args: &RunArgs) -> u8 {
         let text = dry.render_all();
         return if std::io::stdout().lock().write_all(text.as_bytes()).is_ok() { 0 } else { 1 };
     }
-    let state_dir = std::path::absolute(&args.state.state_dir).unwrap_or_else(|_| args.state.state_dir.clone());
+    let Some(state) = args.state.state() else { return 1 };
     let ctx = Context {
         run_id: runs::new_run_id(&plan.runbook),
         runbook_path: file.path.clone(),
@@ -146,7 +182,7 @@ pub fn run(args: &RunArgs) -> u8 {
         reason: args.reason.clone(),
         labels,
         workdir,
-        state: StateDir::new(state_dir),
+        state,
         prometheus: args.prometheus.clone(),
         prometheus_version: args.version.or_default(),
         max_answer_bytes: args.answers.max_answer_bytes,

@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 
 use super::TextOrJson;
 use super::run::StateArgs;
-use crate::runs::{self, report};
+use crate::runs::{self, RunStore, report};
 use crate::text::{escape_control, for_terminal};
 
 #[derive(Args, Debug)]
@@ -29,7 +29,7 @@ pub enum RunsCommand {
 }
 
 pub fn run(args: &RunsArgs) -> u8 {
-    let state = args.state.state();
+    let Some(state) = args.state.state() else { return 1 };
     match &args.command {
         None => {
             let listing = runs::list_all(&state);
@@ -52,7 +52,7 @@ pub fn run(args: &RunsArgs) -> u8 {
                 }
                 TextOrJson::Text => {
                     if runs.is_empty() && listing.unreadable.is_empty() {
-                        println!("no runs in `{}`", state.root.display());
+                        println!("no runs in `{}`", state.location());
                     }
                     for r in &runs {
                         println!(
@@ -78,7 +78,7 @@ pub fn run(args: &RunsArgs) -> u8 {
                 eprintln!(
                     "error: {} journal(s) in `{}` cannot be read (listed as unreadable); fix or move them aside",
                     listing.unreadable.len(),
-                    state.runs().display()
+                    state.location()
                 );
                 1
             }

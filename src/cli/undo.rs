@@ -92,8 +92,14 @@ pub fn run(args: &UndoArgs) -> u8 {
         return 1;
     };
     // The lock of the run's runbook and labels: no run for the same series goes while its files are put back.
-    let claim =
-        crate::runs::Claim { runbook: &plan.runbook, labels: &summary.labels, run_id: &args.run_id, level: None };
+    let claim = crate::runs::Claim {
+        runbook: &plan.runbook,
+        labels: &summary.labels,
+        run_id: &args.run_id,
+        level: None,
+        start_key: None,
+        start: None,
+    };
     let _lock = match state.lock_run(&claim) {
         Ok(l) => l,
         Err(e) => {
@@ -149,7 +155,7 @@ pub fn run(args: &UndoArgs) -> u8 {
             println!("{path}: not undone ({}): the undo of {newer} was not done first", r.step);
             continue;
         }
-        let (outcome, text, kept_newer) = undo_one(args, &state, &plan.files_under, r, want.as_ref());
+        let (outcome, text, kept_newer) = undo_one(args, &*state, &plan.files_under, r, want.as_ref());
         println!("{path}: {text}");
         if outcome == "done" {
             expected.insert(path.clone(), r.replaced.sha256.clone());
@@ -180,7 +186,7 @@ pub fn run(args: &UndoArgs) -> u8 {
 /// Undoes one restore after checking the file holds `want`: `(outcome, words, where newer content went)`.
 fn undo_one(
     args: &UndoArgs,
-    state: &crate::runs::StateDir,
+    state: &dyn crate::runs::RunStore,
     roots: &[String],
     r: &Restore,
     want: Option<&String>,

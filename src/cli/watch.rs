@@ -18,9 +18,8 @@ pub struct WatchArgs {
     /// Where the HTTP API and status page listen (loopback unless a token file is given).
     #[arg(long, default_value = "127.0.0.1:9977", value_name = "ADDR")]
     pub listen: SocketAddr,
-    /// Where journals, locks, approvals and snapshots live (the same as `ripcord run`'s).
-    #[arg(long, env = "RIPCORD_STATE_DIR", default_value = ".ripcord", value_name = "DIR")]
-    pub state_dir: PathBuf,
+    #[command(flatten)]
+    pub state: super::run::StateArgs,
     /// A file holding the bearer token every POST must carry (trimmed).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
@@ -65,7 +64,7 @@ pub fn run(args: &WatchArgs) -> u8 {
         paths: args.paths.clone(),
         prometheus: args.prometheus.clone(),
         listen: args.listen,
-        state_dir: args.state_dir.clone(),
+        store: args.state.options(true),
         token,
         query_timeout: args.query_timeout,
         max_answer_bytes: args.answers.max_answer_bytes,

@@ -235,7 +235,7 @@ impl Interpreter {
         }
     }
 
-    async fn notify(&self, level: u32, step: &Step, channel: &str, text: &str) -> ActionResult {
+    pub(super) async fn notify(&self, level: u32, step: &Step, channel: &str, text: &str) -> ActionResult {
         let declared = self.plan.channels.iter().find(|c| c.name == channel);
         let redacted = self.redactor.redact(text);
         match declared {

@@ -119,3 +119,42 @@ impl Interpreter {
             .unwrap_or("signal")
     }
 }
+
+/// What stops a run whose lease was taken (a shared store), as [`Interrupter::interrupt`] does.
+pub(super) const LEASE_LOST: &str = "lease lost";
+
+/// `rx`, which also turns to [`LEASE_LOST`] when `lost` does: a run whose lease another replica took stops
+/// at once (its running steps' process groups are ended), as if interrupted. Spawned on the run's runtime.
+pub(super) fn or_lease_lost(
+    rx: watch::Receiver<Option<&'static str>>,
+    lost: Option<watch::Receiver<Option<String>>>,
+) -> watch::Receiver<Option<&'static str>> {
+    let Some(mut lost) = lost else { return rx };
+    let (tx, out) = watch::channel(*rx.borrow());
+    let mut base = rx;
+    tokio::spawn(async move {
+        let (mut base_open, mut lost_open) = (true, true);
+        while base_open || lost_open {
+            tokio::select! {
+                r = base.wait_for(|v| v.is_some()), if base_open => match r {
+                    Ok(v) => {
+                        let v = *v;
+                        tx.send_replace(v);
+                        break;
+                    }
+                    Err(_) => base_open = false,
+                },
+                r = lost.wait_for(|v| v.is_some()), if lost_open => match r {
+                    Ok(_) => {
+                        tx.send_replace(Some(LEASE_LOST));
+                        break;
+                    }
+                    Err(_) => lost_open = false,
+                },
+            }
+        }
+        // The sender lives as long as the run: a closed channel would read as "never interrupted".
+        std::future::pending::<()>().await;
+    });
+    out
+}

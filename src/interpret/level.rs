@@ -21,6 +21,8 @@ enum LevelEnd {
     Failed(String),
     Denied(String),
     Interrupted,
+    /// A person ended the run (`resume --abort`): not escalated.
+    Aborted(String),
 }
 
 impl Interpreter {
@@ -63,6 +65,11 @@ impl Interpreter {
                     return RunStatus::Failed(why);
                 }
                 LevelEnd::Interrupted => return RunStatus::Interrupted,
+                LevelEnd::Aborted(why) => {
+                    self.progress.line(&why);
+                    let _ = self.record(Event::End { status: "failed".into(), reason: why.clone() });
+                    return RunStatus::Failed(why);
+                }
             }
         }
     }
@@ -106,6 +113,15 @@ impl Interpreter {
             for step in &level.steps {
                 match self.step(n, attempt, step, deadline).await {
                     StepResult::Interrupted => return LevelEnd::Interrupted,
+                    StepResult::Aborted(why) => {
+                        let _ = self.record(Event::LevelEnd {
+                            level: n,
+                            attempt,
+                            outcome: "failed".into(),
+                            reason: why.clone(),
+                        });
+                        return LevelEnd::Aborted(why);
+                    }
                     StepResult::Ok => {}
                     StepResult::Failed(why) => {
                         if failed.is_none() {

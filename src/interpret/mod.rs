@@ -25,6 +25,7 @@ mod level;
 mod progress;
 mod resume;
 mod step;
+mod takeover;
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -39,7 +40,8 @@ pub use interrupt::Interrupter;
 pub use leftover::Leftovers;
 use progress::Progress;
 use resume::EarlierProgress;
-pub use resume::resume;
+pub use resume::{resume, resume_deciding};
+pub use takeover::{Unfinished, continue_taken};
 
 /// Who runs what, where, and why; `state` is the store the run is kept in.
 #[derive(Clone, Debug)]
@@ -188,8 +190,12 @@ fn mutex<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Interpreter {
     fn record(&self, event: Event) -> std::io::Result<()> {
         let r = mutex(&self.journal).append(event);
-        if let Err(e) = &r {
-            self.progress.line(&format!("warning: cannot write the journal: {e}"));
+        match &r {
+            Err(e) if runs::is_fenced(e) => {
+                self.progress.line(&format!("run {} stops here: {e}", self.ctx.run_id));
+            }
+            Err(e) => self.progress.line(&format!("warning: cannot write the journal: {e}")),
+            Ok(()) => {}
         }
         r
     }
@@ -241,6 +247,7 @@ fn drive(
 ) -> Result<RunStatus, String> {
     on_runtime(async move {
         let rx = interrupt::receiver(interrupter.as_ref())?;
+        let rx = interrupt::or_lease_lost(rx, journal.lease_lost());
         let interp = Interpreter {
             interrupter,
             redactor: redactor_for(&plan),
@@ -260,9 +267,16 @@ fn drive(
             let signal = interp.stop_reason().to_string();
             let steps: Vec<String> = mutex(&interp.running).iter().cloned().collect();
             let _ = interp.record(Event::Interrupted { signal: signal.clone(), steps });
-            interp
-                .progress
-                .line(&format!("interrupted by {signal}; resume with `ripcord resume {}`", interp.ctx.run_id));
+            if signal == interrupt::LEASE_LOST {
+                interp.progress.line(&format!(
+                    "run {} stopped: its lease was lost, and the replica that holds it now continues it",
+                    interp.ctx.run_id
+                ));
+            } else {
+                interp
+                    .progress
+                    .line(&format!("interrupted by {signal}; resume with `ripcord resume {}`", interp.ctx.run_id));
+            }
         }
         Ok(status)
     })?
@@ -292,12 +306,15 @@ pub enum Refusal {
     Cooldown(String),
     /// Anything else (the store, a level not in the plan).
     Failed(String),
+    /// This start (its start key) already started a run: the run's id.
+    Duplicate(String),
 }
 
 impl std::fmt::Display for Refusal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Refusal::Running(s) | Refusal::LevelFull(s) | Refusal::Cooldown(s) | Refusal::Failed(s) => f.write_str(s),
+            Refusal::Duplicate(id) => write!(f, "this start already started run {id}"),
         }
     }
 }
@@ -311,15 +328,35 @@ pub struct Claimed {
 
 /// Claims a new run of `level` for `ctx` (its run id and labels); see [`Claimed`].
 pub fn claim<S: RunStore>(plan: &Plan, ctx: &Context<S>, level: u32) -> Result<Claimed, Refusal> {
+    claim_once(plan, ctx, level, None)
+}
+
+/// [`claim`], once per `start_key` across the replicas sharing the store (a trigger's firing, an API
+/// request's idempotency key, an alert's firing): a key already taken is [`Refusal::Duplicate`].
+pub fn claim_once<S: RunStore>(
+    plan: &Plan,
+    ctx: &Context<S>,
+    level: u32,
+    start_key: Option<&str>,
+) -> Result<Claimed, Refusal> {
     let store = &ctx.state;
     let lvl = plan.level(level).ok_or_else(|| Refusal::Failed(format!("level {level} is not in the plan")))?;
     store.prepare().map_err(Refusal::Failed)?;
     let slot = LevelSlot { level, max_parallel: lvl.max_parallel.max(1) };
-    let claim = Claim { runbook: &plan.runbook, labels: &ctx.labels, run_id: &ctx.run_id, level: Some(slot) };
+    let start = start_event(plan, ctx, level);
+    let claim = Claim {
+        runbook: &plan.runbook,
+        labels: &ctx.labels,
+        run_id: &ctx.run_id,
+        level: Some(slot),
+        start_key,
+        start: Some(&start),
+    };
     let lock = store.lock_run(&claim).map_err(|e| match e {
         LockError::Held(m) => Refusal::Running(m),
         LockError::LevelFull(m) => Refusal::LevelFull(m),
         LockError::Store(m) => Refusal::Failed(m),
+        LockError::Duplicate(id) => Refusal::Duplicate(id),
     })?;
     if lvl.cooldown_ms > 0
         && let Some(end) = runs::last_level_end(store, &plan.runbook, level, &ctx.labels)
@@ -339,6 +376,26 @@ pub fn claim<S: RunStore>(plan: &Plan, ctx: &Context<S>, level: u32) -> Result<C
         }
     }
     Ok(Claimed { lock, level })
+}
+
+/// The start record of a new run of `level` of `plan` for `ctx`.
+fn start_event<S>(plan: &Plan, ctx: &Context<S>, level: u32) -> Event {
+    Event::Start {
+        run_id: ctx.run_id.clone(),
+        runbook: plan.runbook.clone(),
+        runbook_path: ctx.runbook_path.clone(),
+        workdir: ctx.workdir.display().to_string(),
+        level,
+        labels: ctx.labels.clone(),
+        operator: ctx.operator.clone(),
+        reason: ctx.reason.clone(),
+        yes: ctx.yes,
+        prometheus: ctx.prometheus.clone(),
+        plan_hash: plan_hash(plan),
+        plan: Box::new(plan.clone()),
+        pid: std::process::id(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }
 }
 
 /// Starts a new run of `level`. Refuses when the runbook is running for the same labels, the level has its
@@ -390,25 +447,16 @@ pub fn start_claimed<S: RunStore + 'static>(
     let store = ctx.state.as_ref();
     leftover::settle(store, &plan.runbook, &ctx.labels, &ctx.run_id, leftovers, |line| eprintln!("{line}"))?;
     let location = store.journal_location(&ctx.run_id);
-    let mut journal = store.create_run(&ctx.run_id)?;
-    journal
-        .append(Event::Start {
-            run_id: ctx.run_id.clone(),
-            runbook: plan.runbook.clone(),
-            runbook_path: ctx.runbook_path.clone(),
-            workdir: ctx.workdir.display().to_string(),
-            level,
-            labels: ctx.labels.clone(),
-            operator: ctx.operator.clone(),
-            reason: ctx.reason.clone(),
-            yes: ctx.yes,
-            prometheus: ctx.prometheus.clone(),
-            plan_hash: plan_hash(&plan),
-            plan: Box::new(plan.clone()),
-            pid: std::process::id(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        })
-        .map_err(|e| format!("cannot write the journal `{location}`: {e}"))?;
+    // A shared store wrote the start record with the lock (see `Claim::start`).
+    let journal = if store.shared() {
+        store.reopen_run(&ctx.run_id)?
+    } else {
+        let mut journal = store.create_run(&ctx.run_id)?;
+        journal
+            .append(start_event(&plan, &ctx, level))
+            .map_err(|e| format!("cannot write the journal `{location}`: {e}"))?;
+        journal
+    };
     let (run_id, runbook) = (ctx.run_id.clone(), plan.runbook.clone());
     let status = drive(plan, ctx, journal, EarlierProgress::default(), level, log_to_stdout, interrupter)?;
     Ok(Outcome { run_id, runbook, level, status, journal: location })

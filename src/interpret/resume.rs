@@ -7,8 +7,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use super::leftover::{self, Leftovers};
+use super::takeover::Unfinished;
 use super::{Context, Outcome, drive};
-use crate::runs::{self, Claim, Event, LevelSlot, Record, RunStore, StepOutcome};
+use crate::runs::{self, Claim, Event, LevelSlot, Record, RunStore, StepChoice, StepOutcome};
 
 /// A step in one attempt of one level: `(level, attempt, step id)`.
 pub(super) type StepKey = (u32, u32, String);
@@ -32,10 +33,16 @@ pub(super) struct EarlierProgress {
     pub(super) escalations: HashSet<(u32, u32)>,
     /// Time the top-level steps of each level took before the interruption, charged to its deadline.
     pub(super) consumed_ms: HashMap<u32, u64>,
+    /// What to do about a step that started and did not end, not marked `idempotent`.
+    pub(super) unfinished: Unfinished,
+    /// Steps a person decided about (`step_decided`): the choice and who made it.
+    pub(super) decided: HashMap<String, (StepChoice, String)>,
+    /// Steps journalled as waiting for a person.
+    pub(super) waiting_decision: HashSet<String>,
 }
 
 impl EarlierProgress {
-    fn from_records(records: &[Record]) -> EarlierProgress {
+    pub(super) fn from_records(records: &[Record]) -> EarlierProgress {
         let mut p = EarlierProgress::default();
         let mut top: HashMap<u32, HashSet<String>> = HashMap::new();
         for r in records {
@@ -65,6 +72,12 @@ impl EarlierProgress {
                 Event::Escalate { from, to, .. } => {
                     p.escalations.insert((*from, *to));
                 }
+                Event::WaitingDecision { step, .. } => {
+                    p.waiting_decision.insert(step.clone());
+                }
+                Event::StepDecided { step, choice, operator, .. } => {
+                    p.decided.insert(step.clone(), (*choice, operator.clone()));
+                }
                 _ => {}
             }
         }
@@ -78,9 +91,22 @@ pub fn resume<S: RunStore + Clone + 'static>(
     store: &S,
     run_id: &str,
     yes: bool,
+    prometheus: (Option<String>, crate::eval::PromVersion),
+    log_to_stdout: bool,
+    leftovers: &Leftovers,
+) -> Result<Outcome, String> {
+    resume_deciding(store, run_id, yes, prometheus, log_to_stdout, leftovers, Unfinished::Rerun)
+}
+
+/// [`resume`], with what to do about a step that started and did not end (not marked `idempotent`).
+pub fn resume_deciding<S: RunStore + Clone + 'static>(
+    store: &S,
+    run_id: &str,
+    yes: bool,
     (prometheus, prometheus_version): (Option<String>, crate::eval::PromVersion),
     log_to_stdout: bool,
     leftovers: &Leftovers,
+    unfinished: Unfinished,
 ) -> Result<Outcome, String> {
     let runs::StoredRun { records, summary, .. } = runs::open_run(store, run_id)?;
     if summary.status != "interrupted" {
@@ -108,7 +134,9 @@ pub fn resume<S: RunStore + Clone + 'static>(
     // The same lock as the run's start: its runbook and labels, within its first level's `max parallel`.
     let max_parallel = plan.level(level).map_or(1, |l| l.max_parallel.max(1));
     let slot = LevelSlot { level, max_parallel };
-    let _lock = store.lock_run(&Claim { runbook: &plan.runbook, labels: &labels, run_id, level: Some(slot) })?;
+    let claim =
+        Claim { runbook: &plan.runbook, labels: &labels, run_id, level: Some(slot), start_key: None, start: None };
+    let _lock = store.lock_run(&claim)?;
     // Re-read under the lock: the run may have been resumed by someone else meanwhile.
     let records = runs::load_run(store, run_id)?;
     if records.iter().any(|r| matches!(r.event, Event::End { .. })) {
@@ -122,7 +150,7 @@ pub fn resume<S: RunStore + Clone + 'static>(
     journal
         .append(Event::Resume { pid: std::process::id(), yes })
         .map_err(|e| format!("cannot write the journal `{location}`: {e}"))?;
-    let earlier = EarlierProgress::from_records(&records);
+    let earlier = EarlierProgress { unfinished, ..EarlierProgress::from_records(&records) };
     let ctx = Context {
         run_id: run_id.to_string(),
         runbook_path,

@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::action::ActionResult;
 use super::progress::StepBar;
+use super::takeover::Decided;
 use super::{Interpreter, mutex};
 use crate::plan::timing::retry_wait_ms;
 use crate::plan::{Action, RestoreSource, Step, format_duration};
@@ -21,6 +22,8 @@ pub(super) enum StepResult {
     Ok,
     Failed(String),
     Interrupted,
+    /// A person ended the run at this step (`resume --abort`).
+    Aborted(String),
 }
 
 impl Interpreter {
@@ -45,6 +48,37 @@ impl Interpreter {
                 return StepResult::Interrupted;
             }
             let rerun = self.earlier.started.contains(&key);
+            if rerun && !step.idempotent && !matches!(step.action, Action::Parallel { .. }) {
+                match self.decide_unfinished(level, step).await {
+                    Decided::Rerun => {}
+                    Decided::Interrupted => return StepResult::Interrupted,
+                    Decided::Skip(by) => {
+                        let detail = format!("not run again: skipped by {by} after it was cut off");
+                        let _ = self.record(Event::StepEnd {
+                            level,
+                            attempt,
+                            step: step.id.clone(),
+                            outcome: StepOutcome::Ok,
+                            duration_ms: 0,
+                            tries: 0,
+                            exit_code: None,
+                            status: None,
+                            detail: detail.clone(),
+                            stdout_tail: String::new(),
+                            stderr_tail: String::new(),
+                            files: Vec::new(),
+                        });
+                        self.progress.line(&format!("  = {} {detail}", step.id));
+                        return StepResult::Ok;
+                    }
+                    Decided::Abort(by) => {
+                        return StepResult::Aborted(format!(
+                            "run aborted by {by} at {}, which was cut off when its replica was lost",
+                            step.id
+                        ));
+                    }
+                }
+            }
             if rerun && !matches!(step.action, Action::Parallel { .. }) {
                 self.progress.line(&format!(
                     "  ! {} started before the interruption but did not finish; running it again ({})",
@@ -71,6 +105,10 @@ impl Interpreter {
                     step.id
                 ));
             }
+            if let Err(e) = mutex(&self.journal).check_lease() {
+                self.progress.line(&format!("  ! {} not started: {e}", step.id));
+                return StepResult::Interrupted;
+            }
             mutex(&self.running).insert(step.id.clone());
             let bar = self.progress.step_started(&step.id, step.action.kind(), &detail);
             let started = Instant::now();
@@ -82,6 +120,12 @@ impl Interpreter {
                     .await;
                     if results.iter().any(|r| matches!(r, StepResult::Interrupted)) {
                         ActionResult { interrupted: true, ..ActionResult::default() }
+                    } else if let Some(why) = results.iter().find_map(|r| match r {
+                        StepResult::Aborted(why) => Some(why.clone()),
+                        _ => None,
+                    }) {
+                        mutex(&self.running).remove(&step.id);
+                        return StepResult::Aborted(why);
                     } else {
                         let failed: Vec<&str> = steps
                             .iter()

@@ -195,7 +195,14 @@ mod tests {
     }
 
     fn claim<'a>(labels: &'a Labels, run_id: &'a str, max_parallel: u32) -> Claim<'a> {
-        Claim { runbook: "disk", labels, run_id, level: Some(LevelSlot { level: 1, max_parallel }) }
+        Claim {
+            runbook: "disk",
+            labels,
+            run_id,
+            level: Some(LevelSlot { level: 1, max_parallel }),
+            start_key: None,
+            start: None,
+        }
     }
 
     #[test]

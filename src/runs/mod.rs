@@ -12,8 +12,10 @@
 
 mod local;
 mod locks;
+mod postgres;
 pub mod record;
 pub mod report;
+mod store;
 mod summary;
 mod triggers;
 
@@ -24,8 +26,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::plan::{Labels, Plan};
 pub use local::StateDir;
+pub use postgres::{PgStore, SCHEMA_VERSION};
 pub use record::{Event, Record, StepOutcome, now_ms};
-pub use summary::{RunListing, RunSummary, UnreadableRun, all_runs, last_level_end, list_all, summarize};
+pub use store::{Lease, LeaseSettings, StoreOptions, default_replica_id, open_store};
+pub use summary::{RunListing, RunSummary, UnreadableRun, all_runs, last_level_end, list_all, summarize, waiting_step};
 pub use triggers::{SavedSeries, SavedTrigger, SavedTriggers, TRIGGER_STATE_VERSION};
 
 /// Where runs are kept. Every method that fails says why in a sentence (it names the store's files or rows).
@@ -71,12 +75,173 @@ pub trait RunStore: std::fmt::Debug + Send + Sync {
     /// The trigger state last kept for `runbook`, if any; an error when it cannot be read (or a newer
     /// version wrote it).
     fn load_triggers(&self, runbook: &str) -> Result<Option<SavedTriggers>, String>;
+
+    /// Whether replicas share this store (PostgreSQL): runs are held under leases, taken over when their
+    /// holder is lost, and started once per start key across replicas. The state dir is not shared.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Whether the store answers now; `Err` says why not (`/api/status`, `/metrics`).
+    fn health(&self) -> Result<(), String> {
+        Ok(())
+    }
+    /// Takes over the runs whose holder's lease expired (a shared store only): each with its lock, now
+    /// held by this process under a new epoch, and who held it before. Runs whose journal has ended only
+    /// lose their stale lock.
+    fn take_over(&self) -> Vec<TakenRun> {
+        Vec::new()
+    }
+    /// Leaves a person's decision about a step a lost run left unfinished (a shared store only; with the
+    /// state dir, `ripcord resume --rerun|--skip|--abort` decides in the process that resumes).
+    ///
+    /// INVARIANT: the first decision for a step wins, as for approvals.
+    fn write_step_decision(&self, run_id: &str, decision: &StepDecision) -> Result<(), DecideError> {
+        let _ = (run_id, decision);
+        Err(DecideError::Store("only a shared store (--store postgres://...) keeps step decisions".into()))
+    }
+    /// The decision left for `step` of `run_id`, if any.
+    fn read_step_decision(&self, run_id: &str, step: &str) -> Option<StepDecision> {
+        let _ = (run_id, step);
+        None
+    }
+    /// Which process holds `run_id` right now and until when (ms), if a live lease does (shared stores).
+    fn lease_of(&self, run_id: &str) -> Option<Lease> {
+        let _ = run_id;
+        None
+    }
+}
+
+impl<T: RunStore + ?Sized> RunStore for std::sync::Arc<T> {
+    fn location(&self) -> String {
+        (**self).location()
+    }
+    fn prepare(&self) -> Result<(), String> {
+        (**self).prepare()
+    }
+    fn journal_location(&self, run_id: &str) -> String {
+        (**self).journal_location(run_id)
+    }
+    fn create_run(&self, run_id: &str) -> Result<Box<dyn RunJournal>, String> {
+        (**self).create_run(run_id)
+    }
+    fn reopen_run(&self, run_id: &str) -> Result<Box<dyn RunJournal>, String> {
+        (**self).reopen_run(run_id)
+    }
+    fn read_run(&self, run_id: &str) -> Result<Vec<Record>, String> {
+        (**self).read_run(run_id)
+    }
+    fn list_runs(&self) -> Vec<Result<Vec<Record>, UnreadableRun>> {
+        (**self).list_runs()
+    }
+    fn lock_run(&self, claim: &Claim<'_>) -> Result<RunbookLock, LockError> {
+        (**self).lock_run(claim)
+    }
+    fn lock_holder(&self, runbook: &str, labels: &Labels) -> Option<String> {
+        (**self).lock_holder(runbook, labels)
+    }
+    fn write_decision(&self, run_id: &str, decision: &Decision) -> Result<(), DecideError> {
+        (**self).write_decision(run_id, decision)
+    }
+    fn read_decision(&self, run_id: &str, level: u32) -> Option<Decision> {
+        (**self).read_decision(run_id, level)
+    }
+    fn snapshots(&self) -> PathBuf {
+        (**self).snapshots()
+    }
+    fn kept(&self, run_id: &str) -> PathBuf {
+        (**self).kept(run_id)
+    }
+    fn save_triggers(&self, saved: &SavedTriggers) -> Result<(), String> {
+        (**self).save_triggers(saved)
+    }
+    fn load_triggers(&self, runbook: &str) -> Result<Option<SavedTriggers>, String> {
+        (**self).load_triggers(runbook)
+    }
+    fn shared(&self) -> bool {
+        (**self).shared()
+    }
+    fn health(&self) -> Result<(), String> {
+        (**self).health()
+    }
+    fn take_over(&self) -> Vec<TakenRun> {
+        (**self).take_over()
+    }
+    fn write_step_decision(&self, run_id: &str, decision: &StepDecision) -> Result<(), DecideError> {
+        (**self).write_step_decision(run_id, decision)
+    }
+    fn read_step_decision(&self, run_id: &str, step: &str) -> Option<StepDecision> {
+        (**self).read_step_decision(run_id, step)
+    }
+    fn lease_of(&self, run_id: &str) -> Option<Lease> {
+        (**self).lease_of(run_id)
+    }
+}
+
+/// A run taken over from a lost holder: its lock (held by this process now) and what the journal should
+/// say about it.
+pub struct TakenRun {
+    pub run_id: String,
+    pub lock: RunbookLock,
+    /// The replica that held it.
+    pub from: String,
+    /// The new epoch.
+    pub epoch: i64,
+    /// When the old holder's lease expired (ms since the epoch).
+    pub expired_ms: i64,
+}
+
+/// What a person decided about a step a lost run left unfinished.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepChoice {
+    /// Run it again.
+    Rerun,
+    /// Count it as done (a person checked what its cut-off run did).
+    Skip,
+    /// End the run, failed.
+    Abort,
+}
+
+impl StepChoice {
+    pub fn word(self) -> &'static str {
+        match self {
+            StepChoice::Rerun => "rerun",
+            StepChoice::Skip => "skip",
+            StepChoice::Abort => "abort",
+        }
+    }
+}
+
+/// A person's decision about one step of a run (see [`RunStore::write_step_decision`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepDecision {
+    pub step: String,
+    pub choice: StepChoice,
+    pub operator: String,
+    pub at_ms: i64,
 }
 
 /// One run's journal, open for appending.
 pub trait RunJournal: Send {
-    /// Appends one record, stamped now, durably (see [`RunStore`]).
+    /// Appends one record, stamped now, durably (see [`RunStore`]). On a shared store, a holder that lost
+    /// its lease is refused with [`io::ErrorKind::PermissionDenied`] (see [`is_fenced`]).
     fn append(&mut self, event: Event) -> io::Result<()>;
+    /// Turns to `Some(why)` when this process lost the run's lease (a shared store): the run must stop at
+    /// once. `None` for a store without leases.
+    fn lease_lost(&self) -> Option<tokio::sync::watch::Receiver<Option<String>>> {
+        None
+    }
+    /// Whether this process surely still holds the run's lease by its own clock (a shared store), checked
+    /// right before a step's side effect starts: a process paused past its lease starts nothing more. `Err`
+    /// (as [`is_fenced`]) when not; the run is told as for a lost lease.
+    fn check_lease(&self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether an append was refused because the run's lease is held by another process now.
+pub fn is_fenced(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::PermissionDenied
 }
 
 /// What a lock is taken for: a run (or an undo) of one runbook for one label set.
@@ -89,6 +254,14 @@ pub struct Claim<'a> {
     /// The level the run starts at and its `max parallel`; `None` for what is not a run of a level (`undo`),
     /// which is not counted and not bounded.
     pub level: Option<LevelSlot>,
+    /// What names this start across replicas (a trigger's firing, an API request's idempotency key, an
+    /// alert's firing): a shared store takes it with the lock, once ([`LockError::Duplicate`] after that).
+    /// The state dir ignores it.
+    pub start_key: Option<&'a str>,
+    /// The new run's start record: a shared store writes it as the journal's first record in the same
+    /// transaction as the lock and the start key, so that a start is never half made (the run is started,
+    /// or nothing is). The state dir ignores it (the interpreter writes it).
+    pub start: Option<&'a Event>,
 }
 
 /// A run's level and how many runs of it may go at once across label sets (`max parallel`).
@@ -107,12 +280,15 @@ pub enum LockError {
     LevelFull(String),
     /// The store could not take it (the sentence says why).
     Store(String),
+    /// The start key was taken already: this firing or request started its run (the id) before.
+    Duplicate(String),
 }
 
 impl std::fmt::Display for LockError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LockError::Held(s) | LockError::LevelFull(s) | LockError::Store(s) => f.write_str(s),
+            LockError::Duplicate(id) => write!(f, "already started: run {id}"),
         }
     }
 }

@@ -150,6 +150,32 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         steps: Vec<String>,
     },
+    /// Another process took the run over after its holder's lease expired (a shared store).
+    Takeover {
+        /// The replica that holds the run from here on.
+        replica: String,
+        /// The replica whose lease expired.
+        from: String,
+        /// The lease's new epoch: records of an older one are refused.
+        epoch: i64,
+        reason: String,
+        pid: u32,
+    },
+    /// A step that was running when the run's replica was lost, not marked `idempotent`: the run waits
+    /// for a person (`ripcord resume RUN --rerun|--skip|--abort`).
+    WaitingDecision {
+        level: u32,
+        step: String,
+    },
+    /// What a person decided about it.
+    StepDecided {
+        level: u32,
+        step: String,
+        choice: super::StepChoice,
+        operator: String,
+        /// `resume` (decided where the run continued), `store` (left through the store) or `journal`.
+        via: String,
+    },
     End {
         /// `succeeded` or `failed`.
         status: String,

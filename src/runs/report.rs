@@ -223,6 +223,16 @@ pub fn describe(r: &Record) -> String {
                 if steps.is_empty() { String::new() } else { format!(" during {}", steps.join(", ")) }
             )
         }
+        Event::Takeover { replica, from, epoch, reason, .. } => {
+            format!("taken over by {} from {} (lease epoch {epoch}): {}", e(replica), e(from), e(reason))
+        }
+        Event::WaitingDecision { step, .. } => format!(
+            "{step} was running when the run's replica was lost and is not marked idempotent: waiting for a person \
+             (`ripcord resume --rerun|--skip|--abort`)"
+        ),
+        Event::StepDecided { step, choice, operator, via, .. } => {
+            format!("{step}: {} decided by {} ({})", choice.word(), e(operator), e(via))
+        }
         Event::End { status, reason } => format!("ended: {status} ({})", e(reason)),
         Event::Undo { path, result, operator, .. } => format!("undo by {}: {}: {}", e(operator), e(path), e(result)),
     }

@@ -28,8 +28,8 @@ pub struct RunSummary {
 }
 
 /// Status from the records and the lock: an end record decides; otherwise the run is `running` (or
-/// `waiting_approval`) while its process holds the lock of its runbook and labels, and `interrupted` when it
-/// does not.
+/// `waiting_approval`, or `waiting_decision` when a run taken over waits for a person about a step) while
+/// its process holds the lock of its runbook and labels, and `interrupted` when it does not.
 pub fn summarize(store: &dyn RunStore, records: &[Record]) -> Option<RunSummary> {
     let first = records.first()?;
     let Event::Start { run_id, runbook, level, labels, operator, reason, .. } = &first.event else {
@@ -38,6 +38,7 @@ pub fn summarize(store: &dyn RunStore, records: &[Record]) -> Option<RunSummary>
     let mut current = *level;
     let mut end = None;
     let mut waiting = false;
+    let mut deciding = false;
     let mut interrupted = false;
     for r in records {
         match &r.event {
@@ -47,9 +48,11 @@ pub fn summarize(store: &dyn RunStore, records: &[Record]) -> Option<RunSummary>
             _ => {}
         }
         waiting = matches!(r.event, Event::WaitingApproval { .. });
+        deciding = matches!(r.event, Event::WaitingDecision { .. } | Event::Notify { .. })
+            && (deciding || matches!(r.event, Event::WaitingDecision { .. }));
         interrupted = match r.event {
             Event::Interrupted { .. } => true,
-            Event::Resume { .. } => false,
+            Event::Resume { .. } | Event::Takeover { .. } => false,
             _ => interrupted,
         };
     }
@@ -59,6 +62,8 @@ pub fn summarize(store: &dyn RunStore, records: &[Record]) -> Option<RunSummary>
             let live = !interrupted && store.lock_holder(runbook, labels).as_deref() == Some(run_id.as_str());
             let status = if !live {
                 "interrupted"
+            } else if deciding {
+                "waiting_decision"
             } else if waiting {
                 "waiting_approval"
             } else {
@@ -129,4 +134,18 @@ pub fn last_level_end(store: &dyn RunStore, runbook: &str, level: u32, labels: &
             })
         })
         .max()
+}
+
+/// The step a taken-over run waits on a person for (`waiting_decision`), if it does: its level and id.
+pub fn waiting_step(records: &[Record]) -> Option<(u32, String)> {
+    let mut waiting = None;
+    for r in records {
+        match &r.event {
+            Event::WaitingDecision { level, step } => waiting = Some((*level, step.clone())),
+            Event::StepDecided { step, .. } if waiting.as_ref().is_some_and(|(_, s)| s == step) => waiting = None,
+            Event::End { .. } => waiting = None,
+            _ => {}
+        }
+    }
+    waiting
 }

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::state::{LiveTrigger, StartResult, WaitingQueues, WatchState, lock};
 use super::webhook::{AlertStatus, WebhookAlert, parse_webhook};
 use crate::plan::Labels;
-use crate::runs::{self, DecideError, Decision, Event, Record, RunStore, RunSummary};
+use crate::runs::{self, DecideError, Decision, Event, Record, RunStore, RunSummary, StepChoice, StepDecision};
 
 /// The most series of one trigger `/api/status` and the status page list (their count is always given):
 /// a trigger over a thousand hosts must not make the page unreadable.
@@ -36,6 +36,7 @@ pub fn router(live: Arc<WatchState>) -> Router {
         .route("/api/runs/{id}", get(run))
         .route("/api/runs/{id}/approve", post(approve))
         .route("/api/runs/{id}/deny", post(deny))
+        .route("/api/runs/{id}/resume", post(resume))
         .route("/api/alertmanager", post(alertmanager))
         .with_state(live)
 }
@@ -67,6 +68,7 @@ fn authorize(live: &WatchState, headers: &HeaderMap) -> Result<(), (StatusCode, 
 }
 
 async fn metrics(State(s): Live) -> Response {
+    s.metrics.store_up.set(i64::from(s.store.health().is_ok()));
     ([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], s.metrics.render())
         .into_response()
 }
@@ -119,27 +121,40 @@ fn status_doc(s: &WatchState) -> Value {
             })
         })
         .collect();
-    let runs: Vec<Value> = runs::all_runs(&s.state_dir)
+    let runs: Vec<Value> = runs::all_runs(&s.store)
         .iter()
         .map(|(r, _)| {
             json!({ "id": r.id, "runbook": r.runbook, "level": r.current_level, "labels": r.labels, "status": r.status })
         })
         .collect();
     let version = lock(&s.version).clone();
-    json!({ "prometheus": version, "runbooks": runbooks, "runs": runs })
+    json!({ "prometheus": version, "store": store_doc(s), "runbooks": runbooks, "runs": runs })
+}
+
+/// Which store keeps the runs and whether it answers.
+fn store_doc(s: &WatchState) -> Value {
+    let health = s.store.health();
+    json!({
+        "kind": if s.store.shared() { "postgres" } else { "state_dir" },
+        "location": s.store.location(),
+        "replica": s.replica,
+        "reachable": health.is_ok(),
+        "error": health.err(),
+    })
 }
 
 async fn status(State(s): Live) -> Json<Value> {
-    Json(status_doc(&s))
+    let s2 = Arc::clone(&s);
+    Json(tokio::task::spawn_blocking(move || status_doc(&s2)).await.unwrap_or_default())
 }
 
 async fn runs(State(s): Live) -> Json<Vec<RunSummary>> {
-    Json(runs::all_runs(&s.state_dir).into_iter().map(|(r, _)| r).collect())
+    Json(runs::all_runs(&s.store).into_iter().map(|(r, _)| r).collect())
 }
 
 async fn run(State(s): Live, Path(id): Path<String>) -> Response {
-    match runs::load_run(&s.state_dir, &id) {
-        Ok(records) => match runs::summarize(&s.state_dir, &records) {
+    match runs::load_run(&s.store, &id) {
+        Ok(records) => match runs::summarize(&s.store, &records) {
             Some(summary) => Json(json!({ "run": summary, "records": records })).into_response(),
             None => error(StatusCode::NOT_FOUND, "the journal has no start record"),
         },
@@ -175,10 +190,19 @@ async fn start_run(State(s): Live, headers: HeaderMap, body: String) -> Response
         Ok(l) => l,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e),
     };
+    // The same key (header `Idempotency-Key` or `idempotency_key`) starts one run across replicas and retries.
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| field(&v, "idempotency_key").map(str::to_string))
+        .map(|k| format!("api:{runbook}:{level}:{k}"));
     let s2 = Arc::clone(&s);
     let (runbook, operator, reason) = (runbook.to_string(), operator.to_string(), reason.to_string());
-    let result =
-        tokio::task::spawn_blocking(move || s2.start_level(&runbook, level, &labels, &operator, &reason)).await;
+    let result = tokio::task::spawn_blocking(move || {
+        s2.start_level(&runbook, level, &labels, (&operator, &reason), key.as_deref())
+    })
+    .await;
     match result {
         Ok(StartResult::Started(id)) => {
             (StatusCode::CREATED, Json(json!({ "id": id, "result": "started" }))).into_response()
@@ -188,6 +212,9 @@ async fn start_run(State(s): Live, headers: HeaderMap, body: String) -> Response
             error(StatusCode::CONFLICT, &m)
         }
         Ok(StartResult::Failed(m)) => error(StatusCode::INTERNAL_SERVER_ERROR, &m),
+        Ok(StartResult::Duplicate(id)) => {
+            (StatusCode::OK, Json(json!({ "id": id, "result": "duplicate" }))).into_response()
+        }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
     }
 }
@@ -214,18 +241,18 @@ async fn decide(s: Arc<WatchState>, headers: HeaderMap, id: String, body: String
         .ok()
         .and_then(|v| field(&v, "operator").map(str::to_string))
         .unwrap_or_else(|| "api".to_string());
-    let records = match runs::load_run(&s.state_dir, &id) {
+    let records = match runs::load_run(&s.store, &id) {
         Ok(r) => r,
         Err(e) => return error(StatusCode::NOT_FOUND, &e),
     };
-    let Some(summary) = runs::summarize(&s.state_dir, &records) else {
+    let Some(summary) = runs::summarize(&s.store, &records) else {
         return error(StatusCode::NOT_FOUND, "the journal has no start record");
     };
     if summary.status != "waiting_approval" {
         return error(StatusCode::CONFLICT, &format!("run `{id}` is {}, not waiting for approval", summary.status));
     }
     let decision = Decision::now(approved, operator, summary.current_level);
-    match s.state_dir.write_decision(&id, &decision) {
+    match s.store.write_decision(&id, &decision) {
         Ok(()) => Json(json!({ "id": id, "level": decision.level, "approved": approved })).into_response(),
         Err(e @ DecideError::AlreadyDecided(_)) => error(StatusCode::CONFLICT, &format!("run `{id}`: {e}")),
         Err(e @ DecideError::Store(_)) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
@@ -238,6 +265,44 @@ async fn approve(State(s): Live, headers: HeaderMap, Path(id): Path<String>, bod
 
 async fn deny(State(s): Live, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
     decide(s, headers, id, body, false).await
+}
+
+/// A person's decision about the step a taken-over run waits on (`{"choice": "rerun|skip|abort",
+/// "operator": NAME}`), as `ripcord resume RUN --rerun|--skip|--abort` leaves it.
+async fn resume(State(s): Live, headers: HeaderMap, Path(id): Path<String>, body: String) -> Response {
+    if let Err((code, msg)) = authorize(&s, &headers) {
+        return error(code, msg);
+    }
+    let v = match body_json(&body) {
+        Ok(v) => v,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+    };
+    let choice = match field(&v, "choice") {
+        Some("rerun") => StepChoice::Rerun,
+        Some("skip") => StepChoice::Skip,
+        Some("abort") => StepChoice::Abort,
+        _ => return error(StatusCode::BAD_REQUEST, "need `choice`: `rerun`, `skip` or `abort`"),
+    };
+    let Some(operator) = field(&v, "operator").map(str::to_string) else {
+        return error(StatusCode::BAD_REQUEST, "need `operator` (a string): who decides");
+    };
+    let answer = tokio::task::spawn_blocking(move || {
+        let records = runs::load_run(&s.store, &id).map_err(|e| (StatusCode::NOT_FOUND, e))?;
+        let Some((_, step)) = runs::waiting_step(&records) else {
+            return Err((StatusCode::CONFLICT, format!("run `{id}` is not waiting for a decision about a step")));
+        };
+        let decision = StepDecision { step: step.clone(), choice, operator, at_ms: runs::now_ms() };
+        match s.store.write_step_decision(&id, &decision) {
+            Ok(()) => Ok(json!({ "id": id, "step": step, "choice": choice.word() })),
+            Err(e) => Err((StatusCode::CONFLICT, format!("run `{id}`: {e}"))),
+        }
+    })
+    .await;
+    match answer {
+        Ok(Ok(v)) => Json(v).into_response(),
+        Ok(Err((code, msg))) => error(code, &msg),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    }
 }
 
 /// Alertmanager webhook (v4): firing alerts labelled `ripcord_runbook` and `ripcord_level` start that level
@@ -279,11 +344,17 @@ fn one_alert(s: &Arc<WatchState>, a: &WebhookAlert) -> Value {
         "alertmanager alert {fingerprint}{}",
         if a.summary.is_empty() { String::new() } else { format!(": {}", a.summary) }
     );
-    let result = s.start_level(runbook, level, &a.labels, "alertmanager", &reason);
+    // Across replicas and restarts, the store's start key catches what this replica's memory cannot.
+    let start_key = format!("alert:{fingerprint}:{}", a.starts_at);
+    let result = s.start_level(runbook, level, &a.labels, ("alertmanager", &reason), Some(&start_key));
     match &result {
         StartResult::Started(id) => json!({
             "fingerprint": fingerprint, "runbook": runbook, "level": level, "labels": a.labels, "result": "started",
             "id": id
+        }),
+        StartResult::Duplicate(id) => json!({
+            "fingerprint": fingerprint, "runbook": runbook, "level": level, "result": "duplicate", "id": id,
+            "detail": "this firing of the alert (fingerprint and startsAt) already started a run"
         }),
         StartResult::Cooldown(m)
         | StartResult::Busy(m)
@@ -293,6 +364,19 @@ fn one_alert(s: &Arc<WatchState>, a: &WebhookAlert) -> Value {
             lock(&s.alert_deliveries).forget(&key);
             answer(result.word(), m)
         }
+    }
+}
+
+/// A run's status on the page; a run waiting for a person says about which step and how to decide.
+fn status_cell(r: &RunSummary, records: &[Record]) -> String {
+    match runs::waiting_step(records) {
+        Some((_, step)) if r.status == "waiting_decision" => format!(
+            "{}<br>step {} was cut off (not idempotent): <code>ripcord resume {} --rerun|--skip|--abort --operator NAME</code>",
+            escape_html(&r.status),
+            escape_html(&step),
+            escape_html(&r.id)
+        ),
+        _ => escape_html(&r.status),
     }
 }
 
@@ -377,6 +461,18 @@ async fn page(State(s): Live) -> Html<String> {
     if let Some(w) = &version.warning {
         h.push_str(&format!("<p class=\"err\">{}</p>", escape_html(w)));
     }
+    match s.store.health() {
+        Ok(()) => h.push_str(&format!(
+            "<p>store {}{}</p>",
+            escape_html(&s.store.location()),
+            if s.replica.is_empty() { String::new() } else { format!(" (replica {})", escape_html(&s.replica)) }
+        )),
+        Err(e) => h.push_str(&format!(
+            "<p class=\"err\">store {} is unreachable: {}; no new run starts until it is back</p>",
+            escape_html(&s.store.location()),
+            escape_html(&e)
+        )),
+    }
     h.push_str("<h2>Runbooks</h2>");
     let waiting = lock(&s.waiting).clone();
     for l in lock(&s.runbooks).values() {
@@ -415,7 +511,7 @@ async fn page(State(s): Live) -> Html<String> {
         }
     }
     h.push_str("<h2>Runs</h2><table><tr><th>id</th><th>runbook</th><th>labels</th><th>level</th><th>status</th><th>started</th><th>steps</th></tr>");
-    let mut all = runs::all_runs(&s.state_dir);
+    let mut all = runs::all_runs(&s.store);
     all.reverse();
     for (r, records) in all.iter().take(20) {
         h.push_str(&format!(
@@ -424,7 +520,7 @@ async fn page(State(s): Live) -> Html<String> {
             escape_html(&r.runbook),
             if r.labels.is_empty() { String::new() } else { escape_html(&r.labels.to_string()) },
             r.current_level,
-            escape_html(&r.status),
+            status_cell(r, records),
             format_time(Some(r.started_ms)),
             steps_of(records)
         ));

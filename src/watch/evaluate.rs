@@ -333,7 +333,12 @@ mod tests {
         level 1 {\n    step shell \"echo ${labels.instance}\"\n  }\n}\n";
 
     fn state() -> WatchState {
-        WatchState::new(Vec::new(), StateDir::new("/nonexistent"), "http://127.0.0.1:9".into(), None)
+        WatchState::new(
+            Vec::new(),
+            std::sync::Arc::new(StateDir::new("/nonexistent")),
+            "http://127.0.0.1:9".into(),
+            None,
+        )
     }
 
     /// `disk_usage` for instances a, b and c, each one sample at 0 with the value given.

@@ -25,6 +25,12 @@ pub struct Metrics {
     pub step_duration: Family<Labels, Histogram>,
     pub reloads: Counter,
     pub reload_failures: Counter,
+    /// 1 while the run store answers, 0 while it cannot be reached (a shared store).
+    pub store_up: Gauge,
+    /// Runs this replica took over from a lost one.
+    pub takeovers: Counter,
+    /// Starts refused because their firing, request or alert already started a run (another replica's).
+    pub duplicate_starts: Counter,
 }
 
 impl Default for Metrics {
@@ -46,6 +52,16 @@ impl Metrics {
         let step_duration = Family::<Labels, Histogram>::new_with_constructor(step_buckets as fn() -> Histogram);
         let reloads = Counter::default();
         let reload_failures = Counter::default();
+        let store_up = Gauge::default();
+        let takeovers = Counter::default();
+        let duplicate_starts = Counter::default();
+        registry.register("store_up", "Whether the run store answers (1) or cannot be reached (0)", store_up.clone());
+        registry.register("takeovers", "Runs taken over from a replica whose lease expired", takeovers.clone());
+        registry.register(
+            "duplicate_starts",
+            "Starts not made because their firing, request or alert already started a run",
+            duplicate_starts.clone(),
+        );
         registry.register("evaluations", "Evaluations of a runbook's triggers", evaluations.clone());
         registry.register(
             "evaluation_duration_seconds",
@@ -92,6 +108,9 @@ impl Metrics {
             runs,
             reloads,
             reload_failures,
+            store_up,
+            takeovers,
+            duplicate_starts,
         }
     }
 

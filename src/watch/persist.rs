@@ -152,7 +152,12 @@ mod tests {
         level 1 {\n    step shell \"true\"\n  }\n}\n";
 
     fn watching(dir: &std::path::Path) -> WatchState {
-        WatchState::new(Vec::new(), StateDir::new(dir.join("state")), "http://127.0.0.1:9".into(), None)
+        WatchState::new(
+            Vec::new(),
+            std::sync::Arc::new(StateDir::new(dir.join("state"))),
+            "http://127.0.0.1:9".into(),
+            None,
+        )
     }
 
     /// `full` pending for `a` since 0 and firing for `b`, saved at 9 minutes.

@@ -143,7 +143,16 @@ impl WatchState {
             }
         };
         let triggers = plan.as_ref().map(|p| self.restored_triggers(p, now)).unwrap_or_default();
-        WatchedRunbook { path, text: read.text, plan, triggers, last_reload, next_due_ms: now, saved: true }
+        // Replicas sharing a store evaluate at the same instants (multiples of the interval), so that they see
+        // the same samples and a series turns firing at the same time on each: its firing starts one run.
+        let next_due_ms = match &plan {
+            Some(p) if self.store.shared() => {
+                let step = i64::try_from(p.evaluation_interval_ms.max(100)).unwrap_or(1000);
+                (now / step + 1) * step
+            }
+            _ => now,
+        };
+        WatchedRunbook { path, text: read.text, plan, triggers, last_reload, next_due_ms, saved: true }
     }
 }
 

@@ -10,14 +10,15 @@ use std::time::{Duration, Instant};
 use super::reload::start_file_watcher;
 use super::state::{WatchState, lock, log};
 use crate::prometheus::Limits;
-use crate::runs::{self, StateDir, now_ms};
+use crate::runs::{self, RunStore, now_ms};
 
 /// What `ripcord watch` was asked to do.
 pub struct Options {
     pub paths: Vec<PathBuf>,
     pub prometheus: String,
     pub listen: SocketAddr,
-    pub state_dir: PathBuf,
+    /// The state dir, or a store shared with other replicas (`--store`).
+    pub store: runs::StoreOptions,
     pub token: Option<String>,
     pub query_timeout: Duration,
     /// The largest Prometheus answer read, in bytes.
@@ -45,11 +46,11 @@ pub fn run(opts: Options) -> u8 {
     }
 }
 
-/// The state dir, created, with the interrupted runs it holds logged.
-fn open_state_dir(dir: &std::path::Path) -> Result<StateDir, String> {
-    let state_dir = StateDir::new(std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()));
-    state_dir.create_dirs().map_err(|e| format!("cannot create the state dir `{}`: {e}", state_dir.root.display()))?;
-    let listing = runs::list_all(&state_dir);
+/// The store (`runs::open_store`), ready, with the interrupted runs it holds logged.
+fn open_store(opts: &runs::StoreOptions) -> Result<Arc<dyn RunStore>, String> {
+    let store = runs::open_store(opts)?;
+    store.prepare()?;
+    let listing = runs::list_all(&store);
     for u in &listing.unreadable {
         log(&format!("the journal of run {} cannot be read: {}", u.id, u.error));
     }
@@ -61,7 +62,7 @@ fn open_state_dir(dir: &std::path::Path) -> Result<StateDir, String> {
             ));
         }
     }
-    Ok(state_dir)
+    Ok(store)
 }
 
 async fn serve(opts: Options) -> Result<(), String> {
@@ -72,10 +73,22 @@ async fn serve(opts: Options) -> Result<(), String> {
         ));
     }
     crate::net::install_crypto();
-    let state_dir = open_state_dir(&opts.state_dir)?;
-    let mut state = WatchState::new(opts.paths.clone(), state_dir, opts.prometheus.clone(), opts.token.clone());
+    let store_opts = runs::StoreOptions { takeover: true, ..opts.store.clone() };
+    let store = open_store(&store_opts)?;
+    let mut state =
+        WatchState::new(opts.paths.clone(), Arc::clone(&store), opts.prometheus.clone(), opts.token.clone());
     state.max_answer_bytes = opts.max_answer_bytes;
     state.restore = opts.restore;
+    if store.shared() {
+        state.replica = store_opts.replica_id.clone().unwrap_or_else(runs::default_replica_id);
+        log(&format!(
+            "runs are kept in {} as replica {} (leases renewed every {}, expiring after {})",
+            store.location(),
+            state.replica,
+            humantime::format_duration(store_opts.lease.heartbeat),
+            humantime::format_duration(store_opts.lease.expiry)
+        ));
+    }
     let live = Arc::new(state);
     *lock(&live.version) = super::state::VersionState::new(opts.prometheus_version);
     live.rescan();
@@ -100,6 +113,10 @@ async fn serve(opts: Options) -> Result<(), String> {
     });
     let limits = Limits::timeout(opts.query_timeout).max_bytes(opts.max_answer_bytes);
     let evaluator = tokio::spawn(evaluation_loop(Arc::clone(&live), stop_rx.clone(), limits));
+    let taker = live.store.shared().then(|| {
+        let (live, every) = (Arc::clone(&live), store_opts.lease.heartbeat);
+        tokio::spawn(takeover_loop(live, stop_rx.clone(), every))
+    });
     let signal = wait_for_signal().await?;
     live.stopping.store(true, Ordering::SeqCst);
     if signal == "SIGTERM" {
@@ -112,11 +129,18 @@ async fn serve(opts: Options) -> Result<(), String> {
     }
     let _ = stop_tx.send(true);
     let _ = evaluator.await;
+    if let Some(t) = taker {
+        let _ = t.await;
+    }
     wait_for_runs(&live, signal, opts.grace).await;
     let _ = tokio::time::timeout(Duration::from_secs(2), server).await;
     log("stopped");
     Ok(())
 }
+
+/// How long after a due instant replicas on a shared store evaluate it: a scrape stamped just before the
+/// instant is ingested a few milliseconds after it, and every replica must see it.
+const SETTLE_MS: i64 = 500;
 
 /// Evaluates the runbooks as they fall due, until `stop` turns true. A stop abandons an evaluation in flight
 /// (its queries are dropped mid-answer), so that SIGTERM never waits on a slow or endless Prometheus answer.
@@ -130,21 +154,51 @@ async fn evaluation_loop(live: Arc<WatchState>, mut stop: tokio::sync::watch::Re
             ask_version(&live, &client, limits.timeout).await;
         }
         let now = now_ms();
+        // On a shared store, every replica evaluates at the due instant itself, once [`SETTLE_MS`] have let
+        // the samples up to it reach Prometheus (see `reload::first_load`).
+        let shared = live.store.shared();
+        let settle = if shared { SETTLE_MS } else { 0 };
         let wait = match live.next_due() {
-            Some(due) if due <= now => {
+            Some(due) if due + settle <= now => {
+                let t = if shared { due } else { now };
                 tokio::select! {
-                    _ = live.evaluate_due(&client, now, &limits) => {}
+                    _ = live.evaluate_due(&client, t, &limits) => {}
                     _ = stop.wait_for(|s| *s) => break,
                 }
                 continue;
             }
-            Some(due) => Duration::from_millis(u64::try_from(due - now).unwrap_or(0).min(250)),
+            Some(due) => Duration::from_millis(u64::try_from(due + settle - now).unwrap_or(0).min(250)),
             None => Duration::from_millis(250),
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = stop.changed() => {}
         }
+    }
+}
+
+/// Looks for runs whose replica was lost every `every` (the heartbeat), and takes them over, until `stop`.
+async fn takeover_loop(live: Arc<WatchState>, mut stop: tokio::sync::watch::Receiver<bool>, every: Duration) {
+    let mut was_up = true;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => break,
+        }
+        let l = Arc::clone(&live);
+        let up = tokio::task::spawn_blocking(move || {
+            l.take_over_lost_runs();
+            l.store.health()
+        })
+        .await
+        .unwrap_or(Ok(()));
+        match (&up, was_up) {
+            (Err(e), true) => log(&format!("the store cannot be reached: {e}; no new run starts until it is back")),
+            (Ok(()), false) => log("the store answers again"),
+            _ => {}
+        }
+        was_up = up.is_ok();
+        live.metrics.store_up.set(i64::from(was_up));
     }
 }
 

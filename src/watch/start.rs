@@ -52,8 +52,31 @@ impl WatchState {
                     continue;
                 }
                 let reason = format!("trigger {} fired{shown}", w.trigger);
-                match self.start_level(&runbook, level, &w.labels, "ripcord-watch", &reason) {
+                // On a shared store, replicas evaluate at the same instants: the series' firing (its runbook,
+                // level, trigger, labels and the time it turned firing) starts one run among them.
+                let key = self
+                    .store
+                    .shared()
+                    .then(|| format!("trigger:{runbook}:{level}:{}:{}:{}", w.trigger, w.labels, w.since_ms));
+                match self.start_level(&runbook, level, &w.labels, ("ripcord-watch", &reason), key.as_deref()) {
                     StartResult::Started(_) => self.unqueue(&runbook, level, &w),
+                    StartResult::Duplicate(id) => {
+                        log(&format!(
+                            "trigger `{}` fired{shown}: this firing already started run {id} (on another replica)",
+                            w.trigger
+                        ));
+                        self.metrics.duplicate_starts.inc();
+                        self.unqueue(&runbook, level, &w);
+                    }
+                    StartResult::Failed(m) if self.store.health().is_err() => {
+                        if !self.noted_full(&runbook, level, &w) {
+                            log(&format!(
+                                "trigger `{}` fired{shown}; its run waits for the store to be reachable: {m}",
+                                w.trigger
+                            ));
+                        }
+                        break;
+                    }
                     StartResult::LevelFull(m) => {
                         if !self.noted_full(&runbook, level, &w) {
                             log(&format!("trigger `{}` fired{shown}; waiting for room: {m}", w.trigger));
@@ -101,13 +124,14 @@ impl WatchState {
     /// Starts `level` of the runbook named `runbook` for `labels` in its own thread, once its claim is taken
     /// (`interpret::claim`): the same labels never twice at once, within the level's `max parallel`, past
     /// its cooldown for these labels.
+    /// `start_key` names the start across replicas (see `interpret::claim_once`).
     pub fn start_level(
         self: &Arc<Self>,
         runbook: &str,
         level: u32,
         labels: &Labels,
-        operator: &str,
-        reason: &str,
+        (operator, reason): (&str, &str),
+        start_key: Option<&str>,
     ) -> StartResult {
         let found = {
             let books = lock(&self.runbooks);
@@ -136,18 +160,19 @@ impl WatchState {
             reason: reason.to_string(),
             labels: labels.clone(),
             workdir,
-            state: self.state_dir.clone(),
+            state: Arc::clone(&self.store),
             prometheus: Some(self.prometheus.clone()),
             prometheus_version: self.prom_version(),
             max_answer_bytes: self.max_answer_bytes,
             yes: false,
         };
-        let claimed = match interpret::claim(&plan, &ctx, level) {
+        let claimed = match interpret::claim_once(&plan, &ctx, level, start_key) {
             Ok(c) => c,
             Err(Refusal::Running(m)) => return StartResult::Busy(m),
             Err(Refusal::LevelFull(m)) => return StartResult::LevelFull(m),
             Err(Refusal::Cooldown(m)) => return StartResult::Cooldown(m),
             Err(Refusal::Failed(m)) => return StartResult::Failed(m),
+            Err(Refusal::Duplicate(id)) => return StartResult::Duplicate(id),
         };
         let key = (runbook.to_string(), labels.clone());
         lock(&self.running).insert(key.clone(), run_id.clone());
@@ -184,9 +209,38 @@ impl WatchState {
         StartResult::Started(run_id)
     }
 
+    /// Takes over the runs of the shared store whose replica was lost, each continued on a thread of its
+    /// own (`interpret::continue_taken`); nothing is taken while stopping.
+    pub fn take_over_lost_runs(self: &Arc<Self>) {
+        if self.stopping.load(Ordering::SeqCst) || !self.store.shared() {
+            return;
+        }
+        for taken in self.store.take_over() {
+            let id = taken.run_id.clone();
+            log(&format!(
+                "taking over run {id} from {} (its lease expired); finished steps are not run again",
+                taken.from
+            ));
+            self.metrics.takeovers.inc();
+            let me = Arc::clone(self);
+            let interrupter = self.interrupter.clone();
+            let prometheus = (Some(self.prometheus.clone()), self.prom_version());
+            let handle = std::thread::spawn(move || {
+                let store = Arc::clone(&me.store);
+                let outcome = match interpret::continue_taken(store, taken, &me.replica, prometheus, Some(interrupter))
+                {
+                    Ok(o) => o.status.word().to_string(),
+                    Err(e) => format!("could not continue: {e}"),
+                };
+                log(&format!("run {id} (taken over): {outcome}"));
+            });
+            lock(&self.run_threads).push(handle);
+        }
+    }
+
     /// Feeds the step durations of a finished run (from its journal) into `ripcord_step_duration_seconds`.
     fn observe_step_durations(&self, runbook: &str, run_id: &str, kinds: &BTreeMap<String, &'static str>) {
-        let Ok(records) = runs::load_run(&self.state_dir, run_id) else { return };
+        let Ok(records) = runs::load_run(&self.store, run_id) else { return };
         for r in records {
             if let runs::Event::StepEnd { step, outcome, duration_ms, .. } = r.event {
                 let kind = kinds.get(&step).copied().unwrap_or("step");
@@ -226,8 +280,8 @@ mod tests {
     /// A watch state with `disk` loaded from `dir` (level 1 at `max parallel 1`), its trigger firing for
     /// `firing`.
     fn watching(dir: &std::path::Path, firing: &[&str]) -> Arc<WatchState> {
-        let s =
-            Arc::new(WatchState::new(Vec::new(), StateDir::new(dir.join("state")), "http://127.0.0.1:9".into(), None));
+        let store = Arc::new(StateDir::new(dir.join("state")));
+        let s = Arc::new(WatchState::new(Vec::new(), store, "http://127.0.0.1:9".into(), None));
         let plan = crate::compile(BOOK).plan.unwrap();
         assert_eq!(plan.levels[0].max_parallel, 1);
         let mut lt = LiveTrigger::new(&plan.triggers[0]);

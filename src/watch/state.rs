@@ -18,7 +18,7 @@ use super::webhook::Deliveries;
 use crate::eval::{PromVersion, SeriesMachines, TriggerState};
 use crate::interpret;
 use crate::plan::{Labels, Plan, Trigger};
-use crate::runs::StateDir;
+use crate::runs::RunStore;
 
 /// Locks `m`, taking the data even if a thread panicked while holding it.
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -176,6 +176,8 @@ pub enum StartResult {
     Unknown(String),
     /// The store refused (the sentence says why).
     Failed(String),
+    /// This firing, request or alert already started a run (its id), on this replica or another.
+    Duplicate(String),
 }
 
 impl StartResult {
@@ -187,6 +189,7 @@ impl StartResult {
             StartResult::LevelFull(_) => "level full",
             StartResult::Unknown(_) => "unknown runbook",
             StartResult::Failed(_) => "failed",
+            StartResult::Duplicate(_) => "duplicate",
         }
     }
 }
@@ -257,8 +260,11 @@ pub struct WatchState {
     /// The watched runbook files, by path.
     pub runbooks: Mutex<BTreeMap<PathBuf, WatchedRunbook>>,
     pub metrics: Metrics,
-    /// Journals, locks, approvals (the same directory as `ripcord run`'s).
-    pub state_dir: StateDir,
+    /// Journals, locks, approvals: the state dir (the same as `ripcord run`'s) or a store shared by
+    /// replicas.
+    pub store: Arc<dyn RunStore>,
+    /// This process's name in a shared store's leases (empty with the state dir).
+    pub replica: String,
     /// The Prometheus base URL.
     pub prometheus: String,
     /// Which Prometheus semantics evaluations follow.
@@ -303,11 +309,12 @@ impl Default for RestoreRules {
 
 impl WatchState {
     /// A state with no runbook loaded yet.
-    pub fn new(roots: Vec<PathBuf>, state_dir: StateDir, prometheus: String, token: Option<String>) -> WatchState {
+    pub fn new(roots: Vec<PathBuf>, store: Arc<dyn RunStore>, prometheus: String, token: Option<String>) -> WatchState {
         WatchState {
             runbooks: Mutex::new(BTreeMap::new()),
             metrics: Metrics::new(),
-            state_dir,
+            store,
+            replica: String::new(),
             prometheus,
             version: Mutex::new(VersionState::new(None)),
             max_answer_bytes: crate::prometheus::DEFAULT_MAX_ANSWER_BYTES,
@@ -326,7 +333,7 @@ impl WatchState {
 
     /// Where runs and trigger state are kept.
     pub fn store(&self) -> &dyn crate::runs::RunStore {
-        &self.state_dir
+        &*self.store
     }
 
     /// The semantics evaluations follow now.

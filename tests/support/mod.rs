@@ -9,6 +9,7 @@ pub mod alertmanager;
 pub mod bin;
 pub mod daemon;
 pub mod http;
+pub mod postgres;
 pub mod prometheus;
 pub mod promtool;
 pub mod watch;
