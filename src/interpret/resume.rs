@@ -85,6 +85,50 @@ impl EarlierProgress {
     }
 }
 
+/// What a run's start record says, for continuing the run (resume, takeover).
+pub(super) struct Started {
+    pub plan: Box<crate::plan::Plan>,
+    pub level: u32,
+    pub labels: crate::plan::Labels,
+    pub operator: String,
+    pub reason: String,
+    pub workdir: String,
+    pub runbook_path: String,
+    pub yes: bool,
+    pub prometheus: Option<String>,
+}
+
+impl Started {
+    /// The start record of `run_id`'s journal `records` (its first).
+    pub fn of(records: &[Record], run_id: &str) -> Result<Started, String> {
+        match records.first().map(|r| &r.event) {
+            Some(Event::Start {
+                plan,
+                level,
+                labels,
+                operator,
+                reason,
+                workdir,
+                runbook_path,
+                yes,
+                prometheus,
+                ..
+            }) => Ok(Started {
+                plan: plan.clone(),
+                level: *level,
+                labels: labels.clone(),
+                operator: operator.clone(),
+                reason: reason.clone(),
+                workdir: workdir.clone(),
+                runbook_path: runbook_path.clone(),
+                yes: *yes,
+                prometheus: prometheus.clone(),
+            }),
+            _ => Err(format!("the journal of `{run_id}` has no start record")),
+        }
+    }
+}
+
 /// Continues an interrupted run with the plan it started with; `verify CONDITION` steps follow Prometheus
 /// `prometheus_version`.
 pub fn resume<S: RunStore + Clone + 'static>(
@@ -112,25 +156,8 @@ pub fn resume_deciding<S: RunStore + Clone + 'static>(
     if summary.status != "interrupted" {
         return Err(format!("run `{run_id}` is {}; only an interrupted run can be resumed", summary.status));
     }
-    let Some(Record {
-        event:
-            Event::Start {
-                plan,
-                level,
-                labels,
-                operator,
-                reason,
-                workdir,
-                runbook_path,
-                yes: was_yes,
-                prometheus: was_prom,
-                ..
-            },
-        ..
-    }) = records.first().cloned()
-    else {
-        return Err(format!("the journal of `{run_id}` has no start record"));
-    };
+    let Started { plan, level, labels, operator, reason, workdir, runbook_path, yes: was_yes, prometheus: was_prom } =
+        Started::of(&records, run_id)?;
     // The same lock as the run's start: its runbook and labels, within its first level's `max parallel`.
     let max_parallel = plan.level(level).map_or(1, |l| l.max_parallel.max(1));
     let slot = LevelSlot { level, max_parallel };

@@ -8,10 +8,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::resume::EarlierProgress;
+use super::resume::{EarlierProgress, Started};
 use super::{Context, Interpreter, Interrupter, Leftovers, Outcome, drive, leftover};
 use crate::plan::Step;
-use crate::runs::{self, Event, Record, RunStore, StepChoice, TakenRun};
+use crate::runs::{self, Event, RunStore, StepChoice, TakenRun};
 
 /// What to do about a step that started and did not end, when it is not marked `idempotent`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -118,25 +118,8 @@ pub fn continue_taken(
 ) -> Result<Outcome, String> {
     let TakenRun { run_id, lock: _lock, from, epoch, expired_ms } = taken;
     let records = runs::load_run(&store, &run_id)?;
-    let Some(Record {
-        event:
-            Event::Start {
-                plan,
-                level,
-                labels,
-                operator,
-                reason,
-                workdir,
-                runbook_path,
-                yes: was_yes,
-                prometheus: was_prom,
-                ..
-            },
-        ..
-    }) = records.first().cloned()
-    else {
-        return Err(format!("the journal of `{run_id}` has no start record"));
-    };
+    let Started { plan, level, labels, operator, reason, workdir, runbook_path, yes: was_yes, prometheus: was_prom } =
+        Started::of(&records, &run_id)?;
     // A step the lost holder left running on this machine (same boot) is ended: its lease is gone, and the
     // run must not have two copies of a step.
     let policy = Leftovers { wait: Duration::from_secs(1), kill: true };

@@ -2,7 +2,7 @@
 //! reused buffer, and nothing else; whatever it is not sure of goes to the full reader (`csv_file.rs`).
 
 use super::labels::LabelInterner;
-use super::rows::{RowError, Sink, plain_decimal};
+use super::rows::{RowError, Sink, agree_base, plain_decimal};
 use super::series::{Labels, TimeBase, valid_metric_name};
 use super::time::{parse_time, parse_value, seconds_to_ms};
 use crate::span::Span;
@@ -166,14 +166,7 @@ impl CsvRows {
             Some(secs) => (seconds_to_ms(secs).ok_or(RowError::Slow)?, TimeBase::Seconds),
             None => parse_time(time_text).map_err(|_| RowError::Slow)?,
         };
-        match self.base {
-            None => {
-                self.base = Some(base);
-                sink.set_base(base);
-            }
-            Some(b) if b != base => return Err(RowError::Slow),
-            Some(_) => {}
-        }
+        agree_base(&mut self.base, base, sink)?;
         let v = match plain_decimal(value_text) {
             Some(v) => v,
             None => parse_value(value_text).ok_or(RowError::Slow)?,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::labels::{LabelInterner, valid_label_name};
-use super::rows::{RowError, Sink, plain_decimal, short_json_number};
+use super::rows::{RowError, Sink, agree_base, plain_decimal, short_json_number};
 use super::series::{Labels, TimeBase, valid_metric_name};
 use super::time::{parse_time, parse_value, seconds_to_ms};
 use crate::span::Span;
@@ -219,14 +219,7 @@ impl JsonRows {
             Json::String(s) => parse_time(s).map_err(|_| RowError::Slow)?,
             _ => return Err(RowError::Slow),
         };
-        match self.base {
-            None => {
-                self.base = Some(base);
-                sink.set_base(base);
-            }
-            Some(b) if b != base => return Err(RowError::Slow),
-            Some(_) => {}
-        }
+        agree_base(&mut self.base, base, sink)?;
         let v = match value {
             Json::Number(n) => number(n),
             Json::String(s) => parse_value(s),

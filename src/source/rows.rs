@@ -26,6 +26,20 @@ pub(crate) enum RowError {
     Slow,
 }
 
+/// A row's time base against the file's: the first row's sets it (and tells `sink`); a row in another base
+/// is left to the full reader.
+pub(crate) fn agree_base(known: &mut Option<TimeBase>, base: TimeBase, sink: &mut impl Sink) -> Result<(), RowError> {
+    match *known {
+        None => {
+            *known = Some(base);
+            sink.set_base(base);
+            Ok(())
+        }
+        Some(b) if b != base => Err(RowError::Slow),
+        Some(_) => Ok(()),
+    }
+}
+
 /// A finite decimal number (`-12.5`, `1714564800`, `.5`, `1e3`), parsed exactly as `str::parse::<f64>` would
 /// (both round correctly, and `fast-float2` reads a subset of what the standard parser reads); `None` for
 /// anything else (`NaN`, `Inf`, a word), which the caller reads the general way.
