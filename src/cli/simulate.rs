@@ -10,7 +10,7 @@ use super::input::{LoadedFile, compile_file_folding};
 use super::{PromVersionArg, TextOrJson};
 use crate::diagnostic::{Code, Diagnostic, render_human};
 use crate::simulate::{Approval, Keep, RunOptions, SimulateOptions, StreamStop};
-use crate::source::{Filled, Format, HistoryFetch, SeriesSet, SeriesStream, TimeBase, Window};
+use crate::source::{Filled, Format, HistoryFetch, ReadAhead, SeriesSet, SeriesStream, TimeBase, Window};
 use crate::span::Span;
 
 #[derive(Args, Debug)]
@@ -198,10 +198,9 @@ fn streamed(
         return Some((sim, series));
     };
     let opened = std::fs::File::open(path).ok()?;
-    let reader = std::io::BufReader::with_capacity(256 * 1024, opened);
-    let mut stream = SeriesStream::new(format, reader)?;
+    let mut stream = ReadAhead::start(SeriesStream::new(format, opened)?, &series_path, crate::simulate::FILL_ROWS);
     let mut window = Window::new(&series_path);
-    let fill = |w: &mut Window| match stream.fill(w, crate::simulate::FILL_ROWS) {
+    let fill = |w: &mut Window| match stream.fill(w) {
         Filled::More => Ok(true),
         Filled::End => Ok(false),
         Filled::Slow(end) => Err(Stop::Slow(end)),

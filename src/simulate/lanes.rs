@@ -108,7 +108,7 @@ pub fn series_suffix(labels: &Labels) -> String {
 
 /// Runs of each level across lanes, and the series waiting for one.
 pub(super) struct Scheduler {
-    /// Every run played so far: its level and when it held a slot.
+    /// The runs played so far that have not ended by `now`: their level and when they hold a slot.
     busy: Vec<Busy>,
     waiting: Vec<Waiting>,
     notes: Vec<Note>,
@@ -135,6 +135,9 @@ impl Scheduler {
     }
 
     fn start(&mut self, player: &mut Player<'_>, fire: Fire) {
+        // Time only moves forward here: a run over by now never holds a slot again.
+        let now = self.now;
+        self.busy.retain(|b| b.end > now);
         let before = player.runs.len();
         player.run_chain(fire);
         for r in &player.runs[before..] {

@@ -5,16 +5,26 @@
 #![allow(clippy::unwrap_used, reason = "a failing unwrap is a failing test")]
 
 use super::{Keep, SimulateOptions, StreamStop, simulate, simulate_stream, to_json, to_text};
-use crate::source::{Filled, Format, SeriesStream, Window, read_series};
+use crate::source::{Filled, Format, ReadAhead, SeriesStream, Window, read_series};
 
+/// The streamed simulation, read on this thread and on a thread of its own (as `simulate` reads): both
+/// must give the same.
 fn streamed(plan: &crate::plan::Plan, text: &str, format: Format, rows: usize) -> Result<String, String> {
     let mut stream = SeriesStream::new(format, text.as_bytes()).unwrap();
+    let here = simulated(plan, |w| stream.fill(w, rows));
+    let stream = SeriesStream::new(format, std::io::Cursor::new(text.as_bytes().to_vec())).unwrap();
+    let mut ahead = ReadAhead::start(stream, "s.csv", rows);
+    assert_eq!(simulated(plan, |w| ahead.fill(w)), here, "read ahead, fills of {rows}");
+    here
+}
+
+fn simulated(plan: &crate::plan::Plan, mut fill: impl FnMut(&mut Window) -> Filled) -> Result<String, String> {
     let mut window = Window::new("s.csv");
-    let fill = |w: &mut Window| match stream.fill(w, rows) {
+    let fill = |w: &mut Window| match fill(w) {
         Filled::More => Ok(true),
         Filled::End => Ok(false),
         Filled::Slow(_) => Err("slow".to_string()),
-        Filled::Failed(d) => Err(format!("{}: {}", d.code, d.message)),
+        Filled::Failed(d) => Err(format!("{}: {} at {}..{}", d.code, d.message, d.span.start, d.span.end)),
     };
     match simulate_stream(plan, &mut window, fill, &SimulateOptions::default(), Keep::Reach) {
         Ok((sim, _)) => Ok(format!("{}{}", to_text(&sim), to_json(&sim))),
@@ -116,4 +126,23 @@ fn a_long_file_written_series_by_series_is_refused_with_how_to_sort_it() {
     assert!(streamed(&plan, &text, Format::Csv, 1 << 19).is_ok());
     let refused = streamed(&plan, &text, Format::Csv, 50).unwrap_err();
     assert!(refused.starts_with("RC411: `y` at 0 comes after samples up to"), "{refused}");
+}
+
+#[test]
+fn a_series_going_back_before_evaluated_time_is_refused_the_same_read_ahead() {
+    let plan = crate::compile(
+        "runbook r {\n  trigger t: x > 1 -> level 1\n  level 1 {\n    step shell \"true\" timeout 1m\n  }\n}\n",
+    )
+    .plan
+    .unwrap();
+    let mut text = String::from("time,metric,value\n");
+    for k in 0..100 {
+        text.push_str(&format!("{t},x,1\n{t},y,2\n", t = k * 15));
+    }
+    // `y` goes back in time to a time already evaluated: the order refusal, not the full reader.
+    text.push_str("30,y,5\n");
+    let refused = streamed(&plan, &text, Format::Csv, 50).unwrap_err();
+    assert!(refused.starts_with("RC411: `y` at 30 comes after samples up to"), "{refused}");
+    // Going back to a time not yet evaluated is the full reader's to report.
+    assert_eq!(streamed(&plan, &text, Format::Csv, 1 << 19).unwrap_err(), "slow");
 }

@@ -2,7 +2,7 @@
 //! reused buffer, and nothing else; whatever it is not sure of goes to the full reader (`csv_file.rs`).
 
 use super::labels::LabelInterner;
-use super::rows::{RowError, Sink, agree_base, plain_decimal};
+use super::rows::{RowError, Sink, agree_base, plain_decimal, whole_seconds_ms};
 use super::series::{Labels, TimeBase, valid_metric_name};
 use super::time::{parse_time, parse_value, seconds_to_ms};
 use crate::span::Span;
@@ -129,26 +129,47 @@ impl CsvRows {
         if line.is_empty() || line.starts_with('#') {
             return Ok(());
         }
+        let span = Span::new(offset, offset + line.len());
+        // The common row: no quotes, no carriage return; fields cut at the commas in one scan.
+        let mut cuts = [0usize; 5];
+        let mut n = 0;
+        let mut plain = true;
+        for (i, &c) in line.as_bytes().iter().enumerate() {
+            match c {
+                b',' if n + 1 < self.fields => {
+                    n += 1;
+                    cuts[n] = i + 1;
+                }
+                b',' | b'"' | b'\r' => {
+                    plain = false;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if plain {
+            if n + 1 != self.fields {
+                return Err(RowError::Slow);
+            }
+            cuts[n + 1] = line.len() + 1;
+            let field = |c: usize| match self.columns[c] {
+                usize::MAX => "",
+                i => line.get(cuts[i]..cuts[i + 1] - 1).unwrap_or_default().trim_ascii(),
+            };
+            let (t, m, v, l) = (field(0), field(1), field(2), field(LABELS));
+            return self.sample(t, m, v, l, span, sink);
+        }
         self.split(line)?;
         if self.spans.len() != self.fields {
             return Err(RowError::Slow);
         }
-        let text_of = |spans: &[(bool, usize, usize)], unquoted: &str, c: usize| -> (bool, usize, usize) {
-            let i = self.columns[c];
-            if i == usize::MAX {
-                return (false, 0, 0);
-            }
-            spans.get(i).copied().map_or((false, 0, 0), |(q, s, e)| {
-                let t = if q { &unquoted[s..e] } else { &line[s..e] };
-                let lead = t.len() - t.trim_ascii_start().len();
-                (q, s + lead, s + lead + trim(t).len())
-            })
-        };
-        let at = [0, 1, 2, LABELS].map(|c| text_of(&self.spans, &self.unquoted, c));
         let unquoted = std::mem::take(&mut self.unquoted);
-        let get = |(q, s, e): (bool, usize, usize)| if q { &unquoted[s..e] } else { &line[s..e] };
-        let result =
-            self.sample(get(at[0]), get(at[1]), get(at[2]), get(at[3]), Span::new(offset, offset + line.len()), sink);
+        let field = |c: usize| match self.columns[c] {
+            usize::MAX => "",
+            i => self.spans.get(i).map_or("", |&(q, s, e)| if q { &unquoted[s..e] } else { &line[s..e] }).trim_ascii(),
+        };
+        let (t, m, v, l) = (field(0), field(1), field(2), field(LABELS));
+        let result = self.sample(t, m, v, l, span, sink);
         self.unquoted = unquoted;
         result
     }
@@ -162,9 +183,12 @@ impl CsvRows {
         span: Span,
         sink: &mut impl Sink,
     ) -> Result<(), RowError> {
-        let (t_ms, base) = match plain_decimal(time_text) {
-            Some(secs) => (seconds_to_ms(secs).ok_or(RowError::Slow)?, TimeBase::Seconds),
-            None => parse_time(time_text).map_err(|_| RowError::Slow)?,
+        let (t_ms, base) = match whole_seconds_ms(time_text) {
+            Some(ms) => (ms, TimeBase::Seconds),
+            None => match plain_decimal(time_text) {
+                Some(secs) => (seconds_to_ms(secs).ok_or(RowError::Slow)?, TimeBase::Seconds),
+                None => parse_time(time_text).map_err(|_| RowError::Slow)?,
+            },
         };
         agree_base(&mut self.base, base, sink)?;
         let v = match plain_decimal(value_text) {

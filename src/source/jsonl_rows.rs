@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::labels::{LabelInterner, valid_label_name};
-use super::rows::{RowError, Sink, agree_base, plain_decimal, short_json_number};
+use super::rows::{RowError, Sink, agree_base, plain_decimal, short_json_number, whole_seconds_ms};
 use super::series::{Labels, TimeBase, valid_metric_name};
 use super::time::{parse_time, parse_value, seconds_to_ms};
 use crate::span::Span;
@@ -172,7 +172,7 @@ impl JsonRows {
     /// Reads one line (without its line break) starting at `offset` in the file.
     #[inline]
     pub(crate) fn line(&mut self, line: &str, offset: usize, sink: &mut impl Sink) -> Result<(), RowError> {
-        if line.trim().is_empty() {
+        if !line.starts_with('{') && line.trim().is_empty() {
             return Ok(());
         }
         let mut scan = Scan { b: line.as_bytes(), s: line, i: 0 };
@@ -215,7 +215,13 @@ impl JsonRows {
             return Err(RowError::Slow);
         };
         let (t_ms, base) = match time {
-            Json::Number(n) => (number(n).and_then(seconds_to_ms).ok_or(RowError::Slow)?, TimeBase::Seconds),
+            Json::Number(n) => {
+                let ms = match whole_seconds_ms(n) {
+                    Some(ms) if json_number(n.as_bytes()) => Some(ms),
+                    _ => number(n).and_then(seconds_to_ms),
+                };
+                (ms.ok_or(RowError::Slow)?, TimeBase::Seconds)
+            }
             Json::String(s) => parse_time(s).map_err(|_| RowError::Slow)?,
             _ => return Err(RowError::Slow),
         };

@@ -39,7 +39,7 @@ pub(crate) use series::bad_labels;
 pub use series::{
     Labels, MAX_SAMPLES, STALE_NAN, STALE_NAN_BITS, Series, SeriesSet, TimeBase, format_time, is_stale, series_name,
 };
-pub use stream::{Filled, SeriesStream, Window};
+pub use stream::{Filled, ReadAhead, SeriesStream, Window};
 pub use time::format_rfc3339;
 
 use crate::diagnostic::Diagnostic;

@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
-use std::io::BufRead;
 
 use super::csv_rows::CsvRows;
 use super::detect::Format;
@@ -39,6 +38,14 @@ pub struct Window {
     path: String,
     /// A sample refused for its order (the fast path's [`Sink`] can only say "slow").
     refused: Option<Diagnostic>,
+    /// The series of the last sample: a file in time order names its series in the same order at every
+    /// time, so the series that followed it last time is tried before the index.
+    previous: usize,
+    /// For samples handed over by a reading thread: its series' numbers in this window.
+    from_reader: Vec<usize>,
+    /// The sample that went back in time within its series (which stops the fast path), for the
+    /// receiver of a [`Chunk`] to check against the times it evaluated.
+    backwards: Option<(usize, i64, Span)>,
 }
 
 #[derive(Default)]
@@ -80,6 +87,11 @@ struct Buffered {
     t: Vec<i64>,
     v: Vec<f64>,
     last: Option<i64>,
+    /// The series whose sample came after this one's last time.
+    next: usize,
+    /// The line of the first sample held (what an order refusal points at, for samples handed over by
+    /// the reading thread).
+    first_line: Span,
 }
 
 impl Window {
@@ -166,30 +178,144 @@ impl Window {
         }
     }
 
-    fn refuse(&mut self, metric: &str, labels: &Labels, t_ms: i64, evaluated: i64, line: Span) -> RowError {
+    fn refusal(&self, metric: &str, labels: &Labels, t_ms: i64, evaluated: i64, line: Span) -> Diagnostic {
         let name = series_name(metric, labels);
         let sort = if self.path.ends_with(".csv") {
             format!("(head -n 1 {p}; tail -n +2 {p} | sort -t, -k1,1n) > sorted.csv", p = self.path)
         } else {
             format!("jq -c -s 'sort_by(.time)[]' {} > sorted.jsonl", self.path)
         };
-        self.refused = Some(
-            Diagnostic::new(
-                Code::SeriesStreamOrder,
-                line,
-                format!(
-                    "`{name}` at {} comes after samples up to {} were evaluated",
-                    format_time(t_ms, self.base),
-                    format_time(evaluated, self.base)
-                ),
-            )
-            .label("older than what was already evaluated")
-            .help(format!(
-                "a series file is read in one pass, oldest first: a long file must be in time order across \
-                 series, not series by series; sort it by time, e.g. `{sort}`"
-            )),
-        );
-        RowError::Slow
+        Diagnostic::new(
+            Code::SeriesStreamOrder,
+            line,
+            format!(
+                "`{name}` at {} comes after samples up to {} were evaluated",
+                format_time(t_ms, self.base),
+                format_time(evaluated, self.base)
+            ),
+        )
+        .label("older than what was already evaluated")
+        .help(format!(
+            "a series file is read in one pass, oldest first: a long file must be in time order across \
+             series, not series by series; sort it by time, e.g. `{sort}`"
+        ))
+    }
+}
+
+/// The samples one fill read on the reading thread, handed to the evaluating one: each series that has
+/// samples, by its number in the reading thread's window (with its name the first time it comes).
+pub struct Chunk {
+    series: Vec<ChunkSeries>,
+    base: TimeBase,
+    range: Option<(i64, i64)>,
+    /// The sample that stopped the fill by going back in time within its series.
+    backwards: Option<(usize, i64, Span)>,
+}
+
+struct ChunkSeries {
+    at: usize,
+    name: Option<(String, Labels)>,
+    t: Vec<i64>,
+    v: Vec<f64>,
+    first_line: Span,
+}
+
+impl Window {
+    /// Moves the samples out as a [`Chunk`] (series numbered from `sent` on are new to the receiver).
+    fn hand_over(&mut self, sent: &mut usize) -> Chunk {
+        let mut series = Vec::new();
+        for (at, s) in self.series.iter_mut().enumerate() {
+            if s.t.is_empty() && at < *sent {
+                continue;
+            }
+            series.push(ChunkSeries {
+                at,
+                name: (at >= *sent).then(|| (s.metric.clone(), s.labels.clone())),
+                t: std::mem::take(&mut s.t),
+                v: std::mem::take(&mut s.v),
+                first_line: s.first_line,
+            });
+        }
+        *sent = self.series.len();
+        Chunk { series, base: self.base, range: self.time_range(), backwards: self.backwards.take() }
+    }
+
+    /// Takes a chunk's samples (after what the window holds), refusing it ([`Code::SeriesStreamOrder`]) if a
+    /// sample is at or before a time already evaluated: the first such row of the file is named, as
+    /// [`Sink::sample`] names it for a stream read on this thread.
+    fn absorb(&mut self, chunk: Chunk) -> Result<(), Diagnostic> {
+        self.base = chunk.base;
+        if let Some(evaluated) = self.evaluated_ms {
+            // Each series' first sample is its oldest: the first row of the file at or before `evaluated`
+            // is the first of those that are (or else the row that went back in time, read last).
+            let early = chunk
+                .series
+                .iter()
+                .filter_map(|c| c.t.first().filter(|&&t| t <= evaluated).map(|&t| (c.at, t, c.first_line)))
+                .min_by_key(|(_, _, line)| line.start)
+                .or(chunk.backwards.filter(|&(_, t, _)| t <= evaluated));
+            if let Some((at, t, line)) = early {
+                let named = chunk.series.iter().find(|c| c.at == at).and_then(|c| c.name.clone());
+                let (metric, labels) = match (named, self.from_reader.get(at).and_then(|&i| self.series.get(i))) {
+                    (Some(name), _) => name,
+                    (None, Some(s)) => (s.metric.clone(), s.labels.clone()),
+                    (None, None) => (String::new(), Labels::empty()),
+                };
+                return Err(self.refusal(&metric, &labels, t, evaluated, line));
+            }
+        }
+        for mut c in chunk.series {
+            let i = match (c.name.take(), self.from_reader.get(c.at)) {
+                (_, Some(&i)) => i,
+                (Some((metric, labels)), None) => {
+                    let i = self.known(&metric, &labels, c.first_line);
+                    self.from_reader.resize(c.at, usize::MAX);
+                    self.from_reader.push(i);
+                    i
+                }
+                (None, None) => continue,
+            };
+            let Some(s) = self.series.get_mut(i) else { continue };
+            self.filled += c.t.len();
+            s.last = c.t.last().copied().or(s.last);
+            if s.t.is_empty() {
+                s.first_line = c.first_line;
+                s.t = std::mem::take(&mut c.t);
+                s.v = std::mem::take(&mut c.v);
+            } else {
+                s.t.extend_from_slice(&c.t);
+                s.v.extend_from_slice(&c.v);
+            }
+        }
+        if let Some((first, last)) = chunk.range {
+            self.first_ms = Some(self.first_ms.map_or(first, |f| f.min(first)));
+            self.last_ms = Some(self.last_ms.map_or(last, |l| l.max(last)));
+        }
+        Ok(())
+    }
+
+    /// The number of the series `metric` with `labels`, added if new.
+    fn known(&mut self, metric: &str, labels: &Labels, line: Span) -> usize {
+        if let Some(i) = self.index.get(metric).and_then(|f| f.get(labels)) {
+            return i;
+        }
+        let i = self.series.len();
+        self.series.push(Buffered {
+            metric: metric.to_string(),
+            labels: labels.clone(),
+            t: Vec::new(),
+            v: Vec::new(),
+            last: None,
+            next: usize::MAX,
+            first_line: line,
+        });
+        let family = self.index.entry(metric.to_string()).or_default();
+        if labels.is_empty() {
+            family.plain = Some(i);
+        } else {
+            family.labelled.insert(labels.clone(), i);
+        }
+        i
     }
 }
 
@@ -203,34 +329,32 @@ impl Sink for Window {
         if let Some(evaluated) = self.evaluated_ms
             && t_ms <= evaluated
         {
-            return Err(self.refuse(metric, labels, t_ms, evaluated, line));
+            self.refused = Some(self.refusal(metric, labels, t_ms, evaluated, line));
+            return Err(RowError::Slow);
         }
-        let i = match self.index.get(metric).and_then(|f| f.get(labels)) {
-            Some(i) => i,
-            None => {
-                let i = self.series.len();
-                self.series.push(Buffered {
-                    metric: metric.to_string(),
-                    labels: labels.clone(),
-                    t: Vec::new(),
-                    v: Vec::new(),
-                    last: None,
-                });
-                let family = self.index.entry(metric.to_string()).or_default();
-                if labels.is_empty() {
-                    family.plain = Some(i);
-                } else {
-                    family.labelled.insert(labels.clone(), i);
-                }
-                i
-            }
+        let guess = self.series.get(self.previous).map_or(usize::MAX, |s| s.next);
+        let known = match self.series.get(guess) {
+            Some(s) if s.metric == metric && s.labels == *labels => Some(guess),
+            _ => self.index.get(metric).and_then(|f| f.get(labels)),
         };
+        let i = match known {
+            Some(i) => i,
+            None => self.known(metric, labels, line),
+        };
+        if let Some(p) = self.series.get_mut(self.previous) {
+            p.next = i;
+        }
+        self.previous = i;
         let Some(s) = self.series.get_mut(i) else { return Err(RowError::Slow) };
         // Out of order within a series: the full reader says where.
         if s.last.is_some_and(|last| t_ms <= last) {
+            self.backwards = Some((i, t_ms, line));
             return Err(RowError::Slow);
         }
         s.last = Some(t_ms);
+        if s.t.is_empty() {
+            s.first_line = line;
+        }
         s.t.push(t_ms);
         s.v.push(v);
         self.filled += 1;
@@ -259,8 +383,12 @@ pub enum Filled {
 pub struct SeriesStream<R> {
     reader: R,
     rows: Rows,
-    line: Vec<u8>,
-    offset: usize,
+    /// Bytes read: `buf[pos..end]` not yet taken as rows; `buf[0]` is byte `consumed` of the file.
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    consumed: usize,
+    eof: bool,
 }
 
 enum Rows {
@@ -270,7 +398,19 @@ enum Rows {
     Json(Box<JsonRows>),
 }
 
-impl<R: BufRead> SeriesStream<R> {
+/// Bytes read from the file at a time: lines are cut from this block and its UTF-8 checked once for all of
+/// them (a line longer than the block grows it).
+const BLOCK: usize = 1 << 20;
+
+/// How a line was taken.
+enum Line {
+    Taken,
+    /// The fill has its rows.
+    Full,
+    Stop(Filled),
+}
+
+impl<R: std::io::Read> SeriesStream<R> {
     /// A stream of a file in `format` (CSV or JSON Lines; `None` for promtool YAML, which is read whole).
     pub fn new(format: Format, reader: R) -> Option<Self> {
         let rows = match format {
@@ -278,69 +418,215 @@ impl<R: BufRead> SeriesStream<R> {
             Format::JsonLines => Rows::Json(Box::default()),
             Format::PromtoolYaml => return None,
         };
-        Some(SeriesStream { reader, rows, line: Vec::with_capacity(256), offset: 0 })
+        Some(SeriesStream { reader, rows, buf: vec![0; BLOCK], pos: 0, end: 0, consumed: 0, eof: false })
     }
 
     /// Reads up to `rows` more samples into `window`.
     pub fn fill(&mut self, window: &mut Window, rows: usize) -> Filled {
         window.filled = 0;
-        while window.filled < rows {
-            self.line.clear();
-            let n = match self.reader.read_until(b'\n', &mut self.line) {
-                Ok(0) => return Filled::End,
-                Ok(n) => n,
+        loop {
+            // The whole lines at hand, checked as UTF-8 at once; a line with a byte that is not is the full
+            // reader's, as is a last line without its line break that is not.
+            let whole = match memchr::memrchr(b'\n', &self.buf[self.pos..self.end]) {
+                Some(k) => self.pos + k + 1,
+                None if self.eof => self.end,
+                None => self.pos,
+            };
+            if whole > self.pos {
+                let (text, bad) = match std::str::from_utf8(&self.buf[self.pos..whole]) {
+                    Ok(t) => (t, false),
+                    Err(e) => {
+                        let good = &self.buf[self.pos..self.pos + e.valid_up_to()];
+                        let cut = memchr::memrchr(b'\n', good).map_or(0, |k| k + 1);
+                        (std::str::from_utf8(&good[..cut]).unwrap_or_default(), true)
+                    }
+                };
+                let at = self.consumed + self.pos;
+                let mut taken = 0;
+                let mut stop = None;
+                let mut from = 0;
+                let breaks = memchr::memchr_iter(b'\n', text.as_bytes()).map(|k| k + 1);
+                for to in breaks.chain((!text.is_empty()).then_some(text.len())) {
+                    if to <= from {
+                        continue;
+                    }
+                    let line = text.get(from..to).unwrap_or_default();
+                    from = to;
+                    let start = at + taken;
+                    taken += line.len();
+                    match take_line(&mut self.rows, window, line, start, rows) {
+                        Line::Taken => {}
+                        Line::Full => {
+                            stop = Some(Filled::More);
+                            break;
+                        }
+                        Line::Stop(f) => {
+                            stop = Some(f);
+                            break;
+                        }
+                    }
+                }
+                self.pos += taken;
+                if let Some(f) = stop {
+                    return f;
+                }
+                if bad {
+                    // The line with the byte that is not UTF-8 ends at the next line break, or the file's end.
+                    let rest = &self.buf[self.pos..whole];
+                    let n = memchr::memchr(b'\n', rest).map_or(rest.len(), |k| k + 1);
+                    return Filled::Slow(self.consumed + self.pos + n);
+                }
+                if window.filled >= rows {
+                    return Filled::More;
+                }
+            }
+            if self.eof {
+                return Filled::End;
+            }
+            if let Err(d) = self.read_more() {
+                return Filled::Failed(d);
+            }
+        }
+    }
+
+    /// Moves the bytes not yet taken to the front and reads after them (growing the block for a line
+    /// longer than it).
+    fn read_more(&mut self) -> Result<(), Box<Diagnostic>> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.consumed += self.pos;
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.end == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        loop {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    return Filled::Failed(Box::new(
+                    let at = self.consumed + self.end;
+                    return Err(Box::new(
                         Diagnostic::new(
                             Code::SeriesSyntax,
-                            Span::new(self.offset, self.offset),
+                            Span::new(at, at),
                             format!("cannot read the series file: {e}"),
                         )
                         .help("give a CSV, JSON Lines or promtool YAML file"),
                     ));
                 }
-            };
-            let at = self.offset;
-            self.offset += n;
-            let Ok(mut text) = std::str::from_utf8(&self.line) else { return Filled::Slow(self.offset) };
-            if at == 0 {
-                text = text.strip_prefix('\u{feff}').unwrap_or(text);
-            }
-            let start = at + (n - self.line.len().min(n)) + (self.line.len() - text.len());
-            let ended = text.ends_with('\n');
-            let text = text.strip_suffix('\n').unwrap_or(text);
-            let text = text.strip_suffix('\r').unwrap_or(text);
-            let result = match &mut self.rows {
-                Rows::CsvHeader => {
-                    if text.is_empty() || text.starts_with('#') {
-                        if !ended && text.starts_with('#') {
-                            return Filled::Slow(self.offset);
-                        }
-                        continue;
-                    }
-                    match CsvRows::new(text) {
-                        Ok(rows) => {
-                            self.rows = Rows::Csv(Box::new(rows));
-                            Ok(())
-                        }
-                        Err(e) => Err(e),
-                    }
-                }
-                Rows::Csv(rows) => {
-                    if !ended && text.starts_with('#') {
-                        return Filled::Slow(self.offset);
-                    }
-                    rows.line(text, start, window)
-                }
-                Rows::Json(rows) => rows.line(text, start, window),
-            };
-            if result.is_err() {
-                return match window.refused.take() {
-                    Some(d) => Filled::Failed(Box::new(d)),
-                    None => Filled::Slow(self.offset),
-                };
             }
         }
-        Filled::More
+    }
+}
+
+/// Takes one line (with its line break, if it has one) starting at byte `start` of the file.
+#[inline]
+fn take_line(rows_of: &mut Rows, window: &mut Window, line: &str, start: usize, rows: usize) -> Line {
+    let end = start + line.len();
+    let (text, start) = match line.strip_prefix('\u{feff}') {
+        Some(rest) if start == 0 => (rest, start + 3),
+        _ => (line, start),
+    };
+    let ended = text.ends_with('\n');
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    let result = match rows_of {
+        Rows::CsvHeader => {
+            if text.is_empty() || text.starts_with('#') {
+                if !ended && text.starts_with('#') {
+                    return Line::Stop(Filled::Slow(end));
+                }
+                return Line::Taken;
+            }
+            match CsvRows::new(text) {
+                Ok(rows) => {
+                    *rows_of = Rows::Csv(Box::new(rows));
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Rows::Csv(r) => {
+            if !ended && text.starts_with('#') {
+                return Line::Stop(Filled::Slow(end));
+            }
+            r.line(text, start, window)
+        }
+        Rows::Json(r) => r.line(text, start, window),
+    };
+    match result {
+        Ok(()) if window.filled >= rows => Line::Full,
+        Ok(()) => Line::Taken,
+        Err(_) => Line::Stop(match window.refused.take() {
+            Some(d) => Filled::Failed(Box::new(d)),
+            None => Filled::Slow(end),
+        }),
+    }
+}
+
+/// A [`SeriesStream`] read on a thread of its own, one fill ahead of the evaluation: while the caller
+/// evaluates a fill, the next is read. Each fill is handed over whole ([`Chunk`]), and the order of the
+/// samples against the times already evaluated is checked where they arrive, so the results, refusals and
+/// the rows the full reader is sent to are those of reading on the caller's thread.
+pub struct ReadAhead {
+    chunks: std::sync::mpsc::Receiver<(Chunk, Filled)>,
+}
+
+impl ReadAhead {
+    /// Starts reading `stream`, `rows` samples per fill.
+    pub fn start<R: std::io::Read + Send + 'static>(
+        mut stream: SeriesStream<R>,
+        path_for_messages: &str,
+        rows: usize,
+    ) -> ReadAhead {
+        // A rendezvous: the thread reads one fill while the caller evaluates the last, and no more.
+        let (tx, chunks) = std::sync::mpsc::sync_channel(0);
+        let mut staging = Window::new(path_for_messages);
+        let spawned = std::thread::Builder::new().name("series-reader".into()).spawn(move || {
+            let mut sent = 0;
+            loop {
+                let filled = stream.fill(&mut staging, rows);
+                let chunk = staging.hand_over(&mut sent);
+                let last = !matches!(filled, Filled::More);
+                if tx.send((chunk, filled)).is_err() || last {
+                    return;
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            // No thread to read on: the receiver reports it at the first fill.
+            let (tx, chunks) = std::sync::mpsc::sync_channel(1);
+            let failed =
+                Diagnostic::new(Code::SeriesSyntax, Span::new(0, 0), format!("cannot read the series file: {e}"))
+                    .help("give a CSV, JSON Lines or promtool YAML file");
+            let empty = Chunk { series: Vec::new(), base: TimeBase::default(), range: None, backwards: None };
+            let _ = tx.send((empty, Filled::Failed(Box::new(failed))));
+            return ReadAhead { chunks };
+        }
+        ReadAhead { chunks }
+    }
+
+    /// The next fill, into `window`: as [`SeriesStream::fill`].
+    pub fn fill(&mut self, window: &mut Window) -> Filled {
+        window.filled = 0;
+        let Ok((chunk, filled)) = self.chunks.recv() else {
+            return Filled::Failed(Box::new(
+                Diagnostic::new(Code::SeriesSyntax, Span::new(0, 0), "the series file stopped being read")
+                    .help("give a CSV, JSON Lines or promtool YAML file"),
+            ));
+        };
+        match window.absorb(chunk) {
+            Ok(()) => filled,
+            Err(refused) => Filled::Failed(Box::new(refused)),
+        }
     }
 }
