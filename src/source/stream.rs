@@ -588,8 +588,9 @@ impl ReadAhead {
         path_for_messages: &str,
         rows: usize,
     ) -> ReadAhead {
-        // A rendezvous: the thread reads one fill while the caller evaluates the last, and no more.
-        let (tx, chunks) = std::sync::mpsc::sync_channel(0);
+        // One fill may wait while the next is read and the caller evaluates: neither side waits on the
+        // other's slower fill, and no more than two fills are held beyond the caller's window.
+        let (tx, chunks) = std::sync::mpsc::sync_channel(1);
         let mut staging = Window::new(path_for_messages);
         let spawned = std::thread::Builder::new().name("series-reader".into()).spawn(move || {
             let mut sent = 0;
