@@ -1,6 +1,7 @@
 //! The Alertmanager webhook of `ripcord watch` across incidents: repeated deliveries of one firing start one
 //! run; the same alert firing again after it resolved (a new `startsAt`) starts another; an alert without a
-//! `status` is refused with a reason.
+//! `status` is refused with a reason; a delivery repeated after `watch` restarts starts nothing either (the
+//! state dir keeps the start keys), nor does an API request repeated with its `Idempotency-Key`.
 
 mod support;
 
@@ -108,5 +109,37 @@ fn an_alerts_labels_are_its_runs_labels_and_the_api_takes_labels() {
     let (code, page) = w.get("/");
     assert_eq!(code, 200);
     assert!(page.contains("{instance=&quot;c&quot;}"), "{page}");
+    assert_eq!(w.terminate(), Some(0), "{}", w.text());
+}
+
+#[test]
+fn a_delivery_repeated_after_a_restart_starts_no_second_run() {
+    let dir = support::dir_with(&[("hook.runbook", RUNBOOK), ("token", "t\n")]);
+    let d = dir.path();
+    let args = ["hook.runbook", "--prometheus", "http://127.0.0.1:9", "--state-dir", "state", "--token-file", "token"];
+    let first = "2026-01-01T00:00:00Z";
+    let mut w = Watch::start(d, &args);
+    let (_, v) = w.post("/api/alertmanager", Some("t"), &alert("firing", first));
+    assert_eq!(v["alerts"][0]["result"], "started", "{v}");
+    let id = v["alerts"][0]["id"].clone();
+    succeeded(&w, 1);
+    let by_hand = r#"{"operator":"bob","reason":"retried","runbook":"hook","level":1,"idempotency_key":"req-7"}"#;
+    let (code, v) = w.post("/api/runs", Some("t"), by_hand);
+    assert_eq!(code, 201, "{v}");
+    succeeded(&w, 2);
+    assert_eq!(w.terminate(), Some(0), "{}", w.text());
+
+    // A new process, nothing in memory: the state dir's start keys answer.
+    let mut w = Watch::start(d, &args);
+    let (_, v) = w.post("/api/alertmanager", Some("t"), &alert("firing", first));
+    assert_eq!(v["alerts"][0]["result"], "duplicate", "{v}\n{}", w.text());
+    assert_eq!(v["alerts"][0]["id"], id, "the duplicate names the run the firing started: {v}");
+    let (code, v) = w.post("/api/runs", Some("t"), by_hand);
+    assert_eq!((code, &v["result"]), (200, &serde_json::Value::from("duplicate")), "{v}");
+    // A new firing of the alert is a new incident.
+    let (_, v) = w.post("/api/alertmanager", Some("t"), &alert("firing", "2026-01-02T00:00:00Z"));
+    assert_eq!(v["alerts"][0]["result"], "started", "{v}");
+    succeeded(&w, 3);
+    assert_eq!(std::fs::read_to_string(d.join("fired.txt")).expect("fired.txt"), "ran\nran\nran\n");
     assert_eq!(w.terminate(), Some(0), "{}", w.text());
 }

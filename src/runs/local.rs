@@ -10,6 +10,7 @@
 //! snapshots/<digest>/...       `snapshot` copies, newest last by name
 //! kept/<run-id>/<step-id>      what each `restore` replaced, byte for byte, for `ripcord undo`
 //! triggers/<runbook>.json      the trigger state `watch` saves after each evaluation
+//! start-keys/<hash>.json       each start key taken (a firing, an `Idempotency-Key`, an alert), kept a week
 //! ```
 //!
 //! Journals are appended one whole line per write and fsynced after each; a new journal is written under a
@@ -24,9 +25,9 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::locks;
 use super::record::{self, Event, Record};
 use super::{Claim, DecideError, Decision, LockError, RunJournal, RunStore, RunbookLock, SavedTriggers, UnreadableRun};
+use super::{locks, start_keys};
 use crate::plan::Labels;
 
 #[derive(Clone, Debug)]
@@ -49,6 +50,9 @@ impl StateDir {
     }
     pub fn approvals(&self) -> PathBuf {
         self.root.join("approvals")
+    }
+    pub fn start_keys(&self) -> PathBuf {
+        self.root.join("start-keys")
     }
     pub fn triggers(&self, runbook: &str) -> PathBuf {
         self.root.join("triggers").join(format!("{runbook}.json"))
@@ -124,7 +128,12 @@ impl RunStore for StateDir {
     }
 
     fn lock_run(&self, claim: &Claim<'_>) -> Result<RunbookLock, LockError> {
-        locks::take(&self.locks(), claim)
+        let lock = locks::take(&self.locks(), claim)?;
+        if let Some(key) = claim.start_key {
+            // Taken under the run's lock (dropped with it on a duplicate): see `start_keys.rs`.
+            start_keys::take(&self.start_keys(), key, claim, |id| self.journal(id).exists())?;
+        }
+        Ok(lock)
     }
 
     fn lock_holder(&self, runbook: &str, labels: &Labels) -> Option<String> {

@@ -15,6 +15,7 @@ mod locks;
 mod postgres;
 pub mod record;
 pub mod report;
+mod start_keys;
 mod store;
 mod summary;
 mod triggers;
@@ -244,6 +245,10 @@ pub fn is_fenced(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::PermissionDenied
 }
 
+/// How long a start key is kept, in every store: a firing or an alert delivered again within it is a
+/// duplicate. A week is far beyond Alertmanager's `repeat_interval` (4h by default).
+pub const START_KEYS_KEPT: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
 /// What a lock is taken for: a run (or an undo) of one runbook for one label set.
 #[derive(Clone, Copy, Debug)]
 pub struct Claim<'a> {
@@ -254,9 +259,9 @@ pub struct Claim<'a> {
     /// The level the run starts at and its `max parallel`; `None` for what is not a run of a level (`undo`),
     /// which is not counted and not bounded.
     pub level: Option<LevelSlot>,
-    /// What names this start across replicas (a trigger's firing, an API request's idempotency key, an
-    /// alert's firing): a shared store takes it with the lock, once ([`LockError::Duplicate`] after that).
-    /// The state dir ignores it.
+    /// What names this start across replicas and restarts (a trigger's firing, an API request's idempotency
+    /// key, an alert's firing): the store takes it with the lock, once ([`LockError::Duplicate`] after that,
+    /// for [`START_KEYS_KEPT`]).
     pub start_key: Option<&'a str>,
     /// The new run's start record: a shared store writes it as the journal's first record in the same
     /// transaction as the lock and the start key, so that a start is never half made (the run is started,

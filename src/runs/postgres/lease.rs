@@ -16,7 +16,7 @@ use tokio::sync::watch;
 
 use super::Inner;
 use super::db::DbError;
-use crate::runs::{Claim, LockError, RunbookLock, TakenRun, now_ms};
+use crate::runs::{Claim, LockError, RunbookLock, START_KEYS_KEPT, TakenRun, now_ms};
 
 /// What this process knows of a lease it holds.
 pub(super) struct Held {
@@ -357,7 +357,3 @@ pub(super) fn heartbeat(inner: Weak<Inner>, every: Duration) {
         }
     });
 }
-
-/// How long a start key is kept: a firing or an alert delivered again within it is a duplicate. A week is
-/// far beyond Alertmanager's `repeat_interval` (4h by default).
-pub const START_KEYS_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
