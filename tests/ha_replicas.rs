@@ -143,13 +143,16 @@ fn a_lost_replicas_run_is_taken_over_and_a_cut_step_waits_for_a_person() {
     let dir = support::temp_dir();
     let d = dir.path();
     let bk = d.join("books");
+    let ops = support::http::Recorder::start(200, "{}");
     books(
         d,
-        "runbook ha {\n  channel ops webhook \"http://127.0.0.1:9/hook\"\n  level 1 {\n    \
+        &format!("runbook ha {{\n  channel ops webhook \"{}/hook\"\n  level 1 {{\n    \
          step shell \"echo x >> s1.count\"\n    \
          step shell \"echo x >> s2.count; echo $$ > s2.pid; while [ ! -f go2 ]; do sleep 0.05; done\" idempotent\n    \
          step shell \"echo x >> s3.count; echo $$ > s3.pid; while [ ! -f go3 ]; do sleep 0.05; done\"\n    \
-         step shell \"echo x >> s4.count\"\n  }\n}\n",
+         step shell \"echo x >> s4.count\"\n  }}\n}}\n",
+            ops.url
+        ),
     );
     let prom = "http://127.0.0.1:9";
     let mut a = replica(d, &pg.url(), "a", prom);
@@ -185,6 +188,9 @@ fn a_lost_replicas_run_is_taken_over_and_a_cut_step_waits_for_a_person() {
     assert_eq!(lines(&bk, "s3.count"), 1, "the step that is not idempotent was not run again");
     let page = c.get("/").1;
     assert!(page.contains("--rerun|--skip|--abort"), "the status page says how to decide:\n{page}");
+    // The runbook's channel is told that the run waits, for which step, and how to decide.
+    let told = ops.requests().iter().map(|r| r.text()).filter(|t| t.contains(&id)).collect::<Vec<_>>().join("\n");
+    assert!(told.contains("resume") && told.contains("L1.S3"), "the channel heard of the wait:\n{told}");
     // 3. A person decides, from anywhere: the run goes on where c holds it.
     let out = support::bin::ripcord(d, &["resume", &id, "--skip", "--operator", "alice", "--store", &pg.url()]);
     assert_eq!(out.status.code(), Some(0), "{}", support::bin::describe(&out));
