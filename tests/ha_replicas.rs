@@ -2,7 +2,9 @@
 //! three replicas start one run per firing of a series; duplicate Alertmanager deliveries to two replicas
 //! (and to a replica started again) start one run; a replica killed mid-run (with its step's process group)
 //! has its run taken over: finished steps are not run again, an `idempotent` step is run again, a step
-//! that is not waits for a person, whom `ripcord resume --skip` answers; a replica paused past its lease
+//! that is not waits for a person (the runbook's channel is told), whom `ripcord resume --skip` answers;
+//! `ripcord run --store` killed mid-step is resumed by `ripcord resume` once its lease expires, not before;
+//! a replica paused past its lease
 //! writes nothing more to the run's journal once it is let go; a replica started after another was killed
 //! continues its pending `for`; an approval given on any replica reaches the run; and `/api/status`,
 //! `/metrics` and the status page say when PostgreSQL is down and when it is back.
@@ -146,7 +148,8 @@ fn a_lost_replicas_run_is_taken_over_and_a_cut_step_waits_for_a_person() {
     let ops = support::http::Recorder::start(200, "{}");
     books(
         d,
-        &format!("runbook ha {{\n  channel ops webhook \"{}/hook\"\n  level 1 {{\n    \
+        &format!(
+            "runbook ha {{\n  channel ops webhook \"{}/hook\"\n  level 1 {{\n    \
          step shell \"echo x >> s1.count\"\n    \
          step shell \"echo x >> s2.count; echo $$ > s2.pid; while [ ! -f go2 ]; do sleep 0.05; done\" idempotent\n    \
          step shell \"echo x >> s3.count; echo $$ > s3.pid; while [ ! -f go3 ]; do sleep 0.05; done\"\n    \
@@ -319,4 +322,54 @@ fn an_approval_given_on_any_replica_reaches_the_run_where_it_runs() {
     pg.run();
     a.wait_status(Duration::from_secs(10), "the store to be back", |s| s["store"]["reachable"] == true);
     assert!(a.get("/metrics").1.contains("ripcord_store_up 1"));
+}
+
+#[test]
+fn a_run_command_killed_mid_step_is_resumed_from_the_store_once_its_lease_expires() {
+    let Some(pg) = Postgres::start("a_run_command_killed_mid_step_is_resumed_from_the_store_once_its_lease_expires")
+    else {
+        return;
+    };
+    let dir = support::temp_dir();
+    let d = dir.path();
+    let bk = d.join("books");
+    books(
+        d,
+        "runbook ha {\n  level 1 {\n    \
+         step shell \"echo x >> s1.count\"\n    \
+         step shell \"echo x >> s2.count; echo $$ > s2.pid; while [ ! -f go2 ]; do sleep 0.05; done\"\n    \
+         step shell \"echo x >> s3.count\"\n  }\n}\n",
+    );
+    let url = pg.url();
+    let lease = ["--store", url.as_str(), "--heartbeat", "100ms", "--lease-expiry", "3s"];
+    let mut run = support::bin::Test::in_dir(&bk)
+        .args(["run", "ha.runbook", "--level", "1", "--operator", "op", "--reason", "test", "--yes"])
+        .args(lease)
+        .args(["--replica-id", "cli"])
+        .spawn();
+    let group = pgid(&bk, "s2.pid");
+    signal(i64::from(run.id() as i32), "KILL");
+    signal(-group, "KILL");
+    let _ = run.wait();
+    let all = runs(d, &url);
+    assert_eq!(all.len(), 1, "{all:?}");
+    let id = all[0]["id"].as_str().expect("run id").to_string();
+    // While the dead process's lease lasts, the run counts as held: nobody resumes it.
+    let out = support::bin::ripcord(&bk, &[&["resume", &id], &lease[..]].concat());
+    let text = support::bin::describe(&out);
+    assert!(out.status.code() != Some(0) && text.contains("is running"), "{text}");
+    // Once it expires the run is `interrupted`, and `resume` (the person who types it decides) takes the lease
+    // under a new epoch and runs the cut step again, saying so in the journal; the finished step is not.
+    std::fs::write(bk.join("go2"), "").expect("go2");
+    wait_until(Duration::from_secs(20), "the run to be interrupted", || runs(d, &url)[0]["status"] == "interrupted");
+    let out = support::bin::ripcord(&bk, &[&["resume", &id], &lease[..]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", support::bin::describe(&out));
+    assert_eq!((lines(&bk, "s1.count"), lines(&bk, "s2.count"), lines(&bk, "s3.count")), (1, 2, 1));
+    let recs = records(d, &url, &id);
+    let ev = events(&recs);
+    assert_eq!(ev.last().map(String::as_str), Some("end"), "{ev:?}");
+    assert!(ev.contains(&"resume".to_string()), "{ev:?}");
+    let again = recs.iter().any(|r| r["event"] == "step_start" && r["step"] == "L1.S2" && r["rerun"] == true);
+    assert!(again, "the journal says the cut step was run again: {recs:?}");
+    assert_eq!(runs(d, &url)[0]["status"], "succeeded");
 }
