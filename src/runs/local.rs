@@ -69,6 +69,23 @@ impl StateDir {
     }
 }
 
+/// Puts `body` at `path` in `dir` once: written whole and fsynced under a name no other writer uses, then
+/// hard-linked into place and the directory fsynced. The link fails (`AlreadyExists`) when `path` exists, so
+/// the first writer wins and a reader never sees half a file. Decisions and start keys are written so.
+pub(super) fn publish(dir: &Path, path: &Path, body: &[u8]) -> io::Result<()> {
+    static SERIAL: AtomicU64 = AtomicU64::new(0);
+    let tmp = dir.join(format!(".{}.{}.tmp", std::process::id(), SERIAL.fetch_add(1, Ordering::Relaxed)));
+    let write = || -> io::Result<()> {
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        f.write_all(body)?;
+        f.sync_all()
+    };
+    let linked = write().and_then(|()| fs::hard_link(&tmp, path));
+    let _ = fs::remove_file(&tmp);
+    linked?;
+    File::open(dir).and_then(|d| d.sync_all())
+}
+
 impl RunStore for StateDir {
     fn location(&self) -> String {
         self.root.display().to_string()
@@ -158,25 +175,9 @@ impl RunStore for StateDir {
         if path.exists() {
             return Err(already());
         }
-        // Written whole and fsynced under a name no other writer uses, then hard-linked into place: the link
-        // fails when the decision exists, so the first writer wins and a reader never sees half a decision.
-        static SERIAL: AtomicU64 = AtomicU64::new(0);
-        let tmp = dir.join(format!(
-            ".{run_id}-L{}.{}.{}.tmp",
-            decision.level,
-            std::process::id(),
-            SERIAL.fetch_add(1, Ordering::Relaxed)
-        ));
         let body = serde_json::to_string(decision).map_err(|e| DecideError::Store(e.to_string()))?;
-        let write = || -> io::Result<()> {
-            let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-            f.write_all(body.as_bytes())?;
-            f.sync_all()
-        };
-        let linked = write().and_then(|()| fs::hard_link(&tmp, &path));
-        let _ = fs::remove_file(&tmp);
-        match linked {
-            Ok(()) => File::open(&dir).and_then(|d| d.sync_all()).map_err(|e| store("sync", &dir, e)),
+        match publish(&dir, &path, body.as_bytes()) {
+            Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(already()),
             Err(e) => Err(store("write", &path, e)),
         }

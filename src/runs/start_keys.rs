@@ -4,17 +4,16 @@
 //! table (`postgres/lease.rs`); this is the same rule on one machine.
 //!
 //! One file per key, `<first 32 hex digits of the key's SHA-256>.json`, holding the key, the run it
-//! started, that run's runbook and labels, and when. It is written whole and fsynced under a name no other
-//! writer uses, then hard-linked into place (the link fails when the key is taken: the first taker wins), and
-//! the directory fsynced. A key is taken after the run's lock (`locks.rs`), so its taker's lock is held
+//! started, that run's runbook and labels, and when. It is put in place as decisions are
+//! (`local::publish`: the first taker wins). A key is taken after the run's lock (`locks.rs`), so its taker's lock is held
 //! while the run's journal is made.
 //!
 //! A key already taken is a duplicate, unless it is older than [`START_KEYS_KEPT`], or its run never
 //! started (no journal) and the key was taken for the lock now held: then whoever took it gave up that lock
 //! without starting (a cooldown, a crash between the two), and the key is taken again.
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -59,49 +58,31 @@ pub(super) fn take(
         at_ms: now_ms(),
     };
     let body = serde_json::to_string(&taken).map_err(|e| LockError::Store(e.to_string()))?;
-    static SERIAL: AtomicU64 = AtomicU64::new(0);
-    let tmp = dir.join(format!(".{}.{}.tmp", std::process::id(), SERIAL.fetch_add(1, Ordering::Relaxed)));
-    let write = || -> io::Result<()> {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(body.as_bytes())?;
-        f.sync_all()
-    };
-    let written = write();
-    let result = written.map_err(|e| store("write", &tmp, e)).and_then(|()| {
-        // Twice at most: a stale key is removed once and the link tried again.
-        for _ in 0..2 {
-            match fs::hard_link(&tmp, &path) {
-                Ok(()) => {
-                    if let Ok(d) = fs::File::open(dir) {
-                        let _ = d.sync_all();
+    // Twice at most: a stale key is removed once and the key put in place again.
+    for _ in 0..2 {
+        match super::local::publish(dir, &path, body.as_bytes()) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let before: Option<Taken> = fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
+                let stale = match &before {
+                    // Unreadable (cut short by a crash before its fsync): nobody can have started on it.
+                    None => true,
+                    Some(b) => {
+                        now_ms().saturating_sub(b.at_ms) > START_KEYS_KEPT.as_millis() as i64
+                            || (!journalled(&b.run_id) && b.runbook == claim.runbook && b.labels == *claim.labels)
                     }
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let before: Option<Taken> =
-                        fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
-                    let stale = match &before {
-                        // Unreadable (cut short by a crash before its fsync): nobody can have started on it.
-                        None => true,
-                        Some(b) => {
-                            now_ms().saturating_sub(b.at_ms) > START_KEYS_KEPT.as_millis() as i64
-                                || (!journalled(&b.run_id) && b.runbook == claim.runbook && b.labels == *claim.labels)
-                        }
-                    };
-                    match before {
-                        Some(b) if !stale => return Err(LockError::Duplicate(b.run_id)),
-                        _ => {
-                            let _ = fs::remove_file(&path);
-                        }
+                };
+                match before {
+                    Some(b) if !stale => return Err(LockError::Duplicate(b.run_id)),
+                    _ => {
+                        let _ = fs::remove_file(&path);
                     }
                 }
-                Err(e) => return Err(store("link", &path, e)),
             }
+            Err(e) => return Err(store("write", &path, e)),
         }
-        Err(LockError::Store(format!("cannot take the start key `{}`", path.display())))
-    });
-    let _ = fs::remove_file(&tmp);
-    result
+    }
+    Err(LockError::Store(format!("cannot take the start key `{}`", path.display())))
 }
 
 /// Removes the keys older than [`START_KEYS_KEPT`], at most once an hour per process.

@@ -427,20 +427,16 @@ impl<R: std::io::Read> SeriesStream<R> {
                     return Ok(());
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    let at = self.consumed + self.end;
-                    return Err(Box::new(
-                        Diagnostic::new(
-                            Code::SeriesSyntax,
-                            Span::new(at, at),
-                            format!("cannot read the series file: {e}"),
-                        )
-                        .help("give a CSV, JSON Lines or promtool YAML file"),
-                    ));
-                }
+                Err(e) => return Err(Box::new(unreadable(self.consumed + self.end, e))),
             }
         }
     }
+}
+
+/// The series file could not be read (at byte `at`), and why.
+fn unreadable(at: usize, why: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::new(Code::SeriesSyntax, Span::new(at, at), format!("cannot read the series file: {why}"))
+        .help("give a CSV, JSON Lines or promtool YAML file")
 }
 
 /// Takes one line (with its line break, if it has one) starting at byte `start` of the file.

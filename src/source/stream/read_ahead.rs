@@ -2,7 +2,7 @@
 //! whole as a [`Chunk`], its samples' order against the times already evaluated checked where they arrive.
 
 use super::{Filled, SeriesStream, Window};
-use crate::diagnostic::{Code, Diagnostic};
+use crate::diagnostic::Diagnostic;
 use crate::plan::Labels;
 use crate::source::series::TimeBase;
 use crate::span::Span;
@@ -45,7 +45,7 @@ impl Window {
         Chunk { series, base: self.base, range: self.time_range(), backwards: self.backwards.take() }
     }
 
-    /// Takes a chunk's samples (after what the window holds), refusing it ([`Code::SeriesStreamOrder`]) if a
+    /// Takes a chunk's samples (after what the window holds), refusing it ([`crate::diagnostic::Code::SeriesStreamOrder`]) if a
     /// sample is at or before a time already evaluated: the first such row of the file is named, as
     /// [`Sink::sample`] names it for a stream read on this thread.
     fn absorb(&mut self, chunk: Chunk) -> Result<(), Diagnostic> {
@@ -133,9 +133,7 @@ impl ReadAhead {
         if let Err(e) = spawned {
             // No thread to read on: the receiver reports it at the first fill.
             let (tx, chunks) = std::sync::mpsc::sync_channel(1);
-            let failed =
-                Diagnostic::new(Code::SeriesSyntax, Span::new(0, 0), format!("cannot read the series file: {e}"))
-                    .help("give a CSV, JSON Lines or promtool YAML file");
+            let failed = super::unreadable(0, e);
             let empty = Chunk { series: Vec::new(), base: TimeBase::default(), range: None, backwards: None };
             let _ = tx.send((empty, Filled::Failed(Box::new(failed))));
             return ReadAhead { chunks };
@@ -147,10 +145,7 @@ impl ReadAhead {
     pub fn fill(&mut self, window: &mut Window) -> Filled {
         window.filled = 0;
         let Ok((chunk, filled)) = self.chunks.recv() else {
-            return Filled::Failed(Box::new(
-                Diagnostic::new(Code::SeriesSyntax, Span::new(0, 0), "the series file stopped being read")
-                    .help("give a CSV, JSON Lines or promtool YAML file"),
-            ));
+            return Filled::Failed(Box::new(super::unreadable(0, "its reading thread stopped")));
         };
         match window.absorb(chunk) {
             Ok(()) => filled,
